@@ -1,0 +1,2 @@
+// Replaced by the first real source file of this module.
+namespace nemesyst {}

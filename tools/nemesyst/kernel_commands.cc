@@ -1,0 +1,7 @@
+#include "tools/nemesyst/commands.h"
+
+namespace nemesyst::cli {
+
+void AddKernelCommands(CLI::App& /*app*/, CliContext& /*ctx*/) {}
+
+}  // namespace nemesyst::cli

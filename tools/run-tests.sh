@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up (Debian packages), builds and runs every test: the normal build with warnings as errors,
+# then the ASan + UBSan build. Exits non-zero when any build or test fails.
+# NEMESYST_SKIP_SANITIZE=1 skips the sanitizer pass (for a quick local loop; CI never sets it).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$here/tools/setup.sh"
+jobs="$(nproc)"
+
+echo "== build (RelWithDebInfo, -Werror) =="
+bash "$here/tools/build.sh" "$here/build" -DNEMESYST_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== tests =="
+ctest --test-dir "$here/build" --output-on-failure --parallel "$jobs" --timeout 900
+
+if [[ "${NEMESYST_SKIP_SANITIZE:-0}" != "1" ]]; then
+  echo "== build (ASan + UBSan) =="
+  bash "$here/tools/build.sh" "$here/build-sanitize" -DNEMESYST_WERROR=ON -DNEMESYST_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Debug -DNEMESYST_BUILD_BENCHMARKS=OFF
+  echo "== tests under ASan + UBSan =="
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$here/build-sanitize" --output-on-failure --parallel "$jobs" --timeout 1800
+fi

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs, on Debian 12 as root, every Debian package that Nemesyst's build, tests, benchmarks and
+# demo need. Runs `apt-get update` only when something is missing; a quick no-op when all is present.
+# Usage: tools/setup.sh            (build + tests + benchmarks + demo)
+#        tools/setup.sh --peers    (also the benchmark peers: python3-torch)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git clang clang-format libclang-rt-14-dev
+  librocksdb-dev
+  libdnnl-dev ocl-icd-opencl-dev
+  libeigen3-dev
+  libzmq3-dev cppzmq-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev libfast-float-dev
+)
+if [[ "${1:-}" == "--peers" ]]; then
+  packages+=(python3-torch python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
