@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up (Debian packages), builds and runs every test: the normal build with warnings as errors,
-# then the ASan + UBSan build. Exits non-zero when any build or test fails.
+# Sets up (Debian packages), builds and runs every test: the normal build (g++) with warnings as
+# errors, then the ASan + UBSan build with clang, so every run also proves both compilers build it. Exits non-zero when any build or test fails.
 # NEMESYST_SKIP_SANITIZE=1 skips the sanitizer pass (for a quick local loop; CI never sets it).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,8 +13,8 @@ echo "== tests =="
 ctest --test-dir "$here/build" --output-on-failure --parallel "$jobs" --timeout 900
 
 if [[ "${NEMESYST_SKIP_SANITIZE:-0}" != "1" ]]; then
-  echo "== build (ASan + UBSan) =="
-  bash "$here/tools/build.sh" "$here/build-sanitize" -DNEMESYST_WERROR=ON -DNEMESYST_SANITIZE=ON \
+  echo "== build (clang, ASan + UBSan) =="
+  CC=clang CXX=clang++ bash "$here/tools/build.sh" "$here/build-sanitize" -DNEMESYST_WERROR=ON -DNEMESYST_SANITIZE=ON \
     -DCMAKE_BUILD_TYPE=Debug -DNEMESYST_BUILD_BENCHMARKS=OFF
   echo "== tests under ASan + UBSan =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
