@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up (Debian packages), builds and runs every test: the normal build (g++) with warnings as
-# errors, then the ASan + UBSan build with clang, so every run also proves both compilers build it. Exits non-zero when any build or test fails.
+# errors, then the ASan + UBSan build with clang, so every run also proves both compilers build it.
+# Exits non-zero when any build or test fails.
 # NEMESYST_SKIP_SANITIZE=1 skips the sanitizer pass (for a quick local loop; CI never sets it).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
