@@ -1,0 +1,86 @@
+// The demo's report directory:
+//   report.md            the table of every model and baseline, the dispatch replay, the targets
+//   summary.json         the same figures for scripts (format below)
+//   predicted_vs_true.svg, error_by_case_type.svg, training_loss.svg, dispatch_replay.svg
+//
+// summary.json (all times in seconds unless the name says otherwise):
+//   { "seed": 42, "fleet": {...free-form description...},
+//     "models":    [{"name","version","mae_s","p90_s","train_seconds","infer_us_per_case_step",
+//                    "by_case_type": {"<type>": {"mae_s","p90_s","count"}}, "count"}],
+//     "baselines": [same members; version "" ],
+//     "best_model": "<name>", "best_baseline": "<name>", "mae_reduction": 0.41,
+//     "dispatch": {"requested_kw","selected_kw","delivered_kw","min_delivered_kw","violations",
+//                  "cases_chosen","duration_s","margin_s"},
+//     "targets": [{"name","passed","detail"}], "passed": true, "elapsed_seconds": 123.4 }
+//
+// Thread-safety: pure function of its input (writes only below `dir`).
+#ifndef NEMESYST_NODES_REPORT_WRITER_H_
+#define NEMESYST_NODES_REPORT_WRITER_H_
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "nemesyst/status.h"
+#include "nodes/metrics.h"
+
+namespace nemesyst::nodes {
+
+struct EvaluatedPredictor {
+  std::string name;     // "lstm", "rnn", "gan_lstm", "mean", "ridge", "warmup_slope"
+  std::string version;  // registry reference "lstm@3" for models; empty for baselines
+  ErrorStats overall;
+  std::map<std::string, ErrorStats> by_case_type;
+  double train_seconds = 0;
+  double infer_us_per_case_step = 0;
+  std::vector<double> train_loss;   // per epoch (models only)
+  std::vector<double> val_mae_s;    // per epoch validation MAE (models only; may be empty)
+  std::vector<double> truth_s;      // held-out rows, for the scatter plot
+  std::vector<double> predicted_s;  // same length as truth_s
+};
+
+struct DispatchReplaySummary {
+  double requested_kw = 0;
+  double selected_kw = 0;       // sum of the chosen cases' power at the start
+  double delivered_kw = 0;      // mean shed power over the event
+  double min_delivered_kw = 0;  // lowest shed power during the event
+  int violations = 0;           // chosen cases whose air crossed their limit during the event
+  int cases_chosen = 0;
+  double duration_s = 0;
+  double margin_s = 0;
+  std::vector<double> time_s;           // replay timeline, seconds from the event start
+  std::vector<double> delivered_kw_at;  // shed power at each time_s
+};
+
+struct TargetCheck {
+  std::string name;
+  bool passed = false;
+  std::string detail;
+};
+
+struct DemoReport {
+  int64_t seed = 0;
+  std::map<std::string, std::string> fleet;  // description lines: "stores" -> "8", ...
+  std::vector<EvaluatedPredictor> models;
+  std::vector<EvaluatedPredictor> baselines;
+  DispatchReplaySummary dispatch;
+  std::vector<TargetCheck> targets;
+  std::vector<std::pair<std::string, double>> step_seconds;  // demo steps and their wall time
+  double elapsed_seconds = 0;
+};
+
+// Best (lowest MAE) entry of `list`, or nullptr when empty.
+const EvaluatedPredictor* BestByMae(const std::vector<EvaluatedPredictor>& list);
+
+// Creates `dir` if needed and writes every file. Errors name the file that failed.
+Status WriteReport(const DemoReport& report, const std::filesystem::path& dir);
+
+// The summary.json document alone (also what WriteReport writes).
+std::string SummaryJson(const DemoReport& report);
+// The report.md document alone.
+std::string ReportMarkdown(const DemoReport& report);
+
+}  // namespace nemesyst::nodes
+
+#endif  // NEMESYST_NODES_REPORT_WRITER_H_
