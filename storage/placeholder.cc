@@ -1,2 +1,0 @@
-// Replaced by the first real source file of this module.
-namespace nemesyst {}

@@ -1,0 +1,401 @@
+// Store: opening the RocksDB database, durability, name lookups, and the public methods, which
+// validate names and forward to Store::Impl.
+#include "nemesyst/store.h"
+
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "storage/coding.h"
+#include "storage/log_format.h"
+#include "storage/store_impl.h"
+
+namespace nemesyst {
+
+using storage::FromRocks;
+
+namespace storage {
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(s.ToString());
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(s.ToString());
+  if (s.IsBusy() || s.IsTryAgain()) return Status::Aborted(s.ToString());
+  return Status::IOError(s.ToString());
+}
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t NowMillis() { return NowMicros() / 1000; }
+
+}  // namespace storage
+
+std::string_view DurabilityName(Durability durability) {
+  switch (durability) {
+    case Durability::kSync:
+      return "sync";
+    case Durability::kGroup:
+      return "group";
+    case Durability::kAsync:
+      return "async";
+  }
+  return "unknown";
+}
+
+Result<Durability> ParseDurability(std::string_view text) {
+  if (text == "sync") return Durability::kSync;
+  if (text == "group") return Durability::kGroup;
+  if (text == "async") return Durability::kAsync;
+  return Status::InvalidArgument("durability '" + std::string(text) +
+                                 "' is not one of sync, group, async");
+}
+
+std::string_view FieldTypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kFloat32:
+      return "float32";
+    case FieldType::kFloat64:
+      return "float64";
+    case FieldType::kInt32:
+      return "int32";
+  }
+  return "unknown";
+}
+
+Result<FieldType> ParseFieldType(std::string_view text) {
+  if (text == "float32" || text == "float") return FieldType::kFloat32;
+  if (text == "float64" || text == "double") return FieldType::kFloat64;
+  if (text == "int32" || text == "int") return FieldType::kInt32;
+  return Status::InvalidArgument("field type '" + std::string(text) +
+                                 "' is not one of float32, float64, int32");
+}
+
+// ---- Impl: open and shared helpers
+// ---------------------------------------------------------------
+
+Store::Impl::Impl(const StoreOptions& options, std::string path)
+    : options_(options), path_(std::move(path)) {
+  if (options_.logger == nullptr) options_.logger = NullLogger();
+}
+
+Store::Impl::~Impl() {
+  if (db_) {
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+Status Store::Impl::Open() {
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec)) {
+    if (!options_.create_if_missing) return Status::NotFound("no store at '" + path_ + "'");
+    std::filesystem::create_directories(path_, ec);
+    if (ec) return Status::IOError("cannot create '" + path_ + "': " + ec.message());
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options_.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.max_log_file_size = 4 << 20;
+
+  rocksdb::ColumnFamilyOptions log_options;
+  log_options.write_buffer_size = 64 << 20;
+  rocksdb::ColumnFamilyOptions small_options;
+  small_options.write_buffer_size = 8 << 20;
+  // Model chunks are large, write-once values: keep them in blob files so compactions of the
+  // small keys (headers, aliases) do not rewrite megabytes of weights.
+  rocksdb::ColumnFamilyOptions model_options = small_options;
+  model_options.enable_blob_files = true;
+  model_options.min_blob_size = 4096;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, small_options},
+      {"log", log_options},
+      {"groups", small_options},
+      {"models", model_options},
+      {"meta", small_options}};
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path_, families, &handles_, &raw);
+  if (!s.ok()) {
+    if (s.IsInvalidArgument() && !options_.create_if_missing) {
+      return Status::NotFound("no store at '" + path_ + "': " + s.ToString());
+    }
+    return Status::IOError("cannot open store '" + path_ + "': " + s.ToString());
+  }
+  db_.reset(raw);
+  log_cf_ = handles_[1];
+  groups_cf_ = handles_[2];
+  models_cf_ = handles_[3];
+  meta_cf_ = handles_[4];
+
+  // Streams, with their sequence counters recovered from what is on disk.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+    for (it->Seek(std::string(1, storage::kStreamDefTag));
+         it->Valid() && it->key()[0] == storage::kStreamDefTag; it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      NEMESYST_RETURN_IF_ERROR(
+          LoadStream(key.substr(1), std::string_view(it->value().data(), it->value().size())));
+    }
+    NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
+    // Journal position and dead-letter ids continue after the last ones present.
+    uint64_t last = 0;
+    it->SeekForPrev(storage::NumberedKey(storage::kJournalTag, UINT64_MAX));
+    std::string_view key = it->Valid() ? std::string_view(it->key().data(), it->key().size()) : "";
+    if (storage::ParseNumberedKey(key, storage::kJournalTag, &last)) journal_.AdvanceTo(last + 1);
+    it->SeekForPrev(storage::NumberedKey(storage::kDeadLetterRowTag, UINT64_MAX));
+    key = it->Valid() ? std::string_view(it->key().data(), it->key().size()) : "";
+    if (storage::ParseNumberedKey(key, storage::kDeadLetterRowTag, &last)) {
+      next_dead_letter_id_ = last + 1;
+    }
+  }
+  NEMESYST_RETURN_IF_ERROR(LoadGroups());
+  options_.logger->Log(LogLevel::kInfo, "storage", "store opened",
+                       {{"path", path_},
+                        {"streams", std::to_string(streams_.size())},
+                        {"groups", std::to_string(groups_.size())},
+                        {"journal_position", std::to_string(journal_.Watermark())}});
+  return Status::OK();
+}
+
+Status Store::Impl::LoadStream(std::string_view name, std::string_view def_value) {
+  Result<storage::StreamDef> def = storage::DecodeStreamDef(def_value);
+  if (!def.ok()) return def.status().WithContext("stream '" + std::string(name) + "'");
+  auto state = std::make_shared<storage::StreamState>();
+  state->name = std::string(name);
+  state->id = storage::StreamId(name);
+  state->schema = std::move(def->schema);
+  state->retention = def->retention;
+  state->created_us = def->created_us;
+  std::string floor_value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta_cf_,
+               storage::NumberedKey(storage::kDeletedThroughTag, state->id), &floor_value);
+  if (s.ok()) {
+    if (floor_value.size() != 8) return Status::Corruption("stream '" + state->name + "' floor");
+    state->deleted_through = storage::DecodeFixed64(floor_value.data());
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s);
+  }
+  uint64_t first = 0, last = 0;
+  NEMESYST_RETURN_IF_ERROR(PresentRange(state->id, nullptr, &first, &last));
+  state->seqs.AdvanceTo(std::max(last, state->deleted_through) + 1);
+  std::unique_lock lock(streams_mu_);
+  streams_by_id_[state->id] = state;
+  streams_[state->name] = std::move(state);
+  return Status::OK();
+}
+
+Status Store::Impl::Write(rocksdb::WriteBatch* batch, bool durable) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = durable && options_.durability != Durability::kAsync;
+  if (write_options.sync && options_.durability == Durability::kSync) {
+    std::lock_guard lock(sync_mu_);
+    return FromRocks(db_->Write(write_options, batch));
+  }
+  return FromRocks(db_->Write(write_options, batch));
+}
+
+std::shared_ptr<storage::StreamState> Store::Impl::FindStream(std::string_view name) const {
+  std::shared_lock lock(streams_mu_);
+  auto it = streams_.find(name);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<storage::StreamState> Store::Impl::FindStreamById(uint64_t id) const {
+  std::shared_lock lock(streams_mu_);
+  auto it = streams_by_id_.find(id);
+  return it == streams_by_id_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<storage::GroupState> Store::Impl::FindGroup(std::string_view name) const {
+  std::shared_lock lock(groups_mu_);
+  auto it = groups_.find(name);
+  return it == groups_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<storage::ModelNameState> Store::Impl::ModelState(std::string_view name) {
+  std::lock_guard lock(models_mu_);
+  auto it = models_.find(name);
+  if (it != models_.end()) return it->second;
+  auto state = std::make_shared<storage::ModelNameState>();
+  models_.emplace(std::string(name), state);
+  return state;
+}
+
+// ---- Store: public methods
+// ------------------------------------------------------------------------
+
+// Names are validated at the public boundary; Impl may assume they are well-formed.
+#define NEMESYST_CHECK_NAME(what, name) NEMESYST_RETURN_IF_ERROR(storage::ValidateName(what, name))
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Status Store::Open(const StoreOptions& options, const std::string& path,
+                   std::unique_ptr<Store>* store) {
+  if (store == nullptr) return Status::InvalidArgument("Store::Open: null output");
+  if (options.model_chunk_bytes == 0 || options.max_deliveries == 0 ||
+      options.max_batch_records == 0 || options.max_record_bytes < 16) {
+    return Status::InvalidArgument(
+        "StoreOptions: model_chunk_bytes, max_deliveries, max_batch_records must be > 0 and "
+        "max_record_bytes >= 16");
+  }
+  auto impl = std::make_unique<Impl>(options, path.empty() ? kDefaultPath : path);
+  NEMESYST_RETURN_IF_ERROR(impl->Open());
+  store->reset(new Store(std::move(impl)));
+  return Status::OK();
+}
+
+const StoreOptions& Store::options() const { return impl_->options_; }
+
+Status Store::CreateStream(std::string_view name, const StreamSchema& schema,
+                           const RetentionPolicy& retention) {
+  NEMESYST_CHECK_NAME("stream", name);
+  return impl_->CreateStream(name, schema, retention);
+}
+
+Result<StreamSchema> Store::GetSchema(std::string_view stream) const {
+  auto state = impl_->FindStream(stream);
+  if (!state) return Status::NotFound("no stream '" + std::string(stream) + "'");
+  return state->schema;
+}
+
+Result<StreamInfo> Store::GetStreamInfo(std::string_view stream) const {
+  return impl_->GetStreamInfo(stream);
+}
+
+Result<std::vector<std::string>> Store::ListStreams() const { return impl_->ListStreams(); }
+
+Status Store::SetRetention(std::string_view stream, const RetentionPolicy& retention) {
+  return impl_->SetRetention(stream, retention);
+}
+
+Result<uint64_t> Store::Append(std::string_view stream, const Record& record) {
+  NEMESYST_ASSIGN_OR_RETURN(SeqRange range, impl_->Append(stream, std::span(&record, 1)));
+  return range.first;
+}
+
+Result<SeqRange> Store::Append(std::string_view stream, std::span<const Record> records) {
+  return impl_->Append(stream, records);
+}
+
+Result<std::unique_ptr<RecordIterator>> Store::Read(std::string_view stream,
+                                                    const RecordQuery& query) const {
+  return impl_->Read(stream, query);
+}
+
+Result<RetentionReport> Store::ApplyRetention(std::string_view stream, int64_t now_us) {
+  return impl_->ApplyRetention(stream, now_us);
+}
+
+Result<uint64_t> Store::AppendDeadLetterRow(std::string_view stream, std::string_view source,
+                                            std::string_view reason, std::string_view raw) {
+  return impl_->AppendDeadLetterRow(stream, source, reason, raw);
+}
+
+Result<std::vector<DeadLetterRow>> Store::ListDeadLetterRows(std::string_view stream,
+                                                             uint64_t after_id,
+                                                             size_t max_rows) const {
+  return impl_->ListDeadLetterRows(stream, after_id, max_rows);
+}
+
+Status Store::CreateGroup(std::string_view group, std::string_view stream, GroupStart start) {
+  NEMESYST_CHECK_NAME("group", group);
+  return impl_->CreateGroup(group, stream, start);
+}
+
+Result<std::vector<std::string>> Store::ListGroups() const { return impl_->ListGroups(); }
+
+Result<ClaimedBatch> Store::Claim(std::string_view group, std::string_view member,
+                                  uint32_t max_records, int64_t lease_ms) {
+  return impl_->Claim(group, member, max_records, lease_ms);
+}
+
+Status Store::Ack(std::string_view group, const LeaseId& lease) { return impl_->Ack(group, lease); }
+
+Status Store::Nack(std::string_view group, const LeaseId& lease) {
+  return impl_->Nack(group, lease);
+}
+
+Result<GroupStats> Store::GetGroupStats(std::string_view group) const {
+  return impl_->GetGroupStats(group);
+}
+
+Result<std::vector<DeadLetterBatch>> Store::ListDeadLetterBatches(std::string_view group) const {
+  return impl_->ListDeadLetterBatches(group);
+}
+
+Status Store::ResolveDeadLetterBatch(std::string_view group, uint64_t batch_id) {
+  return impl_->ResolveDeadLetterBatch(group, batch_id);
+}
+
+Result<uint32_t> Store::PutModel(std::string_view name, std::string_view blob,
+                                 const ModelMetadata& metadata) {
+  NEMESYST_CHECK_NAME("model", name);
+  return impl_->CommitModel(name, blob, metadata, {});
+}
+
+Result<uint32_t> Store::CommitModel(std::string_view name, std::string_view blob,
+                                    const ModelMetadata& metadata, std::span<const GroupAck> acks) {
+  NEMESYST_CHECK_NAME("model", name);
+  return impl_->CommitModel(name, blob, metadata, acks);
+}
+
+Result<ModelInfo> Store::GetModelInfo(std::string_view name, uint32_t version) const {
+  return impl_->GetModelInfo(name, version);
+}
+
+Result<std::string> Store::ReadModelBlob(std::string_view name, uint32_t version) const {
+  return impl_->ReadModelBlob(name, version);
+}
+
+Result<uint32_t> Store::ResolveAlias(std::string_view name, std::string_view alias) const {
+  return impl_->ResolveAlias(name, alias);
+}
+
+Result<uint32_t> Store::BestModelVersion(std::string_view name, std::string_view metric,
+                                         MetricOrder order) const {
+  return impl_->BestModelVersion(name, metric, order);
+}
+
+Status Store::SetAlias(std::string_view name, std::string_view alias, uint32_t version) {
+  NEMESYST_CHECK_NAME("alias", alias);
+  return impl_->SetAlias(name, alias, version);
+}
+
+Status Store::RemoveAlias(std::string_view name, std::string_view alias) {
+  return impl_->RemoveAlias(name, alias);
+}
+
+Result<std::vector<std::string>> Store::ListModelNames() const { return impl_->ListModelNames(); }
+
+Result<std::vector<ModelInfo>> Store::ListModelVersions(std::string_view name,
+                                                        bool include_retired) const {
+  return impl_->ListModelVersions(name, include_retired);
+}
+
+Status Store::RetireModel(std::string_view name, uint32_t version) {
+  return impl_->RetireModel(name, version);
+}
+
+uint64_t Store::LastChangePosition() const { return impl_->LastChangePosition(); }
+
+Result<std::vector<Store::Change>> Store::ReadChanges(uint64_t after_position,
+                                                      size_t max_changes) const {
+  return impl_->ReadChanges(after_position, max_changes);
+}
+
+Status Store::ApplyChange(std::string_view change_bytes) {
+  return impl_->ApplyChange(change_bytes);
+}
+
+}  // namespace nemesyst

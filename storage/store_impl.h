@@ -1,0 +1,177 @@
+// Store::Impl: the state behind the public Store (include/nemesyst/store.h). Split by job over
+// store.cc (open, durability, names), store_log.cc (streams, append, retention, dead-letter rows),
+// record_iterator.cc (reads), store_groups.cc (consumer groups), store_models.cc (registry) and
+// store_changes.cc (change journal for replication).
+//
+// Locking (outer before inner; never the reverse):
+//   ddl_mu_ (create stream/group)  >  GroupState::mu (sorted by name)  >  ModelNameState::mu  >
+//   StreamState::mu  >  streams_mu_ / groups_mu_ / models_mu_ (map lookups only)  >
+//   SequenceTracker internals, sync_mu_ (kSync writes).
+#ifndef NEMESYST_STORAGE_STORE_IMPL_H_
+#define NEMESYST_STORAGE_STORE_IMPL_H_
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "nemesyst/store.h"
+#include "storage/group_format.h"
+#include "storage/meta_format.h"
+#include "storage/sequence_tracker.h"
+
+namespace nemesyst {
+
+namespace storage {
+
+struct StreamState {
+  std::string name;
+  uint64_t id = 0;
+  StreamSchema schema;  // immutable after creation
+  int64_t created_us = 0;
+  // Serialises sequence + journal allocation of one stream (held for microseconds) so a stream's
+  // journal positions increase with its sequence numbers.
+  std::mutex append_mu;
+  // Guards retention and deleted_through; held by ApplyRetention while it deletes.
+  mutable std::mutex mu;
+  RetentionPolicy retention;
+  uint64_t deleted_through = 0;
+  SequenceTracker seqs;
+};
+
+struct GroupState {
+  std::mutex mu;
+  std::string name;
+  std::shared_ptr<StreamState> stream;
+  GroupRecord record;
+  std::map<uint64_t, BatchRecord> batches;  // outstanding: leased, pending, dead
+  // Every seq <= this is acknowledged (or resolved from the dead-letter list).
+  uint64_t CommittedSeq() const {
+    uint64_t floor = record.cursor;
+    for (const auto& [id, b] : batches) floor = std::min(floor, b.range.first);
+    return floor - 1;
+  }
+};
+
+struct ModelNameState {
+  std::mutex mu;
+  bool loaded = false;
+  uint32_t last_version = 0;
+};
+
+Status FromRocks(const rocksdb::Status& s);
+int64_t NowMicros();
+int64_t NowMillis();
+
+}  // namespace storage
+
+class Store::Impl {
+ public:
+  Impl(const StoreOptions& options, std::string path);
+  ~Impl();
+
+  Status Open();
+
+  // ---- store.cc
+  // Writes `batch` atomically with the configured durability (`durable` false: never fsync, for
+  // lease bookkeeping whose loss only causes a redelivery).
+  Status Write(rocksdb::WriteBatch* batch, bool durable);
+  std::shared_ptr<storage::StreamState> FindStream(std::string_view name) const;
+  std::shared_ptr<storage::StreamState> FindStreamById(uint64_t id) const;
+  std::shared_ptr<storage::GroupState> FindGroup(std::string_view name) const;
+  std::shared_ptr<storage::ModelNameState> ModelState(std::string_view name);
+  Status LoadStream(std::string_view name, std::string_view def_value);
+  Status LoadGroups();
+
+  // ---- store_log.cc
+  Status CreateStream(std::string_view name, const StreamSchema& schema,
+                      const RetentionPolicy& retention);
+  Result<StreamInfo> GetStreamInfo(std::string_view name) const;
+  Result<std::vector<std::string>> ListStreams() const;
+  Status SetRetention(std::string_view name, const RetentionPolicy& retention);
+  Result<SeqRange> Append(std::string_view stream, std::span<const Record> records);
+  Result<RetentionReport> ApplyRetention(std::string_view stream, int64_t now_us);
+  Result<uint64_t> AppendDeadLetterRow(std::string_view stream, std::string_view source,
+                                       std::string_view reason, std::string_view raw);
+  Result<std::vector<DeadLetterRow>> ListDeadLetterRows(std::string_view stream, uint64_t after_id,
+                                                        size_t max_rows) const;
+  // First and last record seq present (0, 0 when none).
+  Status PresentRange(uint64_t stream_id, const rocksdb::Snapshot* snapshot, uint64_t* first,
+                      uint64_t* last) const;
+
+  // ---- record_iterator.cc
+  Result<std::unique_ptr<RecordIterator>> Read(std::string_view stream,
+                                               const RecordQuery& query) const;
+
+  // ---- store_groups.cc
+  Status CreateGroup(std::string_view group, std::string_view stream, GroupStart start);
+  Result<std::vector<std::string>> ListGroups() const;
+  Result<ClaimedBatch> Claim(std::string_view group, std::string_view member, uint32_t max_records,
+                             int64_t lease_ms);
+  Status Ack(std::string_view group, const LeaseId& lease);
+  Status Nack(std::string_view group, const LeaseId& lease);
+  Result<GroupStats> GetGroupStats(std::string_view group) const;
+  Result<std::vector<DeadLetterBatch>> ListDeadLetterBatches(std::string_view group) const;
+  Status ResolveDeadLetterBatch(std::string_view group, uint64_t batch_id);
+  // Checks that `lease` may be acked in `group` (whose mu the caller holds) and adds the ack to
+  // `batch`; `updated` receives the group record to install after the write succeeds.
+  Status PrepareAck(storage::GroupState& group, const LeaseId& lease, rocksdb::WriteBatch* batch,
+                    storage::GroupRecord* updated) const;
+
+  // ---- store_models.cc
+  Result<uint32_t> CommitModel(std::string_view name, std::string_view blob,
+                               const ModelMetadata& metadata, std::span<const GroupAck> acks);
+  Result<ModelInfo> GetModelInfo(std::string_view name, uint32_t version) const;
+  Result<std::string> ReadModelBlob(std::string_view name, uint32_t version) const;
+  Result<uint32_t> ResolveAlias(std::string_view name, std::string_view alias) const;
+  Result<uint32_t> BestModelVersion(std::string_view name, std::string_view metric,
+                                    MetricOrder order) const;
+  Status SetAlias(std::string_view name, std::string_view alias, uint32_t version);
+  Status RemoveAlias(std::string_view name, std::string_view alias);
+  Result<std::vector<std::string>> ListModelNames() const;
+  Result<std::vector<ModelInfo>> ListModelVersions(std::string_view name,
+                                                   bool include_retired) const;
+  Status RetireModel(std::string_view name, uint32_t version);
+
+  // ---- store_changes.cc
+  uint64_t LastChangePosition() const { return journal_.Watermark(); }
+  Result<std::vector<Store::Change>> ReadChanges(uint64_t after_position, size_t max_changes) const;
+  Status ApplyChange(std::string_view change_bytes);
+  // Adds the journal entry for a mutation to `batch`; returns the allocated position, which the
+  // caller must Finish() on journal_ after writing.
+  uint64_t AddJournalEntry(const storage::JournalEntry& entry, rocksdb::WriteBatch* batch);
+
+  StoreOptions options_;
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* groups_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* models_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+
+  std::mutex sync_mu_;  // kSync: one fsynced write at a time
+  std::mutex ddl_mu_;   // CreateStream / SetRetention / CreateGroup
+
+  mutable std::shared_mutex streams_mu_;
+  std::map<std::string, std::shared_ptr<storage::StreamState>, std::less<>> streams_;
+  std::map<uint64_t, std::shared_ptr<storage::StreamState>> streams_by_id_;
+
+  mutable std::shared_mutex groups_mu_;
+  std::map<std::string, std::shared_ptr<storage::GroupState>, std::less<>> groups_;
+
+  mutable std::mutex models_mu_;
+  std::map<std::string, std::shared_ptr<storage::ModelNameState>, std::less<>> models_;
+
+  storage::SequenceTracker journal_;
+  std::atomic<uint64_t> next_dead_letter_id_{1};
+};
+
+}  // namespace nemesyst
+
+#endif  // NEMESYST_STORAGE_STORE_IMPL_H_

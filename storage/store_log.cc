@@ -1,0 +1,319 @@
+// Streams: creation, append (validation, encoding, sequence numbers, batch summaries), retention
+// and the dead-letter rows ingest keeps.
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+
+#include "storage/coding.h"
+#include "storage/log_format.h"
+#include "storage/store_impl.h"
+
+namespace nemesyst {
+
+using storage::FromRocks;
+
+Status Store::Impl::CreateStream(std::string_view name, const StreamSchema& schema,
+                                 const RetentionPolicy& retention) {
+  NEMESYST_RETURN_IF_ERROR(storage::ValidateSchema(schema));
+  if (retention.max_age_us < 0) return Status::InvalidArgument("retention max_age_us < 0");
+  std::lock_guard ddl(ddl_mu_);
+  if (FindStream(name)) return Status::AlreadyExists("stream '" + std::string(name) + "' exists");
+  uint64_t id = storage::StreamId(name);
+  if (auto other = FindStreamById(id)) {
+    return Status::AlreadyExists("stream '" + std::string(name) + "' hashes to the id of '" +
+                                 other->name + "'; choose another name");
+  }
+  storage::StreamDef def{schema, retention, storage::NowMicros()};
+  std::string value = storage::EncodeStreamDef(def);
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_cf_, storage::NamedKey(storage::kStreamDefTag, name), value);
+  uint64_t position =
+      AddJournalEntry({storage::JournalKind::kStreamDef, std::string(name)}, &batch);
+  Status s = Write(&batch, true);
+  journal_.Finish(position);
+  NEMESYST_RETURN_IF_ERROR(s);
+  return LoadStream(name, value);
+}
+
+Status Store::Impl::PresentRange(uint64_t stream_id, const rocksdb::Snapshot* snapshot,
+                                 uint64_t* first, uint64_t* last) const {
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_cf_));
+  uint64_t id = 0;
+  *first = *last = 0;
+  it->Seek(storage::LogKey(storage::kRecordKeyTag, stream_id, 0));
+  if (it->Valid() &&
+      storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
+                           first) &&
+      id == stream_id) {
+    it->SeekForPrev(storage::LogKey(storage::kRecordKeyTag, stream_id, UINT64_MAX));
+    if (!it->Valid() || !storage::ParseLogKey({it->key().data(), it->key().size()},
+                                              storage::kRecordKeyTag, &id, last)) {
+      return Status::Internal("stream range vanished under a snapshot");
+    }
+  } else {
+    *first = 0;
+  }
+  return FromRocks(it->status());
+}
+
+Result<StreamInfo> Store::Impl::GetStreamInfo(std::string_view name) const {
+  auto state = FindStream(name);
+  if (!state) return Status::NotFound("no stream '" + std::string(name) + "'");
+  StreamInfo info;
+  info.name = state->name;
+  info.schema = state->schema;
+  info.created_us = state->created_us;
+  {
+    std::lock_guard lock(state->mu);
+    info.retention = state->retention;
+  }
+  info.next_seq = state->seqs.next();
+  NEMESYST_RETURN_IF_ERROR(PresentRange(state->id, nullptr, &info.first_seq, &info.last_seq));
+  return info;
+}
+
+Result<std::vector<std::string>> Store::Impl::ListStreams() const {
+  std::shared_lock lock(streams_mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, state] : streams_) names.push_back(name);
+  return names;
+}
+
+Status Store::Impl::SetRetention(std::string_view name, const RetentionPolicy& retention) {
+  if (retention.max_age_us < 0) return Status::InvalidArgument("retention max_age_us < 0");
+  std::lock_guard ddl(ddl_mu_);
+  auto state = FindStream(name);
+  if (!state) return Status::NotFound("no stream '" + std::string(name) + "'");
+  storage::StreamDef def{state->schema, retention, state->created_us};
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_cf_, storage::NamedKey(storage::kStreamDefTag, name),
+            storage::EncodeStreamDef(def));
+  uint64_t position =
+      AddJournalEntry({storage::JournalKind::kStreamDef, std::string(name)}, &batch);
+  Status s = Write(&batch, true);
+  journal_.Finish(position);
+  NEMESYST_RETURN_IF_ERROR(s);
+  std::lock_guard lock(state->mu);
+  state->retention = retention;
+  return Status::OK();
+}
+
+Result<SeqRange> Store::Impl::Append(std::string_view stream, std::span<const Record> records) {
+  auto state = FindStream(stream);
+  if (!state) return Status::NotFound("no stream '" + std::string(stream) + "'");
+  if (records.empty()) return Status::InvalidArgument("append of an empty batch");
+  if (records.size() > options_.max_batch_records) {
+    return Status::ResourceExhausted("batch of " + std::to_string(records.size()) +
+                                     " records exceeds max_batch_records " +
+                                     std::to_string(options_.max_batch_records));
+  }
+  // Validate and encode everything before taking a sequence number: a refused batch burns none.
+  std::string values;
+  std::vector<uint32_t> ends;
+  ends.reserve(records.size());
+  storage::BatchSummary summary;
+  summary.min_timestamp_us = records[0].timestamp_us;
+  summary.max_timestamp_us = records[0].timestamp_us;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Record& record = records[i];
+    NEMESYST_RETURN_IF_ERROR(
+        storage::ValidateRecord(state->schema, record, records.size() > 1 ? int64_t(i) : -1));
+    size_t start = values.size();
+    storage::EncodeRecord(state->schema, record, &values);
+    if (values.size() - start > options_.max_record_bytes) {
+      return Status::ResourceExhausted(
+          "record " + std::to_string(i) + " is " + std::to_string(values.size() - start) +
+          " bytes encoded, over max_record_bytes " + std::to_string(options_.max_record_bytes));
+    }
+    ends.push_back(static_cast<uint32_t>(values.size()));
+    summary.min_timestamp_us = std::min(summary.min_timestamp_us, record.timestamp_us);
+    summary.max_timestamp_us = std::max(summary.max_timestamp_us, record.timestamp_us);
+    summary.AddDevice(record.device_id);
+  }
+
+  uint64_t first = 0, position = 0;
+  rocksdb::WriteBatch batch(values.size() + records.size() * 24 + 256);
+  {
+    std::lock_guard lock(state->append_mu);
+    first = state->seqs.Allocate(records.size());
+    position = journal_.Allocate(1);
+  }
+  uint64_t last = first + records.size() - 1;
+  std::string key = storage::LogKey(storage::kRecordKeyTag, state->id, first);
+  size_t start = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    // Overwrite the big-endian seq in place rather than building a new key per record.
+    uint64_t seq = first + i;
+    for (int b = 0; b < 8; ++b) key[9 + b] = static_cast<char>(seq >> (8 * (7 - b)));
+    batch.Put(log_cf_, key, rocksdb::Slice(values.data() + start, ends[i] - start));
+    start = ends[i];
+  }
+  summary.last_seq = last;
+  batch.Put(log_cf_, storage::LogKey(storage::kSummaryKeyTag, state->id, first),
+            storage::EncodeSummary(summary));
+  storage::JournalEntry entry;
+  entry.kind = storage::JournalKind::kAppend;
+  entry.stream_id = state->id;
+  entry.first_seq = first;
+  entry.last_seq = last;
+  batch.Put(meta_cf_, storage::NumberedKey(storage::kJournalTag, position),
+            storage::EncodeJournalEntry(entry));
+  Status s = Write(&batch, true);
+  state->seqs.Finish(first);
+  journal_.Finish(position);
+  if (!s.ok()) return s.WithContext("append to '" + state->name + "'");
+  return SeqRange{first, last};
+}
+
+Result<RetentionReport> Store::Impl::ApplyRetention(std::string_view stream, int64_t now_us) {
+  auto state = FindStream(stream);
+  if (!state) return Status::NotFound("no stream '" + std::string(stream) + "'");
+  if (now_us == 0) now_us = storage::NowMicros();
+  RetentionReport report;
+  report.stream = state->name;
+
+  // Groups of this stream, locked (in name order, as everywhere) so none claims or acks while
+  // its floor is being honoured.
+  std::vector<std::shared_ptr<storage::GroupState>> groups;
+  {
+    std::shared_lock lock(groups_mu_);
+    for (const auto& [name, group] : groups_) {
+      if (group->stream == state) groups.push_back(group);
+    }
+  }
+  std::vector<std::unique_lock<std::mutex>> group_locks;
+  for (auto& group : groups) group_locks.emplace_back(group->mu);
+  std::lock_guard lock(state->mu);
+
+  uint64_t first = 0, last = 0;
+  NEMESYST_RETURN_IF_ERROR(PresentRange(state->id, nullptr, &first, &last));
+  last = std::min(last, state->seqs.Watermark());
+  if (first == 0 || last < first) return report;
+  uint64_t wanted = 0;
+  if (state->retention.max_records > 0 && last - first + 1 > state->retention.max_records) {
+    wanted = last - state->retention.max_records;
+  }
+  if (state->retention.max_age_us > 0) {
+    // The prefix of records older than the cut-off (stops at the first newer one).
+    int64_t cutoff = now_us - state->retention.max_age_us;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    Record record;
+    for (it->Seek(storage::LogKey(storage::kRecordKeyTag, state->id, first)); it->Valid();
+         it->Next()) {
+      uint64_t id = 0, seq = 0;
+      if (!storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
+                                &seq) ||
+          id != state->id || seq > last) {
+        break;
+      }
+      NEMESYST_RETURN_IF_ERROR(
+          storage::DecodeRecord(state->schema, {it->value().data(), it->value().size()}, &record));
+      if (record.timestamp_us >= cutoff) break;
+      wanted = std::max(wanted, seq);
+    }
+    NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
+  }
+  report.wanted_through_seq = wanted;
+  if (wanted == 0) return report;
+  uint64_t through = wanted;
+  for (const auto& group : groups) {
+    uint64_t committed = group->CommittedSeq();
+    if (committed < wanted) {
+      report.held_back.push_back({group->name, committed + 1});
+      through = std::min(through, committed);
+    }
+  }
+  if (through < first) return report;
+
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(log_cf_, storage::LogKey(storage::kRecordKeyTag, state->id, 0),
+                    storage::LogKey(storage::kRecordKeyTag, state->id, through + 1));
+  // Summaries of batches wholly deleted.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    storage::BatchSummary summary;
+    for (it->Seek(storage::LogKey(storage::kSummaryKeyTag, state->id, 0)); it->Valid();
+         it->Next()) {
+      uint64_t id = 0, batch_first = 0;
+      if (!storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kSummaryKeyTag, &id,
+                                &batch_first) ||
+          id != state->id || batch_first > through) {
+        break;
+      }
+      NEMESYST_RETURN_IF_ERROR(
+          storage::DecodeSummary({it->value().data(), it->value().size()}, &summary));
+      if (summary.last_seq <= through) batch.Delete(log_cf_, it->key());
+    }
+    NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
+  }
+  std::string floor;
+  storage::PutFixed64(&floor, std::max(through, state->deleted_through));
+  batch.Put(meta_cf_, storage::NumberedKey(storage::kDeletedThroughTag, state->id), floor);
+  // Count before deleting (holes make last - first an over-estimate).
+  uint64_t deleted = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    std::string end = storage::LogKey(storage::kRecordKeyTag, state->id, through + 1);
+    for (it->Seek(storage::LogKey(storage::kRecordKeyTag, state->id, first));
+         it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      ++deleted;
+    }
+  }
+  NEMESYST_RETURN_IF_ERROR(Write(&batch, true));
+  state->deleted_through = std::max(through, state->deleted_through);
+  report.deleted_through_seq = through;
+  report.records_deleted = deleted;
+  options_.logger->Log(LogLevel::kInfo, "storage", "retention applied",
+                       {{"stream", state->name},
+                        {"deleted_through", std::to_string(through)},
+                        {"records", std::to_string(deleted)},
+                        {"held_back_by", std::to_string(report.held_back.size())}});
+  return report;
+}
+
+Result<uint64_t> Store::Impl::AppendDeadLetterRow(std::string_view stream, std::string_view source,
+                                                  std::string_view reason, std::string_view raw) {
+  if (raw.size() > options_.max_record_bytes * 16ull) {
+    return Status::ResourceExhausted("dead-letter row of " + std::to_string(raw.size()) +
+                                     " bytes is too large");
+  }
+  DeadLetterRow row;
+  row.stream = std::string(stream);
+  row.source = std::string(source);
+  row.reason = std::string(reason);
+  row.raw = std::string(raw);
+  row.received_us = storage::NowMicros();
+  uint64_t id = next_dead_letter_id_.fetch_add(1);
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_cf_, storage::NumberedKey(storage::kDeadLetterRowTag, id),
+            storage::EncodeDeadLetterRow(row));
+  NEMESYST_RETURN_IF_ERROR(Write(&batch, true));
+  return id;
+}
+
+Result<std::vector<DeadLetterRow>> Store::Impl::ListDeadLetterRows(std::string_view stream,
+                                                                   uint64_t after_id,
+                                                                   size_t max_rows) const {
+  std::vector<DeadLetterRow> rows;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(storage::NumberedKey(storage::kDeadLetterRowTag, after_id + 1));
+       it->Valid() && rows.size() < max_rows; it->Next()) {
+    uint64_t id = 0;
+    if (!storage::ParseNumberedKey({it->key().data(), it->key().size()}, storage::kDeadLetterRowTag,
+                                   &id)) {
+      break;
+    }
+    Result<DeadLetterRow> row =
+        storage::DecodeDeadLetterRow({it->value().data(), it->value().size()});
+    if (!row.ok()) return row.status().WithContext("dead-letter row " + std::to_string(id));
+    if (!stream.empty() && row->stream != stream) continue;
+    row->id = id;
+    rows.push_back(std::move(*row));
+  }
+  NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
+  return rows;
+}
+
+}  // namespace nemesyst
