@@ -1,0 +1,274 @@
+// The documented on-disk formats, checked against bytes built by hand (not by the encoders), plus
+// every truncation and single-byte corruption of encoded values.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "storage/change_format.h"
+#include "storage/coding.h"
+#include "storage/crc32c.h"
+#include "storage/group_format.h"
+#include "storage/log_format.h"
+#include "storage/meta_format.h"
+#include "storage/model_format.h"
+#include "tests/storage/store_fixture.h"
+
+namespace nemesyst::storage {
+namespace {
+
+std::string Le32(uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
+std::string Le64(uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); }
+
+TEST(Crc32cTest, KnownVectors) {
+  // RFC 3720 test vectors.
+  EXPECT_EQ(Crc32c(std::string(32, '\0')), 0x8a9136aau);
+  EXPECT_EQ(Crc32c(std::string(32, '\xff')), 0x62a8ab43u);
+  EXPECT_EQ(Crc32c("123456789"), 0xe3069283u);
+  std::string long_text(1000, 'x');
+  EXPECT_EQ(Crc32cExtend(Crc32c(long_text.substr(0, 333)), long_text.data() + 333, 667),
+            Crc32c(long_text));
+}
+
+TEST(LogFormatTest, KeysAreBigEndianAndOrdered) {
+  std::string key = LogKey('r', 0x0102030405060708ull, 0x1122);
+  ASSERT_EQ(key.size(), 17u);
+  EXPECT_EQ(key, std::string("r\x01\x02\x03\x04\x05\x06\x07\x08\0\0\0\0\0\0\x11\x22", 17));
+  EXPECT_LT(LogKey('r', 5, 255), LogKey('r', 5, 256));
+  uint64_t id = 0, seq = 0;
+  EXPECT_TRUE(ParseLogKey(key, 'r', &id, &seq));
+  EXPECT_EQ(seq, 0x1122u);
+  EXPECT_FALSE(ParseLogKey(key.substr(0, 16), 'r', &id, &seq));
+  EXPECT_FALSE(ParseLogKey(key, 's', &id, &seq));
+  // FNV-1a 64 of "a" (published test vector).
+  EXPECT_EQ(StreamId("a"), 0xaf63dc4c8601ec8cull);
+}
+
+// The record of the docs, built byte by byte.
+std::string HandBuiltRecord() {
+  std::string v;
+  v.push_back(1);                    // format
+  v.push_back(3);                    // device_len
+  v += "abc";                        // device
+  v += Le64(1'700'000'000'000'000);  // timestamp_us
+  v.push_back(3);                    // field count
+  float f = 4.5f;
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  v += Le32(bits);  // temperature_c float32
+  double d = 1.25;
+  uint64_t dbits;
+  std::memcpy(&dbits, &d, 8);
+  v += Le64(dbits);                     // power_kw float64
+  v += Le32(static_cast<uint32_t>(1));  // door_open int32
+  v += Le32(Crc32c(v));
+  return v;
+}
+
+TEST(LogFormatTest, RecordMatchesHandBuiltBytes) {
+  StreamSchema schema = testing::FridgeSchema();
+  Record record{"abc", 1'700'000'000'000'000, {4.5, 1.25, 1}};
+  std::string encoded;
+  EncodeRecord(schema, record, &encoded);
+  EXPECT_EQ(encoded, HandBuiltRecord());
+  Record decoded;
+  ASSERT_TRUE(DecodeRecord(schema, HandBuiltRecord(), &decoded).ok());
+  EXPECT_EQ(decoded.device_id, "abc");
+  EXPECT_EQ(decoded.timestamp_us, 1'700'000'000'000'000);
+  EXPECT_EQ(decoded.values, (std::vector<double>{4.5, 1.25, 1}));
+}
+
+TEST(LogFormatTest, EveryTruncationAndByteFlipIsCorruption) {
+  StreamSchema schema = testing::FridgeSchema();
+  std::string good = HandBuiltRecord();
+  Record out;
+  for (size_t n = 0; n < good.size(); ++n) {
+    EXPECT_TRUE(DecodeRecord(schema, good.substr(0, n), &out).IsCorruption()) << "length " << n;
+  }
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] ^= 0x10;
+    EXPECT_TRUE(DecodeRecord(schema, bad, &out).IsCorruption()) << "byte " << i;
+  }
+  // Valid checksum but wrong field count for the schema, or unknown format.
+  std::string v = good.substr(0, good.size() - 4);
+  v[13] = 2;
+  v += Le32(Crc32c(v));
+  EXPECT_TRUE(DecodeRecord(schema, v, &out).IsCorruption());
+  v = good.substr(0, good.size() - 4);
+  v[0] = 9;
+  v += Le32(Crc32c(v));
+  Status s = DecodeRecord(schema, v, &out);
+  EXPECT_NE(s.message().find("format"), std::string_view::npos) << s.ToString();
+}
+
+TEST(LogFormatTest, SummaryBytes) {
+  BatchSummary summary;
+  summary.last_seq = 42;
+  summary.min_timestamp_us = -5;
+  summary.max_timestamp_us = 77;
+  summary.AddDevice("fridge-1");
+  std::string v;
+  v.push_back(1);
+  v += Le64(42);
+  v += Le64(static_cast<uint64_t>(-5));
+  v += Le64(77);
+  v.append(reinterpret_cast<const char*>(summary.device_bloom.data()), kBloomBytes);
+  v += Le32(Crc32c(v));
+  EXPECT_EQ(EncodeSummary(summary), v);
+  BatchSummary decoded;
+  ASSERT_TRUE(DecodeSummary(v, &decoded).ok());
+  EXPECT_TRUE(decoded.MayContainDevice("fridge-1"));
+  EXPECT_EQ(decoded.min_timestamp_us, -5);
+  for (size_t n = 0; n < v.size(); ++n) EXPECT_FALSE(DecodeSummary(v.substr(0, n), &decoded).ok());
+  v[3] ^= 1;
+  EXPECT_TRUE(DecodeSummary(v, &decoded).IsCorruption());
+}
+
+TEST(GroupFormatTest, BatchAndGroupBytes) {
+  std::string v;
+  v.push_back(1);
+  v += Le64(10);
+  v += Le64(19);
+  v.push_back(2);  // pending
+  v += Le32(3);
+  v += Le64(1234);
+  v.push_back(2);
+  v += "m7";
+  v += Le32(Crc32c(v));
+  BatchRecord batch;
+  ASSERT_TRUE(DecodeBatchRecord(v, &batch).ok());
+  EXPECT_EQ(batch.range.first, 10u);
+  EXPECT_EQ(batch.range.last, 19u);
+  EXPECT_EQ(batch.state, BatchState::kPending);
+  EXPECT_EQ(batch.delivery, 3u);
+  EXPECT_EQ(batch.lease_expires_ms, 1234);
+  EXPECT_EQ(batch.member, "m7");
+  EXPECT_EQ(EncodeBatchRecord(batch), v);
+  for (size_t n = 0; n < v.size(); ++n)
+    EXPECT_FALSE(DecodeBatchRecord(v.substr(0, n), &batch).ok());
+  std::string bad_state = v.substr(0, v.size() - 4);
+  bad_state[17] = 9;
+  bad_state += Le32(Crc32c(bad_state));
+  EXPECT_TRUE(DecodeBatchRecord(bad_state, &batch).IsCorruption());
+
+  GroupRecord group;
+  group.stream = "s";
+  group.cursor = 5;
+  group.next_batch_id = 2;
+  group.acked_total = 1;
+  group.created_us = 9;
+  std::string g;
+  g.push_back(1);
+  g.push_back(1);
+  g += "s";
+  g += Le64(5) + Le64(2) + Le64(1) + Le64(0) + Le64(9);
+  g += Le32(Crc32c(g));
+  EXPECT_EQ(EncodeGroupRecord(group), g);
+  GroupRecord decoded;
+  ASSERT_TRUE(DecodeGroupRecord(g, &decoded).ok());
+  EXPECT_EQ(decoded.cursor, 5u);
+  g[5] ^= 1;
+  EXPECT_TRUE(DecodeGroupRecord(g, &decoded).IsCorruption());
+  EXPECT_EQ(BatchKey("g", 1), std::string("bg\0\0\0\0\0\0\0\0\x01", 11));
+}
+
+TEST(ModelFormatTest, ChunkHeaderAndKeys) {
+  std::string chunk = Le32(Crc32c("weights")) + "weights";
+  EXPECT_EQ(EncodeChunk("weights"), chunk);
+  std::string_view data;
+  ASSERT_TRUE(DecodeChunk(chunk, &data).ok());
+  EXPECT_EQ(data, "weights");
+  chunk[6] ^= 1;
+  EXPECT_TRUE(DecodeChunk(chunk, &data).IsCorruption());
+  EXPECT_TRUE(DecodeChunk("abc", &data).IsCorruption());
+  EXPECT_EQ(ModelChunkKey("m", 2, 1), std::string("cm\0\0\0\0\x02\0\0\0\x01", 11));
+  EXPECT_EQ(ModelHeaderKey("m", 258), std::string("vm\0\0\0\x01\x02", 7));
+  std::string name;
+  uint32_t version = 0;
+  ASSERT_TRUE(ParseModelHeaderKey(ModelHeaderKey("a/b", 7), &name, &version));
+  EXPECT_EQ(name, "a/b");
+  EXPECT_EQ(version, 7u);
+
+  // A sealed header built by hand: format, crc32c of the JSON, JSON.
+  std::string json =
+      R"({"kind":"rnn","blob":{"bytes":10,"crc32c":1,"chunk_bytes":4,"chunks":3},"retired":true})";
+  std::string sealed = std::string(1, '\1') + Le32(Crc32c(json)) + json;
+  auto header = DecodeModelHeader(sealed);
+  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  EXPECT_EQ(header->metadata.kind, "rnn");
+  EXPECT_EQ(header->blob.chunks, 3u);
+  EXPECT_TRUE(header->retired);
+  for (size_t n = 0; n < sealed.size(); ++n) {
+    EXPECT_FALSE(DecodeModelHeader(sealed.substr(0, n)).ok()) << n;
+  }
+  // Inconsistent layout (3 chunks of 4 bytes cannot hold 20 bytes) is corruption too.
+  json = R"({"blob":{"bytes":20,"crc32c":1,"chunk_bytes":4,"chunks":3},"retired":false})";
+  sealed = std::string(1, '\1') + Le32(Crc32c(json)) + json;
+  EXPECT_TRUE(DecodeModelHeader(sealed).status().IsCorruption());
+}
+
+TEST(MetaFormatTest, StreamDefJournalAndChange) {
+  std::string json = R"({"fields":[{"name":"t","type":"float32","unit":"degC","min":-1}],)"
+                     R"("retention":{"max_age_us":5,"max_records":0},"created_us":7})";
+  std::string sealed = std::string(1, '\1') + Le32(Crc32c(json)) + json;
+  auto def = DecodeStreamDef(sealed);
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  EXPECT_EQ(def->schema.fields[0].unit, "degC");
+  EXPECT_EQ(*def->schema.fields[0].min_value, -1);
+  EXPECT_FALSE(def->schema.fields[0].max_value.has_value());
+  EXPECT_EQ(def->retention.max_age_us, 5);
+  sealed[10] ^= 1;
+  EXPECT_TRUE(DecodeStreamDef(sealed).status().IsCorruption());
+  auto bad = SchemaFromJson(nlohmann::json::parse(R"({"fields":[{"name":"x","type":"int8"}]})"));
+  EXPECT_NE(bad.status().message().find("fields[0].type"), std::string_view::npos);
+
+  std::string entry = std::string(1, '\2') + Le64(9) + Le64(1) + Le64(4);
+  JournalEntry decoded;
+  ASSERT_TRUE(DecodeJournalEntry(entry, &decoded).ok());
+  EXPECT_EQ(decoded.kind, JournalKind::kAppend);
+  EXPECT_EQ(decoded.last_seq, 4u);
+  EXPECT_EQ(EncodeJournalEntry(decoded), entry);
+  EXPECT_TRUE(DecodeJournalEntry(entry.substr(0, 20), &decoded).IsCorruption());
+  EXPECT_TRUE(DecodeJournalEntry(std::string(1, '\x7f'), &decoded).IsCorruption());
+
+  std::string change = "NCH1" + Le64(3);
+  change.push_back(static_cast<char>(entry.size()));
+  change += entry;
+  change.push_back(1);                     // one op
+  change += std::string("\x01\x01", 2);    // cf log, put
+  change += std::string(1, '\2') + "k1";   // key
+  change += std::string(1, '\3') + "val";  // value
+  change += Le32(Crc32c(change));
+  DecodedChange c;
+  ASSERT_TRUE(DecodeChange(change, &c).ok());
+  EXPECT_EQ(c.position, 3u);
+  ASSERT_EQ(c.ops.size(), 1u);
+  EXPECT_EQ(c.ops[0].key, "k1");
+  EXPECT_EQ(c.ops[0].value, "val");
+  EXPECT_EQ(EncodeChange(c), change);
+  for (size_t n = 0; n < change.size(); ++n)
+    EXPECT_FALSE(DecodeChange(change.substr(0, n), &c).ok());
+  change[20] ^= 1;
+  EXPECT_TRUE(DecodeChange(change, &c).IsCorruption());
+}
+
+TEST(CodingTest, ReaderRejectsTruncatedVarints) {
+  Reader r(std::string_view("\x80\x80", 2));
+  uint64_t v = 0;
+  EXPECT_FALSE(r.GetVarint64(&v));
+  std::string s;
+  PutVarint64(&s, 300);
+  EXPECT_EQ(s, "\xac\x02");
+  Reader ok(s);
+  ASSERT_TRUE(ok.GetVarint64(&v));
+  EXPECT_EQ(v, 300u);
+  std::string lp;
+  PutVarint64(&lp, 10);
+  lp += "short";
+  Reader short_reader(lp);
+  std::string_view out;
+  EXPECT_FALSE(short_reader.GetLengthPrefixed(&out));
+}
+
+}  // namespace
+}  // namespace nemesyst::storage
