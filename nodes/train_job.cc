@@ -1,0 +1,347 @@
+#include "nodes/train_job.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "nemesyst/pipeline.h"
+#include "nodes/augmented_provider.h"
+#include "nodes/metrics.h"
+#include "nodes/model_ref.h"
+#include "nodes/replay_provider.h"
+#include "nodes/window_predictions.h"
+#include "stream/pipeline_spec.h"
+
+namespace nemesyst::nodes {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+Status ValidateOptions(const TrainJobOptions& o) {
+  if (o.model_name.empty()) return Status::InvalidArgument("train: a model name is required");
+  if (o.learners < 1 || o.learners > 64) {
+    return Status::InvalidArgument("train: learners must be in 1..64");
+  }
+  if (o.learner.epochs < 1) return Status::InvalidArgument("train: epochs must be ≥ 1");
+  if (o.learner.batch_size < 1) return Status::InvalidArgument("train: batch size must be ≥ 1");
+  if (!(o.learner.learning_rate > 0)) {
+    return Status::InvalidArgument("train: learning rate must be > 0");
+  }
+  if (o.fit_records < 1) return Status::InvalidArgument("train: fit_records must be ≥ 1");
+  if (o.parent.empty() && o.model_spec_json.empty()) {
+    return Status::InvalidArgument("train: a model spec (or a parent model to continue) is needed");
+  }
+  if (o.parent.empty() && o.pipeline_text.empty()) {
+    return Status::InvalidArgument("train: a pipeline spec (or a parent model) is needed");
+  }
+  return Status::OK();
+}
+
+// What every learner shares (read-only while learners run).
+struct Shared {
+  const TrainJobOptions* options = nullptr;
+  Store* store = nullptr;
+  const Pipeline* pipeline = nullptr;
+  std::string resolved_pipeline;
+  std::string stream;
+  std::string group;
+  std::string spec_json;
+  std::string parent_blob;  // non-empty: learners start from these weights
+  uint32_t parent_version = 0;
+  std::string gan_blob;  // non-empty: augment with this GAN
+  std::string gan_ref;
+  std::shared_ptr<const WindowDataset> validation;
+  Logger* logger = nullptr;
+};
+
+Result<std::string> ReadBlob(const Store& store, const ResolvedModel& m) {
+  return store.ReadModelBlob(m.name, m.version);
+}
+
+ModelMetadata MakeMetadata(const Shared& s, const ModelBox& model, const LearnerVersion& v,
+                           int learner, size_t synthetic) {
+  const TrainJobOptions& o = *s.options;
+  ModelMetadata meta;
+  meta.kind = model.kind() == "gan"
+                  ? "gan"
+                  : (model.spec_json().find("\"rnn") != std::string::npos ? "rnn" : "lstm");
+  auto& hp = meta.hyper_parameters;
+  hp["spec"] = model.spec_json();
+  hp["epochs"] = std::to_string(o.learner.epochs);
+  hp["batch_size"] = std::to_string(o.learner.batch_size);
+  hp["learning_rate"] = Num(o.learner.learning_rate);
+  hp["clip_norm"] = Num(o.learner.clip_norm);
+  hp["seed"] = std::to_string(o.learner.seed + static_cast<uint64_t>(learner));
+  hp["learners"] = std::to_string(o.learners);
+  hp["learner"] = std::to_string(learner);
+  hp["group"] = s.group;
+  hp["backend"] = model.backend();
+  hp["parameters"] = std::to_string(model.parameter_count());
+  if (!s.gan_ref.empty()) {
+    hp["augment_gan"] = s.gan_ref;
+    hp["augment_fraction"] = Num(o.augment_fraction);
+    hp["synthetic_windows"] = std::to_string(synthetic);
+  }
+  for (const EpochLog& e : v.epochs) {
+    EpochMetrics em;
+    em.epoch = e.epoch;
+    em.metrics["train_loss"] = e.loss;
+    if (std::isfinite(e.validation_loss)) em.metrics["val_loss"] = e.validation_loss;
+    if (model.kind() == "gan") em.metrics["generator_loss"] = e.generator_loss;
+    em.metrics["samples"] = static_cast<double>(e.samples);
+    em.metrics["seconds"] = e.seconds;
+    meta.epoch_metrics.push_back(std::move(em));
+  }
+  if (!v.epochs.empty()) meta.metrics["train_loss"] = v.epochs.back().loss;
+  if (std::isfinite(v.val_mae_s)) meta.metrics["val_mae_s"] = v.val_mae_s;
+  if (model.kind() == "gan" && !v.epochs.empty()) {
+    meta.metrics["discriminator_loss"] = v.epochs.back().loss;
+    meta.metrics["generator_loss"] = v.epochs.back().generator_loss;
+  }
+  meta.metrics["train_windows"] = static_cast<double>(v.windows);
+  meta.metrics["train_seconds"] = v.train_seconds;
+  meta.lineage.stream = s.stream;
+  meta.lineage.seq_ranges = v.ranges;
+  meta.lineage.pipeline_spec = s.resolved_pipeline;
+  meta.lineage.parent_version = s.parent_version;
+  meta.lineage.node_id = o.node_id;
+  meta.lineage.code_version = o.code_version;
+  return meta;
+}
+
+// One learner: its own model and group member; registers its version atomically with the acks of
+// every batch it trained on.
+Status RunLearner(const Shared& s, int learner, LearnerVersion* out) {
+  const TrainJobOptions& o = *s.options;
+  const auto t0 = Clock::now();
+  out->learner = learner;
+  out->val_mae_s = std::numeric_limits<double>::quiet_NaN();
+  const uint64_t seed = o.learner.seed + static_cast<uint64_t>(learner);
+  std::unique_ptr<ModelBox> model;
+  if (!s.parent_blob.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(model, ModelBox::Deserialize(s.parent_blob, nullptr));
+  } else {
+    NEMESYST_ASSIGN_OR_RETURN(model, ModelBox::Create(s.spec_json, seed));
+  }
+  const Pipeline& p = *s.pipeline;
+  if (model->features() != p.features() || (model->steps() != 0 && model->steps() != p.steps()) ||
+      model->label_width() != p.label_width()) {
+    return Status::InvalidArgument(
+        "train: the model spec expects windows of " + std::to_string(model->steps()) + " x " +
+        std::to_string(model->features()) + " with " + std::to_string(model->label_width()) +
+        " label(s), but the pipeline makes " + std::to_string(p.steps()) + " x " +
+        std::to_string(p.features()) + " with " + std::to_string(p.label_width()));
+  }
+  GroupProviderOptions g;
+  g.group = s.group;
+  g.member = o.node_id + "/learner-" + std::to_string(learner);
+  g.split = DataSplit::kTrain;
+  g.records_per_claim = o.records_per_claim;
+  g.lease_ms = o.lease_ms;
+  g.auto_ack = false;  // acknowledged together with the model, in one write
+  NEMESYST_ASSIGN_OR_RETURN(auto group_provider, MakeGroupProvider(s.store, s.pipeline, g));
+  ReplayProvider replay(group_provider.get(), seed);
+  std::unique_ptr<ModelBox> gan;
+  std::unique_ptr<AugmentedProvider> augmented;
+  BatchProvider* train = &replay;
+  if (!s.gan_blob.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(gan, ModelBox::Deserialize(s.gan_blob, nullptr));
+    augmented = std::make_unique<AugmentedProvider>(&replay, gan.get(), o.augment_fraction,
+                                                    seed * 7919 + 17);
+    NEMESYST_RETURN_IF_ERROR(augmented->Check());
+    train = augmented.get();
+  }
+  std::unique_ptr<BatchProvider> validation;
+  const bool regressor = model->kind() == "regressor";
+  if (regressor && s.validation && s.validation->Count(DataSplit::kValidation) > 0) {
+    DatasetProviderOptions v;
+    v.split = DataSplit::kValidation;
+    v.shuffle = false;
+    NEMESYST_ASSIGN_OR_RETURN(validation, MakeDatasetProvider(s.validation, v));
+  }
+  LearnerOptions lo = o.learner;
+  lo.seed = seed;
+  lo.logger = s.logger;
+  lo.should_stop = o.should_stop;
+  if (o.on_progress) {
+    auto sink = o.on_progress;
+    lo.on_progress = [sink, learner](const LearnerProgress& p) { sink(learner, p); };
+  }
+  auto outcome = model->Train(lo, *train, validation.get());
+  auto give_back = [&]() {  // not trained to the end: hand the batches to someone else now
+    for (const GroupAck& a : group_provider->TakePendingAcks()) {
+      s.store->Nack(a.group, a.lease).IgnoreError();
+    }
+  };
+  if (!outcome.ok()) {
+    give_back();
+    return outcome.status().WithContext("learner " + std::to_string(learner));
+  }
+  out->epochs = outcome->epochs;
+  out->windows = replay.windows();
+  if (outcome->stopped) {
+    give_back();
+    return Status::Aborted("training stopped before the last epoch; nothing registered");
+  }
+  std::vector<GroupAck> acks = group_provider->TakePendingAcks();
+  out->ranges = group_provider->ConsumedRanges();
+  if (replay.windows() == 0) {
+    // Nothing to learn from (the other learners claimed everything): acknowledge the claims it
+    // read (they held only other splits' windows) and register nothing.
+    for (const GroupAck& a : acks) NEMESYST_RETURN_IF_ERROR(s.store->Ack(a.group, a.lease));
+    s.logger->Log(LogLevel::kWarn, "nodes.train", "learner got no training windows",
+                  {{"learner", std::to_string(learner)}});
+    return Status::OK();
+  }
+  if (validation) {
+    NEMESYST_ASSIGN_OR_RETURN(
+        WindowPredictions vp,
+        PredictWindows(*model, *validation, [&p](double v) { return p.LabelToOriginal(0, v); }));
+    NEMESYST_ASSIGN_OR_RETURN(ErrorStats stats, ComputeErrorStats(vp.truth_s, vp.predicted_s));
+    out->val_mae_s = stats.mae_s;
+  }
+  out->train_seconds = SecondsSince(t0);
+  ModelMetadata meta =
+      MakeMetadata(s, *model, *out, learner, augmented ? augmented->synthetic_windows() : 0);
+  TextMetadata file_meta = {
+      {"pipeline", s.resolved_pipeline}, {"model_name", o.model_name}, {"stream", s.stream}};
+  NEMESYST_ASSIGN_OR_RETURN(std::string blob, model->Serialize(file_meta));
+  NEMESYST_ASSIGN_OR_RETURN(out->version, s.store->CommitModel(o.model_name, blob, meta, acks));
+  s.logger->Log(LogLevel::kInfo, "nodes.train", "registered model version",
+                {{"model", o.model_name + "@" + std::to_string(out->version)},
+                 {"learner", std::to_string(learner)},
+                 {"windows", std::to_string(out->windows)},
+                 {"val_mae_s", Num(out->val_mae_s)}});
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
+  NEMESYST_RETURN_IF_ERROR(ValidateOptions(o));
+  const auto t0 = Clock::now();
+  Shared s;
+  s.options = &o;
+  s.store = &store;
+  s.logger = o.logger != nullptr ? o.logger : NullLogger();
+  s.spec_json = o.model_spec_json;
+  std::string pipeline_text = o.pipeline_text;
+
+  if (!o.parent.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(ResolvedModel parent, ResolveModelRef(store, o.parent));
+    if (parent.name != o.model_name) {
+      s.logger->Log(LogLevel::kInfo, "nodes.train", "continuing from another model's version",
+                    {{"parent", parent.name + "@" + std::to_string(parent.version)}});
+    }
+    NEMESYST_ASSIGN_OR_RETURN(s.parent_blob, ReadBlob(store, parent));
+    TextMetadata meta;
+    NEMESYST_ASSIGN_OR_RETURN(auto box, ModelBox::Deserialize(s.parent_blob, &meta));
+    s.spec_json = box->spec_json();
+    if (meta.count("pipeline") == 0) {
+      return Status::FailedPrecondition("parent model " + o.parent +
+                                        " carries no pipeline; it cannot be continued");
+    }
+    pipeline_text = meta["pipeline"];  // resolved: the statistics stay those of the parent
+    s.parent_version = parent.name == o.model_name ? parent.version : 0;
+  }
+
+  // The stream: the flag, else the spec's. A spec naming another stream is a mistake to report.
+  NEMESYST_ASSIGN_OR_RETURN(stream::PipelineSpec parsed, stream::ParsePipelineSpec(pipeline_text));
+  if (!o.stream.empty() && !parsed.stream.empty() && parsed.stream != o.stream) {
+    return Status::InvalidArgument("train: the pipeline reads stream '" + parsed.stream +
+                                   "' but the stream given is '" + o.stream + "'");
+  }
+  s.stream = o.stream.empty() ? parsed.stream : o.stream;
+  if (s.stream.empty()) {
+    return Status::InvalidArgument(
+        "train: no stream named (neither --stream nor the pipeline's "
+        "'stream')");
+  }
+  NEMESYST_ASSIGN_OR_RETURN(auto pipeline,
+                            Pipeline::CreateForStream(pipeline_text, store, s.stream));
+  if (pipeline->label_width() < 1) {
+    return Status::InvalidArgument("train: the pipeline has no label (set label.field)");
+  }
+
+  // Fit on the first records (the stream interleaves the fleet by time, so they cover every
+  // device) and window them for validation.
+  RecordQuery query;
+  NEMESYST_ASSIGN_OR_RETURN(StreamInfo info, store.GetStreamInfo(s.stream));
+  if (info.last_seq == 0)
+    return Status::FailedPrecondition("train: stream '" + s.stream + "' is empty");
+  query.first_seq = info.first_seq;
+  query.last_seq = info.first_seq + o.fit_records - 1;
+  NEMESYST_ASSIGN_OR_RETURN(std::vector<Record> sample, ReadRecords(store, s.stream, query));
+  if (!pipeline->fitted() || o.parent.empty()) NEMESYST_RETURN_IF_ERROR(pipeline->Fit(sample));
+  NEMESYST_ASSIGN_OR_RETURN(s.validation, pipeline->Apply(sample));
+  sample.clear();
+  sample.shrink_to_fit();
+  s.resolved_pipeline = pipeline->Serialize();
+  s.pipeline = pipeline.get();
+
+  if (!o.augment_gan.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(ResolvedModel gan, ResolveModelRef(store, o.augment_gan));
+    NEMESYST_ASSIGN_OR_RETURN(s.gan_blob, ReadBlob(store, gan));
+    s.gan_ref = gan.name + "@" + std::to_string(gan.version);
+  }
+  s.group = o.group.empty() ? "train." + o.model_name : o.group;
+  auto groups = store.ListGroups();
+  if (groups.ok() && std::find(groups->begin(), groups->end(), s.group) == groups->end()) {
+    Status created = store.CreateGroup(s.group, s.stream, GroupStart::kEarliest);
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+  }
+  NEMESYST_ASSIGN_OR_RETURN(GroupStats gstats, store.GetGroupStats(s.group));
+  if (gstats.stream != s.stream) {
+    return Status::InvalidArgument("train: consumer group '" + s.group + "' reads stream '" +
+                                   gstats.stream + "', not '" + s.stream + "'");
+  }
+
+  TrainJobResult result;
+  result.model_name = o.model_name;
+  result.learners.resize(static_cast<size_t>(o.learners));
+  std::vector<Status> statuses(static_cast<size_t>(o.learners));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < o.learners; ++i) {
+    threads.emplace_back([&, i] { statuses[i] = RunLearner(s, i, &result.learners[i]); });
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& st : statuses) NEMESYST_RETURN_IF_ERROR(st);
+
+  // The candidate: best validation MAE; for GANs (no validation) the discriminator loss closest
+  // to the equilibrium is not a reliable signal, so the learner that saw the most data wins.
+  const LearnerVersion* best = nullptr;
+  for (const LearnerVersion& v : result.learners) {
+    if (v.version == 0) continue;
+    if (best == nullptr) {
+      best = &v;
+    } else if (std::isfinite(v.val_mae_s) && std::isfinite(best->val_mae_s)) {
+      if (v.val_mae_s < best->val_mae_s) best = &v;
+    } else if (v.windows > best->windows) {
+      best = &v;
+    }
+  }
+  if (best == nullptr) {
+    return Status::FailedPrecondition("train: no learner got training windows (the group '" +
+                                      s.group +
+                                      "' has nothing new; use a new --group to retrain "
+                                      "on the same data)");
+  }
+  NEMESYST_RETURN_IF_ERROR(store.SetAlias(o.model_name, "candidate", best->version));
+  result.candidate = best->version;
+  result.seconds = SecondsSince(t0);
+  return result;
+}
+
+}  // namespace nemesyst::nodes

@@ -1,0 +1,82 @@
+// `nemesyst train`: a stream, a pipeline spec and a model spec in; registered model versions with
+// full lineage out.
+//
+// What happens:
+//  1. The pipeline is bound to the stream's schema and fitted (normalisation statistics) on the
+//     first `fit_records` records of the stream (or taken, already fitted, from the parent
+//     version). The same records, windowed, give the validation set (the pipeline's validation
+//     split: other stores/devices than training when it splits by store/device).
+//  2. `learners` threads each build the model (seed + learner index), read training windows
+//     through ONE consumer group (each its own member: the group hands every batch to exactly one
+//     learner, so their data are disjoint), train `epochs` passes over what they claimed, and
+//     register their own version with Store::CommitModel — the model blob, its metadata and the
+//     acknowledgement of every batch it trained on, in one atomic write. A run killed before that
+//     write leaves no model and no acknowledgement: the batches are handed out again once their
+//     leases expire, and the group resumes.
+//  3. The version with the best validation MAE (seconds) gets the alias `candidate`.
+//
+// Lineage recorded with each version: stream, the sequence ranges it trained on, the resolved
+// pipeline (with its statistics), hyper-parameters, per-epoch metrics, parent version, node id.
+// The model blob carries the resolved pipeline too (metadata key "pipeline"), so a model file
+// alone is enough to predict.
+//
+// Thread-safety: RunTrainJob may run concurrently with other jobs on the same store.
+#ifndef NEMESYST_NODES_TRAIN_JOB_H_
+#define NEMESYST_NODES_TRAIN_JOB_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nemesyst/logger.h"
+#include "nemesyst/status.h"
+#include "nemesyst/store.h"
+#include "nodes/model_box.h"
+
+namespace nemesyst::nodes {
+
+struct TrainJobOptions {
+  std::string stream;           // empty: the pipeline spec's `stream`
+  std::string pipeline_text;    // pipeline spec, TOML or JSON (docs/pipelines.md)
+  std::string model_spec_json;  // model spec (docs/kernels.md); ignored when `parent` is set
+  std::string model_name;       // registry name of the new versions
+  int learners = 1;             // parallel learner threads (≥ 1)
+  LearnerOptions learner;       // epochs, batch size, learning rate, seed (learner i: seed + i)
+  std::string group;            // consumer group; empty: "train.<model_name>"
+  uint32_t records_per_claim = 8192;
+  int64_t lease_ms = 10 * 60 * 1000;
+  size_t fit_records = 200000;    // records read to fit the pipeline and build the validation set
+  std::string parent;             // model reference to continue from (weights + pipeline)
+  std::string augment_gan;        // model reference of a conditional GAN whose windows augment
+  double augment_fraction = 0.5;  // synthetic windows per real window when augmenting
+  std::string node_id = "local";
+  std::string code_version;
+  Logger* logger = nullptr;  // NullLogger() when null
+  // Called from learner threads (serialise in the callback if needed).
+  std::function<void(int learner, const LearnerProgress&)> on_progress;
+  std::function<bool()> should_stop;
+};
+
+struct LearnerVersion {
+  int learner = 0;
+  uint32_t version = 0;  // 0 when the learner got no data and registered nothing
+  size_t windows = 0;    // distinct training windows it claimed
+  double val_mae_s = 0;  // regressors: validation MAE in seconds (NaN for GANs)
+  double train_seconds = 0;
+  std::vector<EpochLog> epochs;
+  std::vector<SeqRange> ranges;
+};
+
+struct TrainJobResult {
+  std::string model_name;
+  std::vector<LearnerVersion> learners;
+  uint32_t candidate = 0;  // the version aliased `candidate`
+  double seconds = 0;
+};
+
+Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& options);
+
+}  // namespace nemesyst::nodes
+
+#endif  // NEMESYST_NODES_TRAIN_JOB_H_
