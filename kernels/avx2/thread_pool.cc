@@ -1,0 +1,65 @@
+#include "kernels/avx2/thread_pool.h"
+
+#include <immintrin.h>
+
+namespace nemesyst::kernels::avx2 {
+namespace {
+// About 50-100 µs of spinning before a worker goes to sleep.
+constexpr int kSpinIterations = 20000;
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) : size_(threads < 1 ? 1 : threads) {
+  workers_.reserve(size_ - 1);
+  for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+void ThreadPool::RunErased(void* ctx, Trampoline trampoline) {
+  job_ctx_ = ctx;
+  job_ = trampoline;
+  pending_.store(size_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  trampoline(ctx, 0);
+  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+}
+
+void ThreadPool::WorkerLoop(int index) {
+  // Generation 0 is the one before any Run (workers are started in the constructor); loading
+  // generation_ here instead could miss a Run issued before this thread got scheduled.
+  uint32_t seen = 0;
+  for (;;) {
+    int spins = 0;
+    uint32_t now;
+    while ((now = generation_.load(std::memory_order_acquire)) == seen) {
+      if (++spins < kSpinIterations) {
+        _mm_pause();
+      } else {
+        generation_.wait(seen, std::memory_order_acquire);
+      }
+    }
+    seen = now;
+    if (stop_.load(std::memory_order_acquire)) return;
+    job_(job_ctx_, index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::Barrier() {
+  if (size_ == 1) return;
+  const uint32_t phase = barrier_phase_.load(std::memory_order_acquire);
+  if (barrier_count_.fetch_add(1, std::memory_order_acq_rel) == size_ - 1) {
+    barrier_count_.store(0, std::memory_order_relaxed);
+    barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
+    return;
+  }
+  while (barrier_phase_.load(std::memory_order_acquire) == phase) _mm_pause();
+}
+
+}  // namespace nemesyst::kernels::avx2

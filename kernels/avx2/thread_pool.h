@@ -1,0 +1,59 @@
+// A small persistent thread pool for the avx2 kernels: `threads - 1` workers created once with
+// the kernel, woken per call, so a short kernel call (a few microseconds at batch 1) does not pay
+// for thread creation. Workers spin briefly before sleeping on a futex (std::atomic::wait), which
+// keeps the wake-up latency low between back-to-back calls without burning a core when idle.
+//
+// Thread-safety: Run is called by one thread at a time (the kernel's owner); the job runs on
+// every participant (caller = index 0) and Run returns when all have finished. Barrier() may be
+// called from inside a job by all participants, e.g. between time steps of a split GEMV.
+#ifndef NEMESYST_KERNELS_AVX2_THREAD_POOL_H_
+#define NEMESYST_KERNELS_AVX2_THREAD_POOL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace nemesyst::kernels::avx2 {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return size_; }
+
+  // Calls fn(index) for index in [0, size()) concurrently; index 0 runs on the caller.
+  template <typename Fn>
+  void Run(Fn&& fn) {
+    if (size_ == 1) {
+      fn(0);
+      return;
+    }
+    RunErased(&fn, [](void* ctx, int index) { (*static_cast<Fn*>(ctx))(index); });
+  }
+
+  // Spin barrier across all participants of the current Run.
+  void Barrier();
+
+ private:
+  using Trampoline = void (*)(void*, int);
+  void RunErased(void* ctx, Trampoline trampoline);
+  void WorkerLoop(int index);
+
+  int size_;
+  std::vector<std::thread> workers_;
+  void* job_ctx_ = nullptr;
+  Trampoline job_ = nullptr;
+  std::atomic<uint32_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  alignas(64) std::atomic<int> barrier_count_{0};
+  alignas(64) std::atomic<uint32_t> barrier_phase_{0};
+};
+
+}  // namespace nemesyst::kernels::avx2
+
+#endif  // NEMESYST_KERNELS_AVX2_THREAD_POOL_H_
