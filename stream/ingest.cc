@@ -1,0 +1,448 @@
+// Ingest: parse (CSV or JSON lines), validate against the schema, batch, append; bad rows are
+// rejected or dead-lettered (see include/nemesyst/ingest.h). The hot path (unquoted CSV) does no
+// per-row allocation: records of the batch are reused, numbers parsed with fast_float.
+#include "nemesyst/ingest.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <span>
+#include <unordered_map>
+
+#include <fast_float/fast_float.h>
+#include <nlohmann/json.hpp>
+
+#include "nemesyst/store.h"
+#include "stream/line_reader.h"
+#include "stream/timestamp.h"
+
+namespace nemesyst {
+namespace {
+
+using stream::LineReader;
+
+// What an input column is for.
+enum Role : int { kIgnore = -3, kDevice = -2, kTimestamp = -1 };  // >= 0: schema field index
+
+struct RowError {
+  int column = 0;
+  std::string reason;
+};
+
+class Ingester {
+ public:
+  Ingester(Store& store, const std::string& name, const IngestOptions& options,
+           const StreamSchema& schema, IngestReport* report)
+      : store_(store), name_(name), options_(options), schema_(schema), report_(report) {
+    batch_.resize(options.batch_rows);
+    for (Record& r : batch_) r.values.resize(schema.fields.size());
+  }
+
+  // Maps an input name (after renaming) to its role; error text when unknown.
+  Result<int> RoleOf(const std::string& raw) const {
+    auto renamed = options_.rename.find(raw);
+    const std::string& name = renamed == options_.rename.end() ? raw : renamed->second;
+    if (name == options_.device_column) return static_cast<int>(kDevice);
+    if (name == options_.timestamp_column) return static_cast<int>(kTimestamp);
+    for (size_t i = 0; i < schema_.fields.size(); ++i) {
+      if (schema_.fields[i].name == name) return static_cast<int>(i);
+    }
+    if (options_.ignore_unknown) return static_cast<int>(kIgnore);
+    return Status::InvalidArgument("unknown field '" + raw + "' (not in the schema of stream '" +
+                                   options_.stream + "', not the device or timestamp column)");
+  }
+
+  // Parses one value of field `index` into `out`; error text otherwise.
+  bool ParseValue(int index, std::string_view text, double* out, std::string* why) const {
+    const FieldSpec& f = schema_.fields[index];
+    if (text.empty()) {
+      *why = "missing value for field '" + f.name + "'";
+      return false;
+    }
+    double v = 0;
+    const auto r = fast_float::from_chars(text.data(), text.data() + text.size(), v);
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size() || !std::isfinite(v)) {
+      *why = "cannot parse '" + std::string(text) + "' as a number for field '" + f.name + "'";
+      return false;
+    }
+    return CheckValue(index, v, out, why);
+  }
+
+  bool CheckValue(int index, double v, double* out, std::string* why) const {
+    const FieldSpec& f = schema_.fields[index];
+    if (f.type == FieldType::kInt32 &&
+        (v != std::trunc(v) || v < -2147483648.0 || v > 2147483647.0)) {
+      *why = "value " + Format(v) + " of field '" + f.name + "' is not a 32-bit integer";
+      return false;
+    }
+    if (f.type == FieldType::kFloat32 && std::fabs(v) > std::numeric_limits<float>::max()) {
+      *why = "value " + Format(v) + " of field '" + f.name + "' does not fit float32";
+      return false;
+    }
+    if ((f.min_value && v < *f.min_value) || (f.max_value && v > *f.max_value)) {
+      *why = "value " + Format(v) + " of field '" + f.name + "' is outside the schema range [" +
+             (f.min_value ? Format(*f.min_value) : "-inf") + ", " +
+             (f.max_value ? Format(*f.max_value) : "inf") + "]";
+      return false;
+    }
+    *out = v;
+    return true;
+  }
+
+  bool ParseTime(std::string_view text, int64_t* us, std::string* why) const {
+    bool ok = false;
+    switch (options_.timestamp_format) {
+      case TimestampFormat::kAuto: {
+        const bool iso =
+            text.size() > 4 && (text[4] == '-' || text.find('T') != std::string_view::npos);
+        ok = iso ? stream::ParseIso8601(text, us)
+                 : stream::ParseEpoch(text, stream::EpochUnit::kSeconds, us);
+        break;
+      }
+      case TimestampFormat::kIso8601:
+        ok = stream::ParseIso8601(text, us);
+        break;
+      case TimestampFormat::kEpochSeconds:
+        ok = stream::ParseEpoch(text, stream::EpochUnit::kSeconds, us);
+        break;
+      case TimestampFormat::kEpochMillis:
+        ok = stream::ParseEpoch(text, stream::EpochUnit::kMilliseconds, us);
+        break;
+      case TimestampFormat::kEpochMicros:
+        ok = stream::ParseEpoch(text, stream::EpochUnit::kMicroseconds, us);
+        break;
+      case TimestampFormat::kEpochNanos:
+        ok = stream::ParseEpoch(text, stream::EpochUnit::kNanoseconds, us);
+        break;
+    }
+    if (!ok) *why = "cannot parse timestamp '" + std::string(text) + "'";
+    return ok;
+  }
+
+  Record& Slot() { return batch_[used_]; }
+  int field_count() const { return static_cast<int>(schema_.fields.size()); }
+  const std::string& field_name(size_t i) const { return schema_.fields[i].name; }
+
+  // The slot is filled and valid except for the per-device order: check it, keep it.
+  bool Accept(uint64_t line, int timestamp_column, std::string_view raw) {
+    Record& r = batch_[used_];
+    auto it = last_us_.find(r.device_id);
+    if (it != last_us_.end() && r.timestamp_us <= it->second) {
+      return Bad(line, timestamp_column,
+                 "timestamp does not advance for device '" + r.device_id + "' (" +
+                     std::to_string(r.timestamp_us) + " us after " + std::to_string(it->second) +
+                     " us)",
+                 raw);
+    }
+    if (it == last_us_.end()) {
+      last_us_.emplace(r.device_id, r.timestamp_us);
+    } else {
+      it->second = r.timestamp_us;
+    }
+    ++used_;
+    return true;
+  }
+
+  // Records a bad row. Returns false when ingest must stop (reject policy).
+  bool Bad(uint64_t line, int column, std::string reason, std::string_view raw) {
+    ++report_->errors;
+    if (report_->error_details.size() < options_.max_reported_errors) {
+      report_->error_details.push_back(IngestError{name_, line, column, reason});
+    }
+    if (options_.on_error == OnError::kReject) {
+      report_->rejected = true;
+      used_ = 0;  // the failing batch is never written
+      dead_.clear();
+      return false;
+    }
+    dead_.push_back(Dead{name_ + ":" + std::to_string(line) + ":" + std::to_string(column),
+                         std::move(reason), std::string(raw)});
+    return true;
+  }
+
+  bool Full() const { return used_ == batch_.size(); }
+
+  Status Flush() {
+    if (used_ > 0) {
+      Result<SeqRange> appended =
+          store_.Append(options_.stream, std::span<const Record>(batch_.data(), used_));
+      if (!appended.ok()) {
+        return appended.status().WithContext(name_ + ": appending a batch of " +
+                                             std::to_string(used_) + " rows");
+      }
+      report_->rows_committed += used_;
+      ++report_->batches_committed;
+      used_ = 0;
+    }
+    for (const Dead& d : dead_) {
+      NEMESYST_RETURN_IF_ERROR(
+          store_.AppendDeadLetterRow(options_.stream, d.source, d.reason, d.raw).status());
+      ++report_->rows_dead_lettered;
+    }
+    dead_.clear();
+    return Status::OK();
+  }
+
+ private:
+  static std::string Format(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return buf;
+  }
+  struct Dead {
+    std::string source, reason, raw;
+  };
+
+  Store& store_;
+  const std::string& name_;
+  const IngestOptions& options_;
+  const StreamSchema& schema_;
+  IngestReport* report_;
+  std::vector<Record> batch_;
+  size_t used_ = 0;
+  std::vector<Dead> dead_;
+  std::unordered_map<std::string, int64_t> last_us_;
+};
+
+constexpr const char* kTruncated = "truncated last line (the input does not end with a line break)";
+
+Status IngestCsv(LineReader& reader, Ingester& ingester, const std::string& name,
+                 IngestReport* report) {
+  LineReader::Item item;
+  std::vector<std::string_view> fields;
+  std::deque<std::string> scratch;
+  std::string why;
+  int why_column = 0;
+  NEMESYST_ASSIGN_OR_RETURN(bool has_header, reader.Next(true, &item));
+  if (!has_header) return Status::InvalidArgument(name + ": empty input (no header row)");
+  if (!stream::SplitCsv(item.text, item.has_quote, &fields, &scratch, &why, &why_column)) {
+    return Status::InvalidArgument(name + ":1:" + std::to_string(why_column) + ": " + why);
+  }
+  std::vector<int> roles;
+  int device_col = 0, time_col = 0;
+  std::vector<bool> seen_field;
+  for (size_t c = 0; c < fields.size(); ++c) {
+    Result<int> role = ingester.RoleOf(std::string(fields[c]));
+    if (!role.ok()) {
+      return Status::InvalidArgument(name + ":" + std::to_string(item.line) + ":" +
+                                     std::to_string(c + 1) + ": " +
+                                     std::string(role.status().message()));
+    }
+    if (*role == kDevice) device_col = static_cast<int>(c) + 1;
+    if (*role == kTimestamp) time_col = static_cast<int>(c) + 1;
+    for (size_t p = 0; p < c; ++p) {
+      if (roles[p] == *role && *role != kIgnore) {
+        return Status::InvalidArgument(
+            name + ":1:" + std::to_string(c + 1) + ": column '" + std::string(fields[c]) +
+            "' maps to the same field as column " + std::to_string(p + 1));
+      }
+    }
+    roles.push_back(*role);
+  }
+  if (device_col == 0 || time_col == 0) {
+    return Status::InvalidArgument(name +
+                                   ":1: the header needs a device column and a timestamp column");
+  }
+  int mapped = 0;
+  for (int role : roles) mapped += role >= 0;
+  if (mapped != ingester.field_count()) {
+    return Status::InvalidArgument(name + ":1: the header does not cover every schema field");
+  }
+  const size_t expected = roles.size();
+  for (;;) {
+    NEMESYST_ASSIGN_OR_RETURN(bool more, reader.Next(true, &item));
+    if (!more) break;
+    if (item.text.empty() && item.terminated) continue;  // blank line
+    ++report->rows_read;
+    bool ok = true;
+    if (!item.terminated) {
+      ok = ingester.Bad(item.line, 0, kTruncated, item.text);
+    } else if (!stream::SplitCsv(item.text, item.has_quote, &fields, &scratch, &why, &why_column)) {
+      ok = ingester.Bad(item.line, why_column, why, item.text);
+    } else if (fields.size() != expected) {
+      ok = ingester.Bad(
+          item.line, 0,
+          "expected " + std::to_string(expected) + " columns, got " + std::to_string(fields.size()),
+          item.text);
+    } else {
+      Record& r = ingester.Slot();
+      bool good = true;
+      for (size_t c = 0; c < expected && good; ++c) {
+        const int role = roles[c];
+        if (role >= 0) {
+          good = ingester.ParseValue(role, fields[c], &r.values[role], &why);
+        } else if (role == kDevice) {
+          good = !fields[c].empty();
+          if (good)
+            r.device_id.assign(fields[c]);
+          else
+            why = "empty device id";
+        } else if (role == kTimestamp) {
+          good = ingester.ParseTime(fields[c], &r.timestamp_us, &why);
+        }
+        if (!good) ok = ingester.Bad(item.line, static_cast<int>(c) + 1, why, item.text);
+      }
+      if (good) ok = ingester.Accept(item.line, time_col, item.text);
+    }
+    if (!ok) return Status::OK();
+    if (ingester.Full()) NEMESYST_RETURN_IF_ERROR(ingester.Flush());
+  }
+  return ingester.Flush();
+}
+
+Status IngestJsonLines(LineReader& reader, Ingester& ingester, IngestReport* report) {
+  LineReader::Item item;
+  std::string why;
+  std::vector<bool> seen;
+  for (;;) {
+    NEMESYST_ASSIGN_OR_RETURN(bool more, reader.Next(false, &item));
+    if (!more) break;
+    if (item.text.find_first_not_of(" \t") == std::string_view::npos && item.terminated) continue;
+    ++report->rows_read;
+    bool ok = true;
+    if (!item.terminated) {
+      ok = ingester.Bad(item.line, 0, kTruncated, item.text);
+    } else {
+      nlohmann::ordered_json row;
+      try {
+        row = nlohmann::ordered_json::parse(item.text);
+      } catch (const std::exception& e) {
+        why = std::string("invalid JSON: ") + e.what();
+        row = nullptr;
+      }
+      if (row.is_null() || !row.is_object()) {
+        if (!row.is_null()) why = "a JSON lines row must be an object";
+        ok = ingester.Bad(item.line, 0, why, item.text);
+      } else {
+        Record& r = ingester.Slot();
+        seen.assign(ingester.field_count(), false);
+        bool good = true, has_device = false, has_time = false;
+        int column = 0, time_column = 0;
+        for (auto it = row.begin(); it != row.end() && good; ++it) {
+          ++column;
+          Result<int> role = ingester.RoleOf(it.key());
+          if (!role.ok()) {
+            why = std::string(role.status().message());
+            good = false;
+          } else if (*role >= 0) {
+            if (!it->is_number()) {
+              why = "field '" + it.key() + "' must be a number";
+              good = false;
+            } else {
+              good = ingester.CheckValue(*role, it->get<double>(), &r.values[*role], &why);
+              seen[*role] = true;
+            }
+          } else if (*role == kDevice) {
+            good = it->is_string() && !it->get<std::string>().empty();
+            if (good)
+              r.device_id = it->get<std::string>();
+            else
+              why = "'" + it.key() + "' must be a non-empty string";
+            has_device = good;
+          } else if (*role == kTimestamp) {
+            time_column = column;
+            const std::string text = it->is_string() ? it->get<std::string>() : it->dump();
+            good = ingester.ParseTime(text, &r.timestamp_us, &why);
+            has_time = good;
+          }
+          if (!good) ok = ingester.Bad(item.line, column, why, item.text);
+        }
+        if (good) {
+          for (size_t f = 0; f < seen.size() && good; ++f) {
+            if (!seen[f]) {
+              good = false;
+              ok = ingester.Bad(item.line, 0, "missing field '" + ingester.field_name(f) + "'",
+                                item.text);
+            }
+          }
+          if (good && (!has_device || !has_time)) {
+            good = false;
+            ok = ingester.Bad(item.line, 0, "missing device or timestamp", item.text);
+          }
+        }
+        if (good) ok = ingester.Accept(item.line, time_column, item.text);
+      }
+    }
+    if (!ok) return Status::OK();
+    if (ingester.Full()) NEMESYST_RETURN_IF_ERROR(ingester.Flush());
+  }
+  return ingester.Flush();
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+std::string IngestError::ToString() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + reason;
+}
+
+Result<IngestFormat> ParseIngestFormat(std::string_view text) {
+  if (text == "auto") return IngestFormat::kAuto;
+  if (text == "csv") return IngestFormat::kCsv;
+  if (text == "jsonl" || text == "json") return IngestFormat::kJsonLines;
+  return Status::InvalidArgument("format must be auto, csv or jsonl");
+}
+
+Result<OnError> ParseOnError(std::string_view text) {
+  if (text == "reject") return OnError::kReject;
+  if (text == "dead-letter") return OnError::kDeadLetter;
+  return Status::InvalidArgument("on-error must be reject or dead-letter");
+}
+
+Result<TimestampFormat> ParseTimestampFormat(std::string_view text) {
+  if (text == "auto") return TimestampFormat::kAuto;
+  if (text == "iso") return TimestampFormat::kIso8601;
+  if (text == "s") return TimestampFormat::kEpochSeconds;
+  if (text == "ms") return TimestampFormat::kEpochMillis;
+  if (text == "us") return TimestampFormat::kEpochMicros;
+  if (text == "ns") return TimestampFormat::kEpochNanos;
+  return Status::InvalidArgument("timestamp format must be auto, iso, s, ms, us or ns");
+}
+
+Status IngestFd(Store& store, int fd, const std::string& name, const IngestOptions& options,
+                IngestReport* report) {
+  *report = IngestReport();
+  if (options.batch_rows == 0) return Status::InvalidArgument("ingest: batch_rows must be >= 1");
+  NEMESYST_ASSIGN_OR_RETURN(StreamSchema schema, store.GetSchema(options.stream));
+  Ingester ingester(store, name, options, schema, report);
+  LineReader reader(fd);
+  IngestFormat format = options.format;
+  if (format == IngestFormat::kAuto) {
+    if (EndsWith(name, ".jsonl") || EndsWith(name, ".ndjson") || EndsWith(name, ".json")) {
+      format = IngestFormat::kJsonLines;
+    } else if (EndsWith(name, ".csv")) {
+      format = IngestFormat::kCsv;
+    } else {
+      NEMESYST_ASSIGN_OR_RETURN(int first, reader.PeekNonSpace());
+      format = first == '{' ? IngestFormat::kJsonLines : IngestFormat::kCsv;
+    }
+  }
+  Status status = format == IngestFormat::kCsv ? IngestCsv(reader, ingester, name, report)
+                                               : IngestJsonLines(reader, ingester, report);
+  report->bytes_read = reader.bytes_read();
+  return status;
+}
+
+Status Ingest(Store& store, const std::string& path, const IngestOptions& options,
+              IngestReport* report) {
+  if (path == "-") return IngestFd(store, STDIN_FILENO, "<stdin>", options, report);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *report = IngestReport();
+    return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+  }
+  Status status = IngestFd(store, fd, path, options, report);
+  ::close(fd);
+  return status;
+}
+
+}  // namespace nemesyst
