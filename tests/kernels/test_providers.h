@@ -17,7 +17,10 @@ class VectorBatchProvider : public BatchProvider {
  public:
   VectorBatchProvider(int steps, int features, int label_width, std::vector<float> x,
                       std::vector<float> y)
-      : steps_(steps), features_(features), label_width_(label_width), x_(std::move(x)),
+      : steps_(steps),
+        features_(features),
+        label_width_(label_width),
+        x_(std::move(x)),
         y_(std::move(y)) {
     count_ = static_cast<int>(x_.size() / (static_cast<size_t>(steps) * features));
   }
@@ -77,7 +80,8 @@ inline VectorBatchProvider Sinusoids(int windows, int steps, double period, uint
   const double omega = 6.283185307179586 / period;
   for (int w = 0; w < windows; ++w) {
     const double a = rng.Uniform(0.5, 1.5), phase = rng.Uniform(0, 6.283185307179586);
-    for (int t = 0; t < steps; ++t) x.push_back(static_cast<float>(a * std::sin(omega * t + phase)));
+    for (int t = 0; t < steps; ++t)
+      x.push_back(static_cast<float>(a * std::sin(omega * t + phase)));
   }
   return VectorBatchProvider(steps, 1, 0, std::move(x), {});
 }
