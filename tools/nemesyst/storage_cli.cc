@@ -1,0 +1,145 @@
+#include "tools/nemesyst/storage_cli.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "storage/meta_format.h"
+#include "storage/model_format.h"
+
+namespace nemesyst::cli {
+
+Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx) {
+  StoreOptions options;
+  NEMESYST_ASSIGN_OR_RETURN(options.durability,
+                            ParseDurability(ctx.config.GetString("store.durability")));
+  options.logger = ctx.logger.get();
+  std::unique_ptr<Store> store;
+  NEMESYST_RETURN_IF_ERROR(Store::Open(options, ctx.config.GetString("store.path"), &store));
+  return store;
+}
+
+Result<std::string> ReadInput(const std::string& path) {
+  std::ostringstream buffer;
+  if (path.empty() || path == "-") {
+    buffer << std::cin.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot open '" + path + "'");
+  buffer << in.rdbuf();
+  if (in.bad()) return Status::IOError("cannot read '" + path + "'");
+  return buffer.str();
+}
+
+Status WriteOutput(const std::string& path, std::string_view bytes) {
+  if (path.empty() || path == "-") {
+    std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::cout.flush();
+    return std::cout ? Status::OK() : Status::IOError("cannot write stdout");
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return Status::IOError("cannot write '" + path + "'");
+  return Status::OK();
+}
+
+nlohmann::json ToJson(const StreamInfo& info) {
+  return {
+      {"stream", info.name},
+      {"schema", storage::SchemaToJson(info.schema)},
+      {"retention",
+       {{"max_age_us", info.retention.max_age_us}, {"max_records", info.retention.max_records}}},
+      {"created_us", info.created_us},
+      {"first_seq", info.first_seq},
+      {"last_seq", info.last_seq},
+      {"next_seq", info.next_seq}};
+}
+
+nlohmann::json ToJson(const StoredRecord& r, const StreamSchema& schema) {
+  nlohmann::json values = nlohmann::json::object();
+  for (size_t i = 0; i < schema.fields.size() && i < r.record.values.size(); ++i) {
+    values[schema.fields[i].name] = r.record.values[i];
+  }
+  return {{"seq", r.seq},
+          {"device", r.record.device_id},
+          {"timestamp_us", r.record.timestamp_us},
+          {"values", std::move(values)}};
+}
+
+nlohmann::json ToJson(const GroupStats& s) {
+  return {{"group", s.group},
+          {"stream", s.stream},
+          {"next_unclaimed_seq", s.next_unclaimed_seq},
+          {"committed_seq", s.committed_seq},
+          {"backlog_records", s.backlog_records},
+          {"leased_batches", s.leased_batches},
+          {"pending_batches", s.pending_batches},
+          {"dead_letter_batches", s.dead_letter_batches},
+          {"acked_batches_total", s.acked_batches_total},
+          {"redeliveries_total", s.redeliveries_total}};
+}
+
+nlohmann::json ToJson(const ClaimedBatch& b) {
+  return {{"claimed", true},
+          {"group", b.group},
+          {"stream", b.stream},
+          {"first_seq", b.range.first},
+          {"last_seq", b.range.last},
+          {"batch", b.lease.batch_id},
+          {"delivery", b.lease.delivery},
+          {"lease_expires_ms", b.lease_expires_ms}};
+}
+
+nlohmann::json ToJson(const ModelInfo& info) {
+  return {{"name", info.name},
+          {"version", info.version},
+          {"blob_bytes", info.blob_bytes},
+          {"blob_crc32c", info.blob_crc32c},
+          {"retired", info.retired},
+          {"aliases", info.aliases},
+          {"metadata", storage::MetadataToJson(info.metadata)}};
+}
+
+nlohmann::json ToJson(const RetentionReport& r) {
+  nlohmann::json held = nlohmann::json::array();
+  for (const auto& h : r.held_back) {
+    held.push_back({{"group", h.group}, {"needs_from_seq", h.needs_from_seq}});
+  }
+  return {{"stream", r.stream},
+          {"wanted_through_seq", r.wanted_through_seq},
+          {"deleted_through_seq", r.deleted_through_seq},
+          {"records_deleted", r.records_deleted},
+          {"held_back", std::move(held)}};
+}
+
+Result<ModelRef> ResolveModelRef(const Store& store, const std::string& ref,
+                                 const std::string& best_metric, bool higher_is_better) {
+  ModelRef out;
+  size_t at = ref.find('@');
+  out.name = ref.substr(0, at);
+  if (at == std::string::npos) {
+    if (best_metric.empty()) {
+      return Status::InvalidArgument("'" + ref +
+                                     "': give NAME@VERSION, NAME@ALIAS or --best METRIC");
+    }
+    NEMESYST_ASSIGN_OR_RETURN(
+        out.version, store.BestModelVersion(out.name, best_metric,
+                                            higher_is_better ? MetricOrder::kHigherIsBetter
+                                                             : MetricOrder::kLowerIsBetter));
+    return out;
+  }
+  std::string tail = ref.substr(at + 1);
+  if (!tail.empty() && tail.find_first_not_of("0123456789") == std::string::npos) {
+    if (tail.size() > 10 || std::stoull(tail) == 0 || std::stoull(tail) > UINT32_MAX) {
+      return Status::InvalidArgument("'" + ref + "': version out of range");
+    }
+    out.version = static_cast<uint32_t>(std::stoull(tail));
+    return out;
+  }
+  NEMESYST_ASSIGN_OR_RETURN(out.version, store.ResolveAlias(out.name, tail));
+  return out;
+}
+
+}  // namespace nemesyst::cli

@@ -1,0 +1,46 @@
+// Shared pieces of the storage subcommands (`log`, `group`, `model`): opening the store named by
+// the configuration (store.path, store.durability), JSON renderings of store values, and input
+// helpers. Each noun registers its verbs from its own storage_<noun>_commands.cc.
+#ifndef NEMESYST_TOOLS_STORAGE_CLI_H_
+#define NEMESYST_TOOLS_STORAGE_CLI_H_
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "nemesyst/store.h"
+#include "tools/nemesyst/cli_context.h"
+
+namespace nemesyst::cli {
+
+void AddLogCommands(CLI::App& app, CliContext& ctx);
+void AddGroupCommands(CLI::App& app, CliContext& ctx);
+void AddModelCommands(CLI::App& app, CliContext& ctx);
+
+// Opens the store at config `store.path` with durability `store.durability`, logging to ctx.logger.
+Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx);
+
+// The whole of `path`, or of stdin when `path` is empty or "-". Errors name the file.
+Result<std::string> ReadInput(const std::string& path);
+Status WriteOutput(const std::string& path, std::string_view bytes);
+
+nlohmann::json ToJson(const StreamInfo& info);
+nlohmann::json ToJson(const StoredRecord& record, const StreamSchema& schema);
+nlohmann::json ToJson(const GroupStats& stats);
+nlohmann::json ToJson(const ClaimedBatch& batch);
+nlohmann::json ToJson(const ModelInfo& info);
+nlohmann::json ToJson(const RetentionReport& report);
+
+// "name@7" | "name@production" | "name" with --best: resolves to (name, version).
+struct ModelRef {
+  std::string name;
+  uint32_t version = 0;
+};
+Result<ModelRef> ResolveModelRef(const Store& store, const std::string& ref,
+                                 const std::string& best_metric, bool higher_is_better);
+
+}  // namespace nemesyst::cli
+
+#endif  // NEMESYST_TOOLS_STORAGE_CLI_H_
