@@ -19,14 +19,14 @@ class AlignedBuffer {
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
   ~AlignedBuffer() { std::free(data_); }
 
-  // Makes room for `n` elements (contents unspecified after a growth). Returns false when out of
-  // memory. Padding of one cache line past the end allows full-vector reads of the last element.
+  // Makes room for `n` elements (contents unspecified after a growth: not even zeroed, to keep
+  // the cold start to one pass over the memory). Returns false when out of memory. Padding of
+  // one cache line past the end allows full-vector reads of the last element.
   bool Reserve(size_t n) {
     if (n <= capacity_) return true;
     const size_t bytes = ((n * sizeof(T) + 64) + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, bytes);
     if (p == nullptr) return false;
-    std::memset(p, 0, bytes);
     std::free(data_);
     data_ = static_cast<T*>(p);
     capacity_ = n;

@@ -81,6 +81,7 @@ class Avx2RecurrentKernel final : public RecurrentKernel {
              float* h_n, float* c_n, RecurrentTape* tape);
   template <typename WT, bool kTape>
   void RunSteps(int seq, int batch, const float* x, const float* h_init, float* y, float* tape_v);
+  Status PrepareBackwardWeights();
   void BackwardRows(int seq, int batch, int row_begin, int row_end, const float* tape_v,
                     const float* dy, float* dx);
 
@@ -90,10 +91,10 @@ class Avx2RecurrentKernel final : public RecurrentKernel {
   int blocks_;
   size_t panel_stride_;
   bool has_weights_ = false;
+  bool wcat_ready_ = false;
   AlignedBuffer<float> panels_;       // fp32 fused-cell panels
   AlignedBuffer<uint16_t> panels16_;  // fp16 copy (fp16_weights)
   AlignedBuffer<float> bias_p_;
-  AlignedBuffer<float> wcat_;  // [G*H][I+H] row-major, then packed for BPTT
   AlignedBuffer<float> wcat_packed_;
   // Scratch (grow-only).
   AlignedBuffer<float> zeros_;
@@ -114,9 +115,7 @@ Status Avx2RecurrentKernel::SetWeights(const RecurrentWeights& w) {
   const int in = shape_.input, hid = shape_.hidden, g_count = gates_;
   const int k_total = in + hid;
   const size_t panel_floats = panel_stride_ * blocks_;
-  if (!panels_.Reserve(panel_floats) || !bias_p_.Reserve(size_t(blocks_) * g_count * 8) ||
-      !wcat_.Reserve(size_t(g_count) * hid * k_total) ||
-      !wcat_packed_.Reserve(PackedBSize(g_count * hid, k_total))) {
+  if (!panels_.Reserve(panel_floats) || !bias_p_.Reserve(size_t(blocks_) * g_count * 8)) {
     return Status::ResourceExhausted("avx2 SetWeights: out of memory");
   }
   float* panels = panels_.data();
@@ -145,15 +144,10 @@ Status Avx2RecurrentKernel::SetWeights(const RecurrentWeights& w) {
       _mm_store_si128(reinterpret_cast<__m128i*>(panels16_.data() + i),
                       _mm256_cvtps_ph(_mm256_load_ps(panels + i), _MM_FROUND_TO_NEAREST_INT));
     }
-  } else {
-    // Wcat = [w_ih | w_hh] for the BPTT product dG · Wcat = [dx | dh_prev].
-    float* wcat = wcat_.data();
-    for (int r = 0; r < g_count * hid; ++r) {
-      std::memcpy(wcat + size_t(r) * k_total, w.w_ih + size_t(r) * in, sizeof(float) * in);
-      std::memcpy(wcat + size_t(r) * k_total + in, w.w_hh + size_t(r) * hid, sizeof(float) * hid);
-    }
-    PackB(g_count * hid, k_total, wcat, k_total, 1, wcat_packed_.data());
   }
+  // The BPTT copy (Wcat) is built on the first Backward after this update: inference (and the
+  // cold start) never pays for it.
+  wcat_ready_ = false;
   has_weights_ = true;
   return Status::OK();
 }
@@ -294,6 +288,7 @@ Status Avx2RecurrentKernel::Backward(int seq, int batch, const float* x, const f
       !packed_h_.Reserve(PackedBSize(tb, hid))) {
     return Status::ResourceExhausted("avx2 Backward: out of memory");
   }
+  NEMESYST_RETURN_IF_ERROR(PrepareBackwardWeights());
   const float* tape_v = tape.values.data();
   // Incoming state gradients.
   for (int b = 0; b < batch; ++b) {
@@ -345,6 +340,37 @@ Status Avx2RecurrentKernel::Backward(int seq, int batch, const float* x, const f
     }
   }
   if (IsLstm() && dc0 != nullptr) std::memcpy(dc0, dc_.data(), state * sizeof(float));
+  return Status::OK();
+}
+
+// Packs Wcat = [w_ih | w_hh] ([G*H][I+H]; the panels hold exactly these values) as the B
+// operand of [dx | dh_prev] = dG · Wcat.
+Status Avx2RecurrentKernel::PrepareBackwardWeights() {
+  if (wcat_ready_) return Status::OK();
+  const int in = shape_.input, hid = shape_.hidden, g_count = gates_;
+  const int k_total = in + hid;
+  if (!wcat_packed_.Reserve(PackedBSize(g_count * hid, k_total))) {
+    return Status::ResourceExhausted("avx2 Backward: out of memory");
+  }
+  // Element (row = g*H + j, col = k) of Wcat sits in block j/8's panel at [k][g][j%8]; PackB
+  // reads it through strides only within one block, so pack block by block.
+  float* out = wcat_packed_.data();
+  const int panels = (k_total + kGemmPanelWidth - 1) / kGemmPanelWidth;
+  for (int p = 0; p < panels; ++p) {
+    float* panel = out + static_cast<size_t>(p) * g_count * hid * kGemmPanelWidth;
+    for (int g = 0; g < g_count; ++g) {
+      for (int j = 0; j < hid; ++j) {
+        const float* src =
+            panels_.data() + (j / kCellBlock) * panel_stride_ + g * kCellBlock + (j % kCellBlock);
+        float* row = panel + (static_cast<size_t>(g) * hid + j) * kGemmPanelWidth;
+        for (int c = 0; c < kGemmPanelWidth; ++c) {
+          const int k = p * kGemmPanelWidth + c;
+          row[c] = k < k_total ? src[static_cast<size_t>(k) * g_count * kCellBlock] : 0.0f;
+        }
+      }
+    }
+  }
+  wcat_ready_ = true;
   return Status::OK();
 }
 

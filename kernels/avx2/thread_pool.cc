@@ -1,11 +1,22 @@
 #include "kernels/avx2/thread_pool.h"
 
 #include <immintrin.h>
+#include <sched.h>
 
 namespace nemesyst::kernels::avx2 {
 namespace {
 // About 50-100 µs of spinning before a worker goes to sleep.
 constexpr int kSpinIterations = 20000;
+
+// Busy-wait step: pause, and after a while yield, so that on an oversubscribed machine a waiting
+// thread gives its core to the (descheduled) thread it waits for instead of burning its slice.
+inline void Relax(int spins) {
+  if (spins < 2000) {
+    _mm_pause();
+  } else {
+    sched_yield();
+  }
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) : size_(threads < 1 ? 1 : threads) {
@@ -27,7 +38,7 @@ void ThreadPool::RunErased(void* ctx, Trampoline trampoline) {
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
   trampoline(ctx, 0);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) Relax(spins);
 }
 
 void ThreadPool::WorkerLoop(int index) {
@@ -59,7 +70,9 @@ void ThreadPool::Barrier() {
     barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
     return;
   }
-  while (barrier_phase_.load(std::memory_order_acquire) == phase) _mm_pause();
+  for (int spins = 0; barrier_phase_.load(std::memory_order_acquire) == phase; ++spins) {
+    Relax(spins);
+  }
 }
 
 }  // namespace nemesyst::kernels::avx2

@@ -1,0 +1,30 @@
+// Machine probes for the kernel benchmarks: this CPU's single-core AVX2 FMA peak and its read
+// bandwidth from L1, L2, L3 and memory, measured in the same run as the kernels so every case
+// can report the fraction of the physical limit it reaches. Also sets FTZ/DAZ for the process.
+#ifndef NEMESYST_BENCH_KERNELS_MACHINE_H_
+#define NEMESYST_BENCH_KERNELS_MACHINE_H_
+
+#include <cstddef>
+
+namespace nemesyst::bench {
+
+struct MachineLimits {
+  double peak_gflops = 0;  // one core, AVX2 FMA (2 × 8 lanes × 2 flops per FMA)
+  double l1_gbps = 0, l2_gbps = 0, l3_gbps = 0, mem_gbps = 0;  // one core, reads
+  size_t l1_bytes = 0, l2_bytes = 0, l3_bytes = 0;             // per-core L1/L2, shared L3
+};
+
+// Measured once (about 0.3 s) on first use.
+const MachineLimits& Limits();
+
+// Peak GFLOP/s of an FMA loop run for about `seconds`.
+double MeasurePeakFma(double seconds);
+// Read bandwidth in GB/s over a buffer of `bytes`, for about `seconds`.
+double MeasureReadBandwidth(size_t bytes, double seconds);
+
+// Bandwidth of the level a working set of `bytes` (per core) lives in.
+double BandwidthFor(size_t bytes);
+
+}  // namespace nemesyst::bench
+
+#endif  // NEMESYST_BENCH_KERNELS_MACHINE_H_
