@@ -22,6 +22,7 @@
 namespace nemesyst::kernels::avx2 {
 
 constexpr int kCellBlock = 8;
+constexpr int kPrefetchRows = 16;
 
 // One time step's operands. Rows are batch elements; all row strides are the natural ones
 // (I for x, H for h and c, G*H for gates).
@@ -60,6 +61,17 @@ void CellTile(const CellStep& s, const WT* panels, size_t panel_stride, const fl
     const int kn = lda;
     const WT* w = panel0 + (part == 0 ? 0 : static_cast<size_t>(in) * G * kCellBlock);
     for (int k = 0; k < kn; ++k, w += G * kCellBlock) {
+      if constexpr (MR == 1 && std::is_same_v<WT, float>) {
+        // A GEMV streams each weight once per step from L2 (or L3): fetch kPrefetchRows rows
+        // ahead into L1, one cache line per panel per k (a row is G × 32 bytes).
+#pragma GCC unroll 8
+        for (int b = 0; b < NB; ++b) {
+          _mm_prefetch(reinterpret_cast<const char*>(w + b * panel_stride +
+                                                     kPrefetchRows * G * kCellBlock +
+                                                     (k & 1) * 16),
+                       _MM_HINT_T0);
+        }
+      }
       __m256 av[MR];
 #pragma GCC unroll 3
       for (int r = 0; r < MR; ++r) av[r] = _mm256_broadcast_ss(a + r * lda + k);
