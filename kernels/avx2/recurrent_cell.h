@@ -67,8 +67,7 @@ void CellTile(const CellStep& s, const WT* panels, size_t panel_stride, const fl
 #pragma GCC unroll 8
         for (int b = 0; b < NB; ++b) {
           _mm_prefetch(reinterpret_cast<const char*>(w + b * panel_stride +
-                                                     kPrefetchRows * G * kCellBlock +
-                                                     (k & 1) * 16),
+                                                     kPrefetchRows * G * kCellBlock + (k & 1) * 16),
                        _MM_HINT_T0);
         }
       }

@@ -92,6 +92,7 @@ class Avx2RecurrentKernel final : public RecurrentKernel {
   size_t panel_stride_;
   bool has_weights_ = false;
   bool wcat_ready_ = false;
+  float* c_state_ = nullptr;          // the running c of the current inference call (see Run)
   AlignedBuffer<float> panels_;       // fp32 fused-cell panels
   AlignedBuffer<uint16_t> panels16_;  // fp16 copy (fp16_weights)
   AlignedBuffer<float> bias_p_;
@@ -183,12 +184,20 @@ Status Avx2RecurrentKernel::Run(int seq, int batch, const float* x, const float*
     tape_v = tape->values.data();
     std::memcpy(tape_v, h_init, state * sizeof(float));
   }
+  // The running cell state: the tape's cs[0], or (inference) the caller's buffer itself when c0
+  // and c_n are the same array (Step), else our scratch. Updating it in place is safe: each
+  // element is read and written by the same tile lane only.
+  c_state_ = c_buf_.data();
   if (IsLstm()) {
-    float* c_state = tape_v != nullptr ? tape_v + (seq + 1) * state : c_buf_.data();
-    if (c0 != nullptr) {
-      std::memcpy(c_state, c0, state * sizeof(float));
-    } else {
-      std::memset(c_state, 0, state * sizeof(float));
+    if (tape_v != nullptr) {
+      c_state_ = tape_v + (seq + 1) * state;
+    } else if (c0 != nullptr && c0 == c_n) {
+      c_state_ = c_n;
+    }
+    if (c0 == nullptr) {
+      std::memset(c_state_, 0, state * sizeof(float));
+    } else if (c_state_ != c0) {
+      std::memcpy(c_state_, c0, state * sizeof(float));
     }
   }
   if (tape_v != nullptr) {
@@ -207,8 +216,8 @@ Status Avx2RecurrentKernel::Run(int seq, int batch, const float* x, const float*
   }
   if (h_n != nullptr && h_n != h_last) std::memcpy(h_n, h_last, state * sizeof(float));
   if (IsLstm() && c_n != nullptr) {
-    const float* c_last = tape_v != nullptr ? tape_v + (2 * seq + 1) * state : c_buf_.data();
-    std::memcpy(c_n, c_last, state * sizeof(float));
+    const float* c_last = tape_v != nullptr ? tape_v + (2 * seq + 1) * state : c_state_;
+    if (c_last != c_n) std::memcpy(c_n, c_last, state * sizeof(float));
   }
   return Status::OK();
 }
@@ -249,8 +258,8 @@ void Avx2RecurrentKernel::RunSteps(int seq, int batch, const float* x, const flo
                    : y != nullptr ? y + (t - 1) * state
                                   : ping_.data() + ((t - 1) & 1) * state;
         s.h_out = y != nullptr ? y + t * state : ping_.data() + (t & 1) * state;
-        s.c_in = c_buf_.data();
-        s.c_out = c_buf_.data();
+        s.c_in = c_state_;
+        s.c_out = c_state_;
       }
       if (lstm) {
         RunCellStep<4, WT, kTape>(s, panels, panel_stride_, bias_p_.data(), rows.begin, rows.end,
