@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Summarises a nemesyst_kernels_bench JSON file as Markdown: the issue-4 targets (as ratios
+within the run) and a table of every case. Usage: summarize.py bench.json [more.json ...]
+(later files add cases, e.g. a DNNL_MAX_CPU_ISA=AVX2 run whose onednn cases are renamed
+onednn-avx2 with --rename onednn=onednn-avx2 before the file name)."""
+import json
+import re
+import sys
+
+
+def load(paths):
+    cases, rename = {}, None
+    for arg in paths:
+        if arg.startswith("--rename"):
+            rename = arg.split("=", 1)[1] if "=" in arg else None
+            continue
+        with open(arg) as f:
+            data = json.load(f)
+        for b in data["benchmarks"]:
+            if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+                continue
+            name = re.sub(r"/(min_time|iterations|real_time|repeats)[^/]*", "", b["run_name"])
+            if rename:
+                old, new = rename.split("=") if "=" in rename else (rename, rename)
+                name = name.replace("/" + old + "/", "/" + new + "/")
+            cases[name] = b
+        rename = None
+    return cases
+
+
+def g(cases, name, key="GFLOPS"):
+    b = cases.get(name)
+    return None if b is None or key not in b else b[key]
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def fmt(x, pct=False):
+    if x is None:
+        return "n/a"
+    return f"{100 * x:.0f} %" if pct else f"{x:.2f}"
+
+
+def main():
+    cases = load(sys.argv[1:])
+    shape = "batch:{b}/hidden:{h}/seq:64/input:8/layers:{l}"
+    rows = []
+
+    def target(what, value, goal, ok):
+        rows.append((what, value, goal, "yes" if ok else "**no**"))
+
+    for h, goal in ((32, 2.5), (64, 1.5), (128, 1.5)):
+        s = shape.format(b=1, h=h, l=1)
+        r = ratio(g(cases, f"lstm_infer/avx2/{s}"), g(cases, f"lstm_infer/onednn/{s}"))
+        target(f"infer b1 h{h}: avx2 / onednn", fmt(r), f">= {goal}", r is not None and r >= goal)
+        if h >= 64:
+            f = g(cases, f"lstm_infer/avx2/{s}", "bw_frac")
+            target(f"infer b1 h{h}: avx2 share of weight-level bandwidth", fmt(f, True), ">= 70 %",
+                   f is not None and f >= 0.7)
+    for h in (64, 128, 256):
+        s = shape.format(b=1, h=h, l=1)
+        r = ratio(g(cases, f"lstm_infer/avx2/{s}/fp16/threads:2"), g(cases, f"lstm_infer/onednn/{s}"))
+        target(f"infer b1 h{h}: avx2 fp16+threads:2 / onednn", fmt(r), ">= 2.5",
+               r is not None and r >= 2.5)
+    for h in (128, 256):
+        s = shape.format(b=64, h=h, l=1)
+        r = ratio(g(cases, f"lstm_infer/avx2/{s}"), g(cases, f"lstm_infer/onednn/{s}"))
+        target(f"infer b64 h{h}: avx2 / onednn", fmt(r), ">= 1.2", r is not None and r >= 1.2)
+        r2 = ratio(g(cases, f"lstm_infer/avx2/{s}"), g(cases, f"lstm_infer/onednn-avx2/{s}"))
+        if r2 is not None:
+            rows.append((f"infer b64 h{h}: avx2 / onednn limited to AVX2", fmt(r2), "(context)", ""))
+        f = g(cases, f"lstm_infer/avx2/{s}", "peak_frac")
+        target(f"infer b64 h{h}: avx2 share of peak_fma", fmt(f, True), ">= 70 %",
+               f is not None and f >= 0.7)
+    s = shape.format(b=64, h=128, l=1)
+    r = ratio(g(cases, f"lstm_train/avx2/{s}"), g(cases, f"lstm_train/onednn/{s}"))
+    target("train b64 h128: avx2 / onednn", fmt(r), ">= 1.2", r is not None and r >= 1.2)
+    f = g(cases, f"lstm_train/avx2/{s}", "peak_frac")
+    target("train b64 h128: avx2 share of peak_fma", fmt(f, True), ">= 50 %", f is not None and f >= 0.5)
+    f = g(cases, "lstm_stream/avx2/devices:1000/hidden:64/layers:2", "peak_frac")
+    target("stream 1000 devices h64 2 layers: share of peak_fma", fmt(f, True), ">= 50 %",
+           f is not None and f >= 0.5)
+    for b, h in ((64, 128), (64, 256), (256, 128), (256, 256)):
+        s = shape.format(b=b, h=h, l=1)
+        r = ratio(g(cases, f"lstm_infer/avx2/{s}/threads:2"), g(cases, f"lstm_infer/avx2/{s}"))
+        target(f"infer b{b} h{h}: avx2 threads:2 / threads:1", fmt(r), ">= 1.7", r is not None and r >= 1.7)
+    for h in (32, 64, 128, 256):
+        s = f"batch:1/hidden:{h}/seq:1/input:8/layers:1"
+        us = g(cases, f"cold_start/avx2/{s}", "first_us")
+        target(f"cold start h{h} (first, wall)", f"{us:.0f} us" if us else "n/a", "<= 1000 us",
+               us is not None and us <= 1000)
+
+    print("| target | measured | goal | met |\n| --- | --- | --- | --- |")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    print()
+    print("| case | GFLOP/s | share of peak_fma | share of weight bandwidth | other |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, b in cases.items():
+        extra = []
+        for k in ("GBps", "devices_per_s", "first_us", "cpu_us_per_start"):
+            if k in b:
+                extra.append(f"{k}={b[k]:.4g}")
+        if "error_occurred" in b and b["error_occurred"]:
+            extra.append("error: " + b.get("error_message", ""))
+        print(f"| {name} | {fmt(b.get('GFLOPS'))} | {fmt(b.get('peak_frac'), True)} | "
+              f"{fmt(b.get('bw_frac'), True)} | {' '.join(extra)} |")
+
+
+if __name__ == "__main__":
+    main()
