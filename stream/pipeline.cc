@@ -95,8 +95,10 @@ long WindowAssembler::Add(const ProcessedRow& row) {
   rows.time_us.push_back(row.time_us);
   ++segment_rows_;
   const int64_t span = pipeline_->spec.window_length + pipeline_->spec.window_horizon;
-  if (segment_rows_ < span || (segment_rows_ - span) % pipeline_->spec.window_stride != 0)
-    return -1;
+  // The stride is aligned to the sampling grid (not to where reading started), so a reader that
+  // starts anywhere with enough history (a consumer-group claim) finds the same windows.
+  const int64_t slot = (row.time_us + pipeline_->interval_us / 2) / pipeline_->interval_us;
+  if (segment_rows_ < span || slot % pipeline_->spec.window_stride != 0) return -1;
   WindowDataset::WindowRef ref;
   ref.device = device_;
   ref.last_row = static_cast<uint32_t>(rows.time_us.size() - 1 - pipeline_->spec.window_horizon);
