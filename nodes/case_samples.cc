@@ -60,13 +60,13 @@ long DeviceSeries::Find(int64_t time_us) const {
   return static_cast<long>(it - times_us.begin());
 }
 
-Result<DeviceReadings> LoadDeviceReadings(const Store& store, const std::string& stream,
-                                          bool (*keep_device)(const std::string&, void*),
-                                          void* keep_arg) {
+Result<DeviceReadings> LoadDeviceReadings(
+    const Store& store, const std::string& stream, const RecordQuery& query,
+    const std::function<bool(const std::string&)>& keep_device) {
   NEMESYST_ASSIGN_OR_RETURN(StreamSchema schema, store.GetSchema(stream));
   DeviceReadings out;
   NEMESYST_ASSIGN_OR_RETURN(out.fields, SensorFieldIndex::FromSchema(schema));
-  NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(stream));
+  NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(stream, query));
   std::string last_device;
   DeviceSeries* series = nullptr;
   bool keep = false;
@@ -74,7 +74,7 @@ Result<DeviceReadings> LoadDeviceReadings(const Store& store, const std::string&
     const Record& rec = it->record().record;
     if (series == nullptr || rec.device_id != last_device) {
       last_device = rec.device_id;
-      keep = keep_device == nullptr || keep_device(rec.device_id, keep_arg);
+      keep = !keep_device || keep_device(rec.device_id);
       series = &out.devices[rec.device_id];
       series->field_count = out.fields.field_count;
     }
@@ -108,6 +108,32 @@ Result<DeviceReadings> LoadDeviceReadings(const Store& store, const std::string&
       s = std::move(sorted);
     }
     ++i;
+  }
+  return out;
+}
+
+std::vector<Record> ToRecords(const DeviceReadings& readings) {
+  std::vector<Record> out;
+  for (const auto& [device, s] : readings.devices) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      Record r;
+      r.device_id = device;
+      r.timestamp_us = s.times_us[i];
+      r.values.assign(s.values.begin() + i * s.field_count,
+                      s.values.begin() + (i + 1) * s.field_count);
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> CaseTypesOf(const DeviceReadings& readings) {
+  std::map<std::string, std::string> out;
+  for (const auto& [device, s] : readings.devices) {
+    if (s.size() > 0) {
+      out[device] =
+          CaseTypeLabel(static_cast<int>(std::lround(s.at(0, readings.fields.case_type))));
+    }
   }
   return out;
 }

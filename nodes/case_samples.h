@@ -13,6 +13,7 @@
 #define NEMESYST_NODES_CASE_SAMPLES_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -47,10 +48,17 @@ struct DeviceReadings {
   std::map<std::string, DeviceSeries> devices;
 };
 
-// Reads `stream` from `store`, keeping the devices `keep_device` accepts (nullptr = all).
-Result<DeviceReadings> LoadDeviceReadings(const Store& store, const std::string& stream,
-                                          bool (*keep_device)(const std::string&, void*) = nullptr,
-                                          void* keep_arg = nullptr);
+// Reads the records of `stream` matching `query`, keeping the devices `keep_device` accepts
+// (empty function = all).
+Result<DeviceReadings> LoadDeviceReadings(
+    const Store& store, const std::string& stream, const RecordQuery& query = {},
+    const std::function<bool(const std::string&)>& keep_device = {});
+
+// The readings back as records (device order, then time), e.g. to run a pipeline over them.
+std::vector<Record> ToRecords(const DeviceReadings& readings);
+
+// Case type name of every device (from its first reading).
+std::map<std::string, std::string> CaseTypesOf(const DeviceReadings& readings);
 
 // Nominal air limit of a case type number (0,1 chilled: 8 °C; 2,3 frozen: −15 °C).
 double NominalLimitC(int case_type);

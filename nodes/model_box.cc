@@ -18,10 +18,14 @@ Status StreamBox::Advance(const std::vector<std::string>& devices, const std::ve
                                    " features");
   }
   out->resize(devices.size() * static_cast<size_t>(impl_->output_width()));
+  for (const std::string& d : devices) impl_->Slot(d);  // registers new devices (zero state)
   return impl_->Advance(devices, rows.data(), out->data());
 }
 
-Status StreamBox::Reset(std::string_view device) { return impl_->Reset(device); }
+Status StreamBox::Reset(std::string_view device) {
+  impl_->Slot(device);
+  return impl_->Reset(device);
+}
 int StreamBox::output_width() const { return impl_->output_width(); }
 
 ModelBox::ModelBox(std::unique_ptr<Model> model) : model_(std::move(model)) {}

@@ -32,6 +32,15 @@ Result<bool> ReplayProvider::Next(int max_batch, Batch* out) {
   return true;
 }
 
+Result<bool> ReplayProvider::PullOneClaim() {
+  if (state_ == State::kFresh) {
+    NEMESYST_RETURN_IF_ERROR(source_->Rewind());
+    state_ = State::kFirstPass;
+  }
+  Batch batch;
+  return Next(1 << 30, &batch);
+}
+
 Status ReplayProvider::Rewind() {
   if (state_ == State::kFresh) {  // trainers rewind before the first pass too
     state_ = State::kFirstPass;

@@ -31,6 +31,13 @@ class ReplayProvider final : public BatchProvider {
   int features() const override { return source_->features(); }
   int label_width() const override { return source_->label_width(); }
 
+  // Reads the rest of the source's current claim, or its next one (one Next call with no batch
+  // limit): a coordinator calling this round-robin over several learners' providers hands out
+  // claims in a deterministic order. Returns false when the source has nothing more.
+  Result<bool> PullOneClaim();
+  // Ends the first pass early: from now on the provider replays what it holds.
+  void FinishFirstPass() { state_ = State::kReplay; }
+
   // Windows read in the first pass so far.
   size_t windows() const { return windows_; }
 

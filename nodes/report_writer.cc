@@ -143,6 +143,8 @@ std::string SummaryJson(const DemoReport& r) {
   for (const auto& p : r.models) j["models"].push_back(PredictorJson(p));
   j["baselines"] = nlohmann::json::array();
   for (const auto& p : r.baselines) j["baselines"].push_back(PredictorJson(p));
+  j["streaming"] = nlohmann::json::array();
+  for (const auto& p : r.streaming) j["streaming"].push_back(PredictorJson(p));
   const EvaluatedPredictor* bm = BestByMae(r.models);
   const EvaluatedPredictor* bb = BestByMae(r.baselines);
   j["best_model"] = bm ? bm->name : "";
@@ -180,6 +182,7 @@ std::string ReportMarkdown(const DemoReport& r) {
       "case-step |\n|---|---|---|---:|---:|---:|---:|\n";
   for (const auto& p : r.models) TableRow(md, p, true);
   for (const auto& p : r.baselines) TableRow(md, p, false);
+  for (const auto& p : r.streaming) TableRow(md, p, true);
   const EvaluatedPredictor* bm = BestByMae(r.models);
   const EvaluatedPredictor* bb = BestByMae(r.baselines);
   if (bm && bb && bb->overall.mae_s > 0) {

@@ -64,6 +64,8 @@ struct DemoReport {
   std::map<std::string, std::string> fleet;  // description lines: "stores" -> "8", ...
   std::vector<EvaluatedPredictor> models;
   std::vector<EvaluatedPredictor> baselines;
+  // Streaming prediction of the production model (errors only; not part of the comparison).
+  std::vector<EvaluatedPredictor> streaming;
   DispatchReplaySummary dispatch;
   std::vector<TargetCheck> targets;
   std::vector<std::pair<std::string, double>> step_seconds;  // demo steps and their wall time

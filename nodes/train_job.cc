@@ -10,6 +10,7 @@
 #include "nodes/augmented_provider.h"
 #include "nodes/metrics.h"
 #include "nodes/model_ref.h"
+#include "nodes/predict_job.h"
 #include "nodes/replay_provider.h"
 #include "nodes/window_predictions.h"
 #include "stream/pipeline_spec.h"
@@ -121,107 +122,134 @@ ModelMetadata MakeMetadata(const Shared& s, const ModelBox& model, const Learner
   return meta;
 }
 
-// One learner: its own model and group member; registers its version atomically with the acks of
-// every batch it trained on.
-Status RunLearner(const Shared& s, int learner, LearnerVersion* out) {
-  const TrainJobOptions& o = *s.options;
-  const auto t0 = Clock::now();
-  out->learner = learner;
-  out->val_mae_s = std::numeric_limits<double>::quiet_NaN();
-  const uint64_t seed = o.learner.seed + static_cast<uint64_t>(learner);
+// One learner: its own model, group member, cached claims and (optional) augmentation.
+struct Learner {
+  int index = 0;
+  uint64_t seed = 0;
   std::unique_ptr<ModelBox> model;
+  std::unique_ptr<GroupBatchProvider> group;
+  std::unique_ptr<ReplayProvider> replay;
+  std::unique_ptr<ModelBox> gan;
+  std::unique_ptr<AugmentedProvider> augmented;
+  std::unique_ptr<BatchProvider> validation;
+  BatchProvider* train = nullptr;
+  Clock::time_point started;
+  LearnerVersion* out = nullptr;
+  Status status;
+  bool stopped = false;
+};
+
+Status PrepareLearner(const Shared& s, int index, LearnerVersion* out, Learner* l) {
+  const TrainJobOptions& o = *s.options;
+  l->index = index;
+  l->out = out;
+  l->started = Clock::now();
+  out->learner = index;
+  out->val_mae_s = std::numeric_limits<double>::quiet_NaN();
+  l->seed = o.learner.seed + static_cast<uint64_t>(index);
   if (!s.parent_blob.empty()) {
-    NEMESYST_ASSIGN_OR_RETURN(model, ModelBox::Deserialize(s.parent_blob, nullptr));
+    NEMESYST_ASSIGN_OR_RETURN(l->model, ModelBox::Deserialize(s.parent_blob, nullptr));
   } else {
-    NEMESYST_ASSIGN_OR_RETURN(model, ModelBox::Create(s.spec_json, seed));
+    NEMESYST_ASSIGN_OR_RETURN(l->model, ModelBox::Create(s.spec_json, l->seed));
   }
   const Pipeline& p = *s.pipeline;
-  if (model->features() != p.features() || (model->steps() != 0 && model->steps() != p.steps()) ||
-      model->label_width() != p.label_width()) {
+  ModelBox& m = *l->model;
+  if (m.features() != p.features() || (m.steps() != 0 && m.steps() != p.steps()) ||
+      m.label_width() != p.label_width()) {
     return Status::InvalidArgument(
-        "train: the model spec expects windows of " + std::to_string(model->steps()) + " x " +
-        std::to_string(model->features()) + " with " + std::to_string(model->label_width()) +
+        "train: the model spec expects windows of " + std::to_string(m.steps()) + " x " +
+        std::to_string(m.features()) + " with " + std::to_string(m.label_width()) +
         " label(s), but the pipeline makes " + std::to_string(p.steps()) + " x " +
         std::to_string(p.features()) + " with " + std::to_string(p.label_width()));
   }
   GroupProviderOptions g;
   g.group = s.group;
-  g.member = o.node_id + "/learner-" + std::to_string(learner);
+  g.member = o.node_id + "/learner-" + std::to_string(index);
   g.split = DataSplit::kTrain;
   g.records_per_claim = o.records_per_claim;
   g.lease_ms = o.lease_ms;
   g.auto_ack = false;  // acknowledged together with the model, in one write
-  NEMESYST_ASSIGN_OR_RETURN(auto group_provider, MakeGroupProvider(s.store, s.pipeline, g));
-  ReplayProvider replay(group_provider.get(), seed);
-  std::unique_ptr<ModelBox> gan;
-  std::unique_ptr<AugmentedProvider> augmented;
-  BatchProvider* train = &replay;
+  NEMESYST_ASSIGN_OR_RETURN(l->group, MakeGroupProvider(s.store, s.pipeline, g));
+  l->replay = std::make_unique<ReplayProvider>(l->group.get(), l->seed);
+  l->train = l->replay.get();
   if (!s.gan_blob.empty()) {
-    NEMESYST_ASSIGN_OR_RETURN(gan, ModelBox::Deserialize(s.gan_blob, nullptr));
-    augmented = std::make_unique<AugmentedProvider>(&replay, gan.get(), o.augment_fraction,
-                                                    seed * 7919 + 17);
-    NEMESYST_RETURN_IF_ERROR(augmented->Check());
-    train = augmented.get();
+    NEMESYST_ASSIGN_OR_RETURN(l->gan, ModelBox::Deserialize(s.gan_blob, nullptr));
+    l->augmented = std::make_unique<AugmentedProvider>(l->replay.get(), l->gan.get(),
+                                                       o.augment_fraction, l->seed * 7919 + 17);
+    NEMESYST_RETURN_IF_ERROR(l->augmented->Check());
+    l->train = l->augmented.get();
   }
-  std::unique_ptr<BatchProvider> validation;
-  const bool regressor = model->kind() == "regressor";
-  if (regressor && s.validation && s.validation->Count(DataSplit::kValidation) > 0) {
+  if (m.kind() == "regressor" && s.validation && s.validation->Count(DataSplit::kValidation) > 0) {
     DatasetProviderOptions v;
     v.split = DataSplit::kValidation;
     v.shuffle = false;
-    NEMESYST_ASSIGN_OR_RETURN(validation, MakeDatasetProvider(s.validation, v));
+    NEMESYST_ASSIGN_OR_RETURN(l->validation, MakeDatasetProvider(s.validation, v));
   }
+  return Status::OK();
+}
+
+// Training only (runs on the learner's thread): no store writes.
+Status TrainLearner(const Shared& s, Learner* l) {
+  const TrainJobOptions& o = *s.options;
   LearnerOptions lo = o.learner;
-  lo.seed = seed;
+  lo.seed = l->seed;
   lo.logger = s.logger;
   lo.should_stop = o.should_stop;
   if (o.on_progress) {
     auto sink = o.on_progress;
-    lo.on_progress = [sink, learner](const LearnerProgress& p) { sink(learner, p); };
+    const int index = l->index;
+    lo.on_progress = [sink, index](const LearnerProgress& p) { sink(index, p); };
   }
-  auto outcome = model->Train(lo, *train, validation.get());
-  auto give_back = [&]() {  // not trained to the end: hand the batches to someone else now
-    for (const GroupAck& a : group_provider->TakePendingAcks()) {
-      s.store->Nack(a.group, a.lease).IgnoreError();
-    }
-  };
-  if (!outcome.ok()) {
-    give_back();
-    return outcome.status().WithContext("learner " + std::to_string(learner));
+  NEMESYST_ASSIGN_OR_RETURN(LearnerOutcome outcome,
+                            l->model->Train(lo, *l->train, l->validation.get()));
+  l->out->epochs = outcome.epochs;
+  l->out->windows = l->replay->windows();
+  l->stopped = outcome.stopped;
+  if (l->validation && !l->stopped && l->out->windows > 0) {
+    const Pipeline& p = *s.pipeline;
+    NEMESYST_ASSIGN_OR_RETURN(WindowPredictions vp,
+                              PredictWindows(*l->model, *l->validation,
+                                             [&p](double v) { return p.LabelToOriginal(0, v); }));
+    NEMESYST_ASSIGN_OR_RETURN(ErrorStats stats, ComputeErrorStats(vp.truth_s, vp.predicted_s));
+    l->out->val_mae_s = stats.mae_s;
   }
-  out->epochs = outcome->epochs;
-  out->windows = replay.windows();
-  if (outcome->stopped) {
-    give_back();
-    return Status::Aborted("training stopped before the last epoch; nothing registered");
+  l->out->train_seconds = SecondsSince(l->started);
+  return Status::OK();
+}
+
+// Gives the learner's batches back for immediate redelivery (it did not train to the end).
+void GiveBack(const Shared& s, Learner* l) {
+  for (const GroupAck& a : l->group->TakePendingAcks()) {
+    s.store->Nack(a.group, a.lease).IgnoreError();
   }
-  std::vector<GroupAck> acks = group_provider->TakePendingAcks();
-  out->ranges = group_provider->ConsumedRanges();
-  if (replay.windows() == 0) {
+}
+
+// Registers the learner's version: the model, its metadata and the acknowledgement of every
+// batch it trained on, in one atomic write.
+Status CommitLearner(const Shared& s, Learner* l) {
+  const TrainJobOptions& o = *s.options;
+  LearnerVersion* out = l->out;
+  std::vector<GroupAck> acks = l->group->TakePendingAcks();
+  out->ranges = l->group->ConsumedRanges();
+  if (out->windows == 0) {
     // Nothing to learn from (the other learners claimed everything): acknowledge the claims it
     // read (they held only other splits' windows) and register nothing.
     for (const GroupAck& a : acks) NEMESYST_RETURN_IF_ERROR(s.store->Ack(a.group, a.lease));
     s.logger->Log(LogLevel::kWarn, "nodes.train", "learner got no training windows",
-                  {{"learner", std::to_string(learner)}});
+                  {{"learner", std::to_string(l->index)}});
     return Status::OK();
   }
-  if (validation) {
-    NEMESYST_ASSIGN_OR_RETURN(
-        WindowPredictions vp,
-        PredictWindows(*model, *validation, [&p](double v) { return p.LabelToOriginal(0, v); }));
-    NEMESYST_ASSIGN_OR_RETURN(ErrorStats stats, ComputeErrorStats(vp.truth_s, vp.predicted_s));
-    out->val_mae_s = stats.mae_s;
-  }
-  out->train_seconds = SecondsSince(t0);
-  ModelMetadata meta =
-      MakeMetadata(s, *model, *out, learner, augmented ? augmented->synthetic_windows() : 0);
-  TextMetadata file_meta = {
-      {"pipeline", s.resolved_pipeline}, {"model_name", o.model_name}, {"stream", s.stream}};
-  NEMESYST_ASSIGN_OR_RETURN(std::string blob, model->Serialize(file_meta));
+  ModelMetadata meta = MakeMetadata(s, *l->model, *out, l->index,
+                                    l->augmented ? l->augmented->synthetic_windows() : 0);
+  TextMetadata file_meta = {{"pipeline", s.resolved_pipeline},
+                            {"model_name", o.model_name},
+                            {"stream", s.stream},
+                            {"input_fields", JoinFieldList(s.pipeline->input_fields())}};
+  NEMESYST_ASSIGN_OR_RETURN(std::string blob, l->model->Serialize(file_meta));
   NEMESYST_ASSIGN_OR_RETURN(out->version, s.store->CommitModel(o.model_name, blob, meta, acks));
   s.logger->Log(LogLevel::kInfo, "nodes.train", "registered model version",
                 {{"model", o.model_name + "@" + std::to_string(out->version)},
-                 {"learner", std::to_string(learner)},
+                 {"learner", std::to_string(l->index)},
                  {"windows", std::to_string(out->windows)},
                  {"val_mae_s", Num(out->val_mae_s)}});
   return Status::OK();
@@ -311,13 +339,43 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
   TrainJobResult result;
   result.model_name = o.model_name;
   result.learners.resize(static_cast<size_t>(o.learners));
-  std::vector<Status> statuses(static_cast<size_t>(o.learners));
-  std::vector<std::thread> threads;
+  std::vector<Learner> learners(static_cast<size_t>(o.learners));
   for (int i = 0; i < o.learners; ++i) {
-    threads.emplace_back([&, i] { statuses[i] = RunLearner(s, i, &result.learners[i]); });
+    NEMESYST_RETURN_IF_ERROR(PrepareLearner(s, i, &result.learners[i], &learners[i]));
+  }
+  if (o.deterministic_claims) {
+    // One thread hands the claims out round-robin, so which learner trains on which data does
+    // not depend on thread timing: the same seed gives the same versions.
+    std::vector<bool> done(learners.size(), false);
+    size_t remaining = learners.size();
+    while (remaining > 0) {
+      for (size_t i = 0; i < learners.size(); ++i) {
+        if (done[i]) continue;
+        NEMESYST_ASSIGN_OR_RETURN(bool got, learners[i].replay->PullOneClaim());
+        if (!got) done[i] = true, --remaining;
+      }
+    }
+    for (Learner& l : learners) l.replay->FinishFirstPass();
+  }
+  std::vector<std::thread> threads;
+  for (Learner& l : learners) {
+    threads.emplace_back([&s, &l] { l.status = TrainLearner(s, &l); });
   }
   for (auto& t : threads) t.join();
-  for (const Status& st : statuses) NEMESYST_RETURN_IF_ERROR(st);
+  Status failed;
+  for (Learner& l : learners) {
+    if (!l.status.ok() && failed.ok())
+      failed = l.status.WithContext("learner " + std::to_string(l.index));
+    if (l.stopped && failed.ok()) {
+      failed = Status::Aborted("training stopped before the last epoch; nothing registered");
+    }
+  }
+  if (!failed.ok()) {
+    for (Learner& l : learners) GiveBack(s, &l);
+    return failed;
+  }
+  // Registered in learner order, so version numbers are reproducible too.
+  for (Learner& l : learners) NEMESYST_RETURN_IF_ERROR(CommitLearner(s, &l));
 
   // The candidate: best validation MAE; for GANs (no validation) the discriminator loss closest
   // to the equilibrium is not a reliable signal, so the learner that saw the most data wins.

@@ -46,7 +46,11 @@ struct TrainJobOptions {
   std::string group;            // consumer group; empty: "train.<model_name>"
   uint32_t records_per_claim = 8192;
   int64_t lease_ms = 10 * 60 * 1000;
-  size_t fit_records = 200000;    // records read to fit the pipeline and build the validation set
+  size_t fit_records = 200000;  // records read to fit the pipeline and build the validation set
+  // true: one thread hands the group's claims to the learners round-robin before training (the
+  // same seed gives the same versions); false: each learner claims while it trains (assignment
+  // depends on timing).
+  bool deterministic_claims = true;
   std::string parent;             // model reference to continue from (weights + pipeline)
   std::string augment_gan;        // model reference of a conditional GAN whose windows augment
   double augment_fraction = 0.5;  // synthetic windows per real window when augmenting

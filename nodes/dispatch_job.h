@@ -1,0 +1,49 @@
+// `nemesyst dispatch`: a demand-response request and the latest predictions in, the cases to
+// switch off out; optionally the event replayed in the fleet simulator.
+//
+// Each case's load (what switching it off sheds) is its mean `power_kw` over the hour before the
+// event, read from the store stream the predictions came from — what a dispatcher knows; the
+// event time is the latest prediction time. The replay needs the simulated fleet's parameters:
+// the `fleet.json` the demo writes ({"seed","stores","cases_per_store","days","start_us",
+// "interval_s"}).
+//
+// Thread-safety: one job per call.
+#ifndef NEMESYST_NODES_DISPATCH_JOB_H_
+#define NEMESYST_NODES_DISPATCH_JOB_H_
+
+#include <optional>
+#include <string>
+
+#include "nemesyst/simulator.h"
+#include "nemesyst/status.h"
+#include "nemesyst/store.h"
+#include "nodes/dispatch_replay.h"
+#include "nodes/dispatch_selection.h"
+#include "nodes/prediction_io.h"
+
+namespace nemesyst::nodes {
+
+struct DispatchJobOptions {
+  std::string predictions_path;  // `nemesyst predict` output (CSV or JSON lines)
+  DispatchRequest request;
+  std::string power_stream = "fleet";  // where each case's recent power is read
+  double power_window_s = 3600;
+  bool replay = false;
+  std::string fleet_path;  // fleet.json (replay only)
+  int timeline_slots = 10;
+};
+
+struct DispatchJobResult {
+  int64_t event_us = 0;
+  DispatchPlan plan;
+  std::optional<DispatchReplay> replay;
+};
+
+// Parses a fleet.json; errors name the file and the key.
+Result<SimulatorOptions> ReadFleetFile(const std::string& path);
+
+Result<DispatchJobResult> RunDispatchJob(const Store& store, const DispatchJobOptions& options);
+
+}  // namespace nemesyst::nodes
+
+#endif  // NEMESYST_NODES_DISPATCH_JOB_H_
