@@ -168,6 +168,16 @@ class Ingester {
   bool Full() const { return used_ == batch_.size(); }
 
   Status Flush() {
+    if (used_ > 0 && options_.dry_run) {
+      report_->rows_committed += used_;
+      ++report_->batches_committed;
+      used_ = 0;
+    }
+    if (options_.dry_run) {
+      report_->rows_dead_lettered += dead_.size();
+      dead_.clear();
+      return Status::OK();
+    }
     if (used_ > 0) {
       Result<SeqRange> appended =
           store_.Append(options_.stream, std::span<const Record>(batch_.data(), used_));

@@ -55,7 +55,11 @@ Result<bool> LineReader::Next(bool csv, Item* item) {
         item->text = std::string_view(base + begin_, len);
         item->line = line_;
         item->terminated = true;
-        for (size_t i = begin_; i <= stop; ++i) line_ += base[i] == '\n';
+        if (item->has_quote) {  // quoted line breaks count as lines too
+          for (size_t i = begin_; i <= stop; ++i) line_ += base[i] == '\n';
+        } else {
+          ++line_;
+        }
         begin_ = stop + 1;
         return true;
       }

@@ -59,6 +59,8 @@ struct IngestOptions {
   bool ignore_unknown = false;
   uint32_t batch_rows = 10000;  // rows per atomic append
   OnError on_error = OnError::kReject;
+  // Parse and validate only: nothing is written (rows_committed counts the rows that would be).
+  bool dry_run = false;
   // Stop collecting error details after this many (counts go on).
   size_t max_reported_errors = 100;
 };
