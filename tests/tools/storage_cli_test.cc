@@ -1,0 +1,174 @@
+// `nemesyst log|group|model`, run as the real binary against a store in a temporary directory.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/testing/run_command.h"
+#include "tests/testing/temp_dir.h"
+
+namespace nemesyst {
+namespace {
+
+using testing::CommandResult;
+using testing::RunCli;
+
+class StorageCliTest : public ::testing::Test {
+ protected:
+  // Runs `nemesyst --store <dir> args...` with async durability (fast; tests do not cut power).
+  CommandResult Run(std::vector<std::string> args, const std::string& stdin_data = "") {
+    args.insert(args.begin(), {"--store", dir_.Sub("store"), "--set", "store.durability=async"});
+    return RunCli(args, stdin_data);
+  }
+  nlohmann::json Json(const CommandResult& r) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j;
+  }
+  void CreateFridges() {
+    auto r = Run({"log", "create", "fridges", "--field", "temperature_c:float32:degC:-50:150",
+                  "--field", "power_kw:float64:kW"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(StorageCliTest, CreateAppendTailStat) {
+  CreateFridges();
+  auto r = Run({"log", "append", "fridges", "--json"},
+               "{\"device\":\"a\",\"timestamp_us\":1000,\"values\":{\"temperature_c\":3.5,"
+               "\"power_kw\":1.25}}\n"
+               "{\"device\":\"b\",\"timestamp_us\":2000,\"values\":[4.5,2]}\n");
+  auto j = Json(r);
+  EXPECT_EQ(j["appended"], 2);
+  EXPECT_EQ(j["first_seq"], 1);
+  EXPECT_EQ(j["last_seq"], 2);
+
+  testing::WriteFile(dir_.Sub("in.csv"),
+                     "timestamp_us,device,power_kw,temperature_c\n3000,a,3,5.5\n4000,c,4,6.5\n");
+  r = Run({"log", "append", "fridges", "--file", dir_.Sub("in.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("seq 3..4"), std::string::npos) << r.out;
+
+  r = Run({"log", "tail", "fridges", "-n", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto first_line = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(first_line["seq"], 3);
+  EXPECT_EQ(first_line["values"]["temperature_c"], 5.5);
+  r = Run({"log", "tail", "fridges", "--device", "a"});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("1\ta\t1000\t3.5\t1.25"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\tc\t"), std::string::npos);
+
+  j = Json(Run({"log", "stat", "fridges", "--json"}));
+  EXPECT_EQ(j["last_seq"], 4);
+  EXPECT_EQ(j["schema"]["fields"][0]["unit"], "degC");
+  r = Run({"log", "stat"});
+  EXPECT_NE(r.out.find("fridges: seq 1..4"), std::string::npos) << r.out;
+}
+
+TEST_F(StorageCliTest, BadInputIsARuntimeErrorNamingLineAndFieldAndAppendsNothing) {
+  CreateFridges();
+  auto r = Run({"log", "append", "fridges"},
+               "{\"device\":\"a\",\"timestamp_us\":1,\"values\":[1,2]}\n"
+               "{\"device\":\"a\",\"timestamp_us\":2,\"values\":[999,2]}\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("temperature_c"), std::string::npos) << r.err;
+  r = Run({"log", "append", "fridges"}, "{\"device\":\"a\",\"timestamp_us\":1}\nnot json\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("<stdin>:1"), std::string::npos) << r.err;
+  EXPECT_EQ(Json(Run({"log", "stat", "fridges", "--json"}))["last_seq"], 0);
+  r = Run({"log", "append", "nope"}, "");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not_found"), std::string::npos) << r.err;
+  EXPECT_EQ(Run({"log", "create", "x", "--field", "t:int8"}).exit_code, 1);
+  EXPECT_EQ(Run({"log", "frobnicate"}).exit_code, 2);
+
+  testing::WriteFile(dir_.Sub("schema.toml"),
+                     "[[fields]]\nname = \"t\"\ntype = \"float32\"\nmin = 0\n\n"
+                     "[[fields]]\nname = \"n\"\ntype = \"int32\"\n");
+  r = Run({"log", "create", "from-toml", "--schema", dir_.Sub("schema.toml"), "--json"});
+  auto j = Json(r);
+  EXPECT_EQ(j["schema"]["fields"][1]["type"], "int32");
+}
+
+TEST_F(StorageCliTest, GroupClaimAckStatAndRetain) {
+  CreateFridges();
+  std::string rows;
+  for (int i = 0; i < 10; ++i) {
+    rows += "{\"device\":\"a\",\"timestamp_us\":" + std::to_string(i) + ",\"values\":[1,2]}\n";
+  }
+  ASSERT_EQ(Run({"log", "append", "fridges"}, rows).exit_code, 0);
+  ASSERT_EQ(Run({"group", "create", "learners", "--stream", "fridges"}).exit_code, 0);
+  auto claim = Json(Run({"group", "claim", "learners", "--member", "m1", "--max", "4", "--json"}));
+  EXPECT_EQ(claim["first_seq"], 1);
+  EXPECT_EQ(claim["last_seq"], 4);
+  auto ack = Run({"group", "ack", "learners", "--batch", std::to_string(claim["batch"].get<int>()),
+                  "--delivery", "1"});
+  ASSERT_EQ(ack.exit_code, 0) << ack.err;
+  EXPECT_EQ(Run({"group", "ack", "learners", "--batch", "1"}).exit_code, 1);  // already acked
+  auto stats = Json(Run({"group", "stat", "learners", "--json"}));
+  EXPECT_EQ(stats["committed_seq"], 4);
+  EXPECT_EQ(stats["backlog_records"], 6);
+
+  auto report = Json(Run({"log", "retain", "fridges", "--max-records", "2", "--json"}));
+  EXPECT_EQ(report["wanted_through_seq"], 8);
+  EXPECT_EQ(report["deleted_through_seq"], 4);
+  EXPECT_EQ(report["held_back"][0]["group"], "learners");
+  auto claim2 = Json(Run({"group", "claim", "learners", "--member", "m1", "--json"}));
+  EXPECT_EQ(claim2["last_seq"], 10);
+  auto none = Json(Run({"group", "claim", "learners", "--member", "m2", "--json"}));
+  EXPECT_EQ(none["claimed"], false);
+}
+
+TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
+  testing::WriteFile(dir_.Sub("w1.bin"), std::string("\x00\x01weights", 9));
+  testing::WriteFile(dir_.Sub("w2.bin"), "better weights");
+  testing::WriteFile(dir_.Sub("meta1.json"),
+                     R"({"kind": "lstm", "hyper_parameters": {"hidden": 64},
+                         "metrics": {"val_loss": 0.3},
+                         "lineage": {"stream": "fridges", "seq_ranges": [[1, 100]]}})");
+  testing::WriteFile(dir_.Sub("meta2.json"), R"({"kind": "lstm", "metrics": {"val_loss": 0.2}})");
+  auto v1 = Json(Run({"model", "import", "fridge-lstm", "--blob", dir_.Sub("w1.bin"), "--metadata",
+                      dir_.Sub("meta1.json"), "--json"}));
+  EXPECT_EQ(v1["version"], 1);
+  auto v2 = Json(Run({"model", "import", "fridge-lstm", "--blob", dir_.Sub("w2.bin"), "--metadata",
+                      dir_.Sub("meta2.json"), "--json"}));
+  EXPECT_EQ(v2["version"], 2);
+  testing::WriteFile(dir_.Sub("bad.json"), R"({"metrics": {"val_loss": "low"}})");
+  auto bad = Run({"model", "import", "fridge-lstm", "--blob", dir_.Sub("w2.bin"), "--metadata",
+                  dir_.Sub("bad.json")});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("metrics.val_loss"), std::string::npos) << bad.err;
+
+  ASSERT_EQ(Run({"model", "alias", "fridge-lstm", "production", "1"}).exit_code, 0);
+  auto show = Json(Run({"model", "show", "fridge-lstm@production", "--json"}));
+  EXPECT_EQ(show["version"], 1);
+  EXPECT_EQ(show["metadata"]["hyper_parameters"]["hidden"], "64");
+  EXPECT_EQ(show["metadata"]["lineage"]["seq_ranges"][0][1], 100);
+  EXPECT_EQ(show["metadata"]["lineage"]["node_id"], "local");
+  auto best = Json(Run({"model", "show", "fridge-lstm", "--best", "val_loss", "--json"}));
+  EXPECT_EQ(best["version"], 2);
+  EXPECT_EQ(Run({"model", "show", "fridge-lstm"}).exit_code, 1);  // which version?
+
+  auto exported = Run({"model", "export", "fridge-lstm@1", "--out", dir_.Sub("out.bin"),
+                       "--metadata", dir_.Sub("out.json")});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(testing::ReadFile(dir_.Sub("out.bin")), std::string("\x00\x01weights", 9));
+  EXPECT_NE(testing::ReadFile(dir_.Sub("out.json")).find("\"lstm\""), std::string::npos);
+
+  EXPECT_EQ(Run({"model", "retire", "fridge-lstm@1"}).exit_code, 1);  // aliased
+  ASSERT_EQ(Run({"model", "alias", "fridge-lstm", "production", "2"}).exit_code, 0);
+  ASSERT_EQ(Run({"model", "retire", "fridge-lstm@1"}).exit_code, 0);
+  auto list = Json(Run({"model", "list", "--json"}));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["version"], 2);
+  EXPECT_EQ(list[0]["aliases"][0], "production");
+  EXPECT_EQ(Json(Run({"model", "list", "--all", "--json"})).size(), 2u);
+  auto text = Run({"model", "list", "--all"});
+  EXPECT_NE(text.out.find("fridge-lstm@1"), std::string::npos);
+  EXPECT_NE(text.out.find("(retired)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nemesyst
