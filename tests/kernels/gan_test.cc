@@ -132,5 +132,24 @@ TEST(GanTest, LearnsSinusoidFamily) {
   EXPECT_LT(FreshDiscriminatorAccuracy(fresh_real.x(), generated), 0.65);
 }
 
+TEST(GanTest, SameSeedGivesBitIdenticalWeights) {
+  auto data = testing::Sinusoids(128, kSteps, kPeriod, 3);
+  std::vector<std::vector<float>> weights;
+  for (int run = 0; run < 2; ++run) {
+    auto gan = Model::Create(R"({"kind": "gan", "window": {"steps": 16, "features": 1},
+        "generator": {"type": "lstm", "hidden": [8]},
+        "discriminator": {"type": "lstm", "hidden": [8], "dropout": 0.2}})",
+                             5);
+    ASSERT_TRUE(gan.ok());
+    TrainerOptions options;
+    options.epochs = 2;
+    options.seed = 4;
+    options.clip_norm = 1.0;
+    ASSERT_TRUE(Trainer(options).Train(**gan, data).ok());
+    weights.push_back((*gan)->Parameters());
+  }
+  EXPECT_EQ(weights[0], weights[1]);
+}
+
 }  // namespace
 }  // namespace nemesyst
