@@ -232,6 +232,8 @@ void AddIngest(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--durability", f->durability, "sync|group|async (default: store.durability)");
   cmd->add_flag("--simulator-schema", f->simulator_schema,
                 "Create the stream with the simulator's schema (with labels) when missing");
+  cmd->add_flag("--dry-run", f->options.dry_run,
+                "Parse and validate only; write nothing (the counts say what would be written)");
   cmd->add_flag("--json", f->json, "Print the report as JSON");
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> Status {
