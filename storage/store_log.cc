@@ -111,6 +111,8 @@ Result<SeqRange> Store::Impl::Append(std::string_view stream, std::span<const Re
   }
   // Validate and encode everything before taking a sequence number: a refused batch burns none.
   std::string values;
+  values.reserve(records.size() *
+                 (32 + records[0].device_id.size() + 8 * state->schema.fields.size()));
   std::vector<uint32_t> ends;
   ends.reserve(records.size());
   storage::BatchSummary summary;
