@@ -222,6 +222,43 @@ TEST(SimulatorTest, DeterministicBySeedAndIndependentOfOrder) {
   EXPECT_GT(differ, 100);
 }
 
+TEST(SimulatorTest, FaultySensorsAndGapsAppearAtTheirRates) {
+  SimulatorOptions options = SmallFleet();
+  options.stores = 10;
+  options.fault_rate = 0.5;
+  options.gap_rate = 0.01;
+  auto sim = FleetSimulator::Create(options);
+  ASSERT_TRUE(sim.ok());
+  int faulty = 0, stuck_seen = 0;
+  int64_t delivered = 0;
+  for (const CaseInfo& info : (*sim)->cases()) {
+    const auto samples = Collect(**sim, info.index);
+    delivered += static_cast<int64_t>(samples.size());
+    if (info.fault == SensorFault::kNone) continue;
+    ++faulty;
+    ASSERT_GE(info.fault_field, kAirOnC);
+    ASSERT_LE(info.fault_field, kAmbientC);
+    if (info.fault != SensorFault::kStuck) continue;
+    // A stuck sensor repeats one value to the end.
+    const float last = samples.back().values[info.fault_field];
+    int run = 0;
+    for (auto it = samples.rbegin(); it != samples.rend() && it->values[info.fault_field] == last;
+         ++it) {
+      ++run;
+    }
+    stuck_seen += run > 20;
+  }
+  const int cases = options.total_cases();
+  EXPECT_GT(faulty, cases / 4);
+  EXPECT_LT(faulty, cases * 3 / 4);
+  EXPECT_GT(stuck_seen, 0);
+  // Gaps of 2-30 samples starting with p = 0.01: roughly 14 % of samples missing.
+  const double missing =
+      1.0 - static_cast<double>(delivered) / (cases * (*sim)->samples_per_case());
+  EXPECT_GT(missing, 0.05);
+  EXPECT_LT(missing, 0.25);
+}
+
 TEST(SimulatorTest, TrueStateAgreesWithTheSamples) {
   SimulatorOptions options = SmallFleet();
   options.noise_c = 0;
