@@ -31,6 +31,12 @@ namespace kernels {
 
 Result<std::unique_ptr<Model::Impl>> BuildModelImpl(const ModelSpec& spec,
                                                     const ModelOptions& options) {
+  const uint64_t count = ParameterCount(spec);
+  if (count > kMaxModelParameters) {
+    return Status::ResourceExhausted("model spec defines " + std::to_string(count) +
+                                     " parameters; the limit is " +
+                                     std::to_string(kMaxModelParameters));
+  }
   auto impl = std::make_unique<Model::Impl>();
   impl->spec = spec;
   impl->options = options;
@@ -100,6 +106,14 @@ Result<std::unique_ptr<Model>> Model::Deserialize(std::string_view bytes,
   if (!spec.ok()) {
     return Status::Corruption("model file spec is invalid: " +
                               std::string(spec.status().message()));
+  }
+  // Cheap consistency check before allocating anything the spec asks for.
+  uint64_t stored = 0;
+  for (const kernels::StoredTensor& t : contents.tensors) stored += t.values.size();
+  if (kernels::ParameterCount(*spec) != stored) {
+    return Status::Corruption("model file holds " + std::to_string(stored) +
+                              " weights but its spec defines " +
+                              std::to_string(kernels::ParameterCount(*spec)));
   }
   NEMESYST_ASSIGN_OR_RETURN(auto impl, kernels::BuildModelImpl(*spec, options));
   std::unordered_map<std::string, const kernels::StoredTensor*> by_name;

@@ -272,6 +272,49 @@ Result<ModelSpec> ParseModelSpec(std::string_view text) {
   return spec;
 }
 
+namespace {
+
+uint64_t RecurrentCount(CellKind cell, uint64_t input, const std::vector<int>& hidden) {
+  uint64_t n = 0;
+  for (int h : hidden) {
+    const uint64_t gh = static_cast<uint64_t>(GateCount(cell)) * h;
+    n += gh * (input + h + 1);
+    input = h;
+  }
+  return n;
+}
+
+uint64_t DenseCount(uint64_t input, const std::vector<int>& hidden, uint64_t output) {
+  uint64_t n = 0;
+  for (int h : hidden) {
+    n += (input + 1) * h;
+    input = h;
+  }
+  return n + (input + 1) * output;
+}
+
+uint64_t GanBlockCount(const GanBlockSpec& b, uint64_t input, uint64_t dense_input, uint64_t output,
+                       uint64_t dense_output) {
+  if (b.type == BlockType::kDense) return DenseCount(dense_input, b.hidden, dense_output);
+  return RecurrentCount(CellOf(b.type), input, b.hidden) +
+         DenseCount(b.hidden.back(), b.head, output);
+}
+
+}  // namespace
+
+uint64_t ParameterCount(const ModelSpec& spec) {
+  if (spec.kind == ModelKind::kRegressor) {
+    const RegressorSpec& r = spec.regressor;
+    return RecurrentCount(r.cell, r.features, r.hidden) +
+           DenseCount(r.hidden.back(), r.head_hidden, r.output_width);
+  }
+  const GanSpec& g = spec.gan;
+  const uint64_t window = static_cast<uint64_t>(g.steps) * g.features;
+  return GanBlockCount(g.generator, g.noise + g.condition, g.noise + g.condition, g.features,
+                       window) +
+         GanBlockCount(g.discriminator, g.features + g.condition, window + g.condition, 1, 1);
+}
+
 std::string ModelSpec::ToJson() const {
   json doc;
   doc["kind"] = std::string(ModelKindName(kind));

@@ -23,6 +23,7 @@
 #ifndef NEMESYST_KERNELS_MODEL_SPEC_H_
 #define NEMESYST_KERNELS_MODEL_SPEC_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,12 @@ struct ModelSpec {
 
 // Parses and validates; errors are InvalidArgument naming the key path.
 Result<ModelSpec> ParseModelSpec(std::string_view json);
+
+// Number of trainable floats the spec defines (computed without allocating, so a hostile spec
+// or model file cannot make the library try to allocate terabytes).
+uint64_t ParameterCount(const ModelSpec& spec);
+// Models larger than this are refused with ResourceExhausted (1 GiB of float32 weights).
+inline constexpr uint64_t kMaxModelParameters = uint64_t{1} << 28;
 
 }  // namespace nemesyst::kernels
 

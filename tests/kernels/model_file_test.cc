@@ -177,11 +177,15 @@ TEST(ModelFileTest, MismatchedTensorsRefused) {
   for (const auto& t : decoded->tensors) views.push_back({t.name, t.shape, t.values.data()});
 
   auto wrong_shape = views;
-  wrong_shape[0].shape = {wrong_shape[0].shape[0], wrong_shape[0].shape[1] + 1};
-  wrong_shape[0].data = zeros.data();
+  wrong_shape[0].shape = {wrong_shape[0].shape[1], wrong_shape[0].shape[0]};  // transposed
   auto status = Model::Deserialize(*kernels::EncodeModelFile(*meta, wrong_shape)).status();
   EXPECT_TRUE(status.IsCorruption());
   EXPECT_NE(status.message().find("shape"), std::string_view::npos) << status.ToString();
+
+  auto bigger = views;  // more weights than the spec defines
+  bigger[0].shape = {bigger[0].shape[0], bigger[0].shape[1] + 1};
+  bigger[0].data = zeros.data();
+  EXPECT_TRUE(Model::Deserialize(*kernels::EncodeModelFile(*meta, bigger)).status().IsCorruption());
 
   auto missing = views;
   missing.pop_back();

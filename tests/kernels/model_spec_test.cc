@@ -34,6 +34,31 @@ TEST(ModelSpecTest, GanParsesAndRoundTrips) {
   EXPECT_EQ(ParseModelSpec(spec->ToJson())->ToJson(), spec->ToJson());
 }
 
+TEST(ModelSpecTest, ParameterCountMatchesTheBuiltModel) {
+  for (
+      const char* json : {
+          R"({"kind": "regressor", "input": {"features": 3}, "recurrent": {"hidden": [7, 4]},
+               "head": {"hidden": [3]}, "output": {"width": 2}})",
+          R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"cell": "rnn", "hidden": [5]}})",
+          R"({"kind": "gan", "window": {"steps": 4, "features": 2}, "noise": 3, "condition": 1,
+               "generator": {"type": "rnn", "hidden": [5], "head": [2]},
+               "discriminator": {"type": "lstm", "hidden": [6], "head": [4]}})",
+          R"({"kind": "gan", "window": {"steps": 4, "features": 2}, "noise": 3,
+               "generator": {"type": "dense", "hidden": [5]},
+               "discriminator": {"type": "dense", "hidden": [6, 2]}})"}) {
+    auto spec = ParseModelSpec(json);
+    ASSERT_TRUE(spec.ok());
+    auto model = Model::Create(json, 1);
+    ASSERT_TRUE(model.ok());
+    EXPECT_EQ(ParameterCount(*spec), (*model)->parameter_count()) << json;
+  }
+  // Too big to build: refused before allocating.
+  auto huge = Model::Create(R"({"kind": "regressor", "input": {"features": 1},
+      "recurrent": {"hidden": [65536, 65536]}})",
+                            1);
+  EXPECT_EQ(huge.status().code(), StatusCode::kResourceExhausted);
+}
+
 struct BadSpec {
   const char* json;
   const char* expected_in_message;
