@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "nemesyst/simulator.h"
 
@@ -138,6 +139,28 @@ std::map<std::string, std::string> CaseTypesOf(const DeviceReadings& readings) {
   return out;
 }
 
+double SheddableKw(const DeviceReadings& readings, const DeviceSeries& s, int64_t from_us,
+                   int64_t to_us) {
+  const SensorFieldIndex& f = readings.fields;
+  double sum = 0, idle_sum = 0, lowest = std::numeric_limits<double>::infinity();
+  int n = 0, idle_n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s.times_us[i] < from_us || s.times_us[i] > to_us) continue;
+    if (s.at(i, f.defrost) > 0.5) continue;
+    const double p = s.at(i, f.power);
+    sum += p;
+    ++n;
+    lowest = std::min(lowest, p);
+    if (s.at(i, f.cooling) < 0.5) {
+      idle_sum += p;
+      ++idle_n;
+    }
+  }
+  if (n == 0) return 0;
+  const double idle = idle_n > 0 ? idle_sum / idle_n : lowest;
+  return std::max(0.0, sum / n - idle);
+}
+
 double NominalLimitC(int case_type) { return case_type >= 2 ? -15.0 : 8.0; }
 
 std::string CaseTypeLabel(int case_type) {
@@ -147,12 +170,19 @@ std::string CaseTypeLabel(int case_type) {
   return "type-" + std::to_string(case_type);
 }
 
+long DeviceSeries::FindAtOrBefore(int64_t time_us) const {
+  auto it = std::upper_bound(times_us.begin(), times_us.end(), time_us);
+  if (it == times_us.begin()) return -1;
+  return static_cast<long>(it - times_us.begin()) - 1;
+}
+
 Result<CaseSample> BaselineRowAt(const DeviceReadings& readings, const std::string& device,
-                                 int64_t time_us, const BaselineRowOptions& options) {
+                                 int64_t time_us, const BaselineRowOptions& options,
+                                 double max_age_s) {
   auto it = readings.devices.find(device);
   if (it == readings.devices.end()) return Status::NotFound("no readings of device " + device);
-  const long i = it->second.Find(time_us);
-  if (i < 0) {
+  const long i = it->second.FindAtOrBefore(time_us);
+  if (i < 0 || time_us - it->second.times_us[i] > static_cast<int64_t>(max_age_s * 1e6)) {
     return Status::NotFound("no reading of " + device + " at " + std::to_string(time_us) + " us");
   }
   return RowAt(readings, it->second, static_cast<size_t>(i), options);

@@ -41,6 +41,8 @@ struct DeviceSeries {
   float at(size_t i, int field) const { return values[i * field_count + field]; }
   // Index of the reading at exactly `time_us`, or -1.
   long Find(int64_t time_us) const;
+  // Index of the latest reading at or before `time_us`, or -1.
+  long FindAtOrBefore(int64_t time_us) const;
 };
 
 struct DeviceReadings {
@@ -60,6 +62,13 @@ std::vector<Record> ToRecords(const DeviceReadings& readings);
 // Case type name of every device (from its first reading).
 std::map<std::string, std::string> CaseTypesOf(const DeviceReadings& readings);
 
+// What switching a case off would shed, estimated from its readings in [from_us, to_us] the way
+// a dispatcher can: the mean power outside defrost (the cooling cycle's average) minus the power
+// that stays on when the compressor is off (fans, lights: the mean of the readings with cooling
+// and defrost both off; the lowest reading when there is none). 0 without readings.
+double SheddableKw(const DeviceReadings& readings, const DeviceSeries& series, int64_t from_us,
+                   int64_t to_us);
+
 // Nominal air limit of a case type number (0,1 chilled: 8 °C; 2,3 frozen: −15 °C).
 double NominalLimitC(int case_type);
 // The case type name of the simulator ("chilled_multideck" ...), or "type-<n>".
@@ -69,11 +78,14 @@ struct BaselineRowOptions {
   int history = 15;  // readings of air-temperature history given to the slope baseline
 };
 
-// The baseline row of `device` at `time_us`; NotFound when there is no reading at that instant.
+// The baseline row of `device` at `time_us`: from its latest reading at or before that instant (a
+// pipeline's fill may end a window on a filled-in instant), at most `max_age_s` older. NotFound
+// otherwise.
 // The features are the current reading's sensor fields (everything but the label and case type)
 // plus a one-hot case type.
 Result<CaseSample> BaselineRowAt(const DeviceReadings& readings, const std::string& device,
-                                 int64_t time_us, const BaselineRowOptions& options = {});
+                                 int64_t time_us, const BaselineRowOptions& options = {},
+                                 double max_age_s = 600);
 
 // Baseline rows of every reading with a finite label, every `stride`-th reading per device
 // (training data for the baselines).

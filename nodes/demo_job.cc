@@ -89,7 +89,7 @@ TrainJobOptions TrainOptions(const DemoOptions& o, const std::string& pipeline,
   t.learner.learning_rate = o.learning_rate;
   t.learner.seed = o.seed * 1000 + std::hash<std::string>{}(name) % 1000;
   t.records_per_claim = o.records_per_claim;
-  t.fit_records = o.fit_records;
+  t.fit_hours = o.fit_hours;
   t.code_version = NEMESYST_VERSION_STRING;
   t.logger = o.logger;
   if (o.on_progress) {
@@ -127,11 +127,16 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
       po.split_seed,
       ChooseStoreSplitSeed(po, o.stores, o.train_stores, o.validation_stores, o.test_stores));
   const std::string pipeline = DemoPipelineToml(po);
+  // The GAN learns the shape of windows, not every window: a longer stride keeps it quick.
+  DemoPipelineOptions gan_po = po;
+  gan_po.window_stride = o.gan_window_stride;
+  const std::string gan_pipeline = DemoPipelineToml(gan_po);
   const std::string lstm_spec = DemoRegressorSpec("lstm", o.window_length, o.hidden);
   const std::string rnn_spec = DemoRegressorSpec("rnn", o.window_length, o.hidden);
-  const std::string gan_spec = DemoGanSpec(o.window_length, o.hidden, 8);
+  const std::string gan_spec = DemoGanSpec(o.window_length, o.gan_hidden, 8);
   const fs::path specs = fs::path(o.dir) / "specs";
   NEMESYST_RETURN_IF_ERROR(WriteText(specs / "pipeline.toml", pipeline));
+  NEMESYST_RETURN_IF_ERROR(WriteText(specs / "gan_pipeline.toml", gan_pipeline));
   NEMESYST_RETURN_IF_ERROR(WriteText(specs / "lstm.json", lstm_spec));
   NEMESYST_RETURN_IF_ERROR(WriteText(specs / "rnn.json", rnn_spec));
   NEMESYST_RETURN_IF_ERROR(WriteText(specs / "gan.json", gan_spec));
@@ -164,8 +169,9 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
     NEMESYST_RETURN_IF_ERROR(
         Store::Open(store_options, (fs::path(o.dir) / "store").string(), &store));
     NEMESYST_ASSIGN_OR_RETURN(sim, FleetSimulator::Create(so));
-    NEMESYST_ASSIGN_OR_RETURN(FleetIngestResult ingested,
-                              IngestSimulatedFleet(*store, "fleet", *sim, 20000, log));
+    NEMESYST_ASSIGN_OR_RETURN(
+        FleetIngestResult ingested,
+        IngestSimulatedFleet(*store, "fleet", *sim, IngestOrder::kCaseDays, 20000, log));
     report.fleet["records"] = std::to_string(ingested.records);
     return Status::OK();
   }));
@@ -173,19 +179,19 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
   // 2. Train.
   std::map<std::string, TrainJobResult> trained;
   auto train = [&](const std::string& name, const std::string& spec, int epochs,
-                   const std::string& augment) {
+                   const std::string& augment, const std::string& pipeline_text) {
     return steps.Run("train " + name, [&]() -> Status {
-      TrainJobOptions t = TrainOptions(o, pipeline, name, spec, epochs);
+      TrainJobOptions t = TrainOptions(o, pipeline_text, name, spec, epochs);
       t.augment_gan = augment;
       t.augment_fraction = o.augment_fraction;
       NEMESYST_ASSIGN_OR_RETURN(trained[name], RunTrainJob(*store, t));
       return Status::OK();
     });
   };
-  NEMESYST_RETURN_IF_ERROR(train("lstm", lstm_spec, o.epochs, ""));
-  NEMESYST_RETURN_IF_ERROR(train("rnn", rnn_spec, o.epochs, ""));
-  NEMESYST_RETURN_IF_ERROR(train("gan", gan_spec, o.gan_epochs, ""));
-  NEMESYST_RETURN_IF_ERROR(train("gan_lstm", lstm_spec, o.epochs, "gan:candidate"));
+  NEMESYST_RETURN_IF_ERROR(train("lstm", lstm_spec, o.epochs, "", pipeline));
+  NEMESYST_RETURN_IF_ERROR(train("rnn", rnn_spec, o.epochs, "", pipeline));
+  NEMESYST_RETURN_IF_ERROR(train("gan", gan_spec, o.gan_epochs, "", gan_pipeline));
+  NEMESYST_RETURN_IF_ERROR(train("gan_lstm", lstm_spec, o.epochs, "gan:candidate", pipeline));
 
   // 3. Evaluate on held-out stores.
   HeldOutData held_out;
@@ -300,18 +306,13 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
     NEMESYST_ASSIGN_OR_RETURN(LoadedModel m, LoadModelForPrediction(*store, production));
     NEMESYST_ASSIGN_OR_RETURN(std::vector<PredictionRow> latest,
                               PredictAt(m, held_out.records, event_us));
-    // What a dispatcher knows of each case's load: its mean power over the last hour.
+    // What a dispatcher knows of each case's load: its readings of the last two hours.
     std::vector<DispatchCandidate> candidates;
-    const int power = held_out.readings.fields.power;
     for (const PredictionRow& p : latest) {
       const DeviceSeries& s = held_out.readings.devices.at(p.device);
-      double sum = 0;
-      int n = 0;
-      for (size_t i = s.size(); i-- > 0 && s.times_us[i] > event_us - 3600LL * 1000000;) {
-        sum += s.at(i, power);
-        ++n;
-      }
-      candidates.push_back({p.device, p.prediction_s, n > 0 ? sum / n : 0});
+      candidates.push_back(
+          {p.device, p.prediction_s,
+           SheddableKw(held_out.readings, s, event_us - 7200LL * 1000000, event_us)});
     }
     // A request the held-out stores can meet: a fraction of what the cases that truly can stay
     // off for the event (the simulator's oracle) would shed.

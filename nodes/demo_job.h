@@ -44,12 +44,14 @@ struct DemoOptions {
   int hidden = 32;
   int epochs = 4;
   int gan_epochs = 2;
+  int gan_hidden = 16;
+  int gan_window_stride = 60;  // the GAN sees a window per case-hour
   int learners = 2;
   int batch_size = 64;
   double learning_rate = 2e-3;
   double augment_fraction = 0.25;
-  uint32_t records_per_claim = 20000;
-  size_t fit_records = 150000;
+  uint32_t records_per_claim = 20000;  // ≈ 14 case-days per claim
+  double fit_hours = 24;               // normalisation statistics and validation set: the first day
   // Dispatch.
   double dispatch_duration_s = 20 * 60;
   double dispatch_margin_s = 300;

@@ -45,7 +45,7 @@ Result<DispatchJobResult> RunDispatchJob(const Store& store, const DispatchJobOp
   }
   DispatchJobResult result;
   for (const PredictionRow& r : latest) result.event_us = std::max(result.event_us, r.timestamp_us);
-  // Each case's recent load, from the stream.
+  // Each case's recent load, from the stream (see SheddableKw).
   RecordQuery q;
   q.min_timestamp_us = result.event_us - static_cast<int64_t>(o.power_window_s * 1e6);
   q.max_timestamp_us = result.event_us;
@@ -54,9 +54,9 @@ Result<DispatchJobResult> RunDispatchJob(const Store& store, const DispatchJobOp
   for (const PredictionRow& r : latest) {
     auto it = readings.devices.find(r.device);
     if (it == readings.devices.end()) continue;  // no recent reading: not dispatchable
-    double sum = 0;
-    for (size_t i = 0; i < it->second.size(); ++i) sum += it->second.at(i, readings.fields.power);
-    candidates.push_back({r.device, r.prediction_s, sum / static_cast<double>(it->second.size())});
+    candidates.push_back(
+        {r.device, r.prediction_s,
+         SheddableKw(readings, it->second, q.min_timestamp_us, q.max_timestamp_us)});
   }
   if (candidates.empty()) {
     return Status::NotFound("dispatch: no case of the predictions has readings in stream '" +

@@ -1,9 +1,10 @@
 // `nemesyst dispatch`: a demand-response request and the latest predictions in, the cases to
 // switch off out; optionally the event replayed in the fleet simulator.
 //
-// Each case's load (what switching it off sheds) is its mean `power_kw` over the hour before the
-// event, read from the store stream the predictions came from — what a dispatcher knows; the
-// event time is the latest prediction time. The replay needs the simulated fleet's parameters:
+// Each case's load (what switching it off sheds) is estimated from its readings over the two hours
+// before the event (SheddableKw: cooling-cycle mean minus the always-on share), read from the
+// store stream the predictions came from — what a dispatcher knows; the event time is the latest
+// prediction time. The replay needs the simulated fleet's parameters:
 // the `fleet.json` the demo writes ({"seed","stores","cases_per_store","days","start_us",
 // "interval_s"}).
 //
@@ -27,7 +28,7 @@ struct DispatchJobOptions {
   std::string predictions_path;  // `nemesyst predict` output (CSV or JSON lines)
   DispatchRequest request;
   std::string power_stream = "fleet";  // where each case's recent power is read
-  double power_window_s = 3600;
+  double power_window_s = 7200;
   bool replay = false;
   std::string fleet_path;  // fleet.json (replay only)
   int timeline_slots = 10;

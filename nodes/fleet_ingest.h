@@ -24,11 +24,22 @@ struct FleetIngestResult {
   SeqRange seqs;
 };
 
+// How the samples are grouped into appends.
+enum class IngestOrder {
+  // As a live feed arrives: every case interleaved by time, `batch_records` per append.
+  kInterleaved,
+  // As a backfill arrives: one append per case and day (a store server uploading each case's
+  // day). Reads of one device's history then touch only that device's batches, which keeps
+  // per-device history queries (consumer-group windows) linear in the data.
+  kCaseDays,
+};
+
 // Creates `stream` (FailedPrecondition if it exists with another schema; an existing stream
 // with this schema is appended to) and appends every sample. Each batch of `batch_records` is
 // one atomic append.
 Result<FleetIngestResult> IngestSimulatedFleet(Store& store, const std::string& stream,
                                                const FleetSimulator& simulator,
+                                               IngestOrder order = IngestOrder::kInterleaved,
                                                uint32_t batch_records = 20000,
                                                Logger* logger = NullLogger());
 

@@ -41,6 +41,7 @@ Status ValidateOptions(const TrainJobOptions& o) {
     return Status::InvalidArgument("train: learning rate must be > 0");
   }
   if (o.fit_records < 1) return Status::InvalidArgument("train: fit_records must be ≥ 1");
+  if (!(o.fit_hours > 0)) return Status::InvalidArgument("train: fit_hours must be > 0");
   if (o.parent.empty() && o.model_spec_json.empty()) {
     return Status::InvalidArgument("train: a model spec (or a parent model to continue) is needed");
   }
@@ -303,15 +304,25 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
     return Status::InvalidArgument("train: the pipeline has no label (set label.field)");
   }
 
-  // Fit on the first records (the stream interleaves the fleet by time, so they cover every
-  // device) and window them for validation.
-  RecordQuery query;
+  // Fit on the stream's first hours (every device's), at most fit_records records, and window
+  // them for validation.
   NEMESYST_ASSIGN_OR_RETURN(StreamInfo info, store.GetStreamInfo(s.stream));
-  if (info.last_seq == 0)
+  if (info.last_seq == 0) {
     return Status::FailedPrecondition("train: stream '" + s.stream + "' is empty");
-  query.first_seq = info.first_seq;
-  query.last_seq = info.first_seq + o.fit_records - 1;
+  }
+  int64_t first_us = std::numeric_limits<int64_t>::max();
+  {
+    NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(s.stream));
+    // The stream's earliest reading: the first batch holds it for a feed; for a per-device
+    // backfill every device starts at about the same time, so the first record is close enough.
+    if (it->Valid()) first_us = it->record().record.timestamp_us;
+    NEMESYST_RETURN_IF_ERROR(it->status());
+  }
+  RecordQuery query;
+  query.max_timestamp_us = first_us + static_cast<int64_t>(o.fit_hours * 3600e6);
   NEMESYST_ASSIGN_OR_RETURN(std::vector<Record> sample, ReadRecords(store, s.stream, query));
+  if (sample.size() > o.fit_records) sample.resize(o.fit_records);
+  if (sample.empty()) return Status::FailedPrecondition("train: no records to fit the pipeline on");
   if (!pipeline->fitted() || o.parent.empty()) NEMESYST_RETURN_IF_ERROR(pipeline->Fit(sample));
   NEMESYST_ASSIGN_OR_RETURN(s.validation, pipeline->Apply(sample));
   sample.clear();

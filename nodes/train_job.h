@@ -3,7 +3,7 @@
 //
 // What happens:
 //  1. The pipeline is bound to the stream's schema and fitted (normalisation statistics) on the
-//     first `fit_records` records of the stream (or taken, already fitted, from the parent
+//     stream's first `fit_hours` of readings (or taken, already fitted, from the parent
 //     version). The same records, windowed, give the validation set (the pipeline's validation
 //     split: other stores/devices than training when it splits by store/device).
 //  2. `learners` threads each build the model (seed + learner index), read training windows
@@ -45,8 +45,14 @@ struct TrainJobOptions {
   LearnerOptions learner;       // epochs, batch size, learning rate, seed (learner i: seed + i)
   std::string group;            // consumer group; empty: "train.<model_name>"
   uint32_t records_per_claim = 8192;
+  // How long a learner may hold its claims: the whole run (claiming, every epoch, validation)
+  // must end within it, or the claims go to someone else and the commit fails (the store has no
+  // lease renewal). A killed run's claims are handed out again after it.
   int64_t lease_ms = 10 * 60 * 1000;
-  size_t fit_records = 200000;  // records read to fit the pipeline and build the validation set
+  // The pipeline is fitted, and the validation set built, on the stream's first `fit_hours` of
+  // readings (every device), at most `fit_records` records.
+  double fit_hours = 24;
+  size_t fit_records = 1000000;
   // true: one thread hands the group's claims to the learners round-robin before training (the
   // same seed gives the same versions); false: each learner claims while it trains (assignment
   // depends on timing).

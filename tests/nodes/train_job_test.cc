@@ -6,49 +6,12 @@
 #include <cmath>
 #include <set>
 
-#include "nodes/demo_specs.h"
-#include "nodes/fleet_ingest.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/nodes/small_fleet.h"
 
 namespace nemesyst::nodes {
 namespace {
 
-struct SmallFleet {
-  testing::TempDir dir;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<FleetSimulator> sim;
-  DemoPipelineOptions pipeline;
-
-  SmallFleet() {
-    SimulatorOptions o;
-    o.seed = 11;
-    o.stores = 4;
-    o.cases_per_store = 3;
-    o.days = 0.5;
-    sim = std::move(FleetSimulator::Create(o)).value();
-    EXPECT_TRUE(
-        Store::Open(StoreOptions{.durability = Durability::kAsync}, dir.Sub("store"), &store).ok());
-    auto ingested = IngestSimulatedFleet(*store, "fleet", *sim);
-    EXPECT_TRUE(ingested.ok()) << ingested.status().ToString();
-    pipeline.train = 0.5;
-    pipeline.validation = 0.25;
-    pipeline.test = 0.25;
-    pipeline.split_seed = ChooseStoreSplitSeed(pipeline, 4, 2, 1, 1).value();
-  }
-
-  TrainJobOptions Options(const std::string& name, int learners) const {
-    TrainJobOptions t;
-    t.pipeline_text = DemoPipelineToml(pipeline);
-    t.model_spec_json = DemoRegressorSpec("lstm", pipeline.window_length, 8);
-    t.model_name = name;
-    t.learners = learners;
-    t.learner.epochs = 2;
-    t.learner.batch_size = 32;
-    t.records_per_claim = 1000;
-    t.fit_records = 5000;
-    return t;
-  }
-};
+using testing::SmallFleet;
 
 TEST(TrainJobTest, ParallelLearnersRegisterVersionsWithLineageOnDisjointData) {
   SmallFleet f;
@@ -80,6 +43,73 @@ TEST(TrainJobTest, ParallelLearnersRegisterVersionsWithLineageOnDisjointData) {
   auto candidate = f.store->ResolveAlias("lstm", "candidate");
   ASSERT_TRUE(candidate.ok());
   EXPECT_EQ(*candidate, r->candidate);
+}
+
+}  // namespace
+}  // namespace nemesyst::nodes
+
+namespace nemesyst::nodes {
+namespace {
+
+TEST(TrainJobTest, ClaimAsYouGoLearnersAlsoGetDisjointData) {
+  testing::SmallFleet f;
+  TrainJobOptions o = f.Options("rnn", 3);
+  o.deterministic_claims = false;
+  o.model_spec_json = DemoRegressorSpec("rnn", f.pipeline.window_length, 8);
+  auto r = RunTrainJob(*f.store, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::set<uint64_t> seen;
+  size_t registered = 0;
+  for (const LearnerVersion& v : r->learners) {
+    registered += v.version > 0;
+    for (const SeqRange& range : v.ranges) {
+      for (uint64_t s = range.first; s <= range.last; ++s) EXPECT_TRUE(seen.insert(s).second);
+    }
+  }
+  EXPECT_GE(registered, 1u);
+  auto stats = f.store->GetGroupStats("train.rnn");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->leased_batches, 0u) << "every claim was acknowledged with a model";
+  EXPECT_EQ(stats->backlog_records, 0u);
+}
+
+TEST(TrainJobTest, SameSeedSameWeightsAndContinuingRecordsTheParent) {
+  testing::SmallFleet f;
+  auto a = RunTrainJob(*f.store, f.Options("a", 2));
+  auto b = RunTrainJob(*f.store, f.Options("b", 2));
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(a->learners[i].val_mae_s, b->learners[i].val_mae_s) << "learner " << i;
+    EXPECT_EQ(a->learners[i].ranges.size(), b->learners[i].ranges.size());
+  }
+  TrainJobOptions more = f.Options("a", 1);
+  more.parent = "a:candidate";
+  more.group = "train.a.more";  // the first group has nothing new left
+  auto c = RunTrainJob(*f.store, more);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto info = f.store->GetModelInfo("a", c->candidate);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->metadata.lineage.parent_version, a->candidate);
+}
+
+TEST(TrainJobTest, ClearErrors) {
+  testing::SmallFleet f;
+  TrainJobOptions o = f.Options("x", 1);
+  o.stream = "other";
+  auto mismatch = RunTrainJob(*f.store, o);
+  EXPECT_TRUE(mismatch.status().IsInvalidArgument());
+  EXPECT_NE(mismatch.status().message().find("reads stream 'fleet'"), std::string_view::npos)
+      << mismatch.status().ToString();
+  o = f.Options("x", 1);
+  o.parent = "nope:production";
+  EXPECT_TRUE(RunTrainJob(*f.store, o).status().IsNotFound());
+  o = f.Options("x", 1);
+  o.model_spec_json = DemoRegressorSpec("lstm", 7, 8);  // window length differs
+  auto shape = RunTrainJob(*f.store, o);
+  EXPECT_TRUE(shape.status().IsInvalidArgument());
+  EXPECT_NE(shape.status().message().find("pipeline makes"), std::string_view::npos);
+  auto versions = f.store->ListModelVersions("x");
+  EXPECT_TRUE(!versions.ok() || versions->empty()) << "a failed run registers nothing";
 }
 
 }  // namespace

@@ -60,8 +60,11 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--lease-ms", f->o.lease_ms, "Lease of a claim before it is handed out again")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{100}, int64_t{1} << 40));
-  cmd->add_option("--fit-records", f->o.fit_records,
-                  "Records (from the stream's start) to fit normalisation and validate on")
+  cmd->add_option(
+         "--fit-hours", f->o.fit_hours,
+         "Hours of readings (from the stream's start) to fit normalisation and validate on")
+      ->capture_default_str();
+  cmd->add_option("--fit-records", f->o.fit_records, "At most this many records for that")
       ->capture_default_str();
   cmd->add_option("--parent", f->o.parent, "Continue from this model (name@version, name:alias)");
   cmd->add_option("--augment-gan", f->o.augment_gan, "Augment with windows of this GAN model");
