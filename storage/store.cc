@@ -158,7 +158,7 @@ Status Store::Impl::Open() {
     }
   }
   NEMESYST_RETURN_IF_ERROR(LoadGroups());
-  options_.logger->Log(LogLevel::kInfo, "storage", "store opened",
+  options_.logger->Log(LogLevel::kDebug, "storage", "store opened",
                        {{"path", path_},
                         {"streams", std::to_string(streams_.size())},
                         {"groups", std::to_string(groups_.size())},

@@ -65,6 +65,10 @@ TEST_F(StorageCliTest, CreateAppendTailStat) {
   EXPECT_EQ(j["schema"]["fields"][0]["unit"], "degC");
   r = Run({"log", "stat"});
   EXPECT_NE(r.out.find("fridges: seq 1..4"), std::string::npos) << r.out;
+  r = Run({"log", "rejects", "fridges", "--json"});  // nothing was refused by ingest
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "") << "commands that succeed are quiet at the default log level";
 }
 
 TEST_F(StorageCliTest, BadInputIsARuntimeErrorNamingLineAndFieldAndAppendsNothing) {

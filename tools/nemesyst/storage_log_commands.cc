@@ -430,6 +430,42 @@ void AddRetain(CLI::App& log, CliContext& ctx) {
   });
 }
 
+void AddRejects(CLI::App& log, CliContext& ctx) {
+  CLI::App* cmd = log.add_subcommand(
+      "rejects", "Raw input rows ingest refused (dead-letter rows), with source and reason");
+  struct Args {
+    std::string stream;
+    uint64_t after = 0;
+    size_t count = 100;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("stream", args->stream, "Only rows meant for this stream (default: all)");
+  cmd->add_option("--after", args->after, "Only rows with id > this");
+  cmd->add_option("-n,--count", args->count, "At most this many rows (default 100)");
+  cmd->add_flag("--json", args->json, "One JSON object per row");
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto rows,
+                                store->ListDeadLetterRows(args->stream, args->after, args->count));
+      for (const DeadLetterRow& row : rows) {
+        if (args->json) {
+          std::cout << nlohmann::json{{"id", row.id},         {"stream", row.stream},
+                                      {"source", row.source}, {"reason", row.reason},
+                                      {"raw", row.raw},       {"received_us", row.received_us}}
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                    << "\n";
+        } else {
+          std::cout << row.id << "\t" << row.stream << "\t" << row.source << "\t" << row.reason
+                    << "\n";
+        }
+      }
+      return Status::OK();
+    };
+  });
+}
+
 }  // namespace
 
 void AddLogCommands(CLI::App& app, CliContext& ctx) {
@@ -440,6 +476,7 @@ void AddLogCommands(CLI::App& app, CliContext& ctx) {
   AddTail(*log, ctx);
   AddStat(*log, ctx);
   AddRetain(*log, ctx);
+  AddRejects(*log, ctx);
 }
 
 }  // namespace nemesyst::cli
