@@ -52,7 +52,8 @@ using ModelMetadata = std::map<std::string, std::string>;
 class NEMESYST_EXPORT Model {
  public:
   // Builds a model from a JSON spec with weights initialised deterministically from `seed`.
-  // Invalid specs: InvalidArgument naming the key path ("spec.recurrent.hidden[0]: ...").
+  // Invalid specs: InvalidArgument naming the key path ("spec.recurrent.hidden[0]: ...");
+  // more than 2^28 parameters: ResourceExhausted.
   static Result<std::unique_ptr<Model>> Create(std::string_view spec_json, uint64_t seed,
                                                const ModelOptions& options = {});
   // Rebuilds a model from model-file bytes; caller metadata goes to `metadata` when non-null.
@@ -194,6 +195,7 @@ struct TrainerOptions {
   int discriminator_steps = 1;
   // Also report every N optimiser steps (0: only at the end of each epoch).
   int progress_every_steps = 0;
+  // Called on the training thread (keep it short: it sits between optimiser steps).
   std::function<void(const TrainProgress&)> on_progress;
   // Checked between steps; returning true stops training (the report so far is returned).
   std::function<bool()> should_stop;
