@@ -197,9 +197,13 @@ void RunCellStep(const CellStep& s, const WT* panels, size_t panel_stride, const
       }
     }
   } else {
-    for (int blk = blk_begin; blk < blk_end; blk += kWideNb) {
-      const int nb = std::min(kWideNb, blk_end - blk);
+    // A lone last block would leave a tile with only G chains (latency-bound): end with
+    // (kWideNb - 1) + 2 blocks instead of kWideNb + 1, e.g. 4 blocks as 2 + 2, not 3 + 1.
+    for (int blk = blk_begin; blk < blk_end;) {
+      const int left = blk_end - blk;
+      const int nb = left == kWideNb + 1 && kWideNb > 2 ? kWideNb - 1 : std::min(kWideNb, left);
       PickTile<G, WT, kTape>(1, nb)(s, panels, panel_stride, bias_p, row_begin, blk);
+      blk += nb;
     }
   }
 }
