@@ -14,7 +14,8 @@ struct MachineLimits {
   size_t l1_bytes = 0, l2_bytes = 0, l3_bytes = 0;             // per-core L1/L2, shared L3
 };
 
-// Measured once (about 0.3 s) on first use.
+// Measured once (about 0.5 s) on first use; each figure is the best of short runs (interference
+// from other processes only lowers a run), and every fraction the cases report is relative to it.
 const MachineLimits& Limits();
 
 // Peak GFLOP/s of an FMA loop run for about `seconds`.
