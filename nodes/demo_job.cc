@@ -12,6 +12,7 @@
 #include "nemesyst/simulator.h"
 #include "nemesyst/store.h"
 #include "nodes/demo_specs.h"
+#include "nodes/dispatch_job.h"
 #include "nodes/dispatch_replay.h"
 #include "nodes/dispatch_selection.h"
 #include "nodes/evaluation.h"
@@ -304,6 +305,9 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
       event_us = std::max(event_us, s.times_us.back());
     }
     NEMESYST_ASSIGN_OR_RETURN(LoadedModel m, LoadModelForPrediction(*store, production));
+    // The margin covers the model's own validation over-prediction (p99), never less than asked.
+    NEMESYST_ASSIGN_OR_RETURN(double margin_s,
+                              DispatchMarginFor(*store, production, o.dispatch_margin_s));
     NEMESYST_ASSIGN_OR_RETURN(std::vector<PredictionRow> latest,
                               PredictAt(m, held_out.records, event_us));
     // What a dispatcher knows of each case's load: its readings of the last two hours.
@@ -325,15 +329,14 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
                               sim->ReplayShedding(indices, event_us, o.dispatch_duration_s));
     double meetable_kw = 0;
     for (const SheddingOutcome& t : truth) {
-      if (t.safe_off_s >= o.dispatch_duration_s + o.dispatch_margin_s && !t.crossed_limit) {
+      if (t.safe_off_s >= o.dispatch_duration_s + margin_s && !t.crossed_limit) {
         meetable_kw += std::max(0.0, t.shed_kw);
       }
     }
     if (!(meetable_kw > 0)) {
       return Status::FailedPrecondition("no held-out case could shed power for the event");
     }
-    DispatchRequest request{o.request_fraction * meetable_kw, o.dispatch_duration_s,
-                            o.dispatch_margin_s};
+    DispatchRequest request{o.request_fraction * meetable_kw, o.dispatch_duration_s, margin_s};
     NEMESYST_ASSIGN_OR_RETURN(DispatchPlan plan, SelectCasesToShed(request, candidates));
     NEMESYST_ASSIGN_OR_RETURN(DispatchReplay replay, ReplayDispatch(*sim, plan, event_us, {10}));
     report.dispatch = replay.summary;

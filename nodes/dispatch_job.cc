@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "nodes/case_samples.h"
+#include "nodes/model_ref.h"
 
 namespace nemesyst::nodes {
 
@@ -36,7 +37,19 @@ Result<SimulatorOptions> ReadFleetFile(const std::string& path) {
   return o;
 }
 
-Result<DispatchJobResult> RunDispatchJob(const Store& store, const DispatchJobOptions& o) {
+Result<double> DispatchMarginFor(const Store& store, const std::string& model_ref, double asked_s) {
+  NEMESYST_ASSIGN_OR_RETURN(ResolvedModel m, ResolveModelRef(store, model_ref));
+  NEMESYST_ASSIGN_OR_RETURN(ModelInfo info, store.GetModelInfo(m.name, m.version));
+  auto it = info.metadata.metrics.find("val_overpredict_p99_s");
+  return it == info.metadata.metrics.end() ? asked_s : std::max(asked_s, it->second);
+}
+
+Result<DispatchJobResult> RunDispatchJob(const Store& store, const DispatchJobOptions& options) {
+  DispatchJobOptions o = options;
+  if (!o.model.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(o.request.margin_s,
+                              DispatchMarginFor(store, o.model, o.request.margin_s));
+  }
   NEMESYST_ASSIGN_OR_RETURN(std::vector<PredictionRow> rows,
                             ReadPredictionsFile(o.predictions_path));
   std::vector<PredictionRow> latest = LatestPerDevice(rows);

@@ -24,9 +24,16 @@
 
 namespace nemesyst::nodes {
 
+// The safety margin to use with predictions of `model_ref`: the larger of `asked_s` and the
+// model's validation over-prediction p99 (registry metric "val_overpredict_p99_s"; absent: asked).
+Result<double> DispatchMarginFor(const Store& store, const std::string& model_ref, double asked_s);
+
 struct DispatchJobOptions {
   std::string predictions_path;  // `nemesyst predict` output (CSV or JSON lines)
   DispatchRequest request;
+  // The model the predictions came from (optional): the margin is raised to its validation
+  // over-prediction p99 (DispatchMarginFor).
+  std::string model;
   std::string power_stream = "fleet";  // where each case's recent power is read
   double power_window_s = 7200;
   bool replay = false;

@@ -37,6 +37,8 @@ Result<DispatchReplay> ReplayDispatch(const FleetSimulator& simulator, const Dis
     const SheddingOutcome& o = full[i];
     replay.cases.push_back({plan.chosen[i].device, plan.chosen[i].predicted_safe_off_s,
                             o.safe_off_s, o.shed_kw, o.max_air_c, o.limit_c, o.crossed_limit});
+    s.cases.push_back({plan.chosen[i].device, plan.chosen[i].predicted_safe_off_s, o.safe_off_s,
+                       o.shed_kw, o.max_air_c, o.limit_c, o.crossed_limit});
     s.delivered_kw += o.shed_kw;
     s.violations += o.crossed_limit ? 1 : 0;
   }

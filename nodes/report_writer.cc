@@ -204,6 +204,17 @@ std::string ReportMarkdown(const DemoReport& r) {
       std::to_string(d.cases_chosen) + " | " + Fixed(d.duration_s / 60, 1) + " | " +
       Fixed(d.margin_s, 0) + " | " + std::to_string(d.violations) +
       " |\n\n![dispatch replay](dispatch_replay.svg)\n\n";
+  if (!d.cases.empty()) {
+    md += "| chosen case | predicted safe off, s | true safe off, s | shed kW | max air, °C | limit, "
+          "°C | violation |\n|---|---:|---:|---:|---:|---:|---|\n";
+    for (const DispatchCaseRow& c : d.cases) {
+      md += "| " + c.device + " | " + Fixed(c.predicted_safe_off_s, 0) + " | " +
+            Fixed(c.true_safe_off_s, 0) + " | " + Fixed(c.shed_kw, 2) + " | " +
+            Fixed(c.max_air_c, 1) + " | " + Fixed(c.limit_c, 1) + " | " +
+            (c.violation ? "**yes**" : "no") + " |\n";
+    }
+    md += "\n";
+  }
   md += "## Targets\n\n| target | result | detail |\n|---|---|---|\n";
   for (const auto& t : r.targets) {
     md += "| " + t.name + " | " + (t.passed ? "pass" : "**FAIL**") + " | " + t.detail + " |\n";

@@ -40,6 +40,16 @@ struct EvaluatedPredictor {
   std::vector<double> predicted_s;  // same length as truth_s
 };
 
+struct DispatchCaseRow {
+  std::string device;
+  double predicted_safe_off_s = 0;
+  double true_safe_off_s = 0;  // the simulator's label at the event start
+  double shed_kw = 0;
+  double max_air_c = 0;
+  double limit_c = 0;
+  bool violation = false;
+};
+
 struct DispatchReplaySummary {
   double requested_kw = 0;
   double selected_kw = 0;       // sum of the chosen cases' power at the start
@@ -51,6 +61,7 @@ struct DispatchReplaySummary {
   double margin_s = 0;
   std::vector<double> time_s;           // replay timeline, seconds from the event start
   std::vector<double> delivered_kw_at;  // shed power at each time_s
+  std::vector<DispatchCaseRow> cases;   // the chosen cases
 };
 
 struct TargetCheck {

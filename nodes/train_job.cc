@@ -107,7 +107,11 @@ ModelMetadata MakeMetadata(const Shared& s, const ModelBox& model, const Learner
     meta.epoch_metrics.push_back(std::move(em));
   }
   if (!v.epochs.empty()) meta.metrics["train_loss"] = v.epochs.back().loss;
-  if (std::isfinite(v.val_mae_s)) meta.metrics["val_mae_s"] = v.val_mae_s;
+  if (std::isfinite(v.val_mae_s)) {
+    meta.metrics["val_mae_s"] = v.val_mae_s;
+    meta.metrics["val_p90_s"] = v.val_p90_s;
+    meta.metrics["val_overpredict_p99_s"] = v.val_overpredict_p99_s;
+  }
   if (model.kind() == "gan" && !v.epochs.empty()) {
     meta.metrics["discriminator_loss"] = v.epochs.back().loss;
     meta.metrics["generator_loss"] = v.epochs.back().generator_loss;
@@ -213,6 +217,12 @@ Status TrainLearner(const Shared& s, Learner* l) {
                                              [&p](double v) { return p.LabelToOriginal(0, v); }));
     NEMESYST_ASSIGN_OR_RETURN(ErrorStats stats, ComputeErrorStats(vp.truth_s, vp.predicted_s));
     l->out->val_mae_s = stats.mae_s;
+    l->out->val_p90_s = stats.p90_s;
+    std::vector<double> over(vp.truth_s.size());
+    for (size_t i = 0; i < over.size(); ++i) {
+      over[i] = std::max(0.0, vp.predicted_s[i] - vp.truth_s[i]);
+    }
+    l->out->val_overpredict_p99_s = Percentile(std::move(over), 0.99);
   }
   l->out->train_seconds = SecondsSince(l->started);
   return Status::OK();

@@ -73,6 +73,11 @@ struct LearnerVersion {
   uint32_t version = 0;  // 0 when the learner got no data and registered nothing
   size_t windows = 0;    // distinct training windows it claimed
   double val_mae_s = 0;  // regressors: validation MAE in seconds (NaN for GANs)
+  double val_p90_s = 0;  // validation p90 absolute error
+  // 99th percentile of the validation over-prediction max(0, predicted - true): the error that
+  // endangers food in a dispatch. Dispatch margins are at least this (registry metric
+  // "val_overpredict_p99_s").
+  double val_overpredict_p99_s = 0;
   double train_seconds = 0;
   std::vector<EpochLog> epochs;
   std::vector<SeqRange> ranges;

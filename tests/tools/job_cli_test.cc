@@ -63,8 +63,8 @@ TEST(JobCliTest, TrainPredictDispatchReplay) {
                                     {"interval_s", o.interval_s}}
                          .dump());
   auto dispatch = RunCli({"--store", store, "dispatch", "--predictions", preds, "--shed-kw", "0.3",
-                          "--duration-min", "10", "--margin-s", "300", "--replay", "--fleet",
-                          fleet.dir.Sub("fleet.json"), "--json"});
+                          "--duration-min", "5", "--margin-s", "1200", "--model", "lstm:candidate",
+                          "--replay", "--fleet", fleet.dir.Sub("fleet.json"), "--json"});
   ASSERT_EQ(dispatch.exit_code, 0) << dispatch.out << dispatch.err;
   auto d = nlohmann::json::parse(dispatch.out);
   EXPECT_TRUE(d["met"].get<bool>());

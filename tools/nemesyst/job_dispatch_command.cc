@@ -28,6 +28,9 @@ void AddDispatchCommand(CLI::App& app, CliContext& ctx) {
       ->capture_default_str();
   cmd->add_option("--margin-s", f->o.request.margin_s, "Safety margin on every prediction, s")
       ->capture_default_str();
+  cmd->add_option("--model", f->o.model,
+                  "Model the predictions came from: the margin is raised to its validation "
+                  "over-prediction p99");
   cmd->add_option("--power-stream", f->o.power_stream, "Stream holding the cases' power readings")
       ->capture_default_str();
   cmd->add_flag("--replay", f->o.replay, "Replay the event in the simulator");
