@@ -205,8 +205,14 @@ Status TrainLearner(const Shared& s, Learner* l) {
     const int index = l->index;
     lo.on_progress = [sink, index](const LearnerProgress& p) { sink(index, p); };
   }
-  NEMESYST_ASSIGN_OR_RETURN(LearnerOutcome outcome,
-                            l->model->Train(lo, *l->train, l->validation.get()));
+  if (o.deterministic_claims && l->replay->windows() == 0) {
+    return Status::OK();  // the other learners claimed everything: nothing to train on
+  }
+  auto trained = l->model->Train(lo, *l->train, l->validation.get());
+  if (!trained.ok() && l->replay->windows() == 0) {
+    return Status::OK();  // claimed as it went and found nothing new
+  }
+  NEMESYST_ASSIGN_OR_RETURN(LearnerOutcome outcome, std::move(trained));
   l->out->epochs = outcome.epochs;
   l->out->windows = l->replay->windows();
   l->stopped = outcome.stopped;
