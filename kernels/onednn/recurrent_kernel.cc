@@ -12,6 +12,7 @@
 // have asked for).
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -70,6 +71,42 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
   Status Forward(int seq, int batch, const float* x, const float* h0, const float* c0, float* y,
                  float* h_n, float* c_n) override {
     NEMESYST_RETURN_IF_ERROR(Check(seq, batch, x));
+    if (batch <= max_batch_per_call_) return ForwardBatch(seq, batch, x, h0, c0, y, h_n, c_n);
+    // Rows are independent sequences: run them in chunks. States [B][H] are contiguous per
+    // chunk; the time-major x and y are gathered/scattered (no copy when seq = 1, i.e. Step).
+    const int in = shape_.input, hid = shape_.hidden;
+    for (int b0 = 0; b0 < batch; b0 += max_batch_per_call_) {
+      const int bc = std::min(max_batch_per_call_, batch - b0);
+      const float* xc = x + size_t(b0) * in;
+      if (seq > 1) {
+        chunk_x_.resize(size_t(seq) * bc * in);
+        for (int t = 0; t < seq; ++t) {
+          std::memcpy(chunk_x_.data() + size_t(t) * bc * in, x + (size_t(t) * batch + b0) * in,
+                      sizeof(float) * bc * in);
+        }
+        xc = chunk_x_.data();
+      }
+      float* yc = nullptr;
+      if (y != nullptr) {
+        chunk_y_.resize(size_t(seq) * bc * hid);
+        yc = chunk_y_.data();
+      }
+      auto state = [&](auto* p) { return p != nullptr ? p + size_t(b0) * hid : nullptr; };
+      NEMESYST_RETURN_IF_ERROR(
+          ForwardBatch(seq, bc, xc, state(h0), state(c0), yc, state(h_n), state(c_n)));
+      if (y != nullptr) {
+        for (int t = 0; t < seq; ++t) {
+          std::memcpy(y + (size_t(t) * batch + b0) * hid, yc + size_t(t) * bc * hid,
+                      sizeof(float) * bc * hid);
+        }
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  Status ForwardBatch(int seq, int batch, const float* x, const float* h0, const float* c0,
+                      float* y, float* h_n, float* c_n) {
     return Guard("recurrent forward", [&]() -> Status {
       Plan& plan = GetPlan(seq, batch);
       if (!plan.infer) BuildInference(plan);
@@ -99,6 +136,7 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
     });
   }
 
+ public:
   Status ForwardTrain(int seq, int batch, const float* x, const float* h0, const float* c0,
                       float* y, float* h_n, float* c_n, RecurrentTape* tape) override {
     NEMESYST_RETURN_IF_ERROR(Check(seq, batch, x));
@@ -408,6 +446,17 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
   std::vector<std::unique_ptr<Plan>> plans_;
   std::vector<float> zeros_, y_scratch_, dx_scratch_, h_scratch_, c_scratch_;
   std::vector<float> diff_bias_, dw_layer_plain_, dw_iter_plain_;
+  std::vector<float> chunk_x_, chunk_y_;
+  // Largest batch per inference primitive call. Unlimited on AVX-512 CPUs; 256 otherwise, as
+  // oneDNN 2.6's AVX2 LSTM inference corrupts memory at batch 1000 / hidden 128 (found by
+  // valgrind: writes past a oneDNN-internal buffer; see docs/bench/kernels.md).
+  int max_batch_per_call_ = MaxBatchPerCall();
+
+  static int MaxBatchPerCall() {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+    return (isa & avx512) == avx512 ? std::numeric_limits<int>::max() : 256;
+  }
 };
 
 }  // namespace

@@ -193,6 +193,10 @@ std::vector<Param> AllParams() {
       {CellKind::kLstm, 8, 33, 7, 3, 2},
       {CellKind::kLstm, 6, 40, 1, 3, 2},
       {CellKind::kLstm, 8, 64, 16, 3, 2},
+      // Large batch (the onednn backend splits it into several primitive calls on CPUs without
+      // AVX-512; run with DNNL_MAX_CPU_ISA=AVX2 to exercise that here).
+      {CellKind::kLstm, 8, 16, 300, 2, 1},
+      {CellKind::kLstm, 8, 128, 1000, 1, 1},
       {CellKind::kRnnTanh, 3, 1, 1, 1, 1},
       {CellKind::kRnnTanh, 5, 7, 3, 4, 1},
       {CellKind::kRnnTanh, 8, 33, 1, 5, 1},
