@@ -70,7 +70,7 @@ Result<std::unique_ptr<Model>> Model::Create(std::string_view spec_json, uint64_
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
-Result<std::string> Model::Serialize(const ModelMetadata& metadata) const {
+Result<std::string> Model::Serialize(const ModelFileMetadata& metadata) const {
   std::map<std::string, std::string> all;
   for (const auto& [key, value] : metadata) {
     if (IsReserved(key)) {
@@ -90,13 +90,13 @@ Result<std::string> Model::Serialize(const ModelMetadata& metadata) const {
   return kernels::EncodeModelFile(all, tensors);
 }
 
-Result<ModelMetadata> Model::ReadMetadata(std::string_view bytes) {
+Result<ModelFileMetadata> Model::ReadMetadata(std::string_view bytes) {
   return kernels::DecodeModelFileMetadata(bytes);
 }
 
 Result<std::unique_ptr<Model>> Model::Deserialize(std::string_view bytes,
                                                   const ModelOptions& options,
-                                                  ModelMetadata* metadata) {
+                                                  ModelFileMetadata* metadata) {
   NEMESYST_ASSIGN_OR_RETURN(kernels::ModelFileContents contents, kernels::DecodeModelFile(bytes));
   auto spec_it = contents.metadata.find(kSpecKey);
   if (spec_it == contents.metadata.end()) {
@@ -149,7 +149,7 @@ Result<std::unique_ptr<Model>> Model::Deserialize(std::string_view bytes,
 }
 
 Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const ModelOptions& options,
-                                           ModelMetadata* metadata) {
+                                           ModelFileMetadata* metadata) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot open model file " + path);
   std::ostringstream buffer;
@@ -160,7 +160,7 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const ModelO
   return model;
 }
 
-Status Model::Save(const std::string& path, const ModelMetadata& metadata) const {
+Status Model::Save(const std::string& path, const ModelFileMetadata& metadata) const {
   NEMESYST_ASSIGN_OR_RETURN(std::string bytes, Serialize(metadata));
   const std::string tmp = path + ".tmp";
   {

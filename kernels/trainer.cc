@@ -93,7 +93,7 @@ class Run {
     if (o_.on_progress) o_.on_progress(p);
   }
   Result<double> ValidationLoss(BatchProvider& validation);
-  void LogEpoch(const EpochMetrics& e) {
+  void LogEpoch(const TrainEpochMetrics& e) {
     logger_->Log(LogLevel::kInfo, "kernels.trainer", "epoch done",
                  {{"epoch", std::to_string(e.epoch)},
                   {"loss", std::to_string(e.loss)},
@@ -139,7 +139,7 @@ Result<TrainReport> Run::Regressor(BatchProvider& train, BatchProvider* validati
   for (int epoch = 1; epoch <= o_.epochs && !ShouldStop(); ++epoch) {
     NEMESYST_RETURN_IF_ERROR(train.Rewind());
     const auto start = Clock::now();
-    EpochMetrics e;
+    TrainEpochMetrics e;
     e.epoch = epoch;
     double loss_sum = 0, norm_sum = 0;
     int64_t epoch_steps = 0;
@@ -232,7 +232,7 @@ Result<TrainReport> Run::Gan(BatchProvider& train) {
   for (int epoch = 1; epoch <= o_.epochs && !ShouldStop(); ++epoch) {
     NEMESYST_RETURN_IF_ERROR(train.Rewind());
     const auto start = Clock::now();
-    EpochMetrics e;
+    TrainEpochMetrics e;
     e.epoch = epoch;
     double d_sum = 0, g_sum = 0, real_acc = 0, fake_acc = 0, norm_sum = 0;
     int64_t d_updates = 0, g_updates = 0;
@@ -324,7 +324,7 @@ std::string TrainReport::ToJson() const {
   doc["stopped_early"] = stopped_early;
   doc["steps"] = steps;
   doc["epochs"] = nlohmann::json::array();
-  for (const EpochMetrics& e : epochs) {
+  for (const TrainEpochMetrics& e : epochs) {
     doc["epochs"].push_back({{"epoch", e.epoch},
                              {"loss", e.loss},
                              {"validation_loss", e.validation_loss},

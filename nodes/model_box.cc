@@ -42,7 +42,7 @@ Result<std::unique_ptr<ModelBox>> ModelBox::Deserialize(std::string_view bytes,
                                                         TextMetadata* metadata) {
   ModelOptions options;
   options.kernel.threads = 1;
-  nemesyst::ModelMetadata meta;
+  nemesyst::ModelFileMetadata meta;
   NEMESYST_ASSIGN_OR_RETURN(auto model, Model::Deserialize(bytes, options, &meta));
   if (metadata != nullptr) *metadata = std::move(meta);
   return std::unique_ptr<ModelBox>(new ModelBox(std::move(model)));

@@ -1,9 +1,9 @@
 // The job layer's handle on a model (include/nemesyst/model.h), behind a header that does not
 // include model.h.
 //
-// Why a wrapper: model.h and store_types.h both declare `nemesyst::ModelMetadata` and
-// `nemesyst::EpochMetrics` (different types), so no translation unit can include both. Jobs that
-// talk to the store include this header instead; only model_box.cc includes model.h.
+// Why a wrapper: the jobs need only a few model operations (train from providers, predict,
+// stream, serialise); this header gives them those without pulling the kernels' API into every
+// job file. Only model_box.cc includes model.h.
 //
 // Thread-safety: like Model — one thread at a time per ModelBox / StreamBox.
 #ifndef NEMESYST_NODES_MODEL_BOX_H_

@@ -47,7 +47,7 @@ struct ModelOptions {
 
 // Caller metadata stored in model files (pipeline spec, normalisation statistics, lineage...).
 // Keys starting with "nemesyst." are reserved.
-using ModelMetadata = std::map<std::string, std::string>;
+using ModelFileMetadata = std::map<std::string, std::string>;
 
 class NEMESYST_EXPORT Model {
  public:
@@ -60,13 +60,13 @@ class NEMESYST_EXPORT Model {
   // Damaged, truncated or mismatched bytes: Corruption / InvalidArgument / Unimplemented.
   static Result<std::unique_ptr<Model>> Deserialize(std::string_view bytes,
                                                     const ModelOptions& options = {},
-                                                    ModelMetadata* metadata = nullptr);
+                                                    ModelFileMetadata* metadata = nullptr);
   static Result<std::unique_ptr<Model>> Load(const std::string& path,
                                              const ModelOptions& options = {},
-                                             ModelMetadata* metadata = nullptr);
+                                             ModelFileMetadata* metadata = nullptr);
   // Reads only the metadata (checksum verified, nothing built). Includes the reserved keys
   // "nemesyst.spec", "nemesyst.kind".
-  static Result<ModelMetadata> ReadMetadata(std::string_view bytes);
+  static Result<ModelFileMetadata> ReadMetadata(std::string_view bytes);
 
   ~Model();
   Model(const Model&) = delete;
@@ -74,9 +74,9 @@ class NEMESYST_EXPORT Model {
 
   // Model-file bytes with the spec, the weights and `metadata`. Deterministic: the same model
   // and metadata always give the same bytes.
-  Result<std::string> Serialize(const ModelMetadata& metadata = {}) const;
+  Result<std::string> Serialize(const ModelFileMetadata& metadata = {}) const;
   // Writes atomically (temporary file + rename).
-  Status Save(const std::string& path, const ModelMetadata& metadata = {}) const;
+  Status Save(const std::string& path, const ModelFileMetadata& metadata = {}) const;
 
   std::string_view kind() const;  // "regressor" | "gan"
   std::string spec_json() const;  // canonical: every field, defaults filled in
@@ -153,7 +153,7 @@ struct TrainProgress {
 };
 
 // Per-epoch metrics, kept for the model registry.
-struct EpochMetrics {
+struct TrainEpochMetrics {
   int epoch = 0;
   double loss = 0;                         // regressor: training loss; GAN: discriminator loss
   double validation_loss = 0;              // NaN without a validation set
@@ -167,7 +167,7 @@ struct EpochMetrics {
 };
 
 struct TrainReport {
-  std::vector<EpochMetrics> epochs;
+  std::vector<TrainEpochMetrics> epochs;
   int best_epoch = 0;  // by validation loss (or training loss without validation)
   double best_loss = 0;
   bool stopped_early = false;

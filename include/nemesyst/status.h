@@ -2,7 +2,7 @@
 //
 // Rules (after leveldb/duckdb):
 //  - Errors are values. No exception crosses a public function; code that calls into throwing
-//    libraries (RocksDB is fine, toml++, nlohmann::json, std::stoi ...) catches at the boundary.
+//    libraries (toml++, the nlohmann JSON parser, std::stoi ...) catches at the boundary.
 //  - An OK Status is a null pointer: constructing, copying, moving and testing it costs nothing.
 //  - Not-found and would-block are ordinary outcomes with their own codes; callers branch on them.
 //  - `assert` is only for programmer errors, never for bad input.

@@ -67,11 +67,11 @@ TEST(ModelFileTest, HandCheckedLayout) {
 TEST(ModelFileTest, RoundTripIsBitExact) {
   auto model = Model::Create(kSpec, 3);
   ASSERT_TRUE(model.ok());
-  const ModelMetadata metadata = {{"pipeline", R"({"normalise": {"mean": [1.5], "std": [0.25]}})"},
+  const ModelFileMetadata metadata = {{"pipeline", R"({"normalise": {"mean": [1.5], "std": [0.25]}})"},
                                   {"binary", std::string("a\0b", 3)}};
   auto bytes = (*model)->Serialize(metadata);
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
-  ModelMetadata read_back;
+  ModelFileMetadata read_back;
   auto loaded = Model::Deserialize(*bytes, {}, &read_back);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(read_back, metadata);
@@ -106,7 +106,7 @@ TEST(ModelFileTest, SaveAndLoadFiles) {
   ASSERT_TRUE(gan.ok()) << gan.status().ToString();
   const std::string path = dir.Sub("gan.nmodel");
   ASSERT_TRUE((*gan)->Save(path, {{"note", "x"}}).ok());
-  ModelMetadata metadata;
+  ModelFileMetadata metadata;
   auto loaded = Model::Load(path, {}, &metadata);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(metadata.at("note"), "x");

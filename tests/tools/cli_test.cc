@@ -31,9 +31,9 @@ TEST(CliTest, UsageErrorsExitTwoWithMessageOnStderr) {
 TEST(CliTest, ConfigShowMergesFileEnvironmentAndFlags) {
   testing::TempDir dir;
   testing::WriteFile(dir.Sub("n.toml"), "[store]\npath = \"/file\"\n[kernels]\nthreads = 3\n");
-  auto r = RunCli({"--config", dir.Sub("n.toml"), "config", "show", "--json", "--set",
-                   "node.id=hub-1"},
-                  "", {"NEMESYST_KERNELS_THREADS=4"});
+  auto r =
+      RunCli({"--config", dir.Sub("n.toml"), "config", "show", "--json", "--set", "node.id=hub-1"},
+             "", {"NEMESYST_KERNELS_THREADS=4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"/file\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"value\": 4"), std::string::npos) << r.out;
