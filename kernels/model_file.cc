@@ -1,5 +1,7 @@
 #include "kernels/model_file.h"
 
+#include "common/crc32c.h"
+
 #include <array>
 #include <bit>
 #include <cstring>
@@ -10,16 +12,6 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little,
               "the model file stores little-endian floats; add byte swapping for this host");
-
-std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;  // reflected
-    table[i] = c;
-  }
-  return table;
-}
 
 void PutU16(std::string* out, uint16_t v) { out->append(reinterpret_cast<const char*>(&v), 2); }
 void PutU32(std::string* out, uint32_t v) { out->append(reinterpret_cast<const char*>(&v), 4); }
@@ -95,7 +87,7 @@ Result<Header> VerifyEnvelope(std::string_view bytes) {
   }
   uint32_t stored_crc;
   std::memcpy(&stored_crc, bytes.data() + h.body_end, 4);
-  const uint32_t actual_crc = Crc32c(bytes.data(), h.body_end);
+  const uint32_t actual_crc = Crc32cExtend(0, bytes.data(), h.body_end);
   if (stored_crc != actual_crc) {
     return Corrupt("checksum mismatch (stored " + std::to_string(stored_crc) + ", computed " +
                    std::to_string(actual_crc) + "): the file is damaged");
@@ -123,14 +115,6 @@ Status ReadMetadata(Reader& r, uint32_t count, std::map<std::string, std::string
 }
 
 }  // namespace
-
-uint32_t Crc32c(const void* data, size_t n, uint32_t crc) {
-  static const std::array<uint32_t, 256> table = MakeCrcTable();
-  const auto* p = static_cast<const unsigned char*>(data);
-  crc = ~crc;
-  for (size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xffu] ^ (crc >> 8);
-  return ~crc;
-}
 
 Result<std::string> EncodeModelFile(const std::map<std::string, std::string>& metadata,
                                     const std::vector<TensorView>& tensors) {
@@ -196,7 +180,7 @@ Result<std::string> EncodeModelFile(const std::map<std::string, std::string>& me
   std::memcpy(out.data() + 16, &file_size, 8);
   std::memcpy(out.data() + 24, &metadata_count, 4);
   std::memcpy(out.data() + 28, &tensor_count, 4);
-  PutU32(&out, Crc32c(out.data(), out.size()));
+  PutU32(&out, Crc32c(out));
   out.append(kModelFileEndMagic, 4);
   return out;
 }

@@ -74,9 +74,6 @@ struct ModelFileContents {
   std::vector<StoredTensor> tensors;
 };
 
-// CRC32C of `data`, continuing from `crc` (0 to start).
-uint32_t Crc32c(const void* data, size_t n, uint32_t crc = 0);
-
 // Metadata keys must be 1..kMaxKeyBytes bytes, values <= kMaxValueBytes; tensor names unique.
 Result<std::string> EncodeModelFile(const std::map<std::string, std::string>& metadata,
                                     const std::vector<TensorView>& tensors);

@@ -1,7 +1,7 @@
 #include "storage/group_format.h"
 
 #include "storage/coding.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 namespace nemesyst::storage {
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "storage/coding.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 namespace nemesyst::storage {
 

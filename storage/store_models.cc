@@ -6,7 +6,7 @@
 #include <set>
 
 #include "storage/coding.h"
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 #include "storage/log_format.h"
 #include "storage/model_format.h"
 #include "storage/store_impl.h"
@@ -72,7 +72,7 @@ Result<uint32_t> Store::Impl::CommitModel(std::string_view name, std::string_vie
   if (header.metadata.lineage.created_us == 0)
     header.metadata.lineage.created_us = storage::NowMicros();
   header.blob.bytes = blob.size();
-  header.blob.crc32c = storage::Crc32c(blob);
+  header.blob.crc32c = Crc32c(blob);
   header.blob.chunk_bytes = options_.model_chunk_bytes;
   header.blob.chunks = static_cast<uint32_t>((blob.size() + options_.model_chunk_bytes - 1) /
                                              options_.model_chunk_bytes);
@@ -196,7 +196,7 @@ Result<std::string> Store::Impl::ReadModelBlob(std::string_view name, uint32_t v
                                 std::to_string(data.size()) + " bytes, expected " +
                                 std::to_string(index >= header.blob.chunks ? 0 : expected));
     }
-    crc = storage::Crc32cExtend(crc, data.data(), data.size());
+    crc = Crc32cExtend(crc, data.data(), data.size());
     blob.append(data);
   }
   NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));

@@ -4,9 +4,9 @@
 
 #include <cstring>
 
+#include "common/crc32c.h"
 #include "storage/change_format.h"
 #include "storage/coding.h"
-#include "storage/crc32c.h"
 #include "storage/group_format.h"
 #include "storage/log_format.h"
 #include "storage/meta_format.h"
@@ -18,16 +18,6 @@ namespace {
 
 std::string Le32(uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
 std::string Le64(uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); }
-
-TEST(Crc32cTest, KnownVectors) {
-  // RFC 3720 test vectors.
-  EXPECT_EQ(Crc32c(std::string(32, '\0')), 0x8a9136aau);
-  EXPECT_EQ(Crc32c(std::string(32, '\xff')), 0x62a8ab43u);
-  EXPECT_EQ(Crc32c("123456789"), 0xe3069283u);
-  std::string long_text(1000, 'x');
-  EXPECT_EQ(Crc32cExtend(Crc32c(long_text.substr(0, 333)), long_text.data() + 333, 667),
-            Crc32c(long_text));
-}
 
 TEST(LogFormatTest, KeysAreBigEndianAndOrdered) {
   std::string key = LogKey('r', 0x0102030405060708ull, 0x1122);

@@ -1,4 +1,4 @@
-#include "storage/crc32c.h"
+#include "common/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace nemesyst::storage {
+namespace nemesyst {
 namespace {
 
 constexpr uint32_t kPolynomial = 0x82f63b78;  // reflected Castagnoli
@@ -70,4 +70,4 @@ uint32_t Crc32cExtend(uint32_t crc, const char* data, size_t n) {
   return ExtendPortable(crc, data, n);
 }
 
-}  // namespace nemesyst::storage
+}  // namespace nemesyst
