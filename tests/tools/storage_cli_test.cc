@@ -145,15 +145,21 @@ TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("metrics.val_loss"), std::string::npos) << bad.err;
 
+  // A bare name is its production alias (else candidate): with neither, it names no version, and
+  // the newest (v2) must not silently win.
+  auto bare = Run({"model", "show", "fridge-lstm"});
+  EXPECT_EQ(bare.exit_code, 1);
+  EXPECT_NE(bare.err.find("production"), std::string::npos) << bare.err;
   ASSERT_EQ(Run({"model", "alias", "fridge-lstm", "production", "1"}).exit_code, 0);
-  auto show = Json(Run({"model", "show", "fridge-lstm@production", "--json"}));
+  auto show = Json(Run({"model", "show", "fridge-lstm:production", "--json"}));
   EXPECT_EQ(show["version"], 1);
   EXPECT_EQ(show["metadata"]["hyper_parameters"]["hidden"], "64");
   EXPECT_EQ(show["metadata"]["lineage"]["seq_ranges"][0][1], 100);
   EXPECT_EQ(show["metadata"]["lineage"]["node_id"], "local");
   auto best = Json(Run({"model", "show", "fridge-lstm", "--best", "val_loss", "--json"}));
   EXPECT_EQ(best["version"], 2);
-  EXPECT_EQ(Run({"model", "show", "fridge-lstm"}).exit_code, 1);  // which version?
+  EXPECT_EQ(Json(Run({"model", "show", "fridge-lstm", "--json"}))["version"], 1);  // production
+  EXPECT_EQ(Run({"model", "show", "fridge-lstm@2", "--best", "val_loss"}).exit_code, 1);
 
   auto exported = Run({"model", "export", "fridge-lstm@1", "--out", dir_.Sub("out.bin"),
                        "--metadata", dir_.Sub("out.json")});

@@ -1,5 +1,7 @@
 #include "tools/nemesyst/storage_cli.h"
 
+#include "nodes/model_ref.h"
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -116,29 +118,22 @@ nlohmann::json ToJson(const RetentionReport& r) {
 
 Result<ModelRef> ResolveModelRef(const Store& store, const std::string& ref,
                                  const std::string& best_metric, bool higher_is_better) {
+  // One reference syntax for every subcommand: nodes/model_ref.h.
+  NEMESYST_ASSIGN_OR_RETURN(nodes::ModelRef parsed, nodes::ParseModelRef(ref));
   ModelRef out;
-  size_t at = ref.find('@');
-  out.name = ref.substr(0, at);
-  if (at == std::string::npos) {
-    if (best_metric.empty()) {
-      return Status::InvalidArgument("'" + ref +
-                                     "': give NAME@VERSION, NAME@ALIAS or --best METRIC");
-    }
-    NEMESYST_ASSIGN_OR_RETURN(
-        out.version, store.BestModelVersion(out.name, best_metric,
-                                            higher_is_better ? MetricOrder::kHigherIsBetter
-                                                             : MetricOrder::kLowerIsBetter));
+  out.name = parsed.name;
+  if (best_metric.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(nodes::ResolvedModel resolved, nodes::ResolveModelRef(store, parsed));
+    out.version = resolved.version;
     return out;
   }
-  std::string tail = ref.substr(at + 1);
-  if (!tail.empty() && tail.find_first_not_of("0123456789") == std::string::npos) {
-    if (tail.size() > 10 || std::stoull(tail) == 0 || std::stoull(tail) > UINT32_MAX) {
-      return Status::InvalidArgument("'" + ref + "': version out of range");
-    }
-    out.version = static_cast<uint32_t>(std::stoull(tail));
-    return out;
+  if (parsed.version != 0 || !parsed.alias.empty()) {
+    return Status::InvalidArgument("'" + ref + "': --best takes a bare model name");
   }
-  NEMESYST_ASSIGN_OR_RETURN(out.version, store.ResolveAlias(out.name, tail));
+  NEMESYST_ASSIGN_OR_RETURN(out.version,
+                            store.BestModelVersion(out.name, best_metric,
+                                                   higher_is_better ? MetricOrder::kHigherIsBetter
+                                                                    : MetricOrder::kLowerIsBetter));
   return out;
 }
 

@@ -33,7 +33,8 @@ nlohmann::json ToJson(const ClaimedBatch& batch);
 nlohmann::json ToJson(const ModelInfo& info);
 nlohmann::json ToJson(const RetentionReport& report);
 
-// "name@7" | "name@production" | "name" with --best: resolves to (name, version).
+// NAME@VERSION | NAME:ALIAS | NAME (its production alias, else candidate) | NAME with --best
+// METRIC: resolves to (name, version). The syntax is nodes/model_ref.h's, shared by every command.
 struct ModelRef {
   std::string name;
   uint32_t version = 0;

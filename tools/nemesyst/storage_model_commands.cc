@@ -1,5 +1,6 @@
 // `nemesyst model list|show|export|import|alias|retire`: the model registry from the command line.
-// A model is named NAME@VERSION or NAME@ALIAS (or NAME with --best METRIC).
+// A model is named NAME@VERSION, NAME:ALIAS, NAME (production, else candidate) or NAME with
+// --best METRIC (nodes/model_ref.h).
 #include <iostream>
 
 #include "storage/model_format.h"
@@ -16,7 +17,10 @@ struct RefArgs {
 };
 
 void AddRefOptions(CLI::App* cmd, RefArgs& args) {
-  cmd->add_option("model", args.ref, "NAME@VERSION, NAME@ALIAS, or NAME with --best")->required();
+  cmd->add_option(
+         "model", args.ref,
+         "NAME@VERSION, NAME:ALIAS, NAME (production, else candidate), or NAME with --best")
+      ->required();
   cmd->add_option("--best", args.best, "Pick the non-retired version best by this final metric");
   cmd->add_flag("--higher-is-better", args.higher,
                 "With --best: higher values are better (default: lower, like a loss)");
