@@ -6,16 +6,6 @@
 
 namespace nemesyst::cli {
 
-Result<std::unique_ptr<Store>> OpenJobStore(const CliContext& ctx, const std::string& path) {
-  StoreOptions options;
-  NEMESYST_ASSIGN_OR_RETURN(options.durability,
-                            ParseDurability(ctx.config.GetString("store.durability")));
-  options.logger = ctx.logger.get();
-  std::unique_ptr<Store> store;
-  NEMESYST_RETURN_IF_ERROR(Store::Open(options, path, &store));
-  return store;
-}
-
 TrainingProgress::TrainingProgress(const CliContext& ctx, double log_every_s)
     : ctx_(ctx), log_every_s_(log_every_s) {}
 

@@ -14,6 +14,7 @@
 #include "nemesyst/store.h"
 #include "nodes/model_box.h"
 #include "tools/nemesyst/cli_context.h"
+#include "tools/nemesyst/cli_store.h"
 
 namespace nemesyst::cli {
 
@@ -21,8 +22,6 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx);
 void AddPredictCommand(CLI::App& app, CliContext& ctx);
 void AddDispatchCommand(CLI::App& app, CliContext& ctx);
 void AddDemoCommand(CLI::App& app, CliContext& ctx);
-
-Result<std::unique_ptr<Store>> OpenJobStore(const CliContext& ctx, const std::string& path);
 
 // Thread-safe progress of many learners of many models. On a terminal: one line rewritten in
 // place (model, learner, epoch, step, loss, samples/s, ETA); otherwise an info log line per

@@ -40,7 +40,7 @@ void AddDispatchCommand(CLI::App& app, CliContext& ctx) {
     ctx.action = [&ctx, f]() -> Status {
       nodes::DispatchJobOptions o = f->o;
       o.request.duration_s = f->duration_min * 60;
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenJobStore(ctx, ctx.config.GetString("store.path")));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
       NEMESYST_ASSIGN_OR_RETURN(nodes::DispatchJobResult r, nodes::RunDispatchJob(*store, o));
       const nodes::DispatchPlan& p = r.plan;
       if (f->json) {

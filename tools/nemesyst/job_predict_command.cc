@@ -56,7 +56,7 @@ void AddPredictCommand(CLI::App& app, CliContext& ctx) {
         return Status::InvalidArgument("predict: give exactly one of --input-stream or --input");
       }
       o.logger = ctx.logger.get();
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenJobStore(ctx, ctx.config.GetString("store.path")));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
       std::ofstream file;
       std::ostream* out = &std::cout;
       if (f->output != "-") {

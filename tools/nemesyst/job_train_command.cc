@@ -89,7 +89,7 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
       o.node_id = ctx.config.GetString("node.id");
       o.code_version = NEMESYST_VERSION_STRING;
       o.logger = ctx.logger.get();
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenJobStore(ctx, ctx.config.GetString("store.path")));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
       TrainingProgress progress(ctx);
       const std::string name = o.model_name;
       o.on_progress = [&progress, name](int learner, const nodes::LearnerProgress& p) {

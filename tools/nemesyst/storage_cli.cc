@@ -11,16 +11,6 @@
 
 namespace nemesyst::cli {
 
-Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx) {
-  StoreOptions options;
-  NEMESYST_ASSIGN_OR_RETURN(options.durability,
-                            ParseDurability(ctx.config.GetString("store.durability")));
-  options.logger = ctx.logger.get();
-  std::unique_ptr<Store> store;
-  NEMESYST_RETURN_IF_ERROR(Store::Open(options, ctx.config.GetString("store.path"), &store));
-  return store;
-}
-
 Result<std::string> ReadInput(const std::string& path) {
   std::ostringstream buffer;
   if (path.empty() || path == "-") {

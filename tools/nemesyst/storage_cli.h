@@ -12,15 +12,13 @@
 
 #include "nemesyst/store.h"
 #include "tools/nemesyst/cli_context.h"
+#include "tools/nemesyst/cli_store.h"
 
 namespace nemesyst::cli {
 
 void AddLogCommands(CLI::App& app, CliContext& ctx);
 void AddGroupCommands(CLI::App& app, CliContext& ctx);
 void AddModelCommands(CLI::App& app, CliContext& ctx);
-
-// Opens the store at config `store.path` with durability `store.durability`, logging to ctx.logger.
-Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx);
 
 // The whole of `path`, or of stdin when `path` is empty or "-". Errors name the file.
 Result<std::string> ReadInput(const std::string& path);

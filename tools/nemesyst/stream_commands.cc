@@ -13,22 +13,11 @@
 #include "nemesyst/store.h"
 #include "nemesyst/stream.h"
 #include "stream/timestamp.h"
+#include "tools/nemesyst/cli_store.h"
 #include "tools/nemesyst/commands.h"
 
 namespace nemesyst::cli {
 namespace {
-
-// The store at config store.path; durability from the flag when given, else store.durability.
-Result<std::unique_ptr<Store>> OpenStore(const CliContext& ctx, const std::string& durability) {
-  StoreOptions options;
-  NEMESYST_ASSIGN_OR_RETURN(
-      options.durability,
-      ParseDurability(durability.empty() ? ctx.config.GetString("store.durability") : durability));
-  options.logger = ctx.logger.get();
-  std::unique_ptr<Store> store;
-  NEMESYST_RETURN_IF_ERROR(Store::Open(options, ctx.config.GetString("store.path"), &store));
-  return store;
-}
 
 Result<std::array<double, kCaseTypeCount>> ParseMix(const std::string& text) {
   // "chilled_multideck=4,frozen_well=1" (unlisted types get 0) or four weights "4,2,1,1".
@@ -148,7 +137,8 @@ void AddSimulate(CLI::App& app, CliContext& ctx) {
                                 FleetSimulator::Create(options));
       uint64_t rows = 0;
       if (!f->into_stream.empty()) {
-        NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenStore(ctx, f->durability));
+        NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                                  OpenConfiguredStore(ctx, f->durability));
         NEMESYST_RETURN_IF_ERROR(
             WriteFleetToStore(*sim, *store, f->into_stream, f->batch_rows, &rows));
       } else {
@@ -249,7 +239,8 @@ void AddIngest(CLI::App& app, CliContext& ctx) {
         }
         options.rename[kv.substr(0, eq)] = kv.substr(eq + 1);
       }
-      NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenStore(ctx, f->durability));
+      NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                                OpenConfiguredStore(ctx, f->durability));
       if (f->simulator_schema && store->GetSchema(options.stream).status().IsNotFound()) {
         NEMESYST_RETURN_IF_ERROR(store->CreateStream(options.stream, SimulatorSchema(true)));
       }
