@@ -16,18 +16,6 @@
 namespace nemesyst::kernels::avx2 {
 namespace {
 
-struct Range {
-  int begin;
-  int end;
-};
-
-Range Split(int n, int parts, int index) {
-  const int base = n / parts;
-  const int extra = n % parts;
-  const int begin = index * base + std::min(index, extra);
-  return {begin, begin + base + (index < extra ? 1 : 0)};
-}
-
 class Avx2DenseKernel final : public DenseKernel {
  public:
   Avx2DenseKernel(const DenseShape& shape, const KernelOptions& options)

@@ -20,19 +20,6 @@
 namespace nemesyst::kernels::avx2 {
 namespace {
 
-struct Range {
-  int begin;
-  int end;
-};
-
-// Splits [0, n) into `parts` contiguous, nearly equal ranges.
-Range Split(int n, int parts, int index) {
-  const int base = n / parts;
-  const int extra = n % parts;
-  const int begin = index * base + std::min(index, extra);
-  return {begin, begin + base + (index < extra ? 1 : 0)};
-}
-
 class Avx2RecurrentKernel final : public RecurrentKernel {
  public:
   Avx2RecurrentKernel(const RecurrentShape& shape, const KernelOptions& options)

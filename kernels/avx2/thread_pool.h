@@ -9,12 +9,27 @@
 #ifndef NEMESYST_KERNELS_AVX2_THREAD_POOL_H_
 #define NEMESYST_KERNELS_AVX2_THREAD_POOL_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <thread>
 #include <vector>
 
 namespace nemesyst::kernels::avx2 {
+
+// A contiguous share [begin, end) of some index range, as handed to one pool thread.
+struct Range {
+  int begin;
+  int end;
+};
+
+// Splits [0, n) into `parts` contiguous, nearly equal ranges and returns the `index`-th.
+inline Range Split(int n, int parts, int index) {
+  const int base = n / parts;
+  const int extra = n % parts;
+  const int begin = index * base + std::min(index, extra);
+  return {begin, begin + base + (index < extra ? 1 : 0)};
+}
 
 class ThreadPool {
  public:
