@@ -57,7 +57,13 @@ TEST(TrainKillTest, SigkillMidTrainingRegistersNothingAndTheGroupResumes) {
     last_seq = store->GetStreamInfo("fleet")->last_seq;
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(5200));  // the killed run's leases expire
+  // The resumed run keeps its claims for as long as it trains: only the killed run needed a short
+  // lease (so that its batches come back quickly). Under sanitizers one epoch outlasts 1 s, and a
+  // run whose leases expire mid-training has its own batches redelivered (there is no renewal).
   std::vector<std::string> rerun(args.begin() + 1, args.end());
+  for (size_t i = 0; i + 1 < rerun.size(); ++i) {
+    if (rerun[i] == "--lease-ms") rerun[i + 1] = "600000";
+  }
   rerun.insert(rerun.end(), {"--epochs", "1", "--json"});
   auto r = testing::RunCli(rerun);
   ASSERT_EQ(r.exit_code, 0) << r.err;
