@@ -34,7 +34,7 @@ TEST(TrainKillTest, SigkillMidTrainingRegistersNothingAndTheGroupResumes) {
                                          "--records-per-claim",
                                          "1000",
                                          "--lease-ms",
-                                         "1000",
+                                         "8000",
                                          "--fit-hours",
                                          "6"};
   {
@@ -56,10 +56,12 @@ TEST(TrainKillTest, SigkillMidTrainingRegistersNothingAndTheGroupResumes) {
     EXPECT_GT(stats->leased_batches + stats->pending_batches, 0u);
     last_seq = store->GetStreamInfo("fleet")->last_seq;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(5200));  // the killed run's leases expire
+  // The killed run's leases expire. They must outlast its claim phase (seconds under ASan): a
+  // lease that expires while its holder still claims is redelivered to that same holder.
+  std::this_thread::sleep_for(std::chrono::milliseconds(8200));
   // The resumed run keeps its claims for as long as it trains: only the killed run needed a short
-  // lease (so that its batches come back quickly). Under sanitizers one epoch outlasts 1 s, and a
-  // run whose leases expire mid-training has its own batches redelivered (there is no renewal).
+  // lease (so that its batches come back quickly). There is no lease renewal, so a run whose
+  // leases expire mid-training has its own batches redelivered.
   std::vector<std::string> rerun(args.begin() + 1, args.end());
   for (size_t i = 0; i + 1 < rerun.size(); ++i) {
     if (rerun[i] == "--lease-ms") rerun[i + 1] = "600000";
