@@ -7,18 +7,22 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 namespace nemesyst {
 namespace {
 
 std::string_view TypeName(ConfigType type) {
   switch (type) {
-    case ConfigType::kString: return "a string";
-    case ConfigType::kInt: return "an integer";
-    case ConfigType::kDouble: return "a number";
-    case ConfigType::kBool: return "true or false";
+    case ConfigType::kString:
+      return "a string";
+    case ConfigType::kInt:
+      return "an integer";
+    case ConfigType::kDouble:
+      return "a number";
+    case ConfigType::kBool:
+      return "true or false";
   }
   return "?";
 }
@@ -53,10 +57,14 @@ Result<std::string> TomlLeafToText(const ConfigKeySpec& spec, const toml::node& 
 
 std::string_view ConfigSourceName(ConfigSource source) {
   switch (source) {
-    case ConfigSource::kDefault: return "default";
-    case ConfigSource::kFile: return "file";
-    case ConfigSource::kEnvironment: return "environment";
-    case ConfigSource::kFlag: return "flag";
+    case ConfigSource::kDefault:
+      return "default";
+    case ConfigSource::kFile:
+      return "file";
+    case ConfigSource::kEnvironment:
+      return "environment";
+    case ConfigSource::kFlag:
+      return "flag";
   }
   return "?";
 }
@@ -264,10 +272,18 @@ std::string Config::ToJson() const {
     const Entry& entry = GetEntry(spec.name);
     nlohmann::ordered_json value;
     switch (spec.type) {
-      case ConfigType::kString: value = entry.value; break;
-      case ConfigType::kInt: value = GetInt(spec.name); break;
-      case ConfigType::kDouble: value = GetDouble(spec.name); break;
-      case ConfigType::kBool: value = GetBool(spec.name); break;
+      case ConfigType::kString:
+        value = entry.value;
+        break;
+      case ConfigType::kInt:
+        value = GetInt(spec.name);
+        break;
+      case ConfigType::kDouble:
+        value = GetDouble(spec.name);
+        break;
+      case ConfigType::kBool:
+        value = GetBool(spec.name);
+        break;
     }
     out[std::string(spec.name)] = {{"value", value},
                                    {"source", std::string(ConfigSourceName(entry.source))},

@@ -29,7 +29,7 @@ enum class ConfigSource { kDefault, kFile, kEnvironment, kFlag };
 std::string_view ConfigSourceName(ConfigSource source);
 
 struct ConfigKeySpec {
-  std::string_view name;           // "store.path"
+  std::string_view name;  // "store.path"
   ConfigType type;
   std::string_view default_value;  // in the same text form a flag takes
   std::string_view help;
@@ -45,9 +45,9 @@ std::string EnvironmentVariableFor(std::string_view key);
 class Config {
  public:
   struct Entry {
-    std::string value;     // canonical text form ("true", "42", "0.5", or the string)
+    std::string value;  // canonical text form ("true", "42", "0.5", or the string)
     ConfigSource source;
-    std::string origin;    // "default", "<file>:<line>", "NEMESYST_X", "--set" ...
+    std::string origin;  // "default", "<file>:<line>", "NEMESYST_X", "--set" ...
   };
 
   // A config holding every known key at its default.
@@ -59,7 +59,8 @@ class Config {
   // Same for TOML text; `source_name` stands in for the file name in errors and origins.
   Status ApplyToml(std::string_view text, std::string_view source_name);
   // Applies `NEMESYST_*` variables from `envp` (a NULL-terminated "K=V" array, like `environ`).
-  // Unknown NEMESYST_* names are ignored; invalid values of known keys are errors naming the variable.
+  // Unknown NEMESYST_* names are ignored; invalid values of known keys are errors naming the
+  // variable.
   Status ApplyEnvironment(const char* const* envp);
   // Sets one key from a flag (`origin` names the flag in `config show`).
   Status ApplyFlag(std::string_view key, std::string_view value, std::string_view origin);
@@ -77,8 +78,7 @@ class Config {
   std::string ToJson() const;
 
  private:
-  Status Set(std::string_view key, std::string_view value, ConfigSource source,
-             std::string origin);
+  Status Set(std::string_view key, std::string_view value, ConfigSource source, std::string origin);
   std::map<std::string, Entry, std::less<>> entries_;
 };
 

@@ -5,7 +5,8 @@ namespace {
 
 class DiscardingLogger final : public Logger {
  public:
-  void Log(LogLevel, std::string_view, std::string_view, std::initializer_list<LogField>) override {}
+  void Log(LogLevel, std::string_view, std::string_view, std::initializer_list<LogField>) override {
+  }
   LogLevel min_level() const override { return LogLevel::kError; }
 };
 
@@ -19,10 +20,14 @@ class DiscardingMetrics final : public MetricsSink {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }

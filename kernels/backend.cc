@@ -6,10 +6,14 @@ namespace nemesyst {
 
 std::string_view BackendName(Backend backend) {
   switch (backend) {
-    case Backend::kAuto: return "auto";
-    case Backend::kAvx2: return "avx2";
-    case Backend::kOnednn: return "onednn";
-    case Backend::kRef: return "ref";
+    case Backend::kAuto:
+      return "auto";
+    case Backend::kAvx2:
+      return "avx2";
+    case Backend::kOnednn:
+      return "onednn";
+    case Backend::kRef:
+      return "ref";
   }
   return "auto";
 }

@@ -55,8 +55,8 @@ struct RecurrentGrads {
 struct RecurrentTape {
   int seq = 0;
   int batch = 0;
-  std::vector<float> values;      // e.g. gate activations, cell states
-  std::vector<uint8_t> workspace; // e.g. a oneDNN workspace
+  std::vector<float> values;       // e.g. gate activations, cell states
+  std::vector<uint8_t> workspace;  // e.g. a oneDNN workspace
 };
 
 class RecurrentKernel {
@@ -75,9 +75,8 @@ class RecurrentKernel {
                          float* y, float* h_n, float* c_n) = 0;
 
   // As Forward, and records in `tape` what Backward needs.
-  virtual Status ForwardTrain(int seq, int batch, const float* x, const float* h0,
-                              const float* c0, float* y, float* h_n, float* c_n,
-                              RecurrentTape* tape) = 0;
+  virtual Status ForwardTrain(int seq, int batch, const float* x, const float* h0, const float* c0,
+                              float* y, float* h_n, float* c_n, RecurrentTape* tape) = 0;
 
   // Backpropagation through time for the sequence recorded in `tape` (x, h0, c0 as given to
   // ForwardTrain). dy [T][B][H] may be null (many-to-one: only dh_n flows in); dh_n, dc_n may be
@@ -98,8 +97,8 @@ Result<std::unique_ptr<RecurrentKernel>> CreateRefRecurrentKernel(const Recurren
                                                                   const KernelOptions& options);
 Result<std::unique_ptr<RecurrentKernel>> CreateAvx2RecurrentKernel(const RecurrentShape& shape,
                                                                    const KernelOptions& options);
-Result<std::unique_ptr<RecurrentKernel>> CreateOnednnRecurrentKernel(
-    const RecurrentShape& shape, const KernelOptions& options);
+Result<std::unique_ptr<RecurrentKernel>> CreateOnednnRecurrentKernel(const RecurrentShape& shape,
+                                                                     const KernelOptions& options);
 
 }  // namespace nemesyst::kernels
 

@@ -205,8 +205,9 @@ std::string ReportMarkdown(const DemoReport& r) {
       Fixed(d.margin_s, 0) + " | " + std::to_string(d.violations) +
       " |\n\n![dispatch replay](dispatch_replay.svg)\n\n";
   if (!d.cases.empty()) {
-    md += "| chosen case | predicted safe off, s | true safe off, s | shed kW | max air, °C | limit, "
-          "°C | violation |\n|---|---:|---:|---:|---:|---:|---|\n";
+    md +=
+        "| chosen case | predicted safe off, s | true safe off, s | shed kW | max air, °C | limit, "
+        "°C | violation |\n|---|---:|---:|---:|---:|---:|---|\n";
     for (const DispatchCaseRow& c : d.cases) {
       md += "| " + c.device + " | " + Fixed(c.predicted_safe_off_s, 0) + " | " +
             Fixed(c.true_safe_off_s, 0) + " | " + Fixed(c.shed_kw, 2) + " | " +

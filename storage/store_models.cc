@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <set>
 
-#include "storage/coding.h"
 #include "common/crc32c.h"
+#include "storage/coding.h"
 #include "storage/log_format.h"
 #include "storage/model_format.h"
 #include "storage/store_impl.h"

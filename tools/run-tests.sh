@@ -8,6 +8,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$here/tools/setup.sh"
 jobs="$(nproc)"
 
+echo "== format (.clang-format) =="
+if ! (cd "$here" && git ls-files '*.h' '*.cc' | xargs clang-format --dry-run --Werror); then
+  echo "run-tests: sources are not formatted; run: git ls-files '*.h' '*.cc' | xargs clang-format -i" >&2
+  exit 1
+fi
+
 echo "== build (RelWithDebInfo, -Werror) =="
 bash "$here/tools/build.sh" "$here/build" -DNEMESYST_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== tests =="

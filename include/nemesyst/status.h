@@ -55,7 +55,9 @@ class [[nodiscard]] NEMESYST_EXPORT Status {
   ~Status() = default;
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string_view msg) { return {StatusCode::kInvalidArgument, msg}; }
+  static Status InvalidArgument(std::string_view msg) {
+    return {StatusCode::kInvalidArgument, msg};
+  }
   static Status NotFound(std::string_view msg) { return {StatusCode::kNotFound, msg}; }
   static Status AlreadyExists(std::string_view msg) { return {StatusCode::kAlreadyExists, msg}; }
   static Status Corruption(std::string_view msg) { return {StatusCode::kCorruption, msg}; }
@@ -112,7 +114,7 @@ inline bool operator==(const Status& a, const Status& b) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     if (status_.ok()) status_ = Status::Internal("Result constructed from an OK Status");
   }
@@ -143,9 +145,9 @@ class [[nodiscard]] Result {
 #define NEMESYST_CONCAT_(a, b) NEMESYST_CONCAT_INNER_(a, b)
 
 // Evaluates `expr` (a Status); returns it from the calling function if it is not OK.
-#define NEMESYST_RETURN_IF_ERROR(expr)                  \
-  do {                                                  \
-    ::nemesyst::Status nemesyst_status_ = (expr);       \
+#define NEMESYST_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::nemesyst::Status nemesyst_status_ = (expr);        \
     if (!nemesyst_status_.ok()) return nemesyst_status_; \
   } while (0)
 

@@ -39,8 +39,7 @@ Status ResolveConfig(const GlobalFlags& flags, CliContext& ctx) {
     NEMESYST_RETURN_IF_ERROR(ctx.config.ApplyFlag("log.level", flags.log_level, "--log-level"));
   }
   if (!flags.log_format.empty()) {
-    NEMESYST_RETURN_IF_ERROR(
-        ctx.config.ApplyFlag("log.format", flags.log_format, "--log-format"));
+    NEMESYST_RETURN_IF_ERROR(ctx.config.ApplyFlag("log.format", flags.log_format, "--log-format"));
   }
   for (const std::string& kv : flags.set) {
     const size_t eq = kv.find('=');
@@ -68,8 +67,7 @@ int Run(int argc, char** argv) {
   app.add_option("--store", flags.store_path, "Store directory (config key store.path)");
   app.add_option("--log-level", flags.log_level, "debug|info|warn|error (config key log.level)");
   app.add_option("--log-format", flags.log_format, "human|json (config key log.format)");
-  app.add_option("--set", flags.set, "Override any configuration key: --set key=value")
-      ->take_all();
+  app.add_option("--set", flags.set, "Override any configuration key: --set key=value")->take_all();
 
   CliContext ctx;
   ctx.stdout_is_terminal = isatty(STDOUT_FILENO) == 1;
