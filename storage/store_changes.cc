@@ -26,6 +26,13 @@ uint64_t Store::Impl::AddJournalEntry(const storage::JournalEntry& entry,
   return position;
 }
 
+Status Store::Impl::WriteJournaled(const storage::JournalEntry& entry, rocksdb::WriteBatch* batch) {
+  const uint64_t position = AddJournalEntry(entry, batch);
+  Status s = Write(batch, true);
+  journal_.Finish(position);
+  return s;
+}
+
 namespace {
 
 // Adds a put of the current value of `key` (or a delete when it is absent).

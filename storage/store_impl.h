@@ -145,6 +145,9 @@ class Store::Impl {
   // Adds the journal entry for a mutation to `batch`; returns the allocated position, which the
   // caller must Finish() on journal_ after writing.
   uint64_t AddJournalEntry(const storage::JournalEntry& entry, rocksdb::WriteBatch* batch);
+  // AddJournalEntry, then a durable Write(batch), then Finish() of the position whether or not the
+  // write succeeded (readers of the journal wait for every allocated position).
+  Status WriteJournaled(const storage::JournalEntry& entry, rocksdb::WriteBatch* batch);
 
   StoreOptions options_;
   std::string path_;

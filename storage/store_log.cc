@@ -27,10 +27,7 @@ Status Store::Impl::CreateStream(std::string_view name, const StreamSchema& sche
   std::string value = storage::EncodeStreamDef(def);
   rocksdb::WriteBatch batch;
   batch.Put(meta_cf_, storage::NamedKey(storage::kStreamDefTag, name), value);
-  uint64_t position =
-      AddJournalEntry({storage::JournalKind::kStreamDef, std::string(name)}, &batch);
-  Status s = Write(&batch, true);
-  journal_.Finish(position);
+  Status s = WriteJournaled({storage::JournalKind::kStreamDef, std::string(name)}, &batch);
   NEMESYST_RETURN_IF_ERROR(s);
   return LoadStream(name, value);
 }
@@ -90,10 +87,7 @@ Status Store::Impl::SetRetention(std::string_view name, const RetentionPolicy& r
   rocksdb::WriteBatch batch;
   batch.Put(meta_cf_, storage::NamedKey(storage::kStreamDefTag, name),
             storage::EncodeStreamDef(def));
-  uint64_t position =
-      AddJournalEntry({storage::JournalKind::kStreamDef, std::string(name)}, &batch);
-  Status s = Write(&batch, true);
-  journal_.Finish(position);
+  Status s = WriteJournaled({storage::JournalKind::kStreamDef, std::string(name)}, &batch);
   NEMESYST_RETURN_IF_ERROR(s);
   std::lock_guard lock(state->mu);
   state->retention = retention;

@@ -89,9 +89,7 @@ Result<uint32_t> Store::Impl::CommitModel(std::string_view name, std::string_vie
   entry.kind = storage::JournalKind::kModelPut;
   entry.name = std::string(name);
   entry.version = version;
-  uint64_t position = AddJournalEntry(entry, &batch);
-  Status s = Write(&batch, true);
-  journal_.Finish(position);
+  Status s = WriteJournaled(entry, &batch);
   NEMESYST_RETURN_IF_ERROR(s.WithContext("put " + ModelName(name, version)));
   model->last_version = version;
   for (auto& [group_name, record] : records) groups[group_name]->record = record;
@@ -261,10 +259,7 @@ Status Store::Impl::SetAlias(std::string_view name, std::string_view alias, uint
   entry.kind = storage::JournalKind::kAlias;
   entry.name = std::string(name);
   entry.alias = std::string(alias);
-  uint64_t position = AddJournalEntry(entry, &batch);
-  Status s = Write(&batch, true);
-  journal_.Finish(position);
-  return s;
+  return WriteJournaled(entry, &batch);
 }
 
 Status Store::Impl::RemoveAlias(std::string_view name, std::string_view alias) {
@@ -277,10 +272,7 @@ Status Store::Impl::RemoveAlias(std::string_view name, std::string_view alias) {
   entry.kind = storage::JournalKind::kAlias;
   entry.name = std::string(name);
   entry.alias = std::string(alias);
-  uint64_t position = AddJournalEntry(entry, &batch);
-  Status s = Write(&batch, true);
-  journal_.Finish(position);
-  return s;
+  return WriteJournaled(entry, &batch);
 }
 
 Result<std::vector<std::string>> Store::Impl::ListModelNames() const {
@@ -340,10 +332,7 @@ Status Store::Impl::RetireModel(std::string_view name, uint32_t version) {
   entry.kind = storage::JournalKind::kModelMeta;
   entry.name = std::string(name);
   entry.version = version;
-  uint64_t position = AddJournalEntry(entry, &batch);
-  Status s = Write(&batch, true);
-  journal_.Finish(position);
-  return s;
+  return WriteJournaled(entry, &batch);
 }
 
 }  // namespace nemesyst
