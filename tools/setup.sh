@@ -2,7 +2,7 @@
 # Installs, on Debian 12 as root, every Debian package that Nemesyst's build, tests, benchmarks and
 # demo need. Runs `apt-get update` only when something is missing; a quick no-op when all is present.
 # Usage: tools/setup.sh            (build + tests + benchmarks + demo)
-#        tools/setup.sh --peers    (also the benchmark peers: python3-torch)
+#        tools/setup.sh --peers    (also the benchmark peers' Debian packages; see tools/peers-setup.sh)
 set -euo pipefail
 
 packages=(
@@ -15,7 +15,7 @@ packages=(
   libcli11-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev libfast-float-dev
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-torch python3-numpy)
+  packages+=(python3-torch python3-numpy python3-onnx)
 fi
 
 missing=()
