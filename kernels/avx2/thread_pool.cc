@@ -17,9 +17,14 @@ inline void Relax(int spins) {
     sched_yield();
   }
 }
+
+// Which participant of the running job this thread is (set for the duration of a job), so that
+// Barrier() needs no index argument. A thread runs at most one job at a time.
+thread_local int tls_participant = 0;
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) : size_(threads < 1 ? 1 : threads) {
+ThreadPool::ThreadPool(int threads)
+    : size_(threads < 1 ? 1 : threads), arrivals_(new ArrivalCount[size_]) {
   workers_.reserve(size_ - 1);
   for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
@@ -37,6 +42,7 @@ void ThreadPool::RunErased(void* ctx, Trampoline trampoline) {
   pending_.store(size_ - 1, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
+  tls_participant = 0;
   trampoline(ctx, 0);
   for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) Relax(spins);
 }
@@ -57,6 +63,7 @@ void ThreadPool::WorkerLoop(int index) {
     }
     seen = now;
     if (stop_.load(std::memory_order_acquire)) return;
+    tls_participant = index;
     job_(job_ctx_, index);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
@@ -64,14 +71,17 @@ void ThreadPool::WorkerLoop(int index) {
 
 void ThreadPool::Barrier() {
   if (size_ == 1) return;
-  const uint32_t phase = barrier_phase_.load(std::memory_order_acquire);
-  if (barrier_count_.fetch_add(1, std::memory_order_acq_rel) == size_ - 1) {
-    barrier_count_.store(0, std::memory_order_relaxed);
-    barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
-    return;
-  }
-  for (int spins = 0; barrier_phase_.load(std::memory_order_acquire) == phase; ++spins) {
-    Relax(spins);
+  const int self = tls_participant;
+  // Only this participant writes its count (a plain store, no locked RMW). Release: its writes
+  // before the barrier are visible to whoever acquires the count. No one passes barrier k until
+  // everyone has entered it, so counts never differ by more than one and "caught up" is >= mine.
+  const uint64_t mine = arrivals_[self].value.load(std::memory_order_relaxed) + 1;
+  arrivals_[self].value.store(mine, std::memory_order_release);
+  for (int other = 0; other < size_; ++other) {
+    if (other == self) continue;
+    for (int spins = 0; arrivals_[other].value.load(std::memory_order_acquire) < mine; ++spins) {
+      Relax(spins);
+    }
   }
 }
 
