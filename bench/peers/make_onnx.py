@@ -6,8 +6,10 @@ build/peers/models/ (or --out):
                        (forward, default activations, one bias pair per layer; a Squeeze of the
                        direction axis between layers), weights as initializers; batch symbolic.
                        ORT's CPU provider runs ONNX LSTM with its DeepCPU kernel.
-  identity.onnx        X [64][batch][8] → Y = Identity(X): the empty graph whose per-call cost
-                       (binding, tensor wrapping, promise) the peer subtracts.
+  empty.onnx           X [64][batch][8] → S = Shape(X): the empty graph whose per-call cost
+                       (N-API crossing, tensor wrapping, promise, session dispatch) the peer
+                       subtracts. Not Identity: that copies X into its output (512 KB at batch
+                       256), work the LSTM graph does not do, and would be subtracted too.
   check_h{H}_l{L}.x.f32 / .y.f32
                        a cross-check input (batch 3) and the output PyTorch's nn.LSTM computes
                        with the same weights, little-endian float32, for ort_lstm.mjs to compare.
@@ -65,11 +67,11 @@ def lstm_model(onnx, torch, lstm, hidden, layers):
     return finish(onnx, helper, graph)
 
 
-def identity_model(onnx):
+def empty_model(onnx):
     from onnx import TensorProto, helper
     x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [pc.SEQ, "batch", pc.INPUT])
-    y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [pc.SEQ, "batch", pc.INPUT])
-    graph = helper.make_graph([helper.make_node("Identity", ["X"], ["Y"])], "identity", [x], [y])
+    s = helper.make_tensor_value_info("S", TensorProto.INT64, [3])
+    graph = helper.make_graph([helper.make_node("Shape", ["X"], ["S"])], "empty", [x], [s])
     return finish(onnx, helper, graph)
 
 
@@ -101,9 +103,9 @@ def main():
     except ImportError as e:
         sys.exit(f"make_onnx: {e}; run with /usr/bin/python3 after tools/peers-setup.sh")
     os.makedirs(args.out, exist_ok=True)
-    manifest = {"seq": pc.SEQ, "input": pc.INPUT, "opset": OPSET, "identity": "identity.onnx",
+    manifest = {"seq": pc.SEQ, "input": pc.INPUT, "opset": OPSET, "empty": "empty.onnx",
                 "models": []}
-    write_if_changed(os.path.join(args.out, "identity.onnx"), identity_model(onnx))
+    write_if_changed(os.path.join(args.out, "empty.onnx"), empty_model(onnx))
     for layers in (1, 2):
         for hidden in pc.HIDDENS:
             torch.manual_seed(1000 * layers + hidden)
