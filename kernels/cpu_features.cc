@@ -9,6 +9,16 @@
 namespace nemesyst::kernels {
 namespace {
 
+#if defined(__x86_64__) || defined(__i386__)
+// XCR0 (which register state the OS saves on context switches) by xgetbv, written as asm so this
+// file needs no -mxsave. Only valid when CPUID reports OSXSAVE (leaf 1, ECX bit 27).
+unsigned long long ReadXcr0() {
+  unsigned eax = 0, edx = 0;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (static_cast<unsigned long long>(edx) << 32) | eax;
+}
+#endif
+
 CpuFeatures Detect() {
   CpuFeatures f;
 #if defined(__x86_64__) || defined(__i386__)
@@ -16,10 +26,18 @@ CpuFeatures Detect() {
   f.avx2 = __builtin_cpu_supports("avx2");
   f.fma = __builtin_cpu_supports("fma");
   f.avx512f = __builtin_cpu_supports("avx512f");
+  f.avx512bw = __builtin_cpu_supports("avx512bw");
+  f.avx512dq = __builtin_cpu_supports("avx512dq");
+  f.avx512vl = __builtin_cpu_supports("avx512vl");
   // __builtin_cpu_supports has no "f16c" in every GCC; CPUID leaf 1, ECX bit 29 is F16C. It is
   // only usable when the OS saves AVX state, which the avx2 check above already implies.
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) f.f16c = (ecx >> 29) & 1u;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+    f.f16c = (ecx >> 29) & 1u;
+    // XCR0: SSE (1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7) must all be enabled.
+    const bool osxsave = (ecx >> 27) & 1u;
+    f.os_zmm = osxsave && (ReadXcr0() & 0xE6u) == 0xE6u;
+  }
   if (__get_cpuid(0, &eax, &ebx, &ecx, &edx)) {
     char vendor[13];
     std::memcpy(vendor, &ebx, 4);
@@ -43,6 +61,12 @@ const CpuFeatures& GetCpuFeatures() {
 bool CpuSupportsAvx2Backend(bool need_f16c) {
   const CpuFeatures& f = GetCpuFeatures();
   return f.avx2 && f.fma && (!need_f16c || f.f16c);
+}
+
+bool CpuSupportsAvx512Backend(bool need_f16c) {
+  const CpuFeatures& f = GetCpuFeatures();
+  return CpuSupportsAvx2Backend(need_f16c) && f.f16c && f.avx512f && f.avx512bw && f.avx512dq &&
+         f.avx512vl && f.os_zmm;
 }
 
 }  // namespace nemesyst::kernels

@@ -1,5 +1,5 @@
 // What this CPU can run, detected once at run time (never from compile flags: the binary is built
-// without -march=native and the avx2 backend is only entered after these checks).
+// without -march=native and the SIMD backends are only entered after these checks).
 #ifndef NEMESYST_KERNELS_CPU_FEATURES_H_
 #define NEMESYST_KERNELS_CPU_FEATURES_H_
 
@@ -11,8 +11,12 @@ struct CpuFeatures {
   bool avx2 = false;
   bool fma = false;
   bool f16c = false;
-  bool avx512f = false;  // reported for information; no backend uses it
-  std::string vendor;    // "GenuineIntel", "AuthenticAMD", ... (empty if unknown)
+  bool avx512f = false;  // CPUID bits: the instructions exist ...
+  bool avx512bw = false;
+  bool avx512dq = false;
+  bool avx512vl = false;
+  bool os_zmm = false;  // ... and the OS saves opmask and ZMM state (XCR0 bits 5-7, and 1-2)
+  std::string vendor;   // "GenuineIntel", "AuthenticAMD", ... (empty if unknown)
 };
 
 // Detected on first call (thread-safe), then cached.
@@ -21,6 +25,10 @@ const CpuFeatures& GetCpuFeatures();
 // True when the avx2 backend's instructions (AVX2 + FMA, and F16C when fp16 weights are wanted)
 // are all present.
 bool CpuSupportsAvx2Backend(bool need_f16c);
+
+// True when the avx512 backend can run: everything the avx2 backend needs (its kernel classes are
+// compiled for AVX2) plus AVX-512 F/BW/DQ/VL with the ZMM state enabled by the OS.
+bool CpuSupportsAvx512Backend(bool need_f16c);
 
 }  // namespace nemesyst::kernels
 

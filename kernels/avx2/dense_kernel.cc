@@ -1,8 +1,6 @@
-// The avx2 dense layer: y = x·Wᵀ + b with Wᵀ packed once per SetWeights for the 6×16 GEMM tile,
-// and W packed as is for dx = dy·W. Threads split the batch rows (forward, dx) and the output rows
-// of dW (backward).
-#include <immintrin.h>
-
+// The dense layer of the SIMD backends (avx2, avx512): y = x·Wᵀ + b with Wᵀ packed once per
+// SetWeights for the backend's GEMM tile (IsaOps::gemm), and W packed as is for dx = dy·W. Threads
+// split the batch rows (forward, dx) and the output rows of dW (backward).
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -10,31 +8,31 @@
 #include "kernels/avx2/aligned_buffer.h"
 #include "kernels/avx2/gemm.h"
 #include "kernels/avx2/internal.h"
-#include "kernels/avx2/simd.h"
+#include "kernels/avx2/isa_ops.h"
 #include "kernels/avx2/thread_pool.h"
 
 namespace nemesyst::kernels::avx2 {
 namespace {
 
-class Avx2DenseKernel final : public DenseKernel {
+class SimdDenseKernel final : public DenseKernel {
  public:
-  Avx2DenseKernel(const DenseShape& shape, const KernelOptions& options)
-      : shape_(shape), pool_(options.threads) {}
+  SimdDenseKernel(const DenseShape& shape, const KernelOptions& options, const simd::IsaOps& isa)
+      : isa_(isa), shape_(shape), pool_(options.threads) {}
 
-  Backend backend() const override { return Backend::kAvx2; }
+  Backend backend() const override { return isa_.backend; }
   const DenseShape& shape() const override { return shape_; }
 
   Status SetWeights(const float* w, const float* b) override {
     if (w == nullptr || b == nullptr) {
-      return Status::InvalidArgument("avx2 dense SetWeights: w and b must be non-null");
+      return Status::InvalidArgument(Error(" dense SetWeights: w and b must be non-null"));
     }
-    const int in = shape_.input, out = shape_.output;
-    if (!wt_packed_.Reserve(PackedBSize(in, out)) || !w_packed_.Reserve(PackedBSize(out, in)) ||
-        !bias_.Reserve(out)) {
-      return Status::ResourceExhausted("avx2 dense SetWeights: out of memory");
+    const int in = shape_.input, out = shape_.output, width = isa_.gemm_panel_width;
+    if (!wt_packed_.Reserve(simd::PackedBSize(in, out, width)) ||
+        !w_packed_.Reserve(simd::PackedBSize(out, in, width)) || !bias_.Reserve(out)) {
+      return Status::ResourceExhausted(Error(" dense SetWeights: out of memory"));
     }
-    PackB(in, out, w, 1, in, wt_packed_.data());  // B(k, n) = W[n][k]
-    PackB(out, in, w, in, 1, w_packed_.data());   // B(k, n) = W[k][n]
+    simd::PackB(in, out, w, 1, in, width, wt_packed_.data());  // B(k, n) = W[n][k]
+    simd::PackB(out, in, w, in, 1, width, w_packed_.data());   // B(k, n) = W[k][n]
     std::memcpy(bias_.data(), b, sizeof(float) * out);
     has_weights_ = true;
     return Status::OK();
@@ -42,15 +40,15 @@ class Avx2DenseKernel final : public DenseKernel {
 
   Status Forward(int batch, const float* x, float* y) override {
     NEMESYST_RETURN_IF_ERROR(Check(batch, x));
-    if (y == nullptr) return Status::InvalidArgument("avx2 dense Forward: y is null");
+    if (y == nullptr) return Status::InvalidArgument(Error(" dense Forward: y is null"));
     const int in = shape_.input, out = shape_.output;
     pool_.Run([&](int index) {
       const Range rows = Split(batch, pool_.size(), index);
       for (int r = rows.begin; r < rows.end; ++r) {
         std::memcpy(y + size_t(r) * out, bias_.data(), sizeof(float) * out);
       }
-      GemmPackedB(rows.end - rows.begin, out, in, x + size_t(rows.begin) * in, in, 1,
-                  wt_packed_.data(), y + size_t(rows.begin) * out, out, true);
+      isa_.gemm(rows.end - rows.begin, out, in, x + size_t(rows.begin) * in, in, 1,
+                wt_packed_.data(), y + size_t(rows.begin) * out, out, true);
     });
     return Status::OK();
   }
@@ -59,23 +57,23 @@ class Avx2DenseKernel final : public DenseKernel {
                   float* db) override {
     NEMESYST_RETURN_IF_ERROR(Check(batch, x));
     if (dy == nullptr || dw == nullptr || db == nullptr) {
-      return Status::InvalidArgument("avx2 dense Backward: dy, dw and db must be non-null");
+      return Status::InvalidArgument(Error(" dense Backward: dy, dw and db must be non-null"));
     }
-    const int in = shape_.input, out = shape_.output;
-    if (!x_packed_.Reserve(PackedBSize(batch, in))) {
-      return Status::ResourceExhausted("avx2 dense Backward: out of memory");
+    const int in = shape_.input, out = shape_.output, width = isa_.gemm_panel_width;
+    if (!x_packed_.Reserve(simd::PackedBSize(batch, in, width))) {
+      return Status::ResourceExhausted(Error(" dense Backward: out of memory"));
     }
-    PackB(batch, in, x, in, 1, x_packed_.data());
+    simd::PackB(batch, in, x, in, 1, width, x_packed_.data());
     pool_.Run([&](int index) {
       if (dx != nullptr) {
         const Range rows = Split(batch, pool_.size(), index);
-        GemmPackedB(rows.end - rows.begin, in, out, dy + size_t(rows.begin) * out, out, 1,
-                    w_packed_.data(), dx + size_t(rows.begin) * in, in, false);
+        isa_.gemm(rows.end - rows.begin, in, out, dy + size_t(rows.begin) * out, out, 1,
+                  w_packed_.data(), dx + size_t(rows.begin) * in, in, false);
       }
       // dW[o][i] += Σ_b dy[b][o] x[b][i]: A = dyᵀ read in place.
       const Range o = Split(out, pool_.size(), index);
-      GemmPackedB(o.end - o.begin, in, batch, dy + o.begin, 1, out, x_packed_.data(),
-                  dw + size_t(o.begin) * in, in, true);
+      isa_.gemm(o.end - o.begin, in, batch, dy + o.begin, 1, out, x_packed_.data(),
+                dw + size_t(o.begin) * in, in, true);
       for (int b = 0; b < batch; ++b) {
         const float* row = dy + size_t(b) * out;
         for (int j = o.begin; j < o.end; ++j) db[j] += row[j];
@@ -86,14 +84,18 @@ class Avx2DenseKernel final : public DenseKernel {
 
  private:
   Status Check(int batch, const float* x) const {
-    if (!has_weights_) return Status::FailedPrecondition("avx2 dense: SetWeights not called");
+    if (!has_weights_) return Status::FailedPrecondition(Error(" dense: SetWeights not called"));
     if (batch < 1) {
-      return Status::InvalidArgument("avx2 dense: batch must be >= 1, got " +
+      return Status::InvalidArgument(Error(" dense: batch must be >= 1, got ") +
                                      std::to_string(batch));
     }
-    if (x == nullptr) return Status::InvalidArgument("avx2 dense: x is null");
+    if (x == nullptr) return Status::InvalidArgument(Error(" dense: x is null"));
     return Status::OK();
   }
+  // "<backend>: <what>", for error messages.
+  std::string Error(const char* what) const { return std::string(isa_.name) + what; }
+
+  const simd::IsaOps& isa_;
 
   DenseShape shape_;
   bool has_weights_ = false;
@@ -106,8 +108,9 @@ class Avx2DenseKernel final : public DenseKernel {
 
 }  // namespace
 
-std::unique_ptr<DenseKernel> NewDenseKernel(const DenseShape& shape, const KernelOptions& options) {
-  return std::make_unique<Avx2DenseKernel>(shape, options);
+std::unique_ptr<DenseKernel> NewDenseKernel(const DenseShape& shape, const KernelOptions& options,
+                                            const simd::IsaOps& isa) {
+  return std::make_unique<SimdDenseKernel>(shape, options, isa);
 }
 
 }  // namespace nemesyst::kernels::avx2

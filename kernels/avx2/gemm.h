@@ -1,33 +1,30 @@
-// Single-threaded fp32 GEMM for the avx2 backend: C[M][N] (+)= A·B, with B pre-packed into
-// panels of 16 columns and A read in place through (row, column) strides, so both A and Aᵀ come
-// for free (the weight gradients use dGᵀ without a transposed copy).
-//
-// The 6×16 register tile (12 accumulators, 2 B loads and 6 broadcasts per k) keeps the two FMA
-// ports busy; K is blocked by 256 so a B panel block (16 KiB) stays in L1 while A rows stream.
-// Callers split M between threads.
+// Single-threaded fp32 GEMM for the SIMD backends: C[M][N] (+)= A·B, with B pre-packed into
+// panels of `width` columns and A read in place through (row, column) strides, so both A and Aᵀ
+// come for free (the weight gradients use dGᵀ without a transposed copy). Packing is plain code
+// (this file); the register-tiled product is GemmPackedB<S> in gemm_tile.h, reached through
+// IsaOps::gemm with the panel width IsaOps::gemm_panel_width of its instruction set.
 #ifndef NEMESYST_KERNELS_AVX2_GEMM_H_
 #define NEMESYST_KERNELS_AVX2_GEMM_H_
 
 #include <cstddef>
 
-namespace nemesyst::kernels::avx2 {
+namespace nemesyst::kernels::simd {
 
-constexpr int kGemmPanelWidth = 16;
-
-// Floats needed to pack a K×N matrix.
-inline size_t PackedBSize(int k, int n) {
-  return static_cast<size_t>((n + kGemmPanelWidth - 1) / kGemmPanelWidth) * k * kGemmPanelWidth;
+// Floats needed to pack a K×N matrix into panels of `width` columns.
+inline size_t PackedBSize(int k, int n, int width) {
+  return static_cast<size_t>((n + width - 1) / width) * k * width;
 }
 
-// Packs B, whose element (k, n) is b[k * b_rs + n * b_cs], into panels [n / 16][k][16]
+// Packs B, whose element (k, n) is b[k * b_rs + n * b_cs], into panels [n / width][k][width]
 // (zero-padded past n).
-void PackB(int k, int n, const float* b, ptrdiff_t b_rs, ptrdiff_t b_cs, float* out);
+void PackB(int k, int n, const float* b, ptrdiff_t b_rs, ptrdiff_t b_cs, int width, float* out);
 
 // C[i][j] = (accumulate ? C[i][j] : 0) + Σ_k A(i, k) · B(k, j), for i < m, j < n, where
-// A(i, k) = a[i * a_rs + k * a_cs] and B was packed by PackB with the same k and n.
-void GemmPackedB(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
-                 const float* b_packed, float* c, ptrdiff_t ldc, bool accumulate);
+// A(i, k) = a[i * a_rs + k * a_cs] and B was packed by PackB with the same k, n and the
+// instruction set's panel width.
+using GemmFn = void (*)(int m, int n, int k, const float* a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+                        const float* b_packed, float* c, ptrdiff_t ldc, bool accumulate);
 
-}  // namespace nemesyst::kernels::avx2
+}  // namespace nemesyst::kernels::simd
 
 #endif  // NEMESYST_KERNELS_AVX2_GEMM_H_

@@ -1,10 +1,6 @@
-// AVX2/FMA building blocks shared by the avx2 kernels: accurate vectorised exp, sigmoid and tanh,
-// tail masks, and fp32/fp16 weight loads. Only included by files compiled with -mavx2 -mfma -mf16c.
-//
-// Accuracy: exp follows Cephes expf (range reduction by ln 2 split in two constants, degree-5
-// polynomial), within ~2 ulp; sigmoid and tanh build on it (absolute error ≤ ~3e-7). That keeps the
-// backend within the 1e-5 relative error the tests demand of it against `ref`. Divisions are a
-// reciprocal estimate plus one Newton step (see Reciprocal).
+// Vec256: the AVX2/FMA/F16C vector traits the shared kernel templates (simd_math.h,
+// recurrent_cell.h, gemm_tile.h, gate_grads.h) are instantiated with for the avx2 backend. Only
+// included by files compiled with -mavx2 -mfma -mf16c.
 #ifndef NEMESYST_KERNELS_AVX2_SIMD_H_
 #define NEMESYST_KERNELS_AVX2_SIMD_H_
 
@@ -12,64 +8,64 @@
 
 #include <cstdint>
 
+#include "kernels/avx2/simd_math.h"
+
 namespace nemesyst::kernels::avx2 {
 
-inline __m256 Exp(__m256 x) {
-  // Clamped so that 2^n stays a normal float (n >= -126) and exp does not overflow.
-  x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
-  x = _mm256_max_ps(x, _mm256_set1_ps(-87.3365447505531f));
-  __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
-  fx = _mm256_floor_ps(fx);
-  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-  const __m256 z = _mm256_mul_ps(x, x);
-  __m256 y = _mm256_set1_ps(1.9875691500E-4f);
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
-  y = _mm256_fmadd_ps(y, z, x);
-  y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
-  __m256i n = _mm256_cvttps_epi32(fx);
-  n = _mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
-}
+struct Vec256 {
+  using V = __m256;
+  using Mask = __m256i;
+  static constexpr int kLanes = 8;
+  // Register budget of the tiles (16 ymm registers): accumulators per fused-cell tile, batch
+  // rows per fused-cell tile, and the GEMM tile (rows × vectors of B columns).
+  static constexpr int kCellAccumulators = 12;
+  static constexpr int kCellRows = 3;
+  static constexpr int kGemmRows = 6;
+  static constexpr int kGemmVectors = 2;
+  static constexpr int kGemmKBlock = 256;  // a 16-column B panel block of 16 KiB stays in L1
 
-// 1/d from the 12-bit rcpps estimate refined by one Newton step (relative error ~2e-7): a
-// division costs ~5 cycles of a non-pipelined unit, and the fused cell needs five per 8 units.
-inline __m256 Reciprocal(__m256 d) {
-  const __m256 r = _mm256_rcp_ps(d);
-  return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
-}
+  static V Zero() { return _mm256_setzero_ps(); }
+  static V Set1(float v) { return _mm256_set1_ps(v); }
+  static V Load(const float* p) { return _mm256_load_ps(p); }
+  static V LoadU(const float* p) { return _mm256_loadu_ps(p); }
+  static void StoreU(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V Broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static V Add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V Sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V Mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V Min(V a, V b) { return _mm256_min_ps(a, b); }
+  static V Max(V a, V b) { return _mm256_max_ps(a, b); }
+  static V Fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V Fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+  static V Fmsub(V a, V b, V c) { return _mm256_fmsub_ps(a, b, c); }
+  static V Floor(V x) { return _mm256_floor_ps(x); }
+  static V Pow2(V n) {
+    const __m256i e = _mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+  }
+  // 1/d from the 12-bit rcpps estimate refined by one Newton step (relative error ~2e-7): a
+  // division costs ~5 cycles of a non-pipelined unit, and the fused cell needs five per 8 units.
+  static V Reciprocal(V d) {
+    const V r = _mm256_rcp_ps(d);
+    return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
+  }
 
-// 1 / (1 + e^-x).
-inline __m256 Sigmoid(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  return Reciprocal(_mm256_add_ps(one, Exp(_mm256_sub_ps(_mm256_setzero_ps(), x))));
-}
+  // Lane mask with the first `n` (0..8) lanes set, for loads and stores at the end of a row.
+  static Mask TailMask(int n) {
+    alignas(32) static const int32_t kTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                   0,  0,  0,  0,  0,  0,  0,  0};
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTable + 8 - n));
+  }
+  static V MaskLoad(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static void MaskStore(float* p, Mask m, V v) { _mm256_maskstore_ps(p, m, v); }
 
-// tanh(x) = 2·σ(2x) − 1: one exp and one reciprocal, as cheap as a sigmoid (the fused cell
-// computes two tanh per unit per step). Absolute error ≤ ~3e-7 over the whole range (relative
-// error grows only for |x| ≲ 1e-3, where the value itself is that small).
-inline __m256 Tanh(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  const __m256 e = Exp(_mm256_mul_ps(x, _mm256_set1_ps(-2.0f)));
-  return _mm256_fmsub_ps(_mm256_set1_ps(2.0f), Reciprocal(_mm256_add_ps(one, e)), one);
-}
-
-// Lane mask with the first `n` (0..8) lanes set, for loads and stores at the end of a row.
-inline __m256i TailMask(int n) {
-  alignas(32) static const int32_t kTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
-                                                 0,  0,  0,  0,  0,  0,  0,  0};
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTable + 8 - n));
-}
-
-// Weight loads: fp32 as is, fp16 converted with F16C (accumulation stays fp32).
-inline __m256 LoadWeights(const float* p) { return _mm256_load_ps(p); }
-inline __m256 LoadWeights(const uint16_t* p) {
-  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
-}
+  // Weight loads: fp32 as is, fp16 converted with F16C (accumulation stays fp32).
+  static V LoadWeights(const float* p) { return _mm256_load_ps(p); }
+  static V LoadWeights(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static void Prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
+};
 
 }  // namespace nemesyst::kernels::avx2
 

@@ -101,8 +101,8 @@ const RegressorCase kRegressorCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(All, BackendRegressorTest,
-                         ::testing::Combine(::testing::Values(Backend::kAvx2, Backend::kOnednn,
-                                                              Backend::kAuto),
+                         ::testing::Combine(::testing::Values(Backend::kAvx2, Backend::kAvx512,
+                                                              Backend::kOnednn, Backend::kAuto),
                                             ::testing::ValuesIn(kRegressorCases)));
 
 class BackendGanTest : public ::testing::TestWithParam<Backend> {};
@@ -140,7 +140,8 @@ TEST_P(BackendGanTest, GenerationAndGradientsMatchRef) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, BackendGanTest,
-                         ::testing::Values(Backend::kAvx2, Backend::kOnednn, Backend::kAuto));
+                         ::testing::Values(Backend::kAvx2, Backend::kAvx512, Backend::kOnednn,
+                                           Backend::kAuto));
 
 }  // namespace
 }  // namespace nemesyst::kernels

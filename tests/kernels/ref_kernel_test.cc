@@ -138,6 +138,42 @@ TEST(DispatchTest, ForcedRefAndAutoBothWork) {
   }
 }
 
+// avx512 is first in the auto order: chosen when this CPU and OS support it, and when they do
+// not, forcing it is a clear Unimplemented (never a SIGILL) while auto falls back.
+TEST(DispatchTest, Avx512IsPreferredWhenSupportedAndRefusedOtherwise) {
+  const RecurrentShape shape{CellKind::kLstm, 4, 8};
+  auto automatic = CreateRecurrentKernel(shape, Backend::kAuto, {});
+  ASSERT_TRUE(automatic.ok()) << automatic.status().ToString();
+  auto forced = CreateRecurrentKernel(shape, Backend::kAvx512, {});
+  auto dense = CreateDenseKernel({4, 2}, Backend::kAvx512, {});
+  if (CpuSupportsAvx512Backend(false)) {
+    ASSERT_TRUE(forced.ok()) << forced.status().ToString();
+    EXPECT_EQ((*forced)->backend(), Backend::kAvx512);
+    EXPECT_EQ((*automatic)->backend(), Backend::kAvx512);
+    ASSERT_TRUE(dense.ok()) << dense.status().ToString();
+    EXPECT_EQ((*dense)->backend(), Backend::kAvx512);
+  } else {
+    EXPECT_EQ(forced.status().code(), StatusCode::kUnimplemented);
+    EXPECT_NE(forced.status().message().find("AVX-512"), std::string::npos)
+        << forced.status().ToString();
+    EXPECT_EQ(dense.status().code(), StatusCode::kUnimplemented);
+    EXPECT_NE((*automatic)->backend(), Backend::kAvx512);
+  }
+  EXPECT_TRUE(
+      CreateRecurrentKernel(shape, Backend::kAvx512, {.threads = 0}).status().IsInvalidArgument());
+}
+
+TEST(DispatchTest, BackendNamesRoundTrip) {
+  for (Backend b :
+       {Backend::kAuto, Backend::kAvx512, Backend::kAvx2, Backend::kOnednn, Backend::kRef}) {
+    auto parsed = ParseBackend(BackendName(b));
+    ASSERT_TRUE(parsed.ok()) << BackendName(b);
+    EXPECT_EQ(*parsed, b);
+  }
+  EXPECT_EQ(BackendName(Backend::kAvx512), "avx512");
+  EXPECT_TRUE(ParseBackend("avx-512").status().IsInvalidArgument());
+}
+
 TEST(Fp16Test, RoundsToNearestEven) {
   EXPECT_EQ(RoundToHalf(1.0f), 1.0f);
   EXPECT_EQ(RoundToHalf(1.0f + 0x1p-11f), 1.0f);                // tie -> even (down)

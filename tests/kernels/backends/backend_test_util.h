@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/dense_kernel.h"
+#include "kernels/dispatch.h"
 #include "kernels/recurrent_kernel.h"
 
 namespace nemesyst::kernels::testing {
@@ -50,6 +51,8 @@ inline Result<std::unique_ptr<RecurrentKernel>> CreateRecurrent(Backend backend,
                                                                 const RecurrentShape& shape,
                                                                 const KernelOptions& options) {
   switch (backend) {
+    case Backend::kAvx512:
+      return CreateAvx512RecurrentKernel(shape, options);
     case Backend::kAvx2:
       return CreateAvx2RecurrentKernel(shape, options);
     case Backend::kOnednn:
@@ -62,6 +65,8 @@ inline Result<std::unique_ptr<RecurrentKernel>> CreateRecurrent(Backend backend,
 inline Result<std::unique_ptr<DenseKernel>> CreateDense(Backend backend, const DenseShape& shape,
                                                         const KernelOptions& options) {
   switch (backend) {
+    case Backend::kAvx512:
+      return CreateAvx512DenseKernel(shape, options);
     case Backend::kAvx2:
       return CreateAvx2DenseKernel(shape, options);
     case Backend::kOnednn:

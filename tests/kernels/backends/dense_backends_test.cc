@@ -1,4 +1,4 @@
-// Every optimised dense backend (avx2, onednn) against `ref`.
+// Every optimised dense backend (avx2, avx512, onednn) against `ref`.
 // Metric: max-norm relative error (RelativeError) per tensor; 1e-5 for y, 1e-4 for dx, dW, db
 // (dW and db compared as the increment added to pre-filled buffers).
 #include <gtest/gtest.h>
@@ -57,7 +57,7 @@ std::vector<Param> AllParams() {
   const std::vector<Case> cases = {{1, 1, 1, 1},    {7, 33, 3, 1},  {64, 1, 5, 1},
                                    {20, 17, 13, 1}, {33, 40, 7, 2}, {128, 64, 64, 2}};
   std::vector<Param> params;
-  for (Backend backend : {Backend::kAvx2, Backend::kOnednn}) {
+  for (Backend backend : {Backend::kAvx2, Backend::kAvx512, Backend::kOnednn}) {
     for (const Case& c : cases) params.push_back({backend, c});
   }
   return params;
@@ -72,7 +72,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, DenseBackendTest, ::testing::ValuesIn(AllPara
                          });
 
 TEST(DenseBackendErrors, ErrorsAreValues) {
-  for (Backend backend : {Backend::kAvx2, Backend::kOnednn}) {
+  for (Backend backend : {Backend::kAvx2, Backend::kAvx512, Backend::kOnednn}) {
     auto kernel = CreateDense(backend, {4, 3}, {});
     if (!kernel.ok()) continue;  // unavailable here: nothing to check
     std::vector<float> x(8), y(6);

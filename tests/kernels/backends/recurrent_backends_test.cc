@@ -1,4 +1,4 @@
-// Every optimised recurrent backend (avx2, onednn) against `ref`, the oracle.
+// Every optimised recurrent backend (avx2, avx512, onednn) against `ref`, the oracle.
 // Metric (see RelativeError): max-norm relative error, max|got - want| / max|want|, per output
 // tensor; bound 1e-5 for forward outputs and states, 1e-4 for gradients (dx, dh0, dc0, dW_ih,
 // dW_hh, dbias; compared as the increment added to pre-filled gradient buffers).
@@ -205,7 +205,7 @@ std::vector<Param> AllParams() {
       {CellKind::kRnnTanh, 8, 17, 1, 3, 2},
   };
   std::vector<Param> params;
-  for (Backend b : {Backend::kAvx2, Backend::kOnednn}) {
+  for (Backend b : {Backend::kAvx2, Backend::kAvx512, Backend::kOnednn}) {
     for (const Case& c : cases) params.push_back({b, c});
   }
   return params;
@@ -253,7 +253,7 @@ TEST_P(RecurrentFp16Test, Fp16WeightsCloseToFp32) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RecurrentFp16Test,
-                         ::testing::Values(Backend::kAvx2, Backend::kOnednn),
+                         ::testing::Values(Backend::kAvx2, Backend::kAvx512, Backend::kOnednn),
                          [](const auto& info) { return std::string(BackendName(info.param)); });
 
 // Misuse is reported, never a crash.
@@ -286,7 +286,7 @@ TEST_P(RecurrentErrorsTest, ErrorsAreValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RecurrentErrorsTest,
-                         ::testing::Values(Backend::kAvx2, Backend::kOnednn),
+                         ::testing::Values(Backend::kAvx2, Backend::kAvx512, Backend::kOnednn),
                          [](const auto& info) { return std::string(BackendName(info.param)); });
 
 }  // namespace
