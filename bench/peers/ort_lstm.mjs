@@ -22,7 +22,8 @@
 // time beside it as real_time.
 //
 // Usage: node bench/peers/ort_lstm.mjs [--filter REGEX] [--quick] [--repetitions N]
-//          [--min-time S] [--out FILE.json] [--peak-gflops G] [--build-dir DIR]
+//          [--min-time S] [--out FILE.json] [--peak-gflops G] [--peak512-gflops G]
+//          [--build-dir DIR]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,7 @@ const kCheckTolerance = 1e-4;
 
 function parseArgs(argv) {
   const a = { filter: '', quick: false, repetitions: 1, minTime: 0.1, warmup: 3, out: '-',
-    peak: null, buildDir: path.join(repo, 'build') };
+    peak: null, peak512: null, buildDir: path.join(repo, 'build') };
   for (let i = 0; i < argv.length; ++i) {
     const [key, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => (inline !== undefined ? inline : argv[++i]);
@@ -52,6 +53,7 @@ function parseArgs(argv) {
       case '--warmup': a.warmup = Number(value()); break;
       case '--out': a.out = value(); break;
       case '--peak-gflops': a.peak = Number(value()); break;
+      case '--peak512-gflops': a.peak512 = Number(value()); break;
       case '--build-dir': a.buildDir = path.resolve(value()); break;
       default:
         console.error(`ort_lstm: unknown argument ${argv[i]}`);
@@ -148,7 +150,7 @@ async function main() {
         const name = caseName(batch, hidden, layers);
         if (!names.includes(name)) continue;
         const runs = await timeCase(ort, session, empty, batch, hidden, args);
-        benchmarks.push(...entries(name, runs, forwardFlops(batch, hidden, layers), args.peak));
+        benchmarks.push(...entries(name, runs, forwardFlops(batch, hidden, layers), args.peak, args.peak512));
         const cpu = median(runs.map((r) => r.cpu));
         console.error(`${name}: ${(cpu * 1e6).toFixed(1)} us cpu (overhead ` +
           `${(median(runs.map((r) => r.overheadCpu)) * 1e6).toFixed(1)} us subtracted), ` +
@@ -220,7 +222,7 @@ async function timeCase(ort, session, emptySession, batch, hidden, args) {
 
 // Google Benchmark's JSON layout (times in µs): one iteration entry, or mean/median/stddev
 // aggregates over the repetitions.
-function entries(name, runs, flops, peak) {
+function entries(name, runs, flops, peak, peak512) {
   const make = (runType, agg, pick) => {
     const cpu = pick(runs.map((r) => r.cpu));
     const e = {
@@ -234,6 +236,7 @@ function entries(name, runs, flops, peak) {
     if (agg !== 'stddev') {
       e.GFLOPS = flops / cpu * 1e-9;
       if (peak) { e.peak_frac = e.GFLOPS / peak; e.limit_frac = e.peak_frac; }
+      if (peak512) e.peak512_frac = e.GFLOPS / peak512;
     }
     return e;
   };

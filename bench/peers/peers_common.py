@@ -94,9 +94,10 @@ def calls_for(min_time, seconds_per_call):
 class Report:
     """Collects cases and writes the Google Benchmark JSON layout (times in microseconds)."""
 
-    def __init__(self, executable, extra_context=None, peak_gflops=None):
+    def __init__(self, executable, extra_context=None, peak_gflops=None, peak512_gflops=None):
         self.benchmarks = []
         self.peak = peak_gflops
+        self.peak512 = peak512_gflops
         self.context = {
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "host_name": platform.node(),
@@ -125,6 +126,8 @@ class Report:
                 if self.peak:
                     e["peak_frac"] = e["GFLOPS"] / self.peak
                     e["limit_frac"] = e["peak_frac"]
+                if self.peak512:
+                    e["peak512_frac"] = e["GFLOPS"] / self.peak512
             e.update(counters or {})
             return e
 

@@ -57,20 +57,20 @@ if [[ $quick == 1 ]]; then peer_args+=(--quick); fi
 if [[ -n "$filter" ]]; then peer_args+=(--filter "$filter"); fi
 
 run_round() {
-  local round="$1" dir="$2" cases cpp_filter peak
+  local round="$1" dir="$2" cases cpp_filter flag value
   mkdir -p "$dir"
   if [[ $skip_cpp == 0 ]]; then
     if [[ ! -x "$bench" ]]; then
       echo "run.sh: $bench not found; build it: cmake --build $build --target nemesyst_kernels_bench" >&2
       exit 2
     fi
-    # The C++ cases that have a peer: lstm_infer / lstm_train / gan_step of avx2 and onednn at one
-    # thread (the registered names end in /min_time:…, so layers:N/min_time leaves out the
+    # The C++ cases that have a peer: lstm_infer / lstm_train / gan_step of avx2, avx512 (where
+    # the bench has it) and onednn at one thread (the registered names end in /min_time:…, so layers:N/min_time leaves out the
     # /fp16 and /threads:2 variants).
     if [[ $quick == 1 ]]; then
-      cases='(lstm_infer|lstm_train)/(avx2|onednn)/batch:64/hidden:(128|256)/seq:64/input:8/layers:[12]/min_time|gan_step/(avx2|onednn)/'
+      cases='(lstm_infer|lstm_train)/(avx2|avx512|onednn)/batch:64/hidden:(128|256)/seq:64/input:8/layers:[12]/min_time|gan_step/(avx2|avx512|onednn)/'
     else
-      cases='(lstm_infer|lstm_train)/(avx2|onednn)/.*/layers:[12]/min_time|gan_step/(avx2|onednn)/'
+      cases='(lstm_infer|lstm_train)/(avx2|avx512|onednn)/.*/layers:[12]/min_time|gan_step/(avx2|avx512|onednn)/'
     fi
     cpp_filter="peak_fma|read_bw|$cases"
     if [[ -n "$filter" ]]; then
@@ -93,16 +93,20 @@ print("|".join(["peak_fma", "read_bw"] + ["^" + re.escape(n) + "$" for n in name
     fi
   fi
 
-  # This run's AVX2 FMA peak (median when repeated), so the peers report peak_frac too.
-  peak=$("$py" - "$dir/kernels.json" <<'EOF'
-import json, sys
+  # This round's FMA peaks (AVX2, and AVX-512 where probed; medians when repeated), so the
+  # peers report peak_frac / peak512_frac against the same limits as the C++ cases.
+  peak_args=()
+  while read -r flag value; do
+    peak_args+=("$flag" "$value")
+  done < <("$py" - "$dir/kernels.json" <<'EOF'
+import json, re, sys
+flags = {"peak_fma": "--peak-gflops", "peak_fma_avx512": "--peak512-gflops"}
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    if b["run_name"].startswith("peak_fma") and b.get("aggregate_name", "median") == "median":
-        print(b["GFLOPS"]); break
+    probe = re.sub(r"/.*", "", b["run_name"])
+    if probe in flags and b.get("aggregate_name", "median") == "median" and "GFLOPS" in b:
+        print(flags.pop(probe), b["GFLOPS"])
 EOF
   )
-  peak_args=()
-  if [[ -n "$peak" ]]; then peak_args=(--peak-gflops "$peak"); fi
 
   echo "run.sh: round $round/$rounds: PyTorch peer" >&2
   "$py" "$repo/bench/peers/torch_lstm.py" "${peer_args[@]}" "${peak_args[@]}" --build-dir "$build" \

@@ -24,7 +24,7 @@ nn.LSTM carries two bias vectors (b_ih, b_hh) where our kernels have one: 4H ext
 step, nothing next to the products.
 
 Usage: /usr/bin/python3 bench/peers/torch_lstm.py [--filter REGEX] [--quick] [--repetitions N]
-         [--min-time S] [--out FILE.json] [--peak-gflops G]
+         [--min-time S] [--out FILE.json] [--peak-gflops G] [--peak512-gflops G]
 """
 import argparse
 import os
@@ -37,6 +37,12 @@ sys.path.insert(0, HERE)
 import peers_common as pc  # noqa: E402
 
 OPENBLAS_SUBDIR = "usr/lib/x86_64-linux-gnu/openblas-pthread"
+
+
+def fail(message):
+    """Environment problems (no torch, no OpenBLAS): exit 2, as for a usage error."""
+    print(f"torch_lstm: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def ensure_environment(build_dir, allow_reference):
@@ -52,7 +58,7 @@ def ensure_environment(build_dir, allow_reference):
         env["LD_LIBRARY_PATH"] = ":".join([lib] + paths)
         need = True
     elif not os.path.isdir(lib) and not allow_reference:
-        sys.exit(f"torch_lstm: {lib} is missing; run tools/peers-setup.sh first")
+        fail(f"{lib} is missing; run tools/peers-setup.sh first")
     if need and env.get("NEMESYST_PEERS_REEXEC") != "1":
         env.update(want)
         env["NEMESYST_PEERS_REEXEC"] = "1"
@@ -72,6 +78,20 @@ def blas_in_use():
     return sorted(libs)
 
 
+def openblas_core(libs):
+    """OpenBLAS's own report of the kernel set it picked for this CPU (e.g. SkylakeX: AVX-512)."""
+    import ctypes
+    for path in libs:
+        if "openblas" in os.path.basename(path):
+            try:
+                lib = ctypes.CDLL(path)
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                return lib.openblas_get_corename().decode()
+            except (OSError, AttributeError):
+                return "unknown"
+    return None
+
+
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--filter", default="", help="regex searched in the case names")
@@ -82,6 +102,8 @@ def parse_args():
     p.add_argument("--out", default="-", help="JSON output file (default stdout)")
     p.add_argument("--peak-gflops", type=float, default=None,
                    help="peak_fma of the C++ run, to report peak_frac")
+    p.add_argument("--peak512-gflops", type=float, default=None,
+                   help="peak_fma_avx512 of the C++ run, to report peak512_frac")
     p.add_argument("--build-dir", default=os.path.join(REPO, "build"))
     p.add_argument("--allow-reference-blas", action="store_true")
     return p.parse_args()
@@ -110,11 +132,11 @@ def main():
     try:
         import torch
     except ImportError as e:
-        sys.exit(f"torch_lstm: {e}; run with /usr/bin/python3 after tools/peers-setup.sh")
+        fail(f"{e}; run with /usr/bin/python3 after tools/peers-setup.sh")
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     if not torch.set_flush_denormal(True):
-        sys.exit("torch_lstm: this CPU does not support flush-denormal (FTZ/DAZ)")
+        fail("this CPU does not support flush-denormal (FTZ/DAZ)")
     torch.manual_seed(0)
     (torch.randn(64, 64) @ torch.randn(64, 64)).sum().item()  # loads the BLAS
     libs = blas_in_use()
@@ -122,10 +144,11 @@ def main():
     backend = "pytorch"
     if not openblas:
         if not args.allow_reference_blas:
-            sys.exit(f"torch_lstm: torch is not using OpenBLAS (mapped: {libs}); "
-                     "run tools/peers-setup.sh, or pass --allow-reference-blas")
+            fail(f"torch is not using OpenBLAS (mapped: {libs}); "
+                 "run tools/peers-setup.sh, or pass --allow-reference-blas")
         backend = "pytorch-refblas"
-    print(f"torch_lstm: torch {torch.__version__}, BLAS {libs}, threads "
+    core = openblas_core(libs)
+    print(f"torch_lstm: torch {torch.__version__}, BLAS {libs} (OpenBLAS core {core}), threads "
           f"{torch.get_num_threads()}", file=sys.stderr)
 
     cases = pc.lstm_cases(("lstm_infer", "lstm_train"), backend)
@@ -133,9 +156,9 @@ def main():
               for b in pc.GAN_BATCHES for h in pc.GAN_HIDDENS]
     cases = pc.select(cases, args.filter, args.quick)
     report = pc.Report("torch_lstm.py", {
-        "peer": "pytorch", "torch_version": torch.__version__, "blas": libs,
+        "peer": "pytorch", "torch_version": torch.__version__, "blas": libs, "openblas_core": core,
         "torch_threads": torch.get_num_threads(), "flush_denormal": True,
-    }, args.peak_gflops)
+    }, args.peak_gflops, args.peak512_gflops)
     for name, kind, batch, hidden, layers in cases:
         if kind == "lstm_infer":
             fn, flops = infer_case(torch, batch, hidden, layers)
