@@ -78,7 +78,9 @@ run_round() {
       cpp_filter=$("$bench" --benchmark_list_tests --benchmark_filter="$cases" |
         "$py" -c 'import re, sys
 rx = re.compile(sys.argv[1])
-names = [n.strip() for n in sys.stdin if rx.search(n)]
+def case(n):  # the name the peers use: without /min_time:…/real_time
+    return re.sub(r"/(min_time|iterations|real_time|repeats)[^/]*", "", n)
+names = [n.strip() for n in sys.stdin if rx.search(case(n.strip()))]
 print("|".join(["peak_fma", "read_bw"] + ["^" + re.escape(n) + "$" for n in names]))' "$filter")
     fi
     echo "run.sh: round $round/$rounds: C++ bench ($bench)" >&2
