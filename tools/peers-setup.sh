@@ -31,6 +31,11 @@ if [[ ! -e "$openblas_lib/libblas.so.3" ]]; then
   dpkg -x "$work"/libopenblas0-pthread_*.deb "$openblas_dir"
 fi
 
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "peers-setup: node and npm are needed for the ONNX Runtime peer (Node >= 18;" \
+    "e.g. apt-get install nodejs npm)" >&2
+  exit 1
+fi
 node_dir="$peers/node"
 lock="$repo/bench/peers/package-lock.json"
 if ! cmp -s "$lock" "$node_dir/package-lock.json" ||
