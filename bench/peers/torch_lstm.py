@@ -170,6 +170,9 @@ def main():
         report.add(name, runs, flops)
         med = sorted(r[1] for r in runs)[len(runs) // 2]
         print(f"{name}: {med * 1e6:.1f} us cpu, {flops / med * 1e-9:.1f} GFLOP/s", file=sys.stderr)
+    # One thread means one: no OpenBLAS or OpenMP workers were started (thread_time is then
+    # the whole computation's CPU time).
+    report.context["process_threads"] = len(os.listdir("/proc/self/task"))
     report.write(args.out)
 
 
