@@ -75,7 +75,7 @@ void GanStep(benchmark::State& state, Backend backend, int batch, int hidden, in
 }
 
 const bool kRegistered = [] {
-  for (Backend b : {Backend::kAvx2, Backend::kOnednn}) {
+  for (Backend b : {Backend::kAvx2, Backend::kAvx512, Backend::kOnednn}) {
     for (int batch : {8, 64}) {
       for (int hidden : {32, 64}) {
         const std::string name = "gan_step/" + BackendLabel(b) + "/batch:" + std::to_string(batch) +

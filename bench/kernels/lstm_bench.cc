@@ -1,7 +1,9 @@
 // LSTM kernel benchmarks: lstm_infer, lstm_train (forward + BPTT + Adam), lstm_stream (one tick of
-// D devices) and cold_start, for the avx2 and onednn backends, named as issue 4 asks:
+// D devices) and cold_start, for the avx2, avx512 and onednn backends, named as issue 4 asks:
 //   lstm_infer/<backend>/batch:B/hidden:H/seq:T/input:I/layers:L[/fp16][/threads:N]
-// Every case reports GFLOPS and its fraction of this run's peak_fma / read_bw (limit_frac).
+// Every case reports GFLOPS and its fraction of this run's peak_fma / read_bw (limit_frac), and
+// on AVX-512 CPUs of peak_fma_avx512 (peak512_frac). avx512 cases are skipped (with the reason)
+// where the CPU or OS cannot run them.
 #include <benchmark/benchmark.h>
 
 #include <time.h>
@@ -168,8 +170,9 @@ void ColdStart(benchmark::State& state, Backend backend, LstmShape s, KernelOpti
   const FigureClock clock(o.threads);
   for (auto _ : state) {
     const auto t0 = Clock::now();
-    auto k = backend == Backend::kAvx2 ? kernels::CreateAvx2RecurrentKernel(shape, o)
-                                       : kernels::CreateOnednnRecurrentKernel(shape, o);
+    auto k = backend == Backend::kAvx2     ? kernels::CreateAvx2RecurrentKernel(shape, o)
+             : backend == Backend::kAvx512 ? kernels::CreateAvx512RecurrentKernel(shape, o)
+                                           : kernels::CreateOnednnRecurrentKernel(shape, o);
     if (!k.ok()) return state.SkipWithError(k.status().ToString().c_str());
     Status st = (*k)->SetWeights({w_ih.data(), w_hh.data(), b.data()});
     if (st.ok())
@@ -185,7 +188,7 @@ void ColdStart(benchmark::State& state, Backend backend, LstmShape s, KernelOpti
 }
 
 void Register() {
-  const Backend backends[] = {Backend::kAvx2, Backend::kOnednn};
+  const Backend backends[] = {Backend::kAvx2, Backend::kAvx512, Backend::kOnednn};
   const KernelOptions one{};
   auto add = [](const std::string& name, auto fn, Backend b, LstmShape s, KernelOptions o,
                 double min_time) {
@@ -204,10 +207,12 @@ void Register() {
         // The batch-1 latency options (fp16 weights; two threads splitting the weights) and the
         // two-thread batch split at batch >= 64.
         if (layers == 1 && batch == 1 && hidden >= 64) {
-          for (KernelOptions o :
-               {KernelOptions{1, true}, KernelOptions{2, false}, KernelOptions{2, true}}) {
-            add("lstm_infer/avx2/" + ShapeName(s) + Suffix(o), LstmInfer, Backend::kAvx2, s, o,
-                0.05);
+          for (Backend b : {Backend::kAvx2, Backend::kAvx512}) {
+            for (KernelOptions o :
+                 {KernelOptions{1, true}, KernelOptions{2, false}, KernelOptions{2, true}}) {
+              add("lstm_infer/" + BackendLabel(b) + "/" + ShapeName(s) + Suffix(o), LstmInfer, b, s,
+                  o, 0.05);
+            }
           }
         }
         if (layers == 1 && batch >= 64 && hidden >= 128) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/kernels/machine.h"
+#include "kernels/dispatch.h"
 #include "kernels/recurrent_kernel.h"
 
 namespace nemesyst::bench {
@@ -41,9 +42,10 @@ inline size_t WeightBytes(const LstmShape& s, bool fp16) {
 }
 
 // From the benchmark's own timing of its loop (`seconds` over state.iterations()): GFLOPS,
-// peak_frac (of peak_fma × threads), bw_frac (weights streamed once per read, vs the read
-// bandwidth of the cache level holding them, × threads) and limit_frac, the larger of the two —
-// the fraction of the binding physical limit.
+// peak_frac (of peak_fma × threads: the AVX2 peak, for every backend, as issue 4 defines it),
+// peak512_frac (of peak_fma_avx512 × threads, when this CPU runs AVX-512), bw_frac (weights
+// streamed once per read, vs the read bandwidth of the cache level holding them, × threads) and
+// limit_frac, the larger of the two — the fraction of the binding physical limit.
 inline void ReportFractions(benchmark::State& state, double seconds, double flops_per_iter,
                             double weight_bytes, double weight_reads_per_iter, int threads) {
   const MachineLimits& m = Limits();
@@ -55,6 +57,9 @@ inline void ReportFractions(benchmark::State& state, double seconds, double flop
   state.counters["GFLOPS"] = gflops;
   state.counters["weights_GBps"] = gbps;
   state.counters["peak_frac"] = peak_frac;
+  if (m.peak_avx512_gflops > 0) {
+    state.counters["peak512_frac"] = gflops / (m.peak_avx512_gflops * threads);
+  }
   state.counters["bw_frac"] = bw_frac;
   state.counters["limit_frac"] = std::max(peak_frac, bw_frac);
 }
@@ -74,6 +79,7 @@ struct LstmStack {
       const kernels::RecurrentShape shape{kernels::CellKind::kLstm, LayerInput(s, l), s.hidden};
       Result<std::unique_ptr<kernels::RecurrentKernel>> k =
           backend == Backend::kAvx2     ? kernels::CreateAvx2RecurrentKernel(shape, options)
+          : backend == Backend::kAvx512 ? kernels::CreateAvx512RecurrentKernel(shape, options)
           : backend == Backend::kOnednn ? kernels::CreateOnednnRecurrentKernel(shape, options)
                                         : kernels::CreateRefRecurrentKernel(shape, options);
       if (!k.ok()) return k.status();

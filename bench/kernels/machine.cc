@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu_features.h"
+
 namespace nemesyst::bench {
 namespace {
 
@@ -48,6 +50,41 @@ __attribute__((target("avx2,fma"))) double FmaLoop(long iterations) {
   return out[0];
 }
 
+// The same loop on zmm: 24 independent chains (of 32 registers) cover the FMA latency on one or
+// two 512-bit FMA units. GCC 12's avx512fintrin.h trips -Wuninitialized (bug 105593) when inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f,fma"))) double FmaLoop512(long iterations) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps(0.001f * i);
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (long it = 0; it < iterations; ++it) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  }
+  __m512 s = acc[0];
+  for (int i = 1; i < 24; ++i) s = _mm512_add_ps(s, acc[i]);
+  return _mm512_reduce_add_ps(s);
+}
+#pragma GCC diagnostic pop
+
+// Best GFLOP/s of `loop` (flops_per_iteration each) over short runs for about `seconds`: on a
+// shared machine interference only ever lowers a run's rate.
+double BestFmaRate(double (*loop)(long), double flops_per_iteration, double seconds) {
+  long iterations = 1 << 16;
+  double best = 0;
+  const auto start = Clock::now();
+  do {
+    const auto t0 = Clock::now();
+    benchmark::DoNotOptimize(loop(iterations));
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    best = std::max(best, iterations * flops_per_iteration / dt * 1e-9);
+    if (dt < 0.002) iterations *= 2;
+  } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
+  return best;
+}
+
 __attribute__((target("avx2,fma"))) float ReadPass(const float* p, size_t n) {
   __m256 acc[8];
   for (auto& a : acc) a = _mm256_setzero_ps();
@@ -68,19 +105,11 @@ size_t CacheBytes(int name, size_t fallback) {
 
 }  // namespace
 
-double MeasurePeakFma(double seconds) {
-  // Best of short runs: on a shared machine interference only ever lowers a run's rate.
-  long iterations = 1 << 16;
-  double best = 0;
-  const auto start = Clock::now();
-  do {
-    const auto t0 = Clock::now();
-    benchmark::DoNotOptimize(FmaLoop(iterations));
-    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
-    best = std::max(best, iterations * 12.0 * 16.0 / dt * 1e-9);
-    if (dt < 0.002) iterations *= 2;
-  } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
-  return best;
+double MeasurePeakFma(double seconds) { return BestFmaRate(FmaLoop, 12.0 * 16.0, seconds); }
+
+double MeasurePeakFmaAvx512(double seconds) {
+  if (!kernels::CpuSupportsAvx512Backend(false)) return 0;
+  return BestFmaRate(FmaLoop512, 24.0 * 32.0, seconds);
 }
 
 double MeasureReadBandwidth(size_t bytes, double seconds) {
@@ -109,6 +138,7 @@ const MachineLimits& Limits() {
     m.l2_bytes = CacheBytes(_SC_LEVEL2_CACHE_SIZE, 1 << 20);
     m.l3_bytes = CacheBytes(_SC_LEVEL3_CACHE_SIZE, 16 << 20);
     m.peak_gflops = MeasurePeakFma(0.2);
+    m.peak_avx512_gflops = MeasurePeakFmaAvx512(0.2);
     m.l1_gbps = MeasureReadBandwidth(m.l1_bytes / 2, 0.05);
     m.l2_gbps = MeasureReadBandwidth(m.l2_bytes / 2, 0.05);
     m.l3_gbps = MeasureReadBandwidth(std::min<size_t>(m.l3_bytes / 4, 16 << 20), 0.05);
@@ -135,6 +165,18 @@ void BM_PeakFma(benchmark::State& state) {
   state.counters["GFLOPS_first_probe"] = Limits().peak_gflops;
 }
 BENCHMARK(BM_PeakFma)->Name("peak_fma")->Iterations(5);
+
+// The AVX-512 peak the avx512 cases' peak512_frac refers to (skipped without AVX-512).
+void BM_PeakFmaAvx512(benchmark::State& state) {
+  if (!kernels::CpuSupportsAvx512Backend(false)) {
+    return state.SkipWithError("this CPU (or OS) cannot run AVX-512");
+  }
+  double gflops = 0;
+  for (auto _ : state) gflops = MeasurePeakFmaAvx512(0.02);
+  state.counters["GFLOPS"] = gflops;
+  state.counters["GFLOPS_first_probe"] = Limits().peak_avx512_gflops;
+}
+BENCHMARK(BM_PeakFmaAvx512)->Name("peak_fma_avx512")->Iterations(5);
 
 void BM_ReadBw(benchmark::State& state, int level) {
   const MachineLimits& m = Limits();

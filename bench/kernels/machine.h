@@ -10,6 +10,8 @@ namespace nemesyst::bench {
 
 struct MachineLimits {
   double peak_gflops = 0;  // one core, AVX2 FMA (2 × 8 lanes × 2 flops per FMA)
+  // One core, AVX-512 FMA on zmm (16 lanes); 0 when this CPU or OS cannot run AVX-512.
+  double peak_avx512_gflops = 0;
   double l1_gbps = 0, l2_gbps = 0, l3_gbps = 0, mem_gbps = 0;  // one core, reads
   size_t l1_bytes = 0, l2_bytes = 0, l3_bytes = 0;             // per-core L1/L2, shared L3
 };
@@ -18,8 +20,10 @@ struct MachineLimits {
 // from other processes only lowers a run), and every fraction the cases report is relative to it.
 const MachineLimits& Limits();
 
-// Peak GFLOP/s of an FMA loop run for about `seconds`.
+// Peak GFLOP/s of an FMA loop run for about `seconds`: AVX2 (ymm), or AVX-512 (zmm; 0 when the
+// avx512 backend cannot run here).
 double MeasurePeakFma(double seconds);
+double MeasurePeakFmaAvx512(double seconds);
 // Read bandwidth in GB/s over a buffer of `bytes`, for about `seconds`.
 double MeasureReadBandwidth(size_t bytes, double seconds);
 
