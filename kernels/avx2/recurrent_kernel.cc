@@ -76,6 +76,7 @@ class SimdRecurrentKernel final : public RecurrentKernel {
   // "<backend>: <what>", for error messages.
   std::string Error(const char* what) const { return std::string(isa_.name) + what; }
   Status PrepareBackwardWeights();
+  void PackHx1(int tb, const float* x, const float* hs, float* out) const;
   void BackwardRows(int seq, int batch, int row_begin, int row_end, const float* tape_v,
                     const float* dy, float* dx);
 
@@ -96,11 +97,11 @@ class SimdRecurrentKernel final : public RecurrentKernel {
   AlignedBuffer<float> zeros_;
   AlignedBuffer<float> ping_;  // 2 × [B][H]
   AlignedBuffer<float> c_buf_;
-  AlignedBuffer<float> dgates_;  // [T][B][G*H]
-  AlignedBuffer<float> dxh_;     // [B][I+H]
-  AlignedBuffer<float> dc_;      // [B][H]
-  AlignedBuffer<float> packed_x_;
-  AlignedBuffer<float> packed_h_;
+  AlignedBuffer<float> dgates_;      // [T][B][G*H]
+  AlignedBuffer<float> dxh_;         // [B][I+H]
+  AlignedBuffer<float> dc_;          // [B][H]
+  AlignedBuffer<float> packed_hx1_;  // [h_prev | x | 1] packed for the weight-gradient GEMM
+  AlignedBuffer<float> dw_cat_;      // [G*H][H + I + 1]: dW_hh | dW_ih | db of one Backward
   ThreadPool pool_;
 };
 
@@ -280,8 +281,8 @@ Status SimdRecurrentKernel::Backward(int seq, int batch, const float* x, const f
   const int tb = seq * batch;
   const int width = isa_.gemm_panel_width;
   if (!dgates_.Reserve(size_t(tb) * gh) || !dxh_.Reserve(size_t(batch) * k_total) ||
-      !dc_.Reserve(state) || !packed_x_.Reserve(simd::PackedBSize(tb, in, width)) ||
-      !packed_h_.Reserve(simd::PackedBSize(tb, hid, width))) {
+      !dc_.Reserve(state) || !packed_hx1_.Reserve(simd::PackedBSize(tb, k_total + 1, width)) ||
+      !dw_cat_.Reserve(size_t(gh) * (k_total + 1))) {
     return Status::ResourceExhausted(Error(" Backward: out of memory"));
   }
   NEMESYST_RETURN_IF_ERROR(PrepareBackwardWeights());
@@ -302,25 +303,27 @@ Status SimdRecurrentKernel::Backward(int seq, int batch, const float* x, const f
       std::memset(dc_.data(), 0, state * sizeof(float));
     }
   }
-  simd::PackB(tb, in, x, in, 1, width, packed_x_.data());
-  simd::PackB(tb, hid, tape_v, hid, 1, width, packed_h_.data());  // hs[0..T) = h_{t-1} for every t
+  PackHx1(tb, x, tape_v, packed_hx1_.data());  // hs[0..T) = h_{t-1} for every t
 
   const int threads = pool_.size();
   pool_.Run([&](int index) {
     const Range rows = Split(batch, threads, index);
     BackwardRows(seq, batch, rows.begin, rows.end, tape_v, dy, dx);
     pool_.Barrier();
-    // Weight gradients over the whole sequence: dW += dGᵀ · [x | h_prev], rows of dW split.
+    // Weight and bias gradients over the whole sequence in one GEMM, so the 8 MB (at T = B =
+    // 64, H = 128) of dG is read once: [dW_hh | dW_ih | db] = dGᵀ · [h_prev | x | 1]; the rows
+    // of dW are split between threads.
     const Range m = Split(gh, threads, index);
     const int mr = m.end - m.begin;
-    const float* dg = dgates_.data() + m.begin;
-    isa_.gemm(mr, in, tb, dg, 1, gh, packed_x_.data(), grads.w_ih + size_t(m.begin) * in, in, true);
-    isa_.gemm(mr, hid, tb, dg, 1, gh, packed_h_.data(), grads.w_hh + size_t(m.begin) * hid, hid,
-              true);
-    // Bias gradient: column sums of dG, row by row so dG is read sequentially.
-    for (int i = 0; i < tb; ++i) {
-      const float* row = dgates_.data() + size_t(i) * gh;
-      for (int r = m.begin; r < m.end; ++r) grads.bias[r] += row[r];
+    const int n_cat = k_total + 1;
+    float* dw = dw_cat_.data() + size_t(m.begin) * n_cat;
+    isa_.gemm(mr, n_cat, tb, dgates_.data() + m.begin, 1, gh, packed_hx1_.data(), dw, n_cat, false);
+    for (int r = m.begin; r < m.end; ++r, dw += n_cat) {
+      float* w_hh = grads.w_hh + size_t(r) * hid;
+      float* w_ih = grads.w_ih + size_t(r) * in;
+      for (int j = 0; j < hid; ++j) w_hh[j] += dw[j];
+      for (int j = 0; j < in; ++j) w_ih[j] += dw[hid + j];
+      grads.bias[r] += dw[k_total];
     }
   });
   if (dh0 != nullptr) {
@@ -362,6 +365,32 @@ Status SimdRecurrentKernel::PrepareBackwardWeights() {
   }
   wcat_ready_ = true;
   return Status::OK();
+}
+
+// Packs the B operand of the weight-gradient GEMM: row k = t·B + b is [h_{t-1} | x_t | 1] of
+// that batch row (the 1 makes the last column of the product the bias gradient), in the
+// instruction set's panels (see gemm.h).
+void SimdRecurrentKernel::PackHx1(int tb, const float* x, const float* hs, float* out) const {
+  const int in = shape_.input, hid = shape_.hidden, width = isa_.gemm_panel_width;
+  const int n = hid + in + 1;
+  const int panels = (n + width - 1) / width;
+  for (int p = 0; p < panels; ++p) {
+    float* panel = out + static_cast<size_t>(p) * tb * width;
+    const int j0 = p * width;
+    for (int k = 0; k < tb; ++k) {
+      float* row = panel + static_cast<size_t>(k) * width;
+      const float* h_row = hs + static_cast<size_t>(k) * hid;
+      const float* x_row = x + static_cast<size_t>(k) * in;
+      // Column j of the panel's [j0, j0 + width): h (j < H), x (j < H + I), the 1, zeros.
+      int c = 0;
+      for (int j = j0; j < std::min(j0 + width, hid); ++j) row[c++] = h_row[j];
+      for (int j = std::max(j0, hid); j < std::min(j0 + width, hid + in); ++j) {
+        row[c++] = x_row[j - hid];
+      }
+      if (hid + in >= j0 && hid + in < j0 + width) row[c++] = 1.0f;
+      for (; c < width; ++c) row[c] = 0.0f;
+    }
+  }
 }
 
 // BPTT for rows [row_begin, row_end): gate gradients into dgates_ step by step, then
