@@ -80,22 +80,15 @@ Status ValidateRecord(const StreamSchema& schema, const Record& record, int64_t 
   return Status::OK();
 }
 
-void EncodeRecord(const StreamSchema& schema, const Record& record, std::string* out) {
-  // Sized once and written in place: appends encode up to 100 000 records per call.
-  const size_t start = out->size();
-  size_t fields_bytes = 0;
-  for (const FieldSpec& f : schema.fields) fields_bytes += FieldWidth(f.type);
-  std::string header;
-  header.push_back(static_cast<char>(kRecordFormatV1));
-  PutLengthPrefixed(&header, record.device_id);
-  PutFixed64(&header, static_cast<uint64_t>(record.timestamp_us));
-  PutVarint64(&header, schema.fields.size());
-  out->resize(start + header.size() + fields_bytes + 4);
-  char* p = out->data() + start;
-  std::memcpy(p, header.data(), header.size());
-  p += header.size();
+size_t FieldsBytes(const StreamSchema& schema) {
+  size_t bytes = 0;
+  for (const FieldSpec& f : schema.fields) bytes += FieldWidth(f.type);
+  return bytes;
+}
+
+void EncodeFields(const StreamSchema& schema, const double* values, char* p) {
   for (size_t i = 0; i < schema.fields.size(); ++i) {
-    double v = record.values[i];
+    const double v = values[i];
     switch (schema.fields[i].type) {
       case FieldType::kFloat32: {
         float f = static_cast<float>(v);
@@ -115,6 +108,47 @@ void EncodeRecord(const StreamSchema& schema, const Record& record, std::string*
       }
     }
   }
+}
+
+void DecodeFields(const StreamSchema& schema, const char* p, double* values) {
+  for (size_t i = 0; i < schema.fields.size(); ++i) {
+    switch (schema.fields[i].type) {
+      case FieldType::kFloat32: {
+        uint32_t bits = DecodeFixed32(p);
+        float f;
+        std::memcpy(&f, &bits, 4);
+        values[i] = f;
+        p += 4;
+        break;
+      }
+      case FieldType::kFloat64: {
+        uint64_t bits = DecodeFixed64(p);
+        std::memcpy(&values[i], &bits, 8);
+        p += 8;
+        break;
+      }
+      case FieldType::kInt32:
+        values[i] = static_cast<int32_t>(DecodeFixed32(p));
+        p += 4;
+        break;
+    }
+  }
+}
+
+void EncodeRecord(const StreamSchema& schema, const Record& record, std::string* out) {
+  const size_t start = out->size();
+  const size_t fields_bytes = FieldsBytes(schema);
+  std::string header;
+  header.push_back(static_cast<char>(kRecordFormatV1));
+  PutLengthPrefixed(&header, record.device_id);
+  PutFixed64(&header, static_cast<uint64_t>(record.timestamp_us));
+  PutVarint64(&header, schema.fields.size());
+  out->resize(start + header.size() + fields_bytes + 4);
+  char* p = out->data() + start;
+  std::memcpy(p, header.data(), header.size());
+  p += header.size();
+  EncodeFields(schema, record.values.data(), p);
+  p += fields_bytes;
   const size_t body = static_cast<size_t>(p - (out->data() + start));
   uint32_t crc = Crc32cExtend(0, out->data() + start, body);
   for (int b = 0; b < 4; ++b) p[b] = static_cast<char>(crc >> (8 * b));
@@ -143,29 +177,11 @@ Status DecodeRecord(const StreamSchema& schema, std::string_view value, Record* 
   record->device_id.assign(device);
   record->timestamp_us = static_cast<int64_t>(ts);
   record->values.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    std::string_view bytes;
-    if (!r.GetBytes(FieldWidth(schema.fields[i].type), &bytes)) {
-      return Status::Corruption("record field '" + schema.fields[i].name + "' truncated");
-    }
-    switch (schema.fields[i].type) {
-      case FieldType::kFloat32: {
-        uint32_t bits = DecodeFixed32(bytes.data());
-        float f;
-        std::memcpy(&f, &bits, 4);
-        record->values[i] = f;
-        break;
-      }
-      case FieldType::kFloat64: {
-        uint64_t bits = DecodeFixed64(bytes.data());
-        std::memcpy(&record->values[i], &bits, 8);
-        break;
-      }
-      case FieldType::kInt32:
-        record->values[i] = static_cast<int32_t>(DecodeFixed32(bytes.data()));
-        break;
-    }
+  std::string_view fields;
+  if (!r.GetBytes(FieldsBytes(schema), &fields)) {
+    return Status::Corruption("record fields truncated");
   }
+  DecodeFields(schema, fields.data(), record->values.data());
   if (!r.empty()) return Status::Corruption("record has trailing bytes");
   return Status::OK();
 }

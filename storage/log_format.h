@@ -2,10 +2,12 @@
 //
 // Keys (integers big-endian, so byte order = numeric order; stream_id = StreamId(name), a 64-bit
 // FNV-1a hash of the stream name, identical on every node so replicated keys never collide):
-//   'r' stream_id:u64 seq:u64          -> record value
+//   'r' stream_id:u64 last_seq:u64     -> record chunk (format 2, storage/log_chunk.h), or a
+//                                         format-1 record (stores written before chunks)
 //   's' stream_id:u64 first_seq:u64    -> batch summary (one per Append call)
 //
-// Record value (v1), integers little-endian:
+// Record value (v1, read as a chunk of one; still written by the benchmark's per-record peer),
+// integers little-endian:
 //   format:u8 = 1 | device_len:varint | device bytes | timestamp_us:i64 | field_count:varint |
 //   fields (float32: 4 bytes, float64: 8, int32: 4, in schema order) | crc32c:u32 of all before
 //
@@ -48,6 +50,13 @@ Status ValidateRecord(const StreamSchema& schema, const Record& record, int64_t 
 void EncodeRecord(const StreamSchema& schema, const Record& record, std::string* out);
 // Decodes a v1 value; Corruption names what is wrong (checksum, truncation, field count).
 Status DecodeRecord(const StreamSchema& schema, std::string_view value, Record* record);
+
+// The fields of one record, as formats 1 and 2 lay them out (float32 -> 4 bytes IEEE, float64 ->
+// 8, int32 -> 4, little-endian, schema order). FieldsBytes is their total size; Encode writes that
+// many bytes at `out`, Decode reads them from `in` into values[0..fields).
+size_t FieldsBytes(const StreamSchema& schema);
+void EncodeFields(const StreamSchema& schema, const double* values, char* out);
+void DecodeFields(const StreamSchema& schema, const char* in, double* values);
 
 struct BatchSummary {
   uint64_t last_seq = 0;

@@ -1,8 +1,9 @@
-// RecordIterator over one stream: a RocksDB iterator on the record keys, plus (when the query
-// filters by time or device) one on the batch summaries, used to skip whole append batches that
-// cannot match. Both read the same snapshot.
+// RecordIterator over one stream: a RocksDB iterator on the record chunks (storage/log_chunk.h),
+// decoded one record at a time, plus (when the query filters by time or device) one on the batch
+// summaries, used to skip whole append batches that cannot match. Both read the same snapshot.
 #include <rocksdb/db.h>
 
+#include "storage/log_chunk.h"
 #include "storage/log_format.h"
 #include "storage/store_impl.h"
 
@@ -34,6 +35,7 @@ class StreamIterator final : public RecordIterator {
       NextSpan();
     } else {
       span_end_ = query_.last_seq;
+      span_from_ = query_.first_seq;
       records_->Seek(storage::LogKey(storage::kRecordKeyTag, stream_->id, query_.first_seq));
     }
     Advance();
@@ -48,7 +50,6 @@ class StreamIterator final : public RecordIterator {
   bool Valid() const override { return valid_; }
   void Next() override {
     if (!valid_) return;
-    records_->Next();
     Advance();
   }
   const StoredRecord& record() const override { return current_; }
@@ -80,8 +81,11 @@ class StreamIterator final : public RecordIterator {
       if (!query_.device_id.empty() && !summary.MayContainDevice(query_.device_id)) continue;
       uint64_t from = std::max(span_first_, next_seq_);
       span_end_ = std::min(summary.last_seq, query_.last_seq);
+      span_from_ = from;
       next_seq_ = span_end_ + 1;
+      // Lands on the chunk holding `from` (chunk keys are their last seq).
       records_->Seek(storage::LogKey(storage::kRecordKeyTag, stream_->id, from));
+      in_chunk_ = false;
       summaries_->Next();
       return true;
     }
@@ -89,37 +93,62 @@ class StreamIterator final : public RecordIterator {
     return false;
   }
 
-  // Moves to the first matching record at or after the records_ position.
+  // Moves to the next matching record: on in the current chunk, then in the chunk at the
+  // records_ position, then (filtered) in the next batch whose summary may match.
   void Advance() {
     valid_ = false;
     while (status_.ok()) {
-      uint64_t id = 0, seq = 0;
-      bool in_span = records_->Valid() &&
-                     storage::ParseLogKey({records_->key().data(), records_->key().size()},
-                                          storage::kRecordKeyTag, &id, &seq) &&
-                     id == stream_->id && seq <= span_end_;
-      if (!in_span) {
-        if (!records_->status().ok()) {
-          status_ = storage::FromRocks(records_->status());
+      if (in_chunk_ && !chunk_.done()) {
+        const uint64_t seq = chunk_.next_seq();
+        if (seq > span_end_) {
+          in_chunk_ = false;
+          if (!filtered_ || !NextSpan()) return;
+          continue;
+        }
+        status_ = seq < span_from_ ? chunk_.Skip() : chunk_.Next(&current_.record);
+        if (!status_.ok()) {
+          status_ =
+              status_.WithContext("stream '" + stream_->name + "' seq " + std::to_string(seq));
           return;
         }
-        if (!filtered_ || !NextSpan()) return;
+        if (seq < span_from_) continue;
+        const Record& r = current_.record;
+        if (r.timestamp_us >= query_.min_timestamp_us &&
+            r.timestamp_us <= query_.max_timestamp_us &&
+            (query_.device_id.empty() || r.device_id == query_.device_id)) {
+          current_.seq = seq;
+          valid_ = true;
+          return;
+        }
         continue;
       }
-      current_.seq = seq;
-      status_ = storage::DecodeRecord(
-          stream_->schema, {records_->value().data(), records_->value().size()}, &current_.record);
-      if (!status_.ok()) {
-        status_ = status_.WithContext("stream '" + stream_->name + "' seq " + std::to_string(seq));
+      if (in_chunk_) {  // finished this chunk
+        records_->Next();
+        in_chunk_ = false;
+      }
+      uint64_t id = 0, last = 0;
+      const bool in_stream = records_->Valid() &&
+                             storage::ParseLogKey({records_->key().data(), records_->key().size()},
+                                                  storage::kRecordKeyTag, &id, &last) &&
+                             id == stream_->id;
+      if (in_stream) {
+        status_ = chunk_.Open(stream_->schema, {records_->value().data(), records_->value().size()},
+                              last);
+        if (!status_.ok()) {
+          status_ = status_.WithContext("stream '" + stream_->name + "' chunk ending at seq " +
+                                        std::to_string(last));
+          return;
+        }
+        if (chunk_.first_seq() <= span_end_) {
+          in_chunk_ = true;
+          continue;
+        }
+      }
+      if (!records_->status().ok()) {
+        status_ = storage::FromRocks(records_->status());
         return;
       }
-      const Record& r = current_.record;
-      if (r.timestamp_us >= query_.min_timestamp_us && r.timestamp_us <= query_.max_timestamp_us &&
-          (query_.device_id.empty() || r.device_id == query_.device_id)) {
-        valid_ = true;
-        return;
-      }
-      records_->Next();
+      if (!filtered_ || !NextSpan()) return;
     }
   }
 
@@ -132,7 +161,10 @@ class StreamIterator final : public RecordIterator {
   bool filtered_ = false;
   uint64_t span_first_ = 0;
   uint64_t span_end_ = 0;
+  uint64_t span_from_ = 0;  // records before it in the current chunk are skipped
   uint64_t next_seq_ = 0;
+  storage::ChunkReader chunk_;  // reads records_->value(), valid until records_ moves
+  bool in_chunk_ = false;
   bool valid_ = false;
   StoredRecord current_;
   Status status_;

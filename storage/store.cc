@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "storage/coding.h"
+#include "storage/log_chunk.h"
 #include "storage/log_format.h"
 #include "storage/store_impl.h"
 
@@ -186,7 +187,7 @@ Status Store::Impl::LoadStream(std::string_view name, std::string_view def_value
     return FromRocks(s);
   }
   uint64_t first = 0, last = 0;
-  NEMESYST_RETURN_IF_ERROR(PresentRange(state->id, nullptr, &first, &last));
+  NEMESYST_RETURN_IF_ERROR(PresentRange(*state, nullptr, &first, &last));
   state->seqs.AdvanceTo(std::max(last, state->deleted_through) + 1);
   std::unique_lock lock(streams_mu_);
   streams_by_id_[state->id] = state;
@@ -248,6 +249,11 @@ Status Store::Open(const StoreOptions& options, const std::string& path,
     return Status::InvalidArgument(
         "StoreOptions: model_chunk_bytes, max_deliveries, max_batch_records must be > 0 and "
         "max_record_bytes >= 16");
+  }
+  if (options.max_records_per_chunk == 0 ||
+      options.max_records_per_chunk > storage::kMaxChunkRecords) {
+    return Status::InvalidArgument("StoreOptions: max_records_per_chunk must be in 1.." +
+                                   std::to_string(storage::kMaxChunkRecords));
   }
   auto impl = std::make_unique<Impl>(options, path.empty() ? kDefaultPath : path);
   NEMESYST_RETURN_IF_ERROR(impl->Open());

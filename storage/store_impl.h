@@ -100,9 +100,9 @@ class Store::Impl {
                                        std::string_view reason, std::string_view raw);
   Result<std::vector<DeadLetterRow>> ListDeadLetterRows(std::string_view stream, uint64_t after_id,
                                                         size_t max_rows) const;
-  // First and last record seq present (0, 0 when none).
-  Status PresentRange(uint64_t stream_id, const rocksdb::Snapshot* snapshot, uint64_t* first,
-                      uint64_t* last) const;
+  // First and last record seq present (0, 0 when none). Reads (and checks) the first chunk.
+  Status PresentRange(const storage::StreamState& stream, const rocksdb::Snapshot* snapshot,
+                      uint64_t* first, uint64_t* last) const;
 
   // ---- record_iterator.cc
   Result<std::unique_ptr<RecordIterator>> Read(std::string_view stream,

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "storage/coding.h"
+#include "storage/log_chunk.h"
 #include "storage/log_format.h"
 #include "storage/store_impl.h"
 
@@ -32,25 +33,31 @@ Status Store::Impl::CreateStream(std::string_view name, const StreamSchema& sche
   return LoadStream(name, value);
 }
 
-Status Store::Impl::PresentRange(uint64_t stream_id, const rocksdb::Snapshot* snapshot,
-                                 uint64_t* first, uint64_t* last) const {
+Status Store::Impl::PresentRange(const storage::StreamState& stream,
+                                 const rocksdb::Snapshot* snapshot, uint64_t* first,
+                                 uint64_t* last) const {
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, log_cf_));
-  uint64_t id = 0;
+  uint64_t id = 0, first_key = 0;
   *first = *last = 0;
-  it->Seek(storage::LogKey(storage::kRecordKeyTag, stream_id, 0));
+  it->Seek(storage::LogKey(storage::kRecordKeyTag, stream.id, 0));
   if (it->Valid() &&
       storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
-                           first) &&
-      id == stream_id) {
-    it->SeekForPrev(storage::LogKey(storage::kRecordKeyTag, stream_id, UINT64_MAX));
+                           &first_key) &&
+      id == stream.id) {
+    // The first chunk's key is its last seq; its header says where it starts.
+    storage::ChunkReader chunk;
+    NEMESYST_RETURN_IF_ERROR(
+        chunk.Open(stream.schema, {it->value().data(), it->value().size()}, first_key)
+            .WithContext("stream '" + stream.name + "' chunk ending at seq " +
+                         std::to_string(first_key)));
+    *first = chunk.first_seq();
+    it->SeekForPrev(storage::LogKey(storage::kRecordKeyTag, stream.id, UINT64_MAX));
     if (!it->Valid() || !storage::ParseLogKey({it->key().data(), it->key().size()},
                                               storage::kRecordKeyTag, &id, last)) {
       return Status::Internal("stream range vanished under a snapshot");
     }
-  } else {
-    *first = 0;
   }
   return FromRocks(it->status());
 }
@@ -67,7 +74,7 @@ Result<StreamInfo> Store::Impl::GetStreamInfo(std::string_view name) const {
     info.retention = state->retention;
   }
   info.next_seq = state->seqs.next();
-  NEMESYST_RETURN_IF_ERROR(PresentRange(state->id, nullptr, &info.first_seq, &info.last_seq));
+  NEMESYST_RETURN_IF_ERROR(PresentRange(*state, nullptr, &info.first_seq, &info.last_seq));
   return info;
 }
 
@@ -104,11 +111,9 @@ Result<SeqRange> Store::Impl::Append(std::string_view stream, std::span<const Re
                                      std::to_string(options_.max_batch_records));
   }
   // Validate and encode everything before taking a sequence number: a refused batch burns none.
-  std::string values;
-  values.reserve(records.size() *
-                 (32 + records[0].device_id.size() + 8 * state->schema.fields.size()));
-  std::vector<uint32_t> ends;
-  ends.reserve(records.size());
+  // Records are encoded straight into their chunks (storage/log_chunk.h): one RocksDB key per
+  // chunk of up to max_records_per_chunk records, not one per record.
+  storage::ChunkBuilder chunks(state->schema, options_.max_records_per_chunk, records.size());
   storage::BatchSummary summary;
   summary.min_timestamp_us = records[0].timestamp_us;
   summary.max_timestamp_us = records[0].timestamp_us;
@@ -116,36 +121,35 @@ Result<SeqRange> Store::Impl::Append(std::string_view stream, std::span<const Re
     const Record& record = records[i];
     NEMESYST_RETURN_IF_ERROR(
         storage::ValidateRecord(state->schema, record, records.size() > 1 ? int64_t(i) : -1));
-    size_t start = values.size();
-    storage::EncodeRecord(state->schema, record, &values);
-    if (values.size() - start > options_.max_record_bytes) {
+    const size_t bytes = chunks.Add(record);
+    if (bytes > options_.max_record_bytes) {
       return Status::ResourceExhausted(
-          "record " + std::to_string(i) + " is " + std::to_string(values.size() - start) +
+          "record " + std::to_string(i) + " is " + std::to_string(bytes) +
           " bytes encoded, over max_record_bytes " + std::to_string(options_.max_record_bytes));
     }
-    ends.push_back(static_cast<uint32_t>(values.size()));
     summary.min_timestamp_us = std::min(summary.min_timestamp_us, record.timestamp_us);
     summary.max_timestamp_us = std::max(summary.max_timestamp_us, record.timestamp_us);
     // Readings of one device usually come in runs: hash each run once.
     if (i == 0 || record.device_id != records[i - 1].device_id) summary.AddDevice(record.device_id);
   }
+  chunks.Finish();
 
   uint64_t first = 0, position = 0;
-  rocksdb::WriteBatch batch(values.size() + records.size() * 24 + 256);
+  const std::string& values = chunks.out();
+  rocksdb::WriteBatch batch(values.size() + chunks.chunks().size() * 32 + 256);
   {
     std::lock_guard lock(state->append_mu);
     first = state->seqs.Allocate(records.size());
     position = journal_.Allocate(1);
   }
   uint64_t last = first + records.size() - 1;
+  // Each chunk's key holds the seq of its last record (storage/log_chunk.h).
   std::string key = storage::LogKey(storage::kRecordKeyTag, state->id, first);
-  size_t start = 0;
-  for (size_t i = 0; i < records.size(); ++i) {
-    // Overwrite the big-endian seq in place rather than building a new key per record.
-    uint64_t seq = first + i;
+  for (const storage::ChunkBuilder::Chunk& chunk : chunks.chunks()) {
+    // Overwrite the big-endian seq in place rather than building a new key per chunk.
+    const uint64_t seq = first + chunk.last_index;
     for (int b = 0; b < 8; ++b) key[9 + b] = static_cast<char>(seq >> (8 * (7 - b)));
-    batch.Put(log_cf_, key, rocksdb::Slice(values.data() + start, ends[i] - start));
-    start = ends[i];
+    batch.Put(log_cf_, key, rocksdb::Slice(values.data() + chunk.begin, chunk.end - chunk.begin));
   }
   summary.last_seq = last;
   batch.Put(log_cf_, storage::LogKey(storage::kSummaryKeyTag, state->id, first),
@@ -185,7 +189,7 @@ Result<RetentionReport> Store::Impl::ApplyRetention(std::string_view stream, int
   std::lock_guard lock(state->mu);
 
   uint64_t first = 0, last = 0;
-  NEMESYST_RETURN_IF_ERROR(PresentRange(state->id, nullptr, &first, &last));
+  NEMESYST_RETURN_IF_ERROR(PresentRange(*state, nullptr, &first, &last));
   last = std::min(last, state->seqs.Watermark());
   if (first == 0 || last < first) return report;
   uint64_t wanted = 0;
@@ -196,19 +200,28 @@ Result<RetentionReport> Store::Impl::ApplyRetention(std::string_view stream, int
     // The prefix of records older than the cut-off (stops at the first newer one).
     int64_t cutoff = now_us - state->retention.max_age_us;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    storage::ChunkReader chunk;
     Record record;
-    for (it->Seek(storage::LogKey(storage::kRecordKeyTag, state->id, first)); it->Valid();
+    bool stop = false;
+    for (it->Seek(storage::LogKey(storage::kRecordKeyTag, state->id, first)); it->Valid() && !stop;
          it->Next()) {
-      uint64_t id = 0, seq = 0;
+      uint64_t id = 0, key_seq = 0;
       if (!storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
-                                &seq) ||
-          id != state->id || seq > last) {
+                                &key_seq) ||
+          id != state->id) {
         break;
       }
       NEMESYST_RETURN_IF_ERROR(
-          storage::DecodeRecord(state->schema, {it->value().data(), it->value().size()}, &record));
-      if (record.timestamp_us >= cutoff) break;
-      wanted = std::max(wanted, seq);
+          chunk.Open(state->schema, {it->value().data(), it->value().size()}, key_seq));
+      while (!chunk.done()) {
+        const uint64_t seq = chunk.next_seq();
+        NEMESYST_RETURN_IF_ERROR(chunk.Next(&record));
+        if (seq > last || record.timestamp_us >= cutoff) {
+          stop = true;
+          break;
+        }
+        wanted = std::max(wanted, seq);
+      }
     }
     NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
   }
@@ -248,15 +261,34 @@ Result<RetentionReport> Store::Impl::ApplyRetention(std::string_view stream, int
   std::string floor;
   storage::PutFixed64(&floor, std::max(through, state->deleted_through));
   batch.Put(meta_cf_, storage::NumberedKey(storage::kDeletedThroughTag, state->id), floor);
-  // Count before deleting (holes make last - first an over-estimate).
+  // Count what goes (holes make through - first an over-estimate). The chunk that straddles the
+  // cut, if any, is rewritten with its records after it, under the same key (its last seq).
   uint64_t deleted = 0;
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-    std::string end = storage::LogKey(storage::kRecordKeyTag, state->id, through + 1);
-    for (it->Seek(storage::LogKey(storage::kRecordKeyTag, state->id, first));
-         it->Valid() && it->key().compare(end) < 0; it->Next()) {
-      ++deleted;
+    storage::ChunkReader chunk;
+    for (it->Seek(storage::LogKey(storage::kRecordKeyTag, state->id, first)); it->Valid();
+         it->Next()) {
+      uint64_t id = 0, key_seq = 0;
+      if (!storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
+                                &key_seq) ||
+          id != state->id) {
+        break;
+      }
+      NEMESYST_RETURN_IF_ERROR(
+          chunk.Open(state->schema, {it->value().data(), it->value().size()}, key_seq));
+      if (chunk.first_seq() > through) break;
+      if (chunk.last_seq() <= through) {
+        deleted += chunk.count();
+        continue;
+      }
+      deleted += through - chunk.first_seq() + 1;
+      NEMESYST_ASSIGN_OR_RETURN(std::string rest,
+                                storage::TrimChunk(state->schema, chunk, through + 1));
+      batch.Put(log_cf_, it->key(), rest);
+      break;
     }
+    NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
   }
   NEMESYST_RETURN_IF_ERROR(Write(&batch, true));
   state->deleted_through = std::max(through, state->deleted_through);

@@ -1,6 +1,10 @@
 // Storage benchmarks (docs/bench/storage.md):
-//   append/<impl>/batch:B/durability:D      impl = nemesyst | rocksdb_raw (the same key and value
-//                                           bytes put with a raw RocksDB WriteBatch, same process)
+//   append/<impl>/batch:B/durability:D      impl = nemesyst (default: up to 64 records per key)
+//                                           | rocksdb_raw (the same records, one key per record
+//                                           in format 1, put with a raw RocksDB WriteBatch: the
+//                                           issue's peer) | rocksdb_raw_chunked (the very key and
+//                                           value bytes the store writes, chunks included)
+//   append/nemesyst/batch:B/durability:async/chunk:1   the store with one key per record
 //   append_concurrent/nemesyst/durability:D/threads:T   batch 1, T appenders sharing one store
 //   group/claim_ack/durability:D/threads:M  M members claiming 10-record batches and acking them
 //   model/put|get/mb:10                     a 10 MB blob, MB/s
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "nemesyst/store.h"
+#include "storage/log_chunk.h"
 #include "storage/log_format.h"
 
 namespace nemesyst {
@@ -50,9 +55,10 @@ std::vector<Record> MakeRecords(size_t n) {
 struct TempStore {
   std::string dir = MakeTempDir();
   std::unique_ptr<Store> store;
-  explicit TempStore(Durability durability) {
+  explicit TempStore(Durability durability, uint32_t records_per_chunk = 64) {
     StoreOptions options;
     options.durability = durability;
+    options.max_records_per_chunk = records_per_chunk;
     Status s = Store::Open(options, dir + "/store", &store);
     if (!s.ok()) store.reset();
   }
@@ -65,8 +71,9 @@ struct TempStore {
 
 const char* kDurabilityNames[] = {"sync", "group", "async"};
 
-void BM_AppendNemesyst(benchmark::State& state, size_t batch, Durability durability) {
-  TempStore t(durability);
+void BM_AppendNemesyst(benchmark::State& state, size_t batch, Durability durability,
+                       uint32_t records_per_chunk) {
+  TempStore t(durability, records_per_chunk);
   if (!t.store || !t.store->CreateStream("s", EightFloats()).ok()) {
     state.SkipWithError("cannot open store");
     return;
@@ -83,9 +90,12 @@ void BM_AppendNemesyst(benchmark::State& state, size_t batch, Durability durabil
       benchmark::Counter(double(state.iterations() * batch), benchmark::Counter::kIsRate);
 }
 
-// The peer: the same key and value bytes the store writes for these records, put with a raw
-// RocksDB WriteBatch into a column family configured like the store's log.
-void BM_AppendRocksdbRaw(benchmark::State& state, size_t batch, Durability durability) {
+// The peers: the records put with a raw RocksDB WriteBatch into a database configured like the
+// store's log column family. `chunked` false: one key per record, the format-1 value of each (the
+// store before chunks, and what "raw RocksDB writing the same records" costs); true: the very key
+// and value bytes the store writes, chunks of 64 (what the store adds on top of RocksDB).
+void BM_AppendRocksdbRaw(benchmark::State& state, size_t batch, Durability durability,
+                         bool chunked) {
   const bool sync = durability != Durability::kAsync;
   std::string dir = MakeTempDir();
   rocksdb::Options options;
@@ -99,21 +109,36 @@ void BM_AppendRocksdbRaw(benchmark::State& state, size_t batch, Durability durab
   }
   std::unique_ptr<rocksdb::DB> db(raw);
   StreamSchema schema = EightFloats();
-  std::vector<std::string> values;
-  for (const Record& r : MakeRecords(batch)) {
-    std::string v;
-    storage::EncodeRecord(schema, r, &v);
-    values.push_back(std::move(v));
+  std::vector<Record> records = MakeRecords(batch);
+  std::vector<std::string> values;     // one per key
+  std::vector<uint32_t> last_indices;  // index of each key's last record in the batch
+  if (chunked) {
+    storage::ChunkBuilder builder(schema, 64, batch);
+    for (const Record& r : records) builder.Add(r);
+    builder.Finish();
+    for (const auto& chunk : builder.chunks()) {
+      values.push_back(builder.out().substr(chunk.begin, chunk.end - chunk.begin));
+      last_indices.push_back(chunk.last_index);
+    }
+  } else {
+    for (size_t i = 0; i < batch; ++i) {
+      std::string v;
+      storage::EncodeRecord(schema, records[i], &v);
+      values.push_back(std::move(v));
+      last_indices.push_back(static_cast<uint32_t>(i));
+    }
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = sync;
-  uint64_t seq = 1;
+  uint64_t first = 1;
   const uint64_t stream_id = storage::StreamId("s");
   for (auto _ : state) {
     rocksdb::WriteBatch wb;
-    for (size_t i = 0; i < batch; ++i) {
-      wb.Put(storage::LogKey(storage::kRecordKeyTag, stream_id, seq++), values[i]);
+    for (size_t k = 0; k < values.size(); ++k) {
+      wb.Put(storage::LogKey(storage::kRecordKeyTag, stream_id, first + last_indices[k]),
+             values[k]);
     }
+    first += batch;
     rocksdb::Status s = db->Write(write_options, &wb);
     if (!s.ok()) {
       state.SkipWithError(s.ToString().c_str());
@@ -136,11 +161,21 @@ void RegisterAppend() {
       auto d = static_cast<Durability>(durability);
       // Wall-clock time: what an appender waits for (RocksDB's own threads do part of the work).
       benchmark::RegisterBenchmark(("append/nemesyst" + suffix).c_str(), BM_AppendNemesyst,
-                                   size_t(batch), d)
+                                   size_t(batch), d, 64u)
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark(("append/rocksdb_raw" + suffix).c_str(), BM_AppendRocksdbRaw,
-                                   size_t(batch), d)
+                                   size_t(batch), d, false)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+      if (batch == 1) continue;  // a chunk of one is a record: nothing more to compare
+      benchmark::RegisterBenchmark(("append/rocksdb_raw_chunked" + suffix).c_str(),
+                                   BM_AppendRocksdbRaw, size_t(batch), d, true)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+      if (d != Durability::kAsync) continue;
+      benchmark::RegisterBenchmark(("append/nemesyst" + suffix + "/chunk:1").c_str(),
+                                   BM_AppendNemesyst, size_t(batch), d, 1u)
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
     }

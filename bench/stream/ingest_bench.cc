@@ -19,6 +19,8 @@ struct Fixture {
   uint64_t rows = 0;
   uint64_t bytes = 0;
   std::unique_ptr<Store> store;
+  // The same, storing one RocksDB key per record (the store before record chunks).
+  std::unique_ptr<Store> store_one_key;
   int next_stream = 0;
 
   Fixture() {
@@ -38,9 +40,12 @@ struct Fixture {
     StoreOptions store_options;
     store_options.durability = Durability::kAsync;
     if (!Store::Open(store_options, (dir / "db").string(), &store).ok()) std::abort();
+    store_options.max_records_per_chunk = 1;
+    if (!Store::Open(store_options, (dir / "db1").string(), &store_one_key).ok()) std::abort();
   }
   ~Fixture() {
     store.reset();
+    store_one_key.reset();
     std::filesystem::remove_all(dir);
   }
 };
@@ -75,17 +80,17 @@ void BM_PlainRead(benchmark::State& state) {
 }
 BENCHMARK(BM_PlainRead)->Unit(benchmark::kMillisecond);
 
-void BM_IngestCsv(benchmark::State& state) {
+void IngestInto(benchmark::State& state, Store& store, uint32_t batch_rows) {
   Fixture& f = Shared();
   IngestOptions options;
-  options.batch_rows = static_cast<uint32_t>(state.range(0));
+  options.batch_rows = batch_rows;
   for (auto _ : state) {
     state.PauseTiming();
     options.stream = "fleet-" + std::to_string(f.next_stream++);
-    if (!f.store->CreateStream(options.stream, SimulatorSchema(true)).ok()) std::abort();
+    if (!store.CreateStream(options.stream, SimulatorSchema(true)).ok()) std::abort();
     state.ResumeTiming();
     IngestReport report;
-    Status status = Ingest(*f.store, f.csv_path, options, &report);
+    Status status = Ingest(store, f.csv_path, options, &report);
     if (!status.ok() || report.rows_committed != f.rows) {
       state.SkipWithError(status.ok() ? "rows missing" : status.ToString().c_str());
       return;
@@ -93,12 +98,23 @@ void BM_IngestCsv(benchmark::State& state) {
   }
   SetCounters(state, f.rows, f.bytes);
 }
+
+void BM_IngestCsv(benchmark::State& state) {
+  IngestInto(state, *Shared().store, static_cast<uint32_t>(state.range(0)));
+}
 BENCHMARK(BM_IngestCsv)
     ->ArgNames({"batch"})
     ->Arg(1000)
     ->Arg(10000)
     ->Arg(50000)
     ->Unit(benchmark::kMillisecond);
+
+// The default batch into a store with one RocksDB key per record (StoreOptions::
+// max_records_per_chunk = 1): what record chunks gain.
+void BM_IngestCsvOneKeyPerRecord(benchmark::State& state) {
+  IngestInto(state, *Shared().store_one_key, 10000);
+}
+BENCHMARK(BM_IngestCsvOneKeyPerRecord)->Unit(benchmark::kMillisecond);
 
 // Parsing and validation alone (--dry-run): how much of the above is ingest, how much the store.
 void BM_IngestCsvDryRun(benchmark::State& state) {
