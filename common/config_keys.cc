@@ -31,7 +31,7 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        ConfigType::kString,
        "auto",
        "Kernel backend: auto picks the fastest available for this CPU.",
-       {"auto", "ref", "avx2", "onednn"}},
+       {"auto", "ref", "avx2", "avx512", "onednn"}},
       {"kernels.threads",
        ConfigType::kInt,
        "1",

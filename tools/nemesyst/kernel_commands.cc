@@ -45,11 +45,9 @@ Status RunInfo(CliContext& ctx, bool json) {
   options.threads = static_cast<int>(ctx.config.GetInt("kernels.threads"));
   const kernels::CpuFeatures& cpu = kernels::GetCpuFeatures();
   nlohmann::json doc;
-  doc["cpu"] = {{"vendor", cpu.vendor},
-                {"avx2", cpu.avx2},
-                {"fma", cpu.fma},
-                {"f16c", cpu.f16c},
-                {"avx512f", cpu.avx512f}};
+  doc["cpu"] = {{"vendor", cpu.vendor},     {"avx2", cpu.avx2},         {"fma", cpu.fma},
+                {"f16c", cpu.f16c},         {"avx512f", cpu.avx512f},   {"avx512bw", cpu.avx512bw},
+                {"avx512dq", cpu.avx512dq}, {"avx512vl", cpu.avx512vl}, {"os_zmm", cpu.os_zmm}};
   doc["configured_backend"] = std::string(BackendName(configured));
   doc["threads"] = options.threads;
   doc["operations"] = nlohmann::json::array();
@@ -60,7 +58,7 @@ Status RunInfo(CliContext& ctx, bool json) {
         chosen.ok() ? nlohmann::json(std::string(BackendName(*chosen))) : nlohmann::json(nullptr);
     if (!chosen.ok()) entry["error"] = chosen.status().ToString();
     nlohmann::json backends = nlohmann::json::object();
-    for (Backend b : {Backend::kAvx2, Backend::kOnednn, Backend::kRef}) {
+    for (Backend b : {Backend::kAvx512, Backend::kAvx2, Backend::kOnednn, Backend::kRef}) {
       auto r = op.create(b, options);
       backends[std::string(BackendName(b))] =
           r.ok() ? std::string("available") : std::string(r.status().message());
@@ -97,7 +95,7 @@ void AddKernelCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* kernels = app.add_subcommand("kernels", "Inspect the numerical kernel backends");
   kernels->require_subcommand(1);
   CLI::App* info = kernels->add_subcommand(
-      "info", "CPU features and the backend chosen per operation (avx2 > onednn > ref)");
+      "info", "CPU features and the backend chosen per operation (avx512 > avx2 > onednn > ref)");
   auto json = std::make_shared<bool>(false);
   info->add_flag("--json", *json, "Print JSON");
   info->callback([&ctx, json] { ctx.action = [&ctx, json] { return RunInfo(ctx, *json); }; });
