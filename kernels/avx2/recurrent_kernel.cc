@@ -76,9 +76,9 @@ class SimdRecurrentKernel final : public RecurrentKernel {
   // "<backend>: <what>", for error messages.
   std::string Error(const char* what) const { return std::string(isa_.name) + what; }
   Status PrepareBackwardWeights();
-  void PackHx1(int tb, const float* x, const float* hs, float* out) const;
+  void PackHx1(int rows, const float* x, const float* h, float* out) const;
   void BackwardRows(int seq, int batch, int row_begin, int row_end, const float* tape_v,
-                    const float* dy, float* dx);
+                    const float* x, const float* dy, float* dx, float* packed_hx1, float* dw_cat);
 
   const simd::IsaOps& isa_;
   RecurrentShape shape_;
@@ -97,11 +97,11 @@ class SimdRecurrentKernel final : public RecurrentKernel {
   AlignedBuffer<float> zeros_;
   AlignedBuffer<float> ping_;  // 2 × [B][H]
   AlignedBuffer<float> c_buf_;
-  AlignedBuffer<float> dgates_;      // [T][B][G*H]
+  AlignedBuffer<float> dgates_;      // [B][G*H], one step
   AlignedBuffer<float> dxh_;         // [B][I+H]
   AlignedBuffer<float> dc_;          // [B][H]
-  AlignedBuffer<float> packed_hx1_;  // [h_prev | x | 1] packed for the weight-gradient GEMM
-  AlignedBuffer<float> dw_cat_;      // [G*H][H + I + 1]: dW_hh | dW_ih | db of one Backward
+  AlignedBuffer<float> packed_hx1_;  // per thread: one step's [h_prev | x | 1], packed (gemm.h)
+  AlignedBuffer<float> dw_cat_;      // per thread: [G*H][H + I + 1] = dW_hh | dW_ih | db
   ThreadPool pool_;
 };
 
@@ -278,11 +278,13 @@ Status SimdRecurrentKernel::Backward(int seq, int batch, const float* x, const f
   }
   const int in = shape_.input, hid = shape_.hidden, gh = gates_ * hid;
   const int k_total = in + hid;
-  const int tb = seq * batch;
-  const int width = isa_.gemm_panel_width;
-  if (!dgates_.Reserve(size_t(tb) * gh) || !dxh_.Reserve(size_t(batch) * k_total) ||
-      !dc_.Reserve(state) || !packed_hx1_.Reserve(simd::PackedBSize(tb, k_total + 1, width)) ||
-      !dw_cat_.Reserve(size_t(gh) * (k_total + 1))) {
+  const int n_cat = k_total + 1;
+  const int threads = pool_.size();
+  const size_t packed_size = simd::PackedBSize(batch, n_cat, isa_.gemm_panel_width);
+  const size_t dw_size = size_t(gh) * n_cat;
+  if (!dgates_.Reserve(size_t(batch) * gh) || !dxh_.Reserve(size_t(batch) * k_total) ||
+      !dc_.Reserve(state) || !packed_hx1_.Reserve(threads * packed_size) ||
+      !dw_cat_.Reserve(threads * dw_size)) {
     return Status::ResourceExhausted(Error(" Backward: out of memory"));
   }
   NEMESYST_RETURN_IF_ERROR(PrepareBackwardWeights());
@@ -303,27 +305,25 @@ Status SimdRecurrentKernel::Backward(int seq, int batch, const float* x, const f
       std::memset(dc_.data(), 0, state * sizeof(float));
     }
   }
-  PackHx1(tb, x, tape_v, packed_hx1_.data());  // hs[0..T) = h_{t-1} for every t
-
-  const int threads = pool_.size();
   pool_.Run([&](int index) {
     const Range rows = Split(batch, threads, index);
-    BackwardRows(seq, batch, rows.begin, rows.end, tape_v, dy, dx);
+    BackwardRows(seq, batch, rows.begin, rows.end, tape_v, x, dy, dx,
+                 packed_hx1_.data() + index * packed_size, dw_cat_.data() + index * dw_size);
     pool_.Barrier();
-    // Weight and bias gradients over the whole sequence in one GEMM, so the 8 MB (at T = B =
-    // 64, H = 128) of dG is read once: [dW_hh | dW_ih | db] = dGᵀ · [h_prev | x | 1]; the rows
-    // of dW are split between threads.
+    // Sum the threads' [dW_hh | dW_ih | db] into the gradients, rows of dW split between
+    // threads (a thread without batch rows wrote nothing).
     const Range m = Split(gh, threads, index);
-    const int mr = m.end - m.begin;
-    const int n_cat = k_total + 1;
-    float* dw = dw_cat_.data() + size_t(m.begin) * n_cat;
-    isa_.gemm(mr, n_cat, tb, dgates_.data() + m.begin, 1, gh, packed_hx1_.data(), dw, n_cat, false);
-    for (int r = m.begin; r < m.end; ++r, dw += n_cat) {
+    for (int r = m.begin; r < m.end; ++r) {
       float* w_hh = grads.w_hh + size_t(r) * hid;
       float* w_ih = grads.w_ih + size_t(r) * in;
-      for (int j = 0; j < hid; ++j) w_hh[j] += dw[j];
-      for (int j = 0; j < in; ++j) w_ih[j] += dw[hid + j];
-      grads.bias[r] += dw[k_total];
+      for (int part = 0; part < threads; ++part) {
+        const Range part_rows = Split(batch, threads, part);
+        if (part_rows.end <= part_rows.begin) continue;
+        const float* dw = dw_cat_.data() + part * dw_size + size_t(r) * n_cat;
+        for (int j = 0; j < hid; ++j) w_hh[j] += dw[j];
+        for (int j = 0; j < in; ++j) w_ih[j] += dw[hid + j];
+        grads.bias[r] += dw[k_total];
+      }
     }
   });
   if (dh0 != nullptr) {
@@ -367,19 +367,19 @@ Status SimdRecurrentKernel::PrepareBackwardWeights() {
   return Status::OK();
 }
 
-// Packs the B operand of the weight-gradient GEMM: row k = t·B + b is [h_{t-1} | x_t | 1] of
-// that batch row (the 1 makes the last column of the product the bias gradient), in the
-// instruction set's panels (see gemm.h).
-void SimdRecurrentKernel::PackHx1(int tb, const float* x, const float* hs, float* out) const {
+// Packs the B operand of one step's weight-gradient GEMM: row k is [h_k | x_k | 1] (h and x
+// rows consecutive, strides H and I; the 1 makes the last column of the product the bias
+// gradient), in the instruction set's panels (see gemm.h).
+void SimdRecurrentKernel::PackHx1(int rows, const float* x, const float* h, float* out) const {
   const int in = shape_.input, hid = shape_.hidden, width = isa_.gemm_panel_width;
   const int n = hid + in + 1;
   const int panels = (n + width - 1) / width;
   for (int p = 0; p < panels; ++p) {
-    float* panel = out + static_cast<size_t>(p) * tb * width;
+    float* panel = out + static_cast<size_t>(p) * rows * width;
     const int j0 = p * width;
-    for (int k = 0; k < tb; ++k) {
+    for (int k = 0; k < rows; ++k) {
       float* row = panel + static_cast<size_t>(k) * width;
-      const float* h_row = hs + static_cast<size_t>(k) * hid;
+      const float* h_row = h + static_cast<size_t>(k) * hid;
       const float* x_row = x + static_cast<size_t>(k) * in;
       // Column j of the panel's [j0, j0 + width): h (j < H), x (j < H + I), the 1, zeros.
       int c = 0;
@@ -393,10 +393,12 @@ void SimdRecurrentKernel::PackHx1(int tb, const float* x, const float* hs, float
   }
 }
 
-// BPTT for rows [row_begin, row_end): gate gradients into dgates_ step by step, then
-// [dx_t | dh_{t-1}] = dG_t · Wcat. Rows never interact, so threads run this without syncing.
+// BPTT for rows [row_begin, row_end): gate gradients into dgates_ step by step, their share of
+// the weight gradients into this thread's dw_cat, then [dx_t | dh_{t-1}] = dG_t · Wcat. Rows
+// never interact, so threads run this without syncing.
 void SimdRecurrentKernel::BackwardRows(int seq, int batch, int row_begin, int row_end,
-                                       const float* tape_v, const float* dy, float* dx) {
+                                       const float* tape_v, const float* x, const float* dy,
+                                       float* dx, float* packed_hx1, float* dw_cat) {
   if (row_end <= row_begin) return;
   const int in = shape_.input, hid = shape_.hidden, gh = gates_ * hid;
   const int k_total = in + hid;
@@ -409,7 +411,7 @@ void SimdRecurrentKernel::BackwardRows(int seq, int batch, int row_begin, int ro
   simd::GateGradRow g;
   g.hidden = hid;
   for (int t = seq - 1; t >= 0; --t) {
-    float* dg_t = dgates_.data() + size_t(t) * batch * gh;
+    float* dg_t = dgates_.data();
     for (int b = row_begin; b < row_end; ++b) {
       const size_t at = size_t(b) * hid;
       g.dh_next = dxh_.data() + size_t(b) * k_total + in;
@@ -426,7 +428,15 @@ void SimdRecurrentKernel::BackwardRows(int seq, int batch, int row_begin, int ro
       isa_.gate_grads_row(g);
     }
     const int rows = row_end - row_begin;
-    isa_.gemm(rows, k_total, gh, dg_t + size_t(row_begin) * gh, gh, 1, wcat_packed_.data(),
+    const float* dg_rows = dg_t + size_t(row_begin) * gh;
+    // This step's share of [dW_hh | dW_ih | db] += dG_tᵀ · [h_{t-1} | x_t | 1] while dG_t is
+    // still in cache (a sequence-wide GEMM afterwards would read all T steps of dG back, one
+    // cache line per k, from L3).
+    PackHx1(rows, x + (size_t(t) * batch + row_begin) * in,
+            hs + t * state + size_t(row_begin) * hid, packed_hx1);
+    isa_.gemm(gh, k_total + 1, rows, dg_rows, 1, gh, packed_hx1, dw_cat, k_total + 1, t != seq - 1);
+    // [dx_t | dh_{t-1}] = dG_t · [W_ih | W_hh].
+    isa_.gemm(rows, k_total, gh, dg_rows, gh, 1, wcat_packed_.data(),
               dxh_.data() + size_t(row_begin) * k_total, k_total, false);
     if (dx != nullptr) {
       for (int b = row_begin; b < row_end; ++b) {
