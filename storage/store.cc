@@ -186,8 +186,21 @@ Status Store::Impl::LoadStream(std::string_view name, std::string_view def_value
   } else if (!s.IsNotFound()) {
     return FromRocks(s);
   }
-  uint64_t first = 0, last = 0;
-  NEMESYST_RETURN_IF_ERROR(PresentRange(*state, nullptr, &first, &last));
+  // Only the last key is needed (it is the last record's seq): a corrupt chunk must not keep the
+  // store from opening.
+  uint64_t last = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    it->SeekForPrev(storage::LogKey(storage::kRecordKeyTag, state->id, UINT64_MAX));
+    uint64_t id = 0, seq = 0;
+    if (it->Valid() &&
+        storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
+                             &seq) &&
+        id == state->id) {
+      last = seq;
+    }
+    NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
+  }
   state->seqs.AdvanceTo(std::max(last, state->deleted_through) + 1);
   std::unique_lock lock(streams_mu_);
   streams_by_id_[state->id] = state;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -41,6 +42,20 @@ class Ingester {
       : store_(store), name_(name), options_(options), schema_(schema), report_(report) {
     batch_.resize(options.batch_rows);
     for (Record& r : batch_) r.values.resize(schema.fields.size());
+    // Per field, the interval a value must lie in: the schema's range intersected with what the
+    // type can hold. Values inside it (every good row) pass with two comparisons.
+    for (const FieldSpec& f : schema.fields) {
+      double lo = f.min_value ? *f.min_value : -std::numeric_limits<double>::infinity();
+      double hi = f.max_value ? *f.max_value : std::numeric_limits<double>::infinity();
+      if (f.type == FieldType::kFloat32) {
+        lo = std::max(lo, -static_cast<double>(std::numeric_limits<float>::max()));
+        hi = std::min(hi, static_cast<double>(std::numeric_limits<float>::max()));
+      } else if (f.type == FieldType::kInt32) {
+        lo = std::max(lo, -2147483648.0);
+        hi = std::min(hi, 2147483647.0);
+      }
+      bounds_.push_back({lo, hi, f.type == FieldType::kInt32});
+    }
   }
 
   // Maps an input name (after renaming) to its role; error text when unknown.
@@ -74,6 +89,16 @@ class Ingester {
   }
 
   bool CheckValue(int index, double v, double* out, std::string* why) const {
+    const Bounds& b = bounds_[index];
+    if (v >= b.lo && v <= b.hi && (!b.integer || v == std::trunc(v))) {
+      *out = v;
+      return true;
+    }
+    return CheckValueSlow(index, v, out, why);
+  }
+
+  // The full checks, in the order their messages are reported.
+  bool CheckValueSlow(int index, double v, double* out, std::string* why) const {
     const FieldSpec& f = schema_.fields[index];
     if (f.type == FieldType::kInt32 &&
         (v != std::trunc(v) || v < -2147483648.0 || v > 2147483647.0)) {
@@ -131,6 +156,14 @@ class Ingester {
   // The slot is filled and valid except for the per-device order: check it, keep it.
   bool Accept(uint64_t line, int timestamp_column, std::string_view raw) {
     Record& r = batch_[used_];
+    // Rows of one device usually come in runs: look the device up once per run.
+    if (last_device_us_ != nullptr && r.device_id == last_device_) {
+      if (r.timestamp_us > *last_device_us_) {
+        *last_device_us_ = r.timestamp_us;
+        ++used_;
+        return true;
+      }
+    }
     auto it = last_us_.find(r.device_id);
     if (it != last_us_.end() && r.timestamp_us <= it->second) {
       return Bad(line, timestamp_column,
@@ -140,10 +173,12 @@ class Ingester {
                  raw);
     }
     if (it == last_us_.end()) {
-      last_us_.emplace(r.device_id, r.timestamp_us);
+      it = last_us_.emplace(r.device_id, r.timestamp_us).first;
     } else {
       it->second = r.timestamp_us;
     }
+    last_device_ = r.device_id;
+    last_device_us_ = &it->second;  // element pointers survive rehashing
     ++used_;
     return true;
   }
@@ -217,6 +252,13 @@ class Ingester {
   size_t used_ = 0;
   std::vector<Dead> dead_;
   std::unordered_map<std::string, int64_t> last_us_;
+  std::string last_device_;            // device of the last accepted row
+  int64_t* last_device_us_ = nullptr;  // its entry in last_us_
+  struct Bounds {
+    double lo, hi;
+    bool integer;
+  };
+  std::vector<Bounds> bounds_;  // per schema field
 };
 
 constexpr const char* kTruncated = "truncated last line (the input does not end with a line break)";

@@ -196,15 +196,29 @@ TEST_F(ChunkTest, CorruptChunkStopsTheIteratorAfterTheGoodOnes) {
     ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.log(), key, value).ok());
   }
   Open(3);
-  auto it = store_->Read("fridges");
-  ASSERT_TRUE(it.ok());
-  int n = 0;
-  for (; (*it)->Valid(); (*it)->Next()) ++n;
-  EXPECT_EQ(n, 3);
-  Status s = (*it)->status();
-  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
-  EXPECT_NE(s.message().find("chunk ending at seq 6"), std::string_view::npos) << s.ToString();
-  // Retention that has to read the chunk refuses rather than guess.
+  {
+    auto it = store_->Read("fridges");
+    ASSERT_TRUE(it.ok());
+    int n = 0;
+    for (; (*it)->Valid(); (*it)->Next()) ++n;
+    EXPECT_EQ(n, 3);
+    Status s = (*it)->status();
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find("chunk ending at seq 6"), std::string_view::npos) << s.ToString();
+  }  // the iterator goes before its store
+  // A corrupt first chunk: the store still opens (and numbers continue after the last key), but
+  // what needs the chunk's contents refuses rather than guess.
+  store_.reset();
+  {
+    RawDb raw(dir_.Sub("store"));
+    std::string key = storage::LogKey('r', storage::StreamId("fridges"), 3);
+    ASSERT_TRUE(raw.db()->Put(rocksdb::WriteOptions(), raw.log(), key, "\x02garbage").ok());
+  }
+  Open(3);
+  EXPECT_TRUE(store_->GetStreamInfo("fridges").status().IsCorruption());
+  auto next = store_->Append("fridges", Numbered(10));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, 10u);
   ASSERT_TRUE(store_->SetRetention("fridges", {0, 2}).ok());
   EXPECT_TRUE(store_->ApplyRetention("fridges").status().IsCorruption());
 }
