@@ -7,10 +7,11 @@
 // SIMD backends within the 1e-5 relative error the tests demand of them against `ref`. Divisions
 // are a reciprocal estimate plus one Newton step (S::Reciprocal).
 //
-// A traits type provides: V (the vector), Mask, kLanes, Zero, Set1, Load (aligned), Add, Sub, Mul,
-// Min, Max, Fmadd(a, b, c) = a·b + c, Fnmadd = c − a·b, Fmsub = a·b − c, Floor, Pow2(n) = 2^n for
-// an integral-valued float vector in the normal range, Reciprocal, TailMask(n), MaskLoad,
-// MaskStore, Broadcast, LoadWeights (fp32 / fp16), Prefetch.
+// A traits type provides: V (the vector), Mask, kLanes, Zero, Set1, Load (aligned),
+// LoadU/StoreU, Add, Sub, Mul, Min, Max, Fmadd(a, b, c) = a·b + c, Fnmadd = c − a·b,
+// Fmsub = a·b − c, Floor, Pow2(n) = 2^n for an integral-valued float vector in the normal range,
+// Reciprocal, TailMask(n), MaskLoad, MaskStore, Broadcast, LoadWeights (fp32 / fp16), Prefetch,
+// and the tile sizes (kCellAccumulators, kCellRows, kGemmRows, kGemmVectors, kGemmKBlock).
 #ifndef NEMESYST_KERNELS_AVX2_SIMD_MATH_H_
 #define NEMESYST_KERNELS_AVX2_SIMD_MATH_H_
 
