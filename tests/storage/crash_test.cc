@@ -56,6 +56,8 @@ TEST(CrashChild, AppendUntilKilled) {
   ASSERT_TRUE(durability.ok());
   StoreOptions options;
   options.durability = *durability;
+  // Small chunks, so most appends (1..23 records) span several chunks (keys) of one WriteBatch.
+  options.max_records_per_chunk = 4;
   std::unique_ptr<Store> store;
   ASSERT_TRUE(Store::Open(options, path, &store).ok());
   std::vector<std::thread> threads;
