@@ -186,28 +186,23 @@ void RunCellStep(const CellStep& s, const WT* panels, size_t panel_stride, const
 template <typename S>
 void CellStepFor(const CellStep& s, const CellWeights& w, bool tape, int row_begin, int row_end,
                  int blk_begin, int blk_end) {
+  auto run = [&](auto gates_constant) {
+    constexpr int G = decltype(gates_constant)::value;
+    if (tape) {
+      RunCellStep<S, G, float, true>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
+                                     blk_begin, blk_end);
+    } else if (w.f16 != nullptr) {
+      RunCellStep<S, G, uint16_t, false>(s, w.f16, w.panel_stride, w.bias, row_begin, row_end,
+                                         blk_begin, blk_end);
+    } else {
+      RunCellStep<S, G, float, false>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
+                                      blk_begin, blk_end);
+    }
+  };
   if (w.gates == 4) {
-    if (tape) {
-      RunCellStep<S, 4, float, true>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
-                                     blk_begin, blk_end);
-    } else if (w.f16 != nullptr) {
-      RunCellStep<S, 4, uint16_t, false>(s, w.f16, w.panel_stride, w.bias, row_begin, row_end,
-                                         blk_begin, blk_end);
-    } else {
-      RunCellStep<S, 4, float, false>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
-                                      blk_begin, blk_end);
-    }
+    run(std::integral_constant<int, 4>{});
   } else {
-    if (tape) {
-      RunCellStep<S, 1, float, true>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
-                                     blk_begin, blk_end);
-    } else if (w.f16 != nullptr) {
-      RunCellStep<S, 1, uint16_t, false>(s, w.f16, w.panel_stride, w.bias, row_begin, row_end,
-                                         blk_begin, blk_end);
-    } else {
-      RunCellStep<S, 1, float, false>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
-                                      blk_begin, blk_end);
-    }
+    run(std::integral_constant<int, 1>{});
   }
 }
 
