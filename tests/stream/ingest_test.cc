@@ -87,6 +87,10 @@ const BadCase kBadRows[] = {
     {"d0,2026-01-05T00:07:00Z,99,0", 3, "outside the schema range [-50, 50]"},
     {"d0,2026-01-05T00:07:00Z,1,0.5", 4, "not a 32-bit integer"},
     {"d0,2026-01-05T00:01:30Z,1,0", 2, "timestamp does not advance for device 'd0'"},
+    // The row before is d0's: d1's last time is looked up, not the run's.
+    {"d1,2026-01-05T00:03:00Z,1,0", 2, "timestamp does not advance for device 'd1'"},
+    {"d0,2026-01-05T00:07:00Z,1e39,0", 3, "does not fit float32"},
+    {"d0,2026-01-05T00:07:00Z,1,3e9", 4, "not a 32-bit integer"},
     {"d0,yesterday,1,0", 2, "cannot parse timestamp 'yesterday'"},
     {"d0,2026-01-05T00:07:00Z,,0", 3, "missing value for field 'temp'"},
     {"d0,2026-01-05T00:07:00Z,\"1\"x,0", 3, "after a closing quote"},
