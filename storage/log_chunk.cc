@@ -32,16 +32,14 @@ size_t ChunkBuilder::Add(const Record& record) {
   // Sized once and written in place: an append encodes up to 100 000 records.
   const std::string& device = record.device_id;
   const size_t start = out_.size();
-  const size_t varint_bytes = device.size() < 0x80 ? 1 : 2;  // device ids are <= 256 bytes
+  size_t varint_bytes = 1;
+  for (size_t n = device.size(); n >= 0x80; n >>= 7) ++varint_bytes;
   const size_t body = varint_bytes + device.size() + 8 + fields_bytes_;
   out_.resize(start + body);
   char* p = out_.data() + start;
-  if (varint_bytes == 1) {
-    *p++ = static_cast<char>(device.size());
-  } else {
-    *p++ = static_cast<char>((device.size() & 0x7f) | 0x80);
-    *p++ = static_cast<char>(device.size() >> 7);
-  }
+  size_t n = device.size();
+  for (; n >= 0x80; n >>= 7) *p++ = static_cast<char>((n & 0x7f) | 0x80);
+  *p++ = static_cast<char>(n);
   std::memcpy(p, device.data(), device.size());
   p += device.size();
   const uint64_t ts = static_cast<uint64_t>(record.timestamp_us);

@@ -162,6 +162,19 @@ TEST(LogChunkTest, ChunksCloseAtTheirRecordLimit) {
   EXPECT_EQ(builder.chunks()[1].begin, builder.chunks()[0].end);
   EXPECT_EQ(builder.chunks()[2].end, builder.out().size());
 
+  // A device id of 200 bytes takes a two-byte length.
+  ChunkBuilder long_device(schema, 64, 2);
+  long_device.Add(Record{std::string(200, 'x'), 7, {1, 2, 0}});
+  long_device.Add(Record{"y", 8, {1, 2, 1}});
+  long_device.Finish();
+  ChunkReader long_reader;
+  ASSERT_TRUE(long_reader.Open(schema, long_device.out(), 2).ok());
+  Record device_record;
+  ASSERT_TRUE(long_reader.Next(&device_record).ok());
+  EXPECT_EQ(device_record.device_id, std::string(200, 'x'));
+  ASSERT_TRUE(long_reader.Next(&device_record).ok());
+  EXPECT_EQ(device_record.device_id, "y");
+
   // Trimming the middle chunk (seqs 3, 4) to start at 4.
   std::string_view middle(builder.out().data() + builder.chunks()[1].begin,
                           builder.chunks()[1].end - builder.chunks()[1].begin);
