@@ -39,8 +39,8 @@ namespace nemesyst {
 class StreamingPredictor;
 
 struct ModelOptions {
-  // Backend for every layer; kAuto picks avx2 → onednn → ref per operation (`nemesyst kernels
-  // info` shows the choice). Forcing one that is unavailable makes Create fail.
+  // Backend for every layer; kAuto picks avx512 → avx2 → onednn → ref per operation (`nemesyst
+  // kernels info` shows the choice). Forcing one that is unavailable makes Create fail.
   Backend backend = Backend::kAuto;
   KernelOptions kernel;
 };
