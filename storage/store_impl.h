@@ -13,6 +13,7 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,7 @@
 
 #include "nemesyst/store.h"
 #include "storage/group_format.h"
+#include "storage/log_chunk.h"
 #include "storage/meta_format.h"
 #include "storage/sequence_tracker.h"
 
@@ -103,6 +105,11 @@ class Store::Impl {
   // First and last record seq present (0, 0 when none). Reads (and checks) the first chunk.
   Status PresentRange(const storage::StreamState& stream, const rocksdb::Snapshot* snapshot,
                       uint64_t* first, uint64_t* last) const;
+  // Opens the record chunks of `stream` in key order, from the one holding seq `first`, and
+  // passes each (with its key) to `visit` until it returns false, an error, or the stream ends.
+  using ChunkVisitor = std::function<Result<bool>(storage::ChunkReader&, const rocksdb::Slice&)>;
+  Status ForEachChunk(const storage::StreamState& stream, uint64_t first,
+                      const ChunkVisitor& visit) const;
 
   // ---- record_iterator.cc
   Result<std::unique_ptr<RecordIterator>> Read(std::string_view stream,

@@ -199,31 +199,17 @@ Result<RetentionReport> Store::Impl::ApplyRetention(std::string_view stream, int
   if (state->retention.max_age_us > 0) {
     // The prefix of records older than the cut-off (stops at the first newer one).
     int64_t cutoff = now_us - state->retention.max_age_us;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-    storage::ChunkReader chunk;
     Record record;
-    bool stop = false;
-    for (it->Seek(storage::LogKey(storage::kRecordKeyTag, state->id, first)); it->Valid() && !stop;
-         it->Next()) {
-      uint64_t id = 0, key_seq = 0;
-      if (!storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
-                                &key_seq) ||
-          id != state->id) {
-        break;
-      }
-      NEMESYST_RETURN_IF_ERROR(
-          chunk.Open(state->schema, {it->value().data(), it->value().size()}, key_seq));
-      while (!chunk.done()) {
-        const uint64_t seq = chunk.next_seq();
-        NEMESYST_RETURN_IF_ERROR(chunk.Next(&record));
-        if (seq > last || record.timestamp_us >= cutoff) {
-          stop = true;
-          break;
-        }
-        wanted = std::max(wanted, seq);
-      }
-    }
-    NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
+    NEMESYST_RETURN_IF_ERROR(ForEachChunk(
+        *state, first, [&](storage::ChunkReader& chunk, const rocksdb::Slice&) -> Result<bool> {
+          while (!chunk.done()) {
+            const uint64_t seq = chunk.next_seq();
+            NEMESYST_RETURN_IF_ERROR(chunk.Next(&record));
+            if (seq > last || record.timestamp_us >= cutoff) return false;
+            wanted = std::max(wanted, seq);
+          }
+          return true;
+        }));
   }
   report.wanted_through_seq = wanted;
   if (wanted == 0) return report;
@@ -264,32 +250,19 @@ Result<RetentionReport> Store::Impl::ApplyRetention(std::string_view stream, int
   // Count what goes (holes make through - first an over-estimate). The chunk that straddles the
   // cut, if any, is rewritten with its records after it, under the same key (its last seq).
   uint64_t deleted = 0;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-    storage::ChunkReader chunk;
-    for (it->Seek(storage::LogKey(storage::kRecordKeyTag, state->id, first)); it->Valid();
-         it->Next()) {
-      uint64_t id = 0, key_seq = 0;
-      if (!storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
-                                &key_seq) ||
-          id != state->id) {
-        break;
-      }
-      NEMESYST_RETURN_IF_ERROR(
-          chunk.Open(state->schema, {it->value().data(), it->value().size()}, key_seq));
-      if (chunk.first_seq() > through) break;
-      if (chunk.last_seq() <= through) {
-        deleted += chunk.count();
-        continue;
-      }
-      deleted += through - chunk.first_seq() + 1;
-      NEMESYST_ASSIGN_OR_RETURN(std::string rest,
-                                storage::TrimChunk(state->schema, chunk, through + 1));
-      batch.Put(log_cf_, it->key(), rest);
-      break;
-    }
-    NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
-  }
+  NEMESYST_RETURN_IF_ERROR(ForEachChunk(
+      *state, first, [&](storage::ChunkReader& chunk, const rocksdb::Slice& key) -> Result<bool> {
+        if (chunk.first_seq() > through) return false;
+        if (chunk.last_seq() <= through) {
+          deleted += chunk.count();
+          return true;
+        }
+        deleted += through - chunk.first_seq() + 1;
+        NEMESYST_ASSIGN_OR_RETURN(std::string rest,
+                                  storage::TrimChunk(state->schema, chunk, through + 1));
+        batch.Put(log_cf_, key, rest);
+        return false;
+      }));
   NEMESYST_RETURN_IF_ERROR(Write(&batch, true));
   state->deleted_through = std::max(through, state->deleted_through);
   report.deleted_through_seq = through;
@@ -300,6 +273,26 @@ Result<RetentionReport> Store::Impl::ApplyRetention(std::string_view stream, int
                         {"records", std::to_string(deleted)},
                         {"held_back_by", std::to_string(report.held_back.size())}});
   return report;
+}
+
+Status Store::Impl::ForEachChunk(const storage::StreamState& stream, uint64_t first,
+                                 const ChunkVisitor& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  storage::ChunkReader chunk;
+  for (it->Seek(storage::LogKey(storage::kRecordKeyTag, stream.id, first)); it->Valid();
+       it->Next()) {
+    uint64_t id = 0, key_seq = 0;
+    if (!storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
+                              &key_seq) ||
+        id != stream.id) {
+      break;
+    }
+    NEMESYST_RETURN_IF_ERROR(
+        chunk.Open(stream.schema, {it->value().data(), it->value().size()}, key_seq));
+    NEMESYST_ASSIGN_OR_RETURN(const bool more, visit(chunk, it->key()));
+    if (!more) return Status::OK();
+  }
+  return FromRocks(it->status());
 }
 
 Result<uint64_t> Store::Impl::AppendDeadLetterRow(std::string_view stream, std::string_view source,
