@@ -17,6 +17,12 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        "Append durability: sync (fsync each write), group (appenders share an fsync), "
        "async (OS-buffered; lost on power failure, survives a process crash).",
        {"sync", "group", "async"}},
+      {"store.records_per_chunk",
+       ConfigType::kInt,
+       "64",
+       "Records of one append stored under one key (1..4096; 1 = one key per record). Larger "
+       "chunks append faster; changing it never affects reading existing data.",
+       {}},
       {"log.level",
        ConfigType::kString,
        "info",

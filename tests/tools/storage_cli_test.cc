@@ -180,5 +180,40 @@ TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
   EXPECT_NE(text.out.find("(retired)"), std::string::npos);
 }
 
+// store.records_per_chunk reaches the store: out-of-range values are refused naming the key, and
+// a store written with one record per key reads back the same as with the default chunks.
+TEST_F(StorageCliTest, RecordsPerChunkIsConfigurable) {
+  auto r =
+      RunCli({"--store", dir_.Sub("store"), "--set", "store.records_per_chunk=0", "log", "stat"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("store.records_per_chunk"), std::string::npos) << r.err;
+  r = RunCli(
+      {"--store", dir_.Sub("store"), "--set", "store.records_per_chunk=5000", "log", "stat"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("outside 1..4096"), std::string::npos) << r.err;
+
+  CreateFridges();
+  // Seqs 1..10 one record per key, then 11..15 in the default chunks; reads span both.
+  auto rows = [](int from, int to) {
+    std::string csv = "timestamp_us,device,power_kw,temperature_c\n";
+    for (int i = from; i <= to; ++i) {
+      csv += std::to_string(1000 * i) + ",a," + std::to_string(i) + ",1.5\n";
+    }
+    return csv;
+  };
+  testing::WriteFile(dir_.Sub("one.csv"), rows(1, 10));
+  testing::WriteFile(dir_.Sub("two.csv"), rows(11, 15));
+  r = RunCli({"--store", dir_.Sub("store"), "--set", "store.durability=async", "--set",
+              "store.records_per_chunk=1", "log", "append", "fridges", "--file",
+              dir_.Sub("one.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Run({"log", "append", "fridges", "--file", dir_.Sub("two.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Run({"log", "tail", "fridges", "-n", "6"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("10\ta\t10000\t1.5\t10"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("15\ta\t15000\t1.5\t15"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace nemesyst

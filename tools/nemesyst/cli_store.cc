@@ -1,5 +1,7 @@
 #include "tools/nemesyst/cli_store.h"
 
+#include <string>
+
 namespace nemesyst::cli {
 
 Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx,
@@ -10,6 +12,12 @@ Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx,
       ParseDurability(durability_override.empty()
                           ? std::string_view(ctx.config.GetString("store.durability"))
                           : durability_override));
+  const int64_t per_chunk = ctx.config.GetInt("store.records_per_chunk");
+  if (per_chunk < 1 || per_chunk > 4096) {
+    return Status::InvalidArgument("store.records_per_chunk: " + std::to_string(per_chunk) +
+                                   " is outside 1..4096");
+  }
+  options.max_records_per_chunk = static_cast<uint32_t>(per_chunk);
   options.logger = ctx.logger.get();
   std::unique_ptr<Store> store;
   NEMESYST_RETURN_IF_ERROR(Store::Open(options, ctx.config.GetString("store.path"), &store));
