@@ -8,11 +8,16 @@
 // GCC 12's avx512fintrin.h initialises _mm512_undefined_ps() from itself, which -Wuninitialized
 // reports at every inlined use (GCC bug 105593, fixed in 12.3): silence it for that header only.
 // This header must therefore be the first to include <immintrin.h> in its translation unit.
+// (clang has neither the bug nor the -Wmaybe-uninitialized group, so the pragmas are GCC-only.)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 
 #include <cstdint>
 
