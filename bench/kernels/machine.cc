@@ -52,9 +52,11 @@ __attribute__((target("avx2,fma"))) double FmaLoop(long iterations) {
 
 // The same loop on zmm: 24 independent chains (of 32 registers) cover the FMA latency on one or
 // two 512-bit FMA units. GCC 12's avx512fintrin.h trips -Wuninitialized (bug 105593) when inlined.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 __attribute__((target("avx512f,fma"))) double FmaLoop512(long iterations) {
   __m512 acc[24];
   for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps(0.001f * i);
@@ -67,7 +69,9 @@ __attribute__((target("avx512f,fma"))) double FmaLoop512(long iterations) {
   for (int i = 1; i < 24; ++i) s = _mm512_add_ps(s, acc[i]);
   return _mm512_reduce_add_ps(s);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 // Best GFLOP/s of `loop` (flops_per_iteration each) over short runs for about `seconds`: on a
 // shared machine interference only ever lowers a run's rate.
