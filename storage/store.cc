@@ -19,6 +19,16 @@ using storage::FromRocks;
 
 namespace storage {
 
+uint64_t SeekLastRecordKey(rocksdb::Iterator* it, uint64_t stream_id) {
+  it->SeekForPrev(LogKey(kRecordKeyTag, stream_id, UINT64_MAX));
+  uint64_t id = 0, seq = 0;
+  if (it->Valid() && ParseLogKey({it->key().data(), it->key().size()}, kRecordKeyTag, &id, &seq) &&
+      id == stream_id) {
+    return seq;
+  }
+  return 0;
+}
+
 Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return Status::OK();
   if (s.IsNotFound()) return Status::NotFound(s.ToString());
@@ -191,14 +201,7 @@ Status Store::Impl::LoadStream(std::string_view name, std::string_view def_value
   uint64_t last = 0;
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-    it->SeekForPrev(storage::LogKey(storage::kRecordKeyTag, state->id, UINT64_MAX));
-    uint64_t id = 0, seq = 0;
-    if (it->Valid() &&
-        storage::ParseLogKey({it->key().data(), it->key().size()}, storage::kRecordKeyTag, &id,
-                             &seq) &&
-        id == state->id) {
-      last = seq;
-    }
+    last = storage::SeekLastRecordKey(it.get(), state->id);
     NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
   }
   state->seqs.AdvanceTo(std::max(last, state->deleted_through) + 1);

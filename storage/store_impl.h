@@ -67,6 +67,10 @@ struct ModelNameState {
 };
 
 Status FromRocks(const rocksdb::Status& s);
+// Positions `it` (on the log column family) at the stream's last record key and returns that
+// key's seq, the stream's last record (a chunk key names its last record); 0 when the stream has
+// no record key. The caller checks it->status().
+uint64_t SeekLastRecordKey(rocksdb::Iterator* it, uint64_t stream_id);
 int64_t NowMicros();
 int64_t NowMillis();
 

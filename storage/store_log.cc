@@ -53,9 +53,9 @@ Status Store::Impl::PresentRange(const storage::StreamState& stream,
             .WithContext("stream '" + stream.name + "' chunk ending at seq " +
                          std::to_string(first_key)));
     *first = chunk.first_seq();
-    it->SeekForPrev(storage::LogKey(storage::kRecordKeyTag, stream.id, UINT64_MAX));
-    if (!it->Valid() || !storage::ParseLogKey({it->key().data(), it->key().size()},
-                                              storage::kRecordKeyTag, &id, last)) {
+    *last = storage::SeekLastRecordKey(it.get(), stream.id);
+    if (*last == 0) {
+      NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
       return Status::Internal("stream range vanished under a snapshot");
     }
   }
