@@ -20,6 +20,15 @@ namespace {
 std::string Le32(uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
 std::string Le64(uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); }
 
+// The field bytes of the test schema (temperature_c float32, power_kw float64, door_open int32).
+std::string HandBuiltFields(float temperature_c, double power_kw, uint32_t door_open) {
+  uint32_t bits;
+  std::memcpy(&bits, &temperature_c, 4);
+  uint64_t dbits;
+  std::memcpy(&dbits, &power_kw, 8);
+  return Le32(bits) + Le64(dbits) + Le32(door_open);
+}
+
 TEST(LogFormatTest, KeysAreBigEndianAndOrdered) {
   std::string key = LogKey('r', 0x0102030405060708ull, 0x1122);
   ASSERT_EQ(key.size(), 17u);
@@ -42,15 +51,7 @@ std::string HandBuiltRecord() {
   v += "abc";                        // device
   v += Le64(1'700'000'000'000'000);  // timestamp_us
   v.push_back(3);                    // field count
-  float f = 4.5f;
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  v += Le32(bits);  // temperature_c float32
-  double d = 1.25;
-  uint64_t dbits;
-  std::memcpy(&dbits, &d, 8);
-  v += Le64(dbits);                     // power_kw float64
-  v += Le32(static_cast<uint32_t>(1));  // door_open int32
+  v += HandBuiltFields(4.5f, 1.25, 1);
   v += Le32(Crc32c(v));
   return v;
 }
@@ -102,15 +103,7 @@ std::string HandBuiltChunk() {
     v.push_back(2);             // device_len
     v += i == 0 ? "ab" : "cd";  // device
     v += Le64(1000 + i);        // timestamp_us
-    float f = 4.5f + i;
-    uint32_t bits;
-    std::memcpy(&bits, &f, 4);
-    v += Le32(bits);  // temperature_c float32
-    double d = 1.25;
-    uint64_t dbits;
-    std::memcpy(&dbits, &d, 8);
-    v += Le64(dbits);                     // power_kw float64
-    v += Le32(static_cast<uint32_t>(i));  // door_open int32
+    v += HandBuiltFields(4.5f + i, 1.25, i);
   }
   v += Le32(Crc32c(v));
   return v;
