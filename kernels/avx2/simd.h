@@ -38,10 +38,9 @@ struct Vec256 {
   static V Fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V Fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
   static V Fmsub(V a, V b, V c) { return _mm256_fmsub_ps(a, b, c); }
-  static V Floor(V x) { return _mm256_floor_ps(x); }
-  static V Pow2(V n) {
-    const __m256i e = _mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+  // The float whose exponent field holds the low 8 bits of t's mantissa (see OnePlusExpNeg).
+  static V ExponentFromLowBits(V t) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
   }
   // 1/d from the 12-bit rcpps estimate refined by one Newton step (relative error ~2e-7): a
   // division costs ~5 cycles of a non-pipelined unit, and the fused cell needs five per 8 units.

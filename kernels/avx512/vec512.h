@@ -52,10 +52,9 @@ struct Vec512 {
   static V Fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V Fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
   static V Fmsub(V a, V b, V c) { return _mm512_fmsub_ps(a, b, c); }
-  static V Floor(V x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-  static V Pow2(V n) {
-    const __m512i e = _mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+  // The float whose exponent field holds the low 8 bits of t's mantissa (see OnePlusExpNeg).
+  static V ExponentFromLowBits(V t) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23));
   }
   // 1/d from the 14-bit rcp14 estimate refined by one Newton step (relative error < 1e-7).
   static V Reciprocal(V d) {
