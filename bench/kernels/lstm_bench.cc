@@ -13,8 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/kernels/lstm_stack.h"
-#include "kernels/optimizer.h"
+#include "bench/kernels/lstm_jobs.h"
 
 namespace nemesyst::bench {
 namespace {
@@ -53,81 +52,28 @@ std::string Suffix(const KernelOptions& o) {
   return s;
 }
 
-std::vector<float> Random(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1, 1);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
 void LstmInfer(benchmark::State& state, Backend backend, LstmShape s, KernelOptions o) {
-  auto stack = LstmStack::Create(backend, s, o);
-  if (!stack.ok()) return state.SkipWithError(stack.status().ToString().c_str());
-  const auto x = Random(size_t(s.seq) * s.batch * s.input, 1);
-  std::vector<float> y[2];
-  for (auto& v : y) v.resize(size_t(s.seq) * s.batch * s.hidden);
-  auto run = [&] {
-    const float* in = x.data();
-    for (int l = 0; l < s.layers; ++l) {
-      Status st = stack->layers[l]->Forward(s.seq, s.batch, in, nullptr, nullptr, y[l & 1].data(),
-                                            nullptr, nullptr);
-      if (!st.ok()) return st;
-      in = y[l & 1].data();
-    }
-    return Status::OK();
-  };
+  auto job = InferJob::Create(backend, s, o);
+  if (!job.ok()) return state.SkipWithError(job.status().ToString().c_str());
   for (int warm = 0; warm < 3; ++warm) {  // first-use costs (JIT, OpenMP) stay out of the timing
-    if (Status st = run(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
+    if (Status st = (*job)->Run(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
   }
   const FigureClock clock(o.threads);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(run());
+    benchmark::DoNotOptimize((*job)->Run());
     benchmark::ClobberMemory();
   }
   const double secs = clock.Seconds();
   ReportFractions(state, secs, ForwardFlops(s), WeightBytes(s, o.fp16_weights), s.seq, o.threads);
 }
 
-// Forward (recording), BPTT (many-to-one: the gradient enters at h_n of the top layer), an Adam
-// step over every layer's parameters, and SetWeights: one training step of the recurrent stack.
+// One training step (TrainJob: forward, BPTT, Adam, SetWeights).
 void LstmTrain(benchmark::State& state, Backend backend, LstmShape s, KernelOptions o) {
-  auto stack = LstmStack::Create(backend, s, o);
-  if (!stack.ok()) return state.SkipWithError(stack.status().ToString().c_str());
-  const size_t state_n = size_t(s.batch) * s.hidden;
-  const auto x = Random(size_t(s.seq) * s.batch * s.input, 1);
-  const auto dh_top = Random(state_n, 2);
-  std::vector<std::vector<float>> y(s.layers, std::vector<float>(size_t(s.seq) * state_n));
-  std::vector<std::vector<float>> dx(s.layers);
-  for (int l = 0; l < s.layers; ++l) dx[l].resize(size_t(s.seq) * s.batch * LayerInput(s, l));
-  std::vector<kernels::RecurrentTape> tapes(s.layers);
-  std::vector<kernels::Optimizer> adam;
-  for (int l = 0; l < s.layers; ++l)
-    adam.emplace_back(kernels::OptimizerOptions{}, stack->params[l].size());
-  auto step = [&]() -> Status {
-    for (int l = 0; l < s.layers; ++l) {
-      const float* in = l == 0 ? x.data() : y[l - 1].data();
-      NEMESYST_RETURN_IF_ERROR(stack->layers[l]->ForwardTrain(
-          s.seq, s.batch, in, nullptr, nullptr, y[l].data(), nullptr, nullptr, &tapes[l]));
-    }
-    for (int l = s.layers - 1; l >= 0; --l) {
-      const float* in = l == 0 ? x.data() : y[l - 1].data();
-      const bool top = l == s.layers - 1;
-      std::memset(stack->grads[l].data(), 0, stack->grads[l].size() * sizeof(float));
-      NEMESYST_RETURN_IF_ERROR(stack->layers[l]->Backward(
-          s.seq, s.batch, in, nullptr, nullptr, tapes[l], top ? nullptr : dx[l + 1].data(),
-          top ? dh_top.data() : nullptr, nullptr, l == 0 ? nullptr : dx[l].data(), nullptr, nullptr,
-          stack->Grads(l)));
-    }
-    for (int l = 0; l < s.layers; ++l) {
-      adam[l].Step(stack->params[l].data(), stack->grads[l].data());
-      NEMESYST_RETURN_IF_ERROR(stack->SetWeights(l));
-    }
-    return Status::OK();
-  };
-  if (Status st = step(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
+  auto job = TrainJob::Create(backend, s, o);
+  if (!job.ok()) return state.SkipWithError(job.status().ToString().c_str());
+  if (Status st = (*job)->Run(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
   const FigureClock clock(o.threads);
-  for (auto _ : state) benchmark::DoNotOptimize(step());
+  for (auto _ : state) benchmark::DoNotOptimize((*job)->Run());
   const double secs = clock.Seconds();
   // BPTT costs two forward-sized products (dG·W for dx/dh, dGᵀ·[x|h] for dW).
   ReportFractions(state, secs, 3 * ForwardFlops(s), WeightBytes(s, false), 2.0 * s.seq, o.threads);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -116,6 +117,27 @@ double MeasurePeakFmaAvx512(double seconds) {
   return BestFmaRate(FmaLoop512, 24.0 * 32.0, seconds);
 }
 
+double TwoCoreFmaScaling(double seconds) {
+  const bool zmm = kernels::CpuSupportsAvx512Backend(false);
+  double (*loop)(long) = zmm ? FmaLoop512 : FmaLoop;
+  const double flops_per_iteration = zmm ? 24.0 * 32.0 : 12.0 * 16.0;
+  const double peak = zmm ? Limits().peak_avx512_gflops : Limits().peak_gflops;
+  const long iterations =
+      std::max(1L, static_cast<long>(peak * 1e9 * seconds / flops_per_iteration));
+  using Wall = std::chrono::steady_clock;
+  auto t0 = Wall::now();
+  benchmark::DoNotOptimize(loop(iterations));
+  const double one = std::chrono::duration<double>(Wall::now() - t0).count();
+  double other_result = 0;
+  t0 = Wall::now();
+  std::thread other([&] { other_result = loop(iterations); });
+  benchmark::DoNotOptimize(loop(iterations));
+  other.join();
+  const double two = std::chrono::duration<double>(Wall::now() - t0).count();
+  benchmark::DoNotOptimize(other_result);
+  return 2 * one / two;
+}
+
 double MeasureReadBandwidth(size_t bytes, double seconds) {
   const size_t n = bytes / sizeof(float) / 64 * 64;
   float* p = static_cast<float*>(std::aligned_alloc(64, n * sizeof(float)));
@@ -181,6 +203,16 @@ void BM_PeakFmaAvx512(benchmark::State& state) {
   state.counters["GFLOPS_first_probe"] = Limits().peak_avx512_gflops;
 }
 BENCHMARK(BM_PeakFmaAvx512)->Name("peak_fma_avx512")->Iterations(5);
+
+// The two-core ceiling of every threads:2 case (TwoCoreFmaScaling), 15 pairs of ~20 ms; the
+// counter is their median.
+void BM_TwoCoreFmaScaling(benchmark::State& state) {
+  std::vector<double> scaling;
+  for (auto _ : state) scaling.push_back(TwoCoreFmaScaling(0.02));
+  std::sort(scaling.begin(), scaling.end());
+  state.counters["scaling"] = scaling.empty() ? 0.0 : scaling[scaling.size() / 2];
+}
+BENCHMARK(BM_TwoCoreFmaScaling)->Name("two_core_fma/threads:2")->Iterations(15)->UseRealTime();
 
 void BM_ReadBw(benchmark::State& state, int level) {
   const MachineLimits& m = Limits();

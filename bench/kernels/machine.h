@@ -24,6 +24,11 @@ const MachineLimits& Limits();
 // avx512 backend cannot run here).
 double MeasurePeakFma(double seconds);
 double MeasurePeakFmaAvx512(double seconds);
+// What two cores deliver together right now: the FMA loop (zmm where the avx512 backend runs,
+// else ymm) with the same work per thread, about `seconds` long, run on one thread and right
+// after on two at once, each timed on the wall clock until all are done; returns 2 × t1 / t2.
+// 2.0 on dedicated cores; less where the vCPUs share physical cores with other tenants.
+double TwoCoreFmaScaling(double seconds);
 // Read bandwidth in GB/s over a buffer of `bytes`, for about `seconds`.
 double MeasureReadBandwidth(size_t bytes, double seconds);
 
