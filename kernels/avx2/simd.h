@@ -38,7 +38,10 @@ struct Vec256 {
   static V Fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V Fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
   static V Fmsub(V a, V b, V c) { return _mm256_fmsub_ps(a, b, c); }
-  // The float whose exponent field holds the low 8 bits of t's mantissa (see OnePlusExpNeg).
+  static V ClampAbs(V x, float limit) {
+    return _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-limit)), _mm256_set1_ps(limit));
+  }
+  // The float whose exponent field holds the low 8 bits of t's mantissa (see OnePlusExpNegScaled).
   static V ExponentFromLowBits(V t) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
   }

@@ -52,7 +52,9 @@ struct Vec512 {
   static V Fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V Fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
   static V Fmsub(V a, V b, V c) { return _mm512_fmsub_ps(a, b, c); }
-  // The float whose exponent field holds the low 8 bits of t's mantissa (see OnePlusExpNeg).
+  // min(max(x, −limit), limit) in one vrangeps: the operand of smaller magnitude, with x's sign.
+  static V ClampAbs(V x, float limit) { return _mm512_range_ps(x, _mm512_set1_ps(limit), 0x02); }
+  // The float whose exponent field holds the low 8 bits of t's mantissa (see OnePlusExpNegScaled).
   static V ExponentFromLowBits(V t) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23));
   }
