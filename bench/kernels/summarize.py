@@ -105,6 +105,25 @@ def main():
         r = ratio(g(cases, f"lstm_train/{n}/{s}/threads:2"), g(cases, f"lstm_train/{n}/{s}"))
         target(f"train b64 h128: {n} threads:2 / threads:1", fmt(r), ">= 1.7",
                r is not None and r >= 1.7)
+    # The same targets from the paired cases (scaling_bench.cc): threads:1 and threads:2 calls back
+    # to back with the machine's own two-core FMA scaling measured right after, so a reader can
+    # tell a kernel that does not scale from cores that did not deliver.
+    scaling = g(cases, "two_core_fma/threads:2", "scaling")
+    if scaling is not None:
+        rows.append(("machine: two cores' FMA loop, threads:2 / threads:1", fmt(scaling),
+                     "(context: 2.0 on idle dedicated cores)", ""))
+    for n in natives:
+        paired = [(f"infer b{b} h{h}", f"lstm_infer/{n}/{shape.format(b=b, h=h, l=1)}")
+                  for b, h in ((64, 128), (64, 256), (256, 128), (256, 256))]
+        paired.append(("train b64 h128", f"lstm_train/{n}/{shape.format(b=64, h=128, l=1)}"))
+        for what, name in paired:
+            r = g(cases, name + "/threads:2/paired", "speedup")
+            m = g(cases, name + "/threads:2/paired", "machine_scaling")
+            of = g(cases, name + "/threads:2/paired", "speedup_of_machine")
+            if r is None:
+                continue
+            target(f"{what}: {n} threads:2 / threads:1, paired",
+                   f"{fmt(r)} (cores gave {fmt(m)}; {fmt(of, True)} of it)", ">= 1.7", r >= 1.7)
     for n in natives:
         for h in (32, 64, 128, 256):
             s = f"batch:1/hidden:{h}/seq:1/input:8/layers:1"
@@ -120,7 +139,8 @@ def main():
     print("| --- | --- | --- | --- | --- |")
     for name, b in cases.items():
         extra = []
-        for k in ("GBps", "devices_per_s", "first_us", "cpu_us_per_start"):
+        for k in ("GBps", "devices_per_s", "first_us", "cpu_us_per_start", "scaling", "speedup",
+                  "machine_scaling"):
             if k in b:
                 extra.append(f"{k}={b[k]:.4g}")
         if "error_occurred" in b and b["error_occurred"]:
