@@ -8,6 +8,7 @@
 // 1 streaming, the latency case) the hidden blocks are split instead — each thread keeps its half
 // of the weights in its own core's caches — with a barrier after every step.
 #include <immintrin.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -70,6 +71,7 @@ class SimdRecurrentKernel final : public RecurrentKernel {
     return IsLstm() ? (seq + 1) * state * 2 + seq * state * 5 : (seq + 1) * state;
   }
   Status CheckCall(int seq, int batch, const float* x) const;
+  bool StreamF16(int weight_split) const;
   Status Run(int seq, int batch, const float* x, const float* h0, const float* c0, float* y,
              float* h_n, float* c_n, RecurrentTape* tape);
   void RunSteps(int seq, int batch, const float* x, const float* h_init, float* y, float* tape_v);
@@ -138,10 +140,13 @@ Status SimdRecurrentKernel::SetWeights(const RecurrentWeights& w) {
     if (!panels16_.Reserve(panel_floats)) {
       return Status::ResourceExhausted(Error(" SetWeights: out of memory"));
     }
-    // F16C conversion, 8 at a time (panel_floats is a multiple of the block width >= 8).
+    // F16C conversion, 8 at a time (panel_floats is a multiple of the block width >= 8); the
+    // fp32 panels become the same rounded values, so both copies give identical results and
+    // StreamF16 is free to pick either per call (fp16 weights are inference only).
     for (size_t i = 0; i < panel_floats; i += 8) {
-      _mm_store_si128(reinterpret_cast<__m128i*>(panels16_.data() + i),
-                      _mm256_cvtps_ph(_mm256_load_ps(panels + i), _MM_FROUND_TO_NEAREST_INT));
+      const __m128i half = _mm256_cvtps_ph(_mm256_load_ps(panels + i), _MM_FROUND_TO_NEAREST_INT);
+      _mm_store_si128(reinterpret_cast<__m128i*>(panels16_.data() + i), half);
+      _mm256_store_ps(panels + i, _mm256_cvtph_ps(half));
     }
   }
   // The BPTT copy (Wcat) is built on the first Backward after this update: inference (and the
@@ -149,6 +154,23 @@ Status SimdRecurrentKernel::SetWeights(const RecurrentWeights& w) {
   wcat_ready_ = false;
   has_weights_ = true;
   return Status::OK();
+}
+
+// fp16_weights fixes the numerics (every weight rounded to fp16); which copy a step streams is
+// a speed choice. A GEMV step uses each weight once, and converting it costs one more vector
+// uop on the ports the FMAs use, so fp16 pays only where halving the bytes lifts the weights out
+// of a slower level: when a thread's share of the fp32 panels (all of them, or 1/weight_split
+// when threads split the hidden blocks) is over half its L2. Measured on this project's Ice
+// Lake-SP (1.25 MB L2), batch 1: hidden 256 on one thread (1.08 MB of fp32) ran about 15 %
+// faster in fp16; hidden 64 and 128 (73 and 278 KB) ran 5-15 % slower.
+bool SimdRecurrentKernel::StreamF16(int weight_split) const {
+  if (!options_.fp16_weights) return false;
+  static const size_t kL2Bytes = [] {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return l2 > 0 ? static_cast<size_t>(l2) : size_t{1} << 20;
+  }();
+  const size_t share = panel_stride_ * blocks_ * sizeof(float) / std::max(1, weight_split);
+  return share > kL2Bytes / 2;
 }
 
 Status SimdRecurrentKernel::CheckCall(int seq, int batch, const float* x) const {
@@ -220,12 +242,12 @@ void SimdRecurrentKernel::RunSteps(int seq, int batch, const float* x, const flo
   simd::CellWeights w;
   w.gates = gates_;
   w.f32 = panels_.data();
-  w.f16 = options_.fp16_weights && !tape ? panels16_.data() : nullptr;
   w.panel_stride = panel_stride_;
   w.bias = bias_p_.data();
   const size_t state = StateSize(batch);
   const int threads = pool_.size();
   const bool split_rows = batch >= 2 * threads;
+  w.f16 = !tape && StreamF16(split_rows ? 1 : threads) ? panels16_.data() : nullptr;
   const bool lstm = IsLstm();
   pool_.Run([&](int index) {
     const Range rows = split_rows ? Split(batch, threads, index) : Range{0, batch};
