@@ -142,6 +142,7 @@ struct Learner {
   LearnerVersion* out = nullptr;
   Status status;
   bool stopped = false;
+  Status lease;  // not OK once a claimed batch's lease could not be renewed (learner's thread)
 };
 
 Status PrepareLearner(const Shared& s, int index, LearnerVersion* out, Learner* l) {
@@ -199,16 +200,22 @@ Status TrainLearner(const Shared& s, Learner* l) {
   LearnerOptions lo = o.learner;
   lo.seed = l->seed;
   lo.logger = s.logger;
-  lo.should_stop = o.should_stop;
-  if (o.on_progress) {
-    auto sink = o.on_progress;
-    const int index = l->index;
-    lo.on_progress = [sink, index](const LearnerProgress& p) { sink(index, p); };
-  }
+  // The claims' leases are held until the model is committed: renew them as training reports
+  // progress (the epochs after the first replay the windows; no Next() renews them then). A
+  // lease lost anyway (it ran out and the batch went to another member) ends this learner's
+  // training: its model could not be committed with that batch.
+  const std::function<bool()> outer_stop = o.should_stop;
+  lo.should_stop = [l, outer_stop] { return !l->lease.ok() || (outer_stop && outer_stop()); };
+  auto sink = o.on_progress;
+  lo.on_progress = [sink, l](const LearnerProgress& p) {
+    if (sink) sink(l->index, p);
+    if (l->lease.ok()) l->lease = l->group->RenewLeases();
+  };
   if (o.deterministic_claims && l->replay->windows() == 0) {
     return Status::OK();  // the other learners claimed everything: nothing to train on
   }
   auto trained = l->model->Train(lo, *l->train, l->validation.get());
+  if (!l->lease.ok()) return l->lease.WithContext("renewing the claimed batches' leases");
   if (!trained.ok() && l->replay->windows() == 0) {
     return Status::OK();  // claimed as it went and found nothing new
   }

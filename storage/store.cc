@@ -348,6 +348,10 @@ Status Store::Nack(std::string_view group, const LeaseId& lease) {
   return impl_->Nack(group, lease);
 }
 
+Result<int64_t> Store::RenewLease(std::string_view group, const LeaseId& lease, int64_t lease_ms) {
+  return impl_->RenewLease(group, lease, lease_ms);
+}
+
 Result<GroupStats> Store::GetGroupStats(std::string_view group) const {
   return impl_->GetGroupStats(group);
 }

@@ -227,6 +227,25 @@ Status Store::Impl::Nack(std::string_view name, const LeaseId& lease) {
   return Status::OK();
 }
 
+Result<int64_t> Store::Impl::RenewLease(std::string_view name, const LeaseId& lease,
+                                        int64_t lease_ms) {
+  if (lease_ms <= 0) return Status::InvalidArgument("lease_ms must be > 0");
+  auto group = FindGroup(name);
+  if (!group) return Status::NotFound(NoGroup(name));
+  std::lock_guard lock(group->mu);
+  NEMESYST_RETURN_IF_ERROR(CheckLease(*group, lease));
+  BatchRecord b = group->batches[lease.batch_id];
+  b.lease_expires_ms = storage::NowMillis() + lease_ms;
+  rocksdb::WriteBatch batch;
+  batch.Put(groups_cf_, storage::BatchKey(group->name, lease.batch_id),
+            storage::EncodeBatchRecord(b));
+  // Not fsynced, as Claim: a renewal lost in a power cut only causes a redelivery.
+  NEMESYST_RETURN_IF_ERROR(Write(&batch, false));
+  const int64_t expires = b.lease_expires_ms;
+  group->batches[lease.batch_id] = std::move(b);
+  return expires;
+}
+
 Result<GroupStats> Store::Impl::GetGroupStats(std::string_view name) const {
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));

@@ -126,6 +126,7 @@ class Store::Impl {
                              int64_t lease_ms);
   Status Ack(std::string_view group, const LeaseId& lease);
   Status Nack(std::string_view group, const LeaseId& lease);
+  Result<int64_t> RenewLease(std::string_view group, const LeaseId& lease, int64_t lease_ms);
   Result<GroupStats> GetGroupStats(std::string_view group) const;
   Result<std::vector<DeadLetterBatch>> ListDeadLetterBatches(std::string_view group) const;
   Status ResolveDeadLetterBatch(std::string_view group, uint64_t batch_id);

@@ -3,6 +3,7 @@
 // members of a group get disjoint windows. History before the claim (window, rolling derives ...)
 // is read per device from the store by time, Pipeline::LookbackSeconds() back.
 #include <algorithm>
+#include <chrono>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,6 +21,9 @@ class GroupProvider final : public GroupBatchProvider {
 
   Result<bool> Next(int max_batch, Batch* out) override {
     if (max_batch < 1) return Status::InvalidArgument("Next: max_batch must be >= 1");
+    // Without this, a pass that reads claims for longer than the lease would see its own first
+    // claims expire and come back to it as redeliveries (dead-lettered after max_deliveries).
+    NEMESYST_RETURN_IF_ERROR(RenewLeases());
     while (cursor_ >= ready_.size() && !exhausted_) {
       NEMESYST_RETURN_IF_ERROR(FinishClaim());
       NEMESYST_RETURN_IF_ERROR(ClaimMore());
@@ -58,6 +62,23 @@ class GroupProvider final : public GroupBatchProvider {
     return out;
   }
   std::vector<SeqRange> ConsumedRanges() const override { return consumed_; }
+
+  Status RenewLeases() override {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_renewal_ < std::chrono::milliseconds(options_.lease_ms / 3)) {
+      return Status::OK();
+    }
+    last_renewal_ = now;
+    if (claim_open_) {
+      NEMESYST_RETURN_IF_ERROR(
+          store_->RenewLease(options_.group, claim_.lease, options_.lease_ms).status());
+    }
+    for (const GroupAck& held : pending_) {
+      NEMESYST_RETURN_IF_ERROR(
+          store_->RenewLease(held.group, held.lease, options_.lease_ms).status());
+    }
+    return Status::OK();
+  }
 
  private:
   // The current claim's windows are all handed out: ack it (or keep the lease for the caller).
@@ -150,6 +171,9 @@ class GroupProvider final : public GroupBatchProvider {
   size_t cursor_ = 0;
   std::vector<GroupAck> pending_;
   std::vector<SeqRange> consumed_;
+  // The last RenewLeases sweep (or the start): every lease held is younger than this plus a
+  // claim's own, so sweeping every lease_ms / 3 keeps each at least 2/3 of lease_ms from expiry.
+  std::chrono::steady_clock::time_point last_renewal_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace
@@ -170,6 +194,7 @@ Result<std::unique_ptr<GroupBatchProvider>> MakeGroupProvider(Store* store,
   if (options.records_per_claim == 0) {
     return Status::InvalidArgument("group provider: records_per_claim must be >= 1");
   }
+  if (options.lease_ms <= 0) return Status::InvalidArgument("group provider: lease_ms must be > 0");
   Status created = store->CreateGroup(options.group, pipeline->stream(), GroupStart::kEarliest);
   if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
   return std::unique_ptr<GroupBatchProvider>(new GroupProvider(store, pipeline, options));

@@ -171,6 +171,13 @@ class NEMESYST_EXPORT GroupBatchProvider : public BatchProvider {
   virtual std::vector<GroupAck> TakePendingAcks() = 0;
   // Sequence ranges of the claims read so far (for the model's lineage).
   virtual std::vector<SeqRange> ConsumedRanges() const = 0;
+  // Extends every lease this provider holds (its open claim, and those kept for the caller) to
+  // lease_ms from now, if a third of lease_ms has passed since the last renewal (so it is cheap
+  // to call often). Next() does it by itself; a caller that keeps the leases through long work
+  // after its last Next (training epochs on replayed windows) calls it from its progress
+  // callback. FailedPrecondition names a batch whose lease was lost (it ran out and the batch
+  // was redelivered), which can then no longer be acknowledged by this provider's caller.
+  virtual Status RenewLeases() = 0;
 };
 
 // The pipeline must be fitted (Fit on records read from the store, or a resolved spec). The store

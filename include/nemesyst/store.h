@@ -169,6 +169,10 @@ class NEMESYST_EXPORT Store {
   Status Ack(std::string_view group, const LeaseId& lease);
   // Gives a batch back for immediate redelivery. Same preconditions as Ack.
   Status Nack(std::string_view group, const LeaseId& lease);
+  // Extends a lease to `lease_ms` from now (a heartbeat for work that outlasts it) and returns
+  // the new expiry (wall clock, ms since the Unix epoch). Same preconditions as Ack: accepted
+  // after the lease ran out as long as nobody claimed the batch since.
+  Result<int64_t> RenewLease(std::string_view group, const LeaseId& lease, int64_t lease_ms);
   Result<GroupStats> GetGroupStats(std::string_view group) const;
   Result<std::vector<DeadLetterBatch>> ListDeadLetterBatches(std::string_view group) const;
   // Acknowledges a dead-lettered batch (an operator decided it is handled), so retention may

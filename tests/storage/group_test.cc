@@ -134,6 +134,43 @@ TEST_F(GroupTest, AckAfterExpiryAcceptedWhenNotReclaimed) {
   EXPECT_TRUE(store_->Claim("g", "m", 0, 1).status().IsInvalidArgument());
 }
 
+// A renewed lease outlives its first expiry (no redelivery while the holder keeps renewing), the
+// new expiry survives a reopen, and only the current holder of a batch still held can renew.
+TEST_F(GroupTest, RenewedLeaseIsNotRedeliveredAndOnlyTheHolderCanRenew) {
+  AppendN(4);
+  ASSERT_TRUE(store_->CreateGroup("g", "fridges").ok());
+  auto claim = store_->Claim("g", "worker", 4, 100);
+  ASSERT_TRUE(claim.ok());
+  auto renewed = store_->RenewLease("g", claim->lease, 60'000);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_GE(*renewed, claim->lease_expires_ms + 59'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // past the first expiry
+  EXPECT_TRUE(store_->Claim("g", "other", 4, 100).status().IsWouldBlock());
+  store_.reset();
+  store_ = OpenStore(dir_.Sub("store"), Durability::kAsync, options_);
+  ASSERT_TRUE(store_);
+  EXPECT_TRUE(store_->Claim("g", "other", 4, 100).status().IsWouldBlock());
+  EXPECT_EQ(store_->GetGroupStats("g")->leased_batches, 1u);
+
+  // Renewing after expiry is accepted while nobody re-claimed the batch ...
+  ASSERT_TRUE(store_->RenewLease("g", claim->lease, 1).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(store_->RenewLease("g", claim->lease, 1).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // ... and refused once it was: the new delivery owns it.
+  auto taken = store_->Claim("g", "other", 4, 60'000);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->lease.delivery, 2u);
+  EXPECT_EQ(store_->RenewLease("g", claim->lease, 60'000).status().code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store_->RenewLease("g", taken->lease, 60'000).ok());
+  ASSERT_TRUE(store_->Ack("g", taken->lease).ok());
+  EXPECT_EQ(store_->RenewLease("g", taken->lease, 60'000).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store_->RenewLease("g", taken->lease, 0).status().IsInvalidArgument());
+  EXPECT_TRUE(store_->RenewLease("nope", taken->lease, 1000).status().IsNotFound());
+}
+
 // Appenders and members at once: when every member acks, every record is delivered to exactly
 // one member.
 TEST_F(GroupTest, ConcurrentAppendersAndMembersDeliverExactlyOnce) {

@@ -2,7 +2,9 @@
 // windows whose union is what the in-memory path produces; acks can be deferred to CommitModel.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "nemesyst/store.h"
 #include "nemesyst/stream.h"
@@ -126,6 +128,110 @@ TEST(GroupProviderTest, LearnersGetDisjointWindowsMatchingTheDatasetPath) {
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->leased_batches, 0u);
   EXPECT_EQ(stats->backlog_records, 0u);
+}
+
+// A store holding a small simulated fleet (2 stores × 2 cases, 2.4 h) and kSpec fitted on it.
+void OpenSmallFleet(const testing::TempDir& dir, std::unique_ptr<Store>* store,
+                    std::unique_ptr<Pipeline>* pipeline) {
+  StoreOptions store_options;
+  store_options.durability = Durability::kAsync;
+  ASSERT_TRUE(Store::Open(store_options, dir.Sub("db"), store).ok());
+  SimulatorOptions sim_options;
+  sim_options.stores = 2;
+  sim_options.cases_per_store = 2;
+  sim_options.days = 0.1;
+  auto sim = FleetSimulator::Create(sim_options);
+  ASSERT_TRUE(sim.ok());
+  ASSERT_TRUE(WriteFleetToStore(**sim, **store, "fleet", 1000, nullptr).ok());
+  auto created = Pipeline::CreateForStream(kSpec, **store);
+  ASSERT_TRUE(created.ok());
+  auto records = ReadRecords(**store, "fleet");
+  ASSERT_TRUE(records.ok());
+  ASSERT_TRUE((*created)->Fit(*records).ok());
+  *pipeline = std::move(created).value();
+}
+
+// A learner slower than its lease: a pass that reads claims for several lease periods, then
+// holds them through "training" (RenewLeases from the progress callback), still owns every
+// claim at the end, so the commit acknowledges them all and nothing was redelivered. Without
+// renewal its own first claims would come back to it as redeliveries and the commit would fail.
+TEST(GroupProviderTest, RenewedLeasesOutlastASlowPassAndTraining) {
+  testing::TempDir dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Pipeline> fitted;
+  OpenSmallFleet(dir, &store, &fitted);
+  ASSERT_TRUE(store && fitted);
+
+  constexpr int64_t kLeaseMs = 300;
+  GroupProviderOptions options;
+  options.group = "train";
+  options.member = "slow";
+  options.records_per_claim = 40;
+  options.lease_ms = kLeaseMs;
+  options.auto_ack = false;
+  auto provider = MakeGroupProvider(store.get(), fitted.get(), options);
+  ASSERT_TRUE(provider.ok()) << provider.status().ToString();
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    Batch batch;
+    auto more = (*provider)->Next(4, &batch);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  // "Training" on what was read, reporting progress every 50 ms.
+  for (int step = 0; step < 12; ++step) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE((*provider)->RenewLeases().ok());
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_GT(elapsed, std::chrono::milliseconds(4 * kLeaseMs)) << "the test needs a slow pass";
+
+  auto stats = store->GetGroupStats("train");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->redeliveries_total, 0u);
+  std::vector<GroupAck> acks = (*provider)->TakePendingAcks();
+  ASSERT_GT(acks.size(), 3u);
+  ModelMetadata metadata;
+  metadata.kind = "lstm";
+  metadata.lineage.pipeline_spec = fitted->Serialize();
+  metadata.lineage.seq_ranges = (*provider)->ConsumedRanges();
+  auto committed = store->CommitModel("m", "blob", metadata, acks);
+  EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_EQ(store->GetGroupStats("train")->leased_batches, 0u);
+}
+
+// A lease that ran out and went to another member cannot be renewed: RenewLeases says which.
+TEST(GroupProviderTest, RenewLeasesReportsALostLease) {
+  testing::TempDir dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Pipeline> fitted;
+  OpenSmallFleet(dir, &store, &fitted);
+  ASSERT_TRUE(store && fitted);
+  GroupProviderOptions options;
+  options.group = "train";
+  options.member = "stalled";
+  options.records_per_claim = 1 << 20;  // one claim: everything
+  options.lease_ms = 30;
+  options.auto_ack = false;
+  auto provider = MakeGroupProvider(store.get(), fitted.get(), options);
+  ASSERT_TRUE(provider.ok());
+  Batch batch;
+  while (true) {
+    auto more = (*provider)->Next(1024, &batch);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  auto other = store->Claim("train", "other", 1 << 20, 60'000);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->lease.delivery, 2u);
+  const Status renewed = (*provider)->RenewLeases();
+  EXPECT_EQ(renewed.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(renewed.ToString().find("redelivered"), std::string::npos) << renewed.ToString();
+  GroupProviderOptions bad = options;
+  bad.lease_ms = 0;
+  EXPECT_TRUE(MakeGroupProvider(store.get(), fitted.get(), bad).status().IsInvalidArgument());
 }
 
 }  // namespace
