@@ -3,13 +3,22 @@
 // that device's; a tick over slots 0..n−1 (every device, in order: the common case) steps those
 // rows in place, any other set of slots is gathered into a scratch state and scattered back.
 #include <algorithm>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "kernels/model_impl.h"
 
 namespace nemesyst::kernels {
 namespace {
+
+// Transparent hashing: Advance looks every device up on every tick, and with a plain std::string
+// key each lookup copied the id first (an allocation for ids longer than the small-string buffer).
+struct DeviceIdHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+};
 
 class RegressorStreamingPredictor final : public StreamingPredictor {
  public:
@@ -19,7 +28,7 @@ class RegressorStreamingPredictor final : public StreamingPredictor {
   }
 
   int Slot(std::string_view device_id) override {
-    auto it = slots_.find(std::string(device_id));
+    auto it = slots_.find(device_id);
     if (it != slots_.end()) return it->second;
     const int slot = count_++;
     slots_.emplace(std::string(device_id), slot);
@@ -95,7 +104,7 @@ class RegressorStreamingPredictor final : public StreamingPredictor {
   }
 
   Status Reset(std::string_view device_id) override {
-    auto it = slots_.find(std::string(device_id));
+    auto it = slots_.find(device_id);
     if (it == slots_.end())
       return Status::NotFound("streaming: unknown device " + std::string(device_id));
     const auto& hidden = net_->stack().config().hidden;
@@ -118,7 +127,7 @@ class RegressorStreamingPredictor final : public StreamingPredictor {
 
  private:
   std::unique_ptr<RegressorNet> net_;
-  std::unordered_map<std::string, int> slots_;
+  std::unordered_map<std::string, int, DeviceIdHash, std::equal_to<>> slots_;
   int count_ = 0;
   StackState state_;    // row `slot` of each [count][H] array is that device's
   StackState scratch_;  // gathered rows for ticks over a subset of devices
