@@ -190,6 +190,8 @@ std::vector<Param> AllParams() {
       {CellKind::kLstm, 8, 33, 1, 1, 1},
       {CellKind::kLstm, 8, 64, 8, 4, 1},
       {CellKind::kLstm, 1, 16, 4, 3, 1},
+      // Large K with several rows: panels bigger than L1, every tile height.
+      {CellKind::kLstm, 8, 256, 5, 2, 1},
       // Threads: rows split (batch >= 2 × threads) and hidden split (batch 1).
       {CellKind::kLstm, 8, 33, 7, 3, 2},
       {CellKind::kLstm, 6, 40, 1, 3, 2},
@@ -226,7 +228,7 @@ TEST_P(RecurrentFp16Test, Fp16WeightsCloseToFp32) {
   for (const RecurrentShape shape :
        {RecurrentShape{CellKind::kLstm, 8, 33}, RecurrentShape{CellKind::kLstm, 8, 64},
         RecurrentShape{CellKind::kRnnTanh, 5, 7}, RecurrentShape{CellKind::kLstm, 8, 384}}) {
-    for (const auto [batch, threads] : {std::pair{1, 1}, std::pair{3, 1}, std::pair{1, 2}}) {
+    for (const auto& [batch, threads] : {std::pair{1, 1}, std::pair{3, 1}, std::pair{1, 2}}) {
       SCOPED_TRACE("hidden " + std::to_string(shape.hidden) + ", batch " + std::to_string(batch) +
                    ", threads " + std::to_string(threads));
       NEMESYST_CREATE_OR_SKIP(kernel, CreateRecurrent(GetParam(), shape, {threads, true}));
