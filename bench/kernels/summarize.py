@@ -120,6 +120,21 @@ def targets(cases):
     # The same targets from the paired cases (scaling_bench.cc): threads:1 and threads:2 calls back
     # to back with the machine's own two-core FMA scaling measured right after, so a reader can
     # tell a kernel that does not scale from cores that did not deliver.
+    # The oneDNN ratios from the paired cases (paired_bench.cc): our call and oneDNN's back to back.
+    for n in natives:
+        paired = [(f"infer b1 h{h}: {n} / onednn", f"lstm_infer/{n}/{shape.format(b=1, h=h, l=1)}",
+                   goal) for h, goal in ((32, 2.5), (64, 1.5), (128, 1.5))]
+        paired += [(f"infer b1 h{h}: {n} fp16+threads:2 / onednn",
+                    f"lstm_infer/{n}/{shape.format(b=1, h=h, l=1)}/fp16/threads:2", 2.5)
+                   for h in (64, 128, 256)]
+        paired += [(f"infer b64 h{h}: {n} / onednn", f"lstm_infer/{n}/{shape.format(b=64, h=h, l=1)}",
+                    1.2) for h in (128, 256)]
+        paired.append((f"train b64 h128: {n} / onednn",
+                       f"lstm_train/{n}/{shape.format(b=64, h=128, l=1)}", 1.2))
+        for what, name, goal in paired:
+            r = g(cases, name + "/vs:onednn/paired", "speedup_vs_onednn")
+            if r is not None:
+                target(what + ", paired", r, "x", (">=", goal))
     scaling = g(cases, "two_core_fma/threads:2", "scaling")
     if scaling is not None:
         target("machine: two cores' FMA loop, threads:2 / threads:1 (2.0 on idle cores)", scaling,
@@ -177,7 +192,7 @@ def print_cases(cases):
     for name, b in cases.items():
         extra = []
         for k in ("GBps", "devices_per_s", "first_us", "cpu_us_per_start", "scaling", "speedup",
-                  "machine_scaling"):
+                  "machine_scaling", "speedup_vs_onednn", "us_per_call", "onednn_us_per_call"):
             if k in b:
                 extra.append(f"{k}={b[k]:.4g}")
         if "error_occurred" in b and b["error_occurred"]:
