@@ -1,6 +1,6 @@
 // The units of work the LSTM benchmarks time, each owning its stack and buffers so a case can
-// hold several (the paired threads:1 / threads:2 scaling cases): an inference pass over a
-// window, and one training step (forward with tape, BPTT, Adam, SetWeights).
+// hold several (the paired cases): an inference pass over a window, one training step (forward
+// with tape, BPTT, Adam, SetWeights), and one streaming tick.
 #ifndef NEMESYST_BENCH_KERNELS_LSTM_JOBS_H_
 #define NEMESYST_BENCH_KERNELS_LSTM_JOBS_H_
 
@@ -108,6 +108,38 @@ class TrainJob {
   std::vector<std::vector<float>> y_, dx_;
   std::vector<kernels::RecurrentTape> tapes_;
   std::vector<kernels::Optimizer> adam_;
+};
+
+// One streaming tick: one new reading for each of `batch` devices through every layer (Step).
+class StreamJob {
+ public:
+  static Result<std::unique_ptr<StreamJob>> Create(Backend backend, const LstmShape& s,
+                                                   const KernelOptions& o) {
+    auto stack = LstmStack::Create(backend, s, o);
+    if (!stack.ok()) return stack.status();
+    return std::unique_ptr<StreamJob>(new StreamJob(s, std::move(stack.value())));
+  }
+
+  Status Run() {
+    for (int l = 0; l < s_.layers; ++l) {
+      const float* in = l == 0 ? x_.data() : h_[l - 1].data();
+      NEMESYST_RETURN_IF_ERROR(stack_.layers[l]->Step(s_.batch, in, h_[l].data(), c_[l].data()));
+    }
+    return Status::OK();
+  }
+
+ private:
+  StreamJob(const LstmShape& s, LstmStack stack)
+      : s_(s),
+        stack_(std::move(stack)),
+        x_(Random(size_t(s.batch) * s.input, 1)),
+        h_(s.layers, std::vector<float>(size_t(s.batch) * s.hidden, 0.0f)),
+        c_(h_) {}
+
+  LstmShape s_;
+  LstmStack stack_;
+  std::vector<float> x_;
+  std::vector<std::vector<float>> h_, c_;
 };
 
 }  // namespace nemesyst::bench

@@ -11,6 +11,9 @@
 //   lstm_{infer,train}/<backend>/<shape>[/fp16][/threads:2]/vs:onednn/paired   (the oneDNN ratios)
 //     speedup_vs_onednn  t(onednn, one thread, fp32) / t(backend with the named options);
 //                        us_per_call, onednn_us_per_call: the two times (medians)
+//   lstm_{infer,train,stream}/<backend>/<shape>/peak/paired   (issue 4: shares of peak_fma)
+//     peak_share         GFLOP/s of one call / this core's FMA peak measured right after
+//                        (AVX2 for avx2, AVX-512 for avx512)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -107,6 +110,33 @@ void PairedVsOnednn(benchmark::State& state, Backend backend, LstmShape s, Kerne
   state.counters["onednn_us_per_call"] = Median(onednn_us);
 }
 
+// Share of this core's FMA peak: each iteration times one call of the job (after an untimed
+// one), then measures the peak (AVX2 for avx2, AVX-512 for avx512: the limit each is judged by)
+// for about as long, right after; the case reports the median of the per-pair shares.
+template <typename Job>
+void PairedPeakShare(benchmark::State& state, Backend backend, LstmShape s, double flops) {
+  auto job = Job::Create(backend, s, KernelOptions{1, false});
+  if (!job.ok()) return state.SkipWithError(job.status().ToString().c_str());
+  for (int warm = 0; warm < 3; ++warm) {
+    if (Status st = (*job)->Run(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
+  }
+  using Wall = std::chrono::steady_clock;
+  std::vector<double> share, gflops;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize((*job)->Run());
+    const auto t0 = Wall::now();
+    benchmark::DoNotOptimize((*job)->Run());
+    const double t = std::chrono::duration<double>(Wall::now() - t0).count();
+    const double probe = std::clamp(t, 0.002, 0.02);
+    const double peak =
+        backend == Backend::kAvx512 ? MeasurePeakFmaAvx512(probe) : MeasurePeakFma(probe);
+    gflops.push_back(flops / t * 1e-9);
+    share.push_back(gflops.back() / peak);
+  }
+  state.counters["peak_share"] = Median(share);
+  state.counters["GFLOPS"] = Median(gflops);
+}
+
 std::string Shape(int batch, int hidden) {
   return "batch:" + std::to_string(batch) + "/hidden:" + std::to_string(hidden) +
          "/seq:64/input:8/layers:1";
@@ -148,6 +178,18 @@ void Register() {
       Add("lstm_infer" + prefix + Shape(64, hidden) + "/vs:onednn/paired", 30,
           PairedVsOnednn<InferJob>, b, LstmShape{64, hidden, 64, 8, 1}, KernelOptions{1, false}, 1);
     }
+    // The shares of peak: batch 64 inference and training, the stream tick.
+    for (int hidden : {128, 256}) {
+      const LstmShape s{64, hidden, 64, 8, 1};
+      Add("lstm_infer" + prefix + Shape(64, hidden) + "/peak/paired", 20, PairedPeakShare<InferJob>,
+          b, s, ForwardFlops(s));
+    }
+    const LstmShape train{64, 128, 64, 8, 1};
+    Add("lstm_train" + prefix + Shape(64, 128) + "/peak/paired", 15, PairedPeakShare<TrainJob>, b,
+        train, 3 * ForwardFlops(train));
+    const LstmShape tick{1000, 64, 1, 8, 2};
+    Add("lstm_stream" + prefix + "devices:1000/hidden:64/layers:2/peak/paired", 200,
+        PairedPeakShare<StreamJob>, b, tick, ForwardFlops(tick));
     Add("lstm_train" + prefix + Shape(64, 128) + "/vs:onednn/paired", 20, PairedVsOnednn<TrainJob>,
         b, LstmShape{64, 128, 64, 8, 1}, KernelOptions{1, false}, 1);
   }

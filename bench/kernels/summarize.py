@@ -135,6 +135,18 @@ def targets(cases):
             r = g(cases, name + "/vs:onednn/paired", "speedup_vs_onednn")
             if r is not None:
                 target(what + ", paired", r, "x", (">=", goal))
+    # The shares of peak from the paired cases: each call next to a peak measurement.
+    for n in natives:
+        peak_name = "peak_fma" if n == "avx2" else "peak_fma_avx512"
+        for what, name, goal in (
+                ("infer b64 h128", f"lstm_infer/{n}/{shape.format(b=64, h=128, l=1)}", 0.7),
+                ("infer b64 h256", f"lstm_infer/{n}/{shape.format(b=64, h=256, l=1)}", 0.7),
+                ("train b64 h128", f"lstm_train/{n}/{shape.format(b=64, h=128, l=1)}", 0.5),
+                ("stream 1000 devices h64 2 layers",
+                 f"lstm_stream/{n}/devices:1000/hidden:64/layers:2", 0.5)):
+            f = g(cases, name + "/peak/paired", "peak_share")
+            if f is not None:
+                target(f"{what}: {n} share of {peak_name}, paired", f, "%", (">=", goal))
     scaling = g(cases, "two_core_fma/threads:2", "scaling")
     if scaling is not None:
         target("machine: two cores' FMA loop, threads:2 / threads:1 (2.0 on idle cores)", scaling,
@@ -192,7 +204,8 @@ def print_cases(cases):
     for name, b in cases.items():
         extra = []
         for k in ("GBps", "devices_per_s", "first_us", "cpu_us_per_start", "scaling", "speedup",
-                  "machine_scaling", "speedup_vs_onednn", "us_per_call", "onednn_us_per_call"):
+                  "machine_scaling", "speedup_vs_onednn", "us_per_call", "onednn_us_per_call",
+                  "peak_share"):
             if k in b:
                 extra.append(f"{k}={b[k]:.4g}")
         if "error_occurred" in b and b["error_occurred"]:

@@ -14,6 +14,7 @@ filter+='|lstm_infer/.*/batch:1/hidden:.*/seq:64/input:8/layers:1/'
 filter+='|lstm_infer/.*/batch:(64|256)/hidden:(128|256)/seq:64/input:8/layers:1/'
 filter+='|lstm_train/.*/batch:64/hidden:128/seq:64/input:8/layers:1/'
 filter+='|lstm_stream/.*/devices:1000/hidden:64/layers:2/'
+filter+='|/peak/paired'
 mkdir -p "$out"
 files=()
 for i in $(seq 1 "$runs"); do
