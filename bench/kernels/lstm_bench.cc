@@ -53,7 +53,7 @@ std::string Suffix(const KernelOptions& o) {
 }
 
 void LstmInfer(benchmark::State& state, Backend backend, LstmShape s, KernelOptions o) {
-  auto job = InferJob::Create(backend, s, o);
+  auto job = MakeJob<InferJob>(backend, s, o);
   if (!job.ok()) return state.SkipWithError(job.status().ToString().c_str());
   for (int warm = 0; warm < 3; ++warm) {  // first-use costs (JIT, OpenMP) stay out of the timing
     if (Status st = (*job)->Run(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
@@ -69,7 +69,7 @@ void LstmInfer(benchmark::State& state, Backend backend, LstmShape s, KernelOpti
 
 // One training step (TrainJob: forward, BPTT, Adam, SetWeights).
 void LstmTrain(benchmark::State& state, Backend backend, LstmShape s, KernelOptions o) {
-  auto job = TrainJob::Create(backend, s, o);
+  auto job = MakeJob<TrainJob>(backend, s, o);
   if (!job.ok()) return state.SkipWithError(job.status().ToString().c_str());
   if (Status st = (*job)->Run(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
   const FigureClock clock(o.threads);
@@ -79,24 +79,14 @@ void LstmTrain(benchmark::State& state, Backend backend, LstmShape s, KernelOpti
   ReportFractions(state, secs, 3 * ForwardFlops(s), WeightBytes(s, false), 2.0 * s.seq, o.threads);
 }
 
-// One tick: one new reading for each of D devices through every layer (Step, batch = D).
+// One tick (StreamJob): one new reading for each of D devices through every layer (Step,
+// batch = D).
 void LstmStream(benchmark::State& state, Backend backend, LstmShape s, KernelOptions o) {
-  auto stack = LstmStack::Create(backend, s, o);
-  if (!stack.ok()) return state.SkipWithError(stack.status().ToString().c_str());
-  const size_t state_n = size_t(s.batch) * s.hidden;
-  const auto x = Random(size_t(s.batch) * s.input, 1);
-  std::vector<std::vector<float>> h(s.layers, std::vector<float>(state_n, 0.0f));
-  std::vector<std::vector<float>> c = h;
-  auto tick = [&]() -> Status {
-    for (int l = 0; l < s.layers; ++l) {
-      const float* in = l == 0 ? x.data() : h[l - 1].data();
-      NEMESYST_RETURN_IF_ERROR(stack->layers[l]->Step(s.batch, in, h[l].data(), c[l].data()));
-    }
-    return Status::OK();
-  };
-  if (Status st = tick(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
+  auto job = MakeJob<StreamJob>(backend, s, o);
+  if (!job.ok()) return state.SkipWithError(job.status().ToString().c_str());
+  if (Status st = (*job)->Run(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
   const FigureClock clock(o.threads);
-  for (auto _ : state) benchmark::DoNotOptimize(tick());
+  for (auto _ : state) benchmark::DoNotOptimize((*job)->Run());
   const double secs = clock.Seconds();
   state.counters["devices_per_s"] = s.batch * state.iterations() / secs;
   ReportFractions(state, secs, ForwardFlops(s), WeightBytes(s, o.fp16_weights), 1, o.threads);

@@ -22,14 +22,20 @@ inline std::vector<float> Random(size_t n, uint32_t seed) {
   return v;
 }
 
+// A job of type Job (below) on a fresh stack of `backend` kernels with options `o`.
+template <typename Job>
+Result<std::unique_ptr<Job>> MakeJob(Backend backend, const LstmShape& s, const KernelOptions& o) {
+  auto stack = LstmStack::Create(backend, s, o);
+  if (!stack.ok()) return stack.status();
+  return std::make_unique<Job>(s, std::move(stack.value()));
+}
+
 // Forward over the whole window, every layer, outputs kept (many-to-many).
 class InferJob {
  public:
-  static Result<std::unique_ptr<InferJob>> Create(Backend backend, const LstmShape& s,
-                                                  const KernelOptions& o) {
-    auto stack = LstmStack::Create(backend, s, o);
-    if (!stack.ok()) return stack.status();
-    return std::unique_ptr<InferJob>(new InferJob(s, std::move(stack.value())));
+  InferJob(const LstmShape& s, LstmStack stack)
+      : s_(s), stack_(std::move(stack)), x_(Random(size_t(s.seq) * s.batch * s.input, 1)) {
+    for (auto& v : y_) v.resize(size_t(s.seq) * s.batch * s.hidden);
   }
 
   Status Run() {
@@ -43,11 +49,6 @@ class InferJob {
   }
 
  private:
-  InferJob(const LstmShape& s, LstmStack stack)
-      : s_(s), stack_(std::move(stack)), x_(Random(size_t(s.seq) * s.batch * s.input, 1)) {
-    for (auto& v : y_) v.resize(size_t(s.seq) * s.batch * s.hidden);
-  }
-
   LstmShape s_;
   LstmStack stack_;
   std::vector<float> x_;
@@ -58,11 +59,18 @@ class InferJob {
 // step over every layer's parameters, and SetWeights: one training step of the recurrent stack.
 class TrainJob {
  public:
-  static Result<std::unique_ptr<TrainJob>> Create(Backend backend, const LstmShape& s,
-                                                  const KernelOptions& o) {
-    auto stack = LstmStack::Create(backend, s, o);
-    if (!stack.ok()) return stack.status();
-    return std::unique_ptr<TrainJob>(new TrainJob(s, std::move(stack.value())));
+  TrainJob(const LstmShape& s, LstmStack stack)
+      : s_(s),
+        stack_(std::move(stack)),
+        x_(Random(size_t(s.seq) * s.batch * s.input, 1)),
+        dh_top_(Random(size_t(s.batch) * s.hidden, 2)),
+        y_(s.layers, std::vector<float>(size_t(s.seq) * s.batch * s.hidden)),
+        dx_(s.layers),
+        tapes_(s.layers) {
+    for (int l = 0; l < s.layers; ++l) {
+      dx_[l].resize(size_t(s.seq) * s.batch * LayerInput(s, l));
+      adam_.emplace_back(kernels::OptimizerOptions{}, stack_.params[l].size());
+    }
   }
 
   Status Run() {
@@ -88,20 +96,6 @@ class TrainJob {
   }
 
  private:
-  TrainJob(const LstmShape& s, LstmStack stack)
-      : s_(s),
-        stack_(std::move(stack)),
-        x_(Random(size_t(s.seq) * s.batch * s.input, 1)),
-        dh_top_(Random(size_t(s.batch) * s.hidden, 2)),
-        y_(s.layers, std::vector<float>(size_t(s.seq) * s.batch * s.hidden)),
-        dx_(s.layers),
-        tapes_(s.layers) {
-    for (int l = 0; l < s.layers; ++l) {
-      dx_[l].resize(size_t(s.seq) * s.batch * LayerInput(s, l));
-      adam_.emplace_back(kernels::OptimizerOptions{}, stack_.params[l].size());
-    }
-  }
-
   LstmShape s_;
   LstmStack stack_;
   std::vector<float> x_, dh_top_;
@@ -113,12 +107,12 @@ class TrainJob {
 // One streaming tick: one new reading for each of `batch` devices through every layer (Step).
 class StreamJob {
  public:
-  static Result<std::unique_ptr<StreamJob>> Create(Backend backend, const LstmShape& s,
-                                                   const KernelOptions& o) {
-    auto stack = LstmStack::Create(backend, s, o);
-    if (!stack.ok()) return stack.status();
-    return std::unique_ptr<StreamJob>(new StreamJob(s, std::move(stack.value())));
-  }
+  StreamJob(const LstmShape& s, LstmStack stack)
+      : s_(s),
+        stack_(std::move(stack)),
+        x_(Random(size_t(s.batch) * s.input, 1)),
+        h_(s.layers, std::vector<float>(size_t(s.batch) * s.hidden, 0.0f)),
+        c_(h_) {}
 
   Status Run() {
     for (int l = 0; l < s_.layers; ++l) {
@@ -129,13 +123,6 @@ class StreamJob {
   }
 
  private:
-  StreamJob(const LstmShape& s, LstmStack stack)
-      : s_(s),
-        stack_(std::move(stack)),
-        x_(Random(size_t(s.batch) * s.input, 1)),
-        h_(s.layers, std::vector<float>(size_t(s.batch) * s.hidden, 0.0f)),
-        c_(h_) {}
-
   LstmShape s_;
   LstmStack stack_;
   std::vector<float> x_;

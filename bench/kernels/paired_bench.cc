@@ -73,8 +73,8 @@ bool TimePairs(benchmark::State& state, Job* a, Job* b, int calls, After after) 
 
 template <typename Job>
 void PairedScaling(benchmark::State& state, Backend backend, LstmShape s) {
-  auto one = Job::Create(backend, s, KernelOptions{1, false});
-  auto two = Job::Create(backend, s, KernelOptions{2, false});
+  auto one = MakeJob<Job>(backend, s, KernelOptions{1, false});
+  auto two = MakeJob<Job>(backend, s, KernelOptions{2, false});
   if (!one.ok()) return state.SkipWithError(one.status().ToString().c_str());
   if (!two.ok()) return state.SkipWithError(two.status().ToString().c_str());
   std::vector<double> speedup, machine, of_machine;
@@ -93,8 +93,8 @@ void PairedScaling(benchmark::State& state, Backend backend, LstmShape s) {
 template <typename Job>
 void PairedVsOnednn(benchmark::State& state, Backend backend, LstmShape s, KernelOptions o,
                     int calls) {
-  auto ours = Job::Create(backend, s, o);
-  auto onednn = Job::Create(Backend::kOnednn, s, KernelOptions{1, false});
+  auto ours = MakeJob<Job>(backend, s, o);
+  auto onednn = MakeJob<Job>(Backend::kOnednn, s, KernelOptions{1, false});
   if (!ours.ok()) return state.SkipWithError(ours.status().ToString().c_str());
   if (!onednn.ok()) return state.SkipWithError(onednn.status().ToString().c_str());
   std::vector<double> ratio, ours_us, onednn_us;
@@ -115,7 +115,7 @@ void PairedVsOnednn(benchmark::State& state, Backend backend, LstmShape s, Kerne
 // for about as long, right after; the case reports the median of the per-pair shares.
 template <typename Job>
 void PairedPeakShare(benchmark::State& state, Backend backend, LstmShape s, double flops) {
-  auto job = Job::Create(backend, s, KernelOptions{1, false});
+  auto job = MakeJob<Job>(backend, s, KernelOptions{1, false});
   if (!job.ok()) return state.SkipWithError(job.status().ToString().c_str());
   for (int warm = 0; warm < 3; ++warm) {
     if (Status st = (*job)->Run(); !st.ok()) return state.SkipWithError(st.ToString().c_str());
