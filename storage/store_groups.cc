@@ -212,37 +212,34 @@ Status Store::Impl::Ack(std::string_view name, const LeaseId& lease) {
   return Status::OK();
 }
 
-Status Store::Impl::Nack(std::string_view name, const LeaseId& lease) {
+Result<BatchRecord> Store::Impl::RewriteHeldBatch(std::string_view name, const LeaseId& lease,
+                                                  const std::function<void(BatchRecord*)>& change) {
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));
   std::lock_guard lock(group->mu);
   NEMESYST_RETURN_IF_ERROR(CheckLease(*group, lease));
   BatchRecord b = group->batches[lease.batch_id];
-  b.state = BatchState::kPending;
+  change(&b);
   rocksdb::WriteBatch batch;
   batch.Put(groups_cf_, storage::BatchKey(group->name, lease.batch_id),
             storage::EncodeBatchRecord(b));
   NEMESYST_RETURN_IF_ERROR(Write(&batch, false));
-  group->batches[lease.batch_id] = std::move(b);
-  return Status::OK();
+  group->batches[lease.batch_id] = b;
+  return b;
+}
+
+Status Store::Impl::Nack(std::string_view name, const LeaseId& lease) {
+  return RewriteHeldBatch(name, lease, [](BatchRecord* b) { b->state = BatchState::kPending; })
+      .status();
 }
 
 Result<int64_t> Store::Impl::RenewLease(std::string_view name, const LeaseId& lease,
                                         int64_t lease_ms) {
   if (lease_ms <= 0) return Status::InvalidArgument("lease_ms must be > 0");
-  auto group = FindGroup(name);
-  if (!group) return Status::NotFound(NoGroup(name));
-  std::lock_guard lock(group->mu);
-  NEMESYST_RETURN_IF_ERROR(CheckLease(*group, lease));
-  BatchRecord b = group->batches[lease.batch_id];
-  b.lease_expires_ms = storage::NowMillis() + lease_ms;
-  rocksdb::WriteBatch batch;
-  batch.Put(groups_cf_, storage::BatchKey(group->name, lease.batch_id),
-            storage::EncodeBatchRecord(b));
-  // Not fsynced, as Claim: a renewal lost in a power cut only causes a redelivery.
-  NEMESYST_RETURN_IF_ERROR(Write(&batch, false));
-  const int64_t expires = b.lease_expires_ms;
-  group->batches[lease.batch_id] = std::move(b);
+  const int64_t expires = storage::NowMillis() + lease_ms;
+  NEMESYST_RETURN_IF_ERROR(RewriteHeldBatch(name, lease, [expires](BatchRecord* b) {
+                             b->lease_expires_ms = expires;
+                           }).status());
   return expires;
 }
 
