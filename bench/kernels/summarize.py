@@ -117,9 +117,6 @@ def targets(cases):
         s = shape.format(b=64, h=128, l=1)
         r = ratio(g(cases, f"lstm_train/{n}/{s}/threads:2"), g(cases, f"lstm_train/{n}/{s}"))
         target(f"train b64 h128: {n} threads:2 / threads:1", r, "x", (">=", 1.7))
-    # The same targets from the paired cases (scaling_bench.cc): threads:1 and threads:2 calls back
-    # to back with the machine's own two-core FMA scaling measured right after, so a reader can
-    # tell a kernel that does not scale from cores that did not deliver.
     # The oneDNN ratios from the paired cases (paired_bench.cc): our call and oneDNN's back to back.
     for n in natives:
         paired = [(f"infer b1 h{h}: {n} / onednn", f"lstm_infer/{n}/{shape.format(b=1, h=h, l=1)}",
@@ -147,6 +144,9 @@ def targets(cases):
             f = g(cases, name + "/peak/paired", "peak_share")
             if f is not None:
                 target(f"{what}: {n} share of {peak_name}, paired", f, "%", (">=", goal))
+    # The two-thread targets from the paired cases: threads:1 and threads:2 calls back to back with
+    # the machine's own two-core FMA scaling measured right after, so a reader can tell a kernel
+    # that does not scale from cores that did not deliver.
     scaling = g(cases, "two_core_fma/threads:2", "scaling")
     if scaling is not None:
         target("machine: two cores' FMA loop, threads:2 / threads:1 (2.0 on idle cores)", scaling,
@@ -171,11 +171,17 @@ def targets(cases):
     return rows
 
 
+def goal_cells(x, unit, goal):
+    """The goal column and the met column for value x."""
+    if goal is None:
+        return "(context)", ""
+    return f"{goal[0]} {fmt_unit(goal[1], unit)}", "yes" if met(x, goal) else "**no**"
+
+
 def print_targets(rows):
     print("| target | measured | goal | met |\n| --- | --- | --- | --- |")
     for what, x, unit, goal in rows:
-        goal_text = "(context)" if goal is None else f"{goal[0]} {fmt_unit(goal[1], unit)}"
-        ok = "" if goal is None else ("yes" if met(x, goal) else "**no**")
+        goal_text, ok = goal_cells(x, unit, goal)
         print(f"| {what} | {fmt_unit(x, unit)} | {goal_text} | {ok} |")
 
 
@@ -193,8 +199,7 @@ def print_runs(runs):
             mid = len(xs) // 2
             median = xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
         span = f"{fmt_unit(xs[0], unit)}–{fmt_unit(xs[-1], unit)}" if xs else "n/a"
-        goal_text = "(context)" if goal is None else f"{goal[0]} {fmt_unit(goal[1], unit)}"
-        ok = "" if goal is None else ("yes" if met(median, goal) else "**no**")
+        goal_text, ok = goal_cells(median, unit, goal)
         print(f"| {what} | {fmt_unit(median, unit)} | {span} | {goal_text} | {ok} |")
 
 
@@ -211,7 +216,7 @@ def print_cases(cases):
         if "error_occurred" in b and b["error_occurred"]:
             extra.append("error: " + b.get("error_message", ""))
         print(f"| {name} | {fmt(b.get('GFLOPS'))} | {fmt(b.get('peak_frac'), True)} | "
-              f"{fmt(b.get('bw_frac'), True)} | {extra and ' '.join(extra) or ''} |")
+              f"{fmt(b.get('bw_frac'), True)} | {' '.join(extra)} |")
 
 
 def main():
