@@ -333,14 +333,14 @@ Status SimdRecurrentKernel::Backward(int seq, int batch, const float* x, const f
                  packed_hx1_.data() + index * packed_size, dw_cat_.data() + index * dw_size);
     pool_.Barrier();
     // Sum the threads' [dW_hh | dW_ih | db] into the gradients, rows of dW split between
-    // threads (a thread without batch rows wrote nothing).
+    // threads. Split gives batch rows to the first min(threads, batch) threads only; the others
+    // wrote nothing.
     const Range m = Split(gh, threads, index);
+    const int parts = std::min(threads, batch);
     for (int r = m.begin; r < m.end; ++r) {
       float* w_hh = grads.w_hh + size_t(r) * hid;
       float* w_ih = grads.w_ih + size_t(r) * in;
-      for (int part = 0; part < threads; ++part) {
-        const Range part_rows = Split(batch, threads, part);
-        if (part_rows.end <= part_rows.begin) continue;
+      for (int part = 0; part < parts; ++part) {
         const float* dw = dw_cat_.data() + part * dw_size + size_t(r) * n_cat;
         for (int j = 0; j < hid; ++j) w_hh[j] += dw[j];
         for (int j = 0; j < in; ++j) w_ih[j] += dw[hid + j];
