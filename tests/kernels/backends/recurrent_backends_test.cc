@@ -87,6 +87,19 @@ TEST_P(RecurrentBackendTest, ForwardMatchesRef) {
     if (lstm_) {
       EXPECT_LE(RelativeError(cn, rcn), kForwardTolerance);
     }
+    // Recording for training hands back the same outputs (threads copy their rows of y per
+    // step).
+    std::vector<float> ty(ys, 7), thn(state_, 7), tcn(state_, 7);
+    RecurrentTape tape;
+    ASSERT_TRUE(kernel
+                    ->ForwardTrain(c.seq, c.batch, x_.data(), h0, c0, ty.data(), thn.data(),
+                                   tcn.data(), &tape)
+                    .ok());
+    EXPECT_LE(RelativeError(ty, ry), kForwardTolerance) << "ForwardTrain y";
+    EXPECT_LE(RelativeError(thn, rhn), kForwardTolerance) << "ForwardTrain h_n";
+    if (lstm_) {
+      EXPECT_LE(RelativeError(tcn, rcn), kForwardTolerance) << "ForwardTrain c_n";
+    }
     // Without y (only the final state wanted) the result is the same.
     std::vector<float> hn2(state_, 7);
     ASSERT_TRUE(
