@@ -160,23 +160,23 @@ void Register() {
       }
     }
   }
-  for (int batch : {1, 8, 64, 256}) {
-    for (int hidden : {32, 64, 128, 256}) {
-      const LstmShape s{batch, hidden, 64, 8, 1};
-      for (Backend b : backends) {
-        add("lstm_train/" + BackendLabel(b) + "/" + ShapeName(s), LstmTrain, b, s, one, 0.05);
+  for (int layers : {1, 2}) {
+    for (int batch : {1, 8, 64, 256}) {
+      for (int hidden : {32, 64, 128, 256}) {
+        const LstmShape s{batch, hidden, 64, 8, layers};
+        for (Backend b : backends) {
+          add("lstm_train/" + BackendLabel(b) + "/" + ShapeName(s), LstmTrain, b, s, one, 0.05);
+        }
       }
     }
   }
   for (Backend b : backends) {
-    const LstmShape s2{64, 128, 64, 8, 2};
-    add("lstm_train/" + BackendLabel(b) + "/" + ShapeName(s2), LstmTrain, b, s2, one, 0.05);
     const LstmShape s{64, 128, 64, 8, 1};
     add("lstm_train/" + BackendLabel(b) + "/" + ShapeName(s) + "/threads:2", LstmTrain, b, s,
         KernelOptions{2, false}, 0.05);
   }
   for (int devices : {100, 1000}) {
-    for (int hidden : {32, 64, 128}) {
+    for (int hidden : {32, 64, 128, 256}) {
       for (int layers : {1, 2}) {
         const LstmShape s{devices, hidden, 1, 8, layers};
         const std::string shape = "devices:" + std::to_string(devices) +
