@@ -3,7 +3,7 @@
 # the runs and its range (summarize.py --runs). One run of this KVM guest is one sample: its
 # speed moves ±20 % between runs, so a target is judged by the median, never by one run.
 #   bench/kernels/targets.sh [RUNS] [OUT_DIR]      (from the repository root, after a build)
-# About 3 minutes per run; run it with nothing else on the machine.
+# About 3–4 minutes per run; run it with nothing else on the machine.
 set -euo pipefail
 runs="${1:-5}"
 out="${2:-build/bench/targets}"
