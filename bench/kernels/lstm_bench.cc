@@ -139,6 +139,7 @@ void Register() {
         const LstmShape s{batch, hidden, 64, 8, layers};
         for (Backend b : backends) {
           add("lstm_infer/" + BackendLabel(b) + "/" + ShapeName(s), LstmInfer, b, s, one, 0.05);
+          add("lstm_train/" + BackendLabel(b) + "/" + ShapeName(s), LstmTrain, b, s, one, 0.05);
         }
         // The batch-1 latency options (fp16 weights; two threads splitting the weights) and the
         // two-thread batch split at batch >= 64.
@@ -156,16 +157,6 @@ void Register() {
             add("lstm_infer/" + BackendLabel(b) + "/" + ShapeName(s) + "/threads:2", LstmInfer, b,
                 s, KernelOptions{2, false}, 0.05);
           }
-        }
-      }
-    }
-  }
-  for (int layers : {1, 2}) {
-    for (int batch : {1, 8, 64, 256}) {
-      for (int hidden : {32, 64, 128, 256}) {
-        const LstmShape s{batch, hidden, 64, 8, layers};
-        for (Backend b : backends) {
-          add("lstm_train/" + BackendLabel(b) + "/" + ShapeName(s), LstmTrain, b, s, one, 0.05);
         }
       }
     }
