@@ -4,7 +4,7 @@
 //   SGD with momentum (PyTorch convention), in double: v ← μ·v + g;  p ← p − lr·v
 //   Adam, in fp32 as PyTorch's (bias corrections folded into two per-step constants):
 //         m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
-//         p ← p − (lr / (1−β1ᵗ)) · m / (sqrt(v) / sqrt(1−β2ᵗ) + ε)
+//         p ← p − (lr / (1−β1ᵗ)) · m / (sqrt(v) · (1 / sqrt(1−β2ᵗ)) + ε)
 //   An Adam step is one sqrt and one division per parameter, four parameters per instruction;
 //   for the small models of a store server it is a visible part of a training step (it was 3 %
 //   of an LSTM step at hidden 128, batch 64, when it ran scalar in double).
