@@ -93,6 +93,34 @@ class Run {
     if (o_.on_progress) o_.on_progress(p);
   }
   Result<double> ValidationLoss(BatchProvider& validation);
+  // Progress within an epoch, every progress_every_steps optimiser steps (GAN: generator steps).
+  void ReportSteps(int epoch, int64_t steps, int64_t samples, double loss, double generator_loss,
+                   Clock::time_point epoch_start) {
+    if (o_.progress_every_steps <= 0 || steps % o_.progress_every_steps != 0) return;
+    TrainProgress p;
+    p.epoch = epoch;
+    p.step = steps;
+    p.samples = samples;
+    p.loss = loss;
+    p.generator_loss = generator_loss;
+    p.samples_per_second = samples / std::max(Seconds(epoch_start), 1e-9);
+    p.validation_loss = kNaN;
+    Report(p);
+  }
+  // An epoch's end: its metrics logged, and reported as the epoch_end progress.
+  void EndEpoch(const TrainEpochMetrics& e, int64_t steps) {
+    LogEpoch(e);
+    TrainProgress p;
+    p.epoch = e.epoch;
+    p.step = steps;
+    p.samples = e.samples;
+    p.loss = e.loss;
+    p.generator_loss = e.generator_loss;
+    p.samples_per_second = e.samples_per_second;
+    p.validation_loss = e.validation_loss;
+    p.epoch_end = true;
+    Report(p);
+  }
   void LogEpoch(const TrainEpochMetrics& e) {
     logger_->Log(LogLevel::kInfo, "kernels.trainer", "epoch done",
                  {{"epoch", std::to_string(e.epoch)},
@@ -165,16 +193,7 @@ Result<TrainReport> Run::Regressor(BatchProvider& train, BatchProvider* validati
       loss_sum += loss * batch_.batch;
       norm_sum += norm;
       e.samples += batch_.batch;
-      if (o_.progress_every_steps > 0 && report.steps % o_.progress_every_steps == 0) {
-        TrainProgress p;
-        p.epoch = epoch;
-        p.step = report.steps;
-        p.samples = e.samples;
-        p.loss = loss_sum / e.samples;
-        p.samples_per_second = e.samples / std::max(Seconds(start), 1e-9);
-        p.validation_loss = kNaN;
-        Report(p);
-      }
+      ReportSteps(epoch, report.steps, e.samples, loss_sum / e.samples, 0.0, start);
     }
     if (e.samples == 0) {
       if (ShouldStop()) break;
@@ -196,16 +215,7 @@ Result<TrainReport> Run::Regressor(BatchProvider& train, BatchProvider* validati
       if (early_stopping) best_values = params.values();
     }
     report.epochs.push_back(e);
-    LogEpoch(e);
-    TrainProgress p;
-    p.epoch = epoch;
-    p.step = report.steps;
-    p.samples = e.samples;
-    p.loss = e.loss;
-    p.samples_per_second = e.samples_per_second;
-    p.validation_loss = e.validation_loss;
-    p.epoch_end = true;
-    Report(p);
+    EndEpoch(e, report.steps);
     if (early_stopping && epoch - report.best_epoch >= o_.patience) {
       report.stopped_early = true;
       break;
@@ -272,17 +282,7 @@ Result<TrainReport> Run::Gan(BatchProvider& train) {
       ++g_updates;
       ++report.steps;
       e.samples += batch_.batch;
-      if (o_.progress_every_steps > 0 && report.steps % o_.progress_every_steps == 0) {
-        TrainProgress p;
-        p.epoch = epoch;
-        p.step = report.steps;
-        p.samples = e.samples;
-        p.loss = d_sum / d_updates;
-        p.generator_loss = g_sum / g_updates;
-        p.samples_per_second = e.samples / std::max(Seconds(start), 1e-9);
-        p.validation_loss = kNaN;
-        Report(p);
-      }
+      ReportSteps(epoch, report.steps, e.samples, d_sum / d_updates, g_sum / g_updates, start);
     }
     if (e.samples == 0) {
       if (ShouldStop()) break;
@@ -300,17 +300,7 @@ Result<TrainReport> Run::Gan(BatchProvider& train) {
     report.epochs.push_back(e);
     report.best_epoch = epoch;  // GANs have no validation criterion: the last epoch is kept
     report.best_loss = e.loss;
-    LogEpoch(e);
-    TrainProgress p;
-    p.epoch = epoch;
-    p.step = report.steps;
-    p.samples = e.samples;
-    p.loss = e.loss;
-    p.generator_loss = e.generator_loss;
-    p.samples_per_second = e.samples_per_second;
-    p.validation_loss = kNaN;
-    p.epoch_end = true;
-    Report(p);
+    EndEpoch(e, report.steps);
   }
   return report;
 }
