@@ -212,8 +212,8 @@ Status Store::Impl::Ack(std::string_view name, const LeaseId& lease) {
   return Status::OK();
 }
 
-Result<BatchRecord> Store::Impl::RewriteHeldBatch(std::string_view name, const LeaseId& lease,
-                                                  const std::function<void(BatchRecord*)>& change) {
+Status Store::Impl::RewriteHeldBatch(std::string_view name, const LeaseId& lease,
+                                     const std::function<void(BatchRecord*)>& change) {
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));
   std::lock_guard lock(group->mu);
@@ -224,22 +224,20 @@ Result<BatchRecord> Store::Impl::RewriteHeldBatch(std::string_view name, const L
   batch.Put(groups_cf_, storage::BatchKey(group->name, lease.batch_id),
             storage::EncodeBatchRecord(b));
   NEMESYST_RETURN_IF_ERROR(Write(&batch, false));
-  group->batches[lease.batch_id] = b;
-  return b;
+  group->batches[lease.batch_id] = std::move(b);
+  return Status::OK();
 }
 
 Status Store::Impl::Nack(std::string_view name, const LeaseId& lease) {
-  return RewriteHeldBatch(name, lease, [](BatchRecord* b) { b->state = BatchState::kPending; })
-      .status();
+  return RewriteHeldBatch(name, lease, [](BatchRecord* b) { b->state = BatchState::kPending; });
 }
 
 Result<int64_t> Store::Impl::RenewLease(std::string_view name, const LeaseId& lease,
                                         int64_t lease_ms) {
   if (lease_ms <= 0) return Status::InvalidArgument("lease_ms must be > 0");
   const int64_t expires = storage::NowMillis() + lease_ms;
-  NEMESYST_RETURN_IF_ERROR(RewriteHeldBatch(name, lease, [expires](BatchRecord* b) {
-                             b->lease_expires_ms = expires;
-                           }).status());
+  NEMESYST_RETURN_IF_ERROR(
+      RewriteHeldBatch(name, lease, [expires](BatchRecord* b) { b->lease_expires_ms = expires; }));
   return expires;
 }
 

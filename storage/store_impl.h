@@ -136,10 +136,9 @@ class Store::Impl {
                     storage::GroupRecord* updated) const;
   // The lease bookkeeping Nack and RenewLease share: checks that `lease` still holds its batch,
   // applies `change` to a copy of the batch's record, writes it (not fsynced: losing it in a
-  // power cut only causes a redelivery) and installs it. Returns the new record.
-  Result<storage::BatchRecord> RewriteHeldBatch(
-      std::string_view group, const LeaseId& lease,
-      const std::function<void(storage::BatchRecord*)>& change);
+  // power cut only causes a redelivery) and installs it.
+  Status RewriteHeldBatch(std::string_view group, const LeaseId& lease,
+                          const std::function<void(storage::BatchRecord*)>& change);
 
   // ---- store_models.cc
   Result<uint32_t> CommitModel(std::string_view name, std::string_view blob,
