@@ -92,9 +92,8 @@ Optimizer::Optimizer(const OptimizerOptions& options, size_t parameter_count)
 void Optimizer::Step(float* params, const float* grads) {
   ++steps_;
   const size_t n = first_.size();
-  const double lr = options_.learning_rate, wd = options_.weight_decay;
   if (options_.kind == OptimizerKind::kSgd) {
-    const double mu = options_.momentum;
+    const double lr = options_.learning_rate, wd = options_.weight_decay, mu = options_.momentum;
     for (size_t k = 0; k < n; ++k) {
       const double g = grads[k] + wd * params[k];
       first_[k] = static_cast<float>(mu * first_[k] + g);
