@@ -1,6 +1,6 @@
 // The one table of configuration keys. Add a key here (and nowhere else) to make it settable from
 // the TOML file, the environment and `--set`, and visible in `nemesyst config show`.
-#include "common/config.h"
+#include "nemesyst/config.h"
 
 namespace nemesyst {
 
@@ -41,8 +41,15 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
       {"kernels.threads",
        ConfigType::kInt,
        "1",
-       "Threads per kernel call (batch split). 1 keeps results bit-reproducible.",
+       "Threads per kernel call (batch split; each parallel learner runs this many). 1 keeps "
+       "results bit-reproducible.",
        {}},
+      {"kernels.max_isa",
+       ConfigType::kString,
+       "avx512",
+       "Highest instruction set the hand-written kernels may use: avx512 (no cap), avx2, or none "
+       "(only onednn and ref).",
+       {"avx512", "avx2", "none"}},
       {"node.id",
        ConfigType::kString,
        "local",

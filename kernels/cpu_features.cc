@@ -1,5 +1,9 @@
 #include "kernels/cpu_features.h"
 
+#include <atomic>
+
+#include "nemesyst/kernels.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 
@@ -51,7 +55,11 @@ CpuFeatures Detect() {
   return f;
 }
 
+std::atomic<IsaLimit> g_isa_limit{IsaLimit::kAvx512};
+
 }  // namespace
+
+IsaLimit CurrentIsaLimit() { return g_isa_limit.load(std::memory_order_relaxed); }
 
 const CpuFeatures& GetCpuFeatures() {
   static const CpuFeatures features = Detect();
@@ -60,13 +68,34 @@ const CpuFeatures& GetCpuFeatures() {
 
 bool CpuSupportsAvx2Backend(bool need_f16c) {
   const CpuFeatures& f = GetCpuFeatures();
-  return f.avx2 && f.fma && (!need_f16c || f.f16c);
+  return CurrentIsaLimit() != IsaLimit::kNone && f.avx2 && f.fma && (!need_f16c || f.f16c);
 }
 
 bool CpuSupportsAvx512Backend(bool need_f16c) {
   const CpuFeatures& f = GetCpuFeatures();
-  return CpuSupportsAvx2Backend(need_f16c) && f.f16c && f.avx512f && f.avx512bw && f.avx512dq &&
-         f.avx512vl && f.os_zmm;
+  return CurrentIsaLimit() == IsaLimit::kAvx512 && CpuSupportsAvx2Backend(need_f16c) && f.f16c &&
+         f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.os_zmm;
 }
 
 }  // namespace nemesyst::kernels
+
+namespace nemesyst {
+
+Status SetKernelIsaLimit(std::string_view max_isa) {
+  using kernels::IsaLimit;
+  IsaLimit limit;
+  if (max_isa == "avx512") {
+    limit = IsaLimit::kAvx512;
+  } else if (max_isa == "avx2") {
+    limit = IsaLimit::kAvx2;
+  } else if (max_isa == "none") {
+    limit = IsaLimit::kNone;
+  } else {
+    return Status::InvalidArgument("kernel ISA limit must be avx512, avx2 or none, not '" +
+                                   std::string(max_isa) + "'");
+  }
+  kernels::g_isa_limit.store(limit, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+}  // namespace nemesyst

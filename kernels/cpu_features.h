@@ -19,15 +19,21 @@ struct CpuFeatures {
   std::string vendor;   // "GenuineIntel", "AuthenticAMD", ... (empty if unknown)
 };
 
-// Detected on first call (thread-safe), then cached.
+// Detected on first call (thread-safe), then cached. The hardware's answer: the ISA limit below
+// does not change it.
 const CpuFeatures& GetCpuFeatures();
 
+// The process-wide cap set by SetKernelIsaLimit (kernels.h); the Supports checks below obey it.
+enum class IsaLimit { kAvx512, kAvx2, kNone };
+IsaLimit CurrentIsaLimit();
+
 // True when the avx2 backend's instructions (AVX2 + FMA, and F16C when fp16 weights are wanted)
-// are all present.
+// are all present and the ISA limit allows AVX2.
 bool CpuSupportsAvx2Backend(bool need_f16c);
 
 // True when the avx512 backend can run: everything the avx2 backend needs (its kernel classes are
-// compiled for AVX2) plus AVX-512 F/BW/DQ/VL with the ZMM state enabled by the OS.
+// compiled for AVX2) plus AVX-512 F/BW/DQ/VL with the ZMM state enabled by the OS, and the ISA
+// limit allows AVX-512.
 bool CpuSupportsAvx512Backend(bool need_f16c);
 
 }  // namespace nemesyst::kernels

@@ -28,6 +28,11 @@ struct Model::Impl {
   Status SyncWeights() { return regressor ? regressor->SyncWeights() : gan->SyncWeights(); }
 };
 
+// The kernels module's way into a Model (the trainer drives its networks directly).
+struct ModelInternals {
+  static Model::Impl* Of(Model& model) { return model.impl_.get(); }
+};
+
 namespace kernels {
 // Builds the networks of `spec` (weights zero until initialised or loaded).
 Result<std::unique_ptr<Model::Impl>> BuildModelImpl(const ModelSpec& spec,

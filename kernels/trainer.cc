@@ -332,7 +332,7 @@ std::string TrainReport::ToJson() const {
 Result<TrainReport> Trainer::Train(Model& model, BatchProvider& train, BatchProvider* validation) {
   NEMESYST_RETURN_IF_ERROR(ValidateOptions(options_));
   NEMESYST_RETURN_IF_ERROR(CheckProvider(model, train, "training"));
-  Model::Impl* impl = model.impl();
+  Model::Impl* impl = ModelInternals::Of(model);
   if (impl->gan) {
     if (validation) {
       return Status::InvalidArgument("trainer: GAN training takes no validation provider");

@@ -3,9 +3,9 @@
 #include <deque>
 #include <map>
 
+#include "common/random.h"
 #include "nemesyst/pipeline.h"
 #include "stream/pipeline_impl.h"
-#include "stream/sim_random.h"
 
 namespace nemesyst {
 namespace {
@@ -53,7 +53,7 @@ class DatasetProvider final : public BatchProvider {
   void StartPass() {
     std::vector<size_t> pass = all_;
     if (options_.shuffle) {  // Fisher-Yates with our own PRNG: same order on every platform
-      stream::SimRandom rng(stream::MixKeys(options_.seed, pass_, 0x5107));
+      SimRandom rng(MixKeys(options_.seed, pass_, 0x5107));
       for (size_t i = pass.size(); i > 1; --i) {
         const size_t j = static_cast<size_t>(rng.NextU64() % i);
         std::swap(pass[i - 1], pass[j]);

@@ -122,7 +122,7 @@ class GroupProvider final : public GroupBatchProvider {
       it->second.hi = std::max(it->second.hi, r.timestamp_us);
       it->second.times.insert(r.timestamp_us);
     }
-    const Pipeline::Impl& impl = pipeline_->impl();
+    const Pipeline::Impl& impl = PipelineInternals::Of(*pipeline_);
     std::shared_ptr<WindowDataset> data = stream::EmptyDataset(impl.compiled);
     data->devices = order;
     data->rows.resize(order.size());

@@ -19,8 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "nemesyst/store.h"
+#include "nemesyst/timestamp.h"
 #include "stream/line_reader.h"
-#include "stream/timestamp.h"
 
 namespace nemesyst {
 namespace {
@@ -125,24 +125,23 @@ class Ingester {
       case TimestampFormat::kAuto: {
         const bool iso =
             text.size() > 4 && (text[4] == '-' || text.find('T') != std::string_view::npos);
-        ok = iso ? stream::ParseIso8601(text, us)
-                 : stream::ParseEpoch(text, stream::EpochUnit::kSeconds, us);
+        ok = iso ? ParseIso8601(text, us) : ParseEpoch(text, EpochUnit::kSeconds, us);
         break;
       }
       case TimestampFormat::kIso8601:
-        ok = stream::ParseIso8601(text, us);
+        ok = ParseIso8601(text, us);
         break;
       case TimestampFormat::kEpochSeconds:
-        ok = stream::ParseEpoch(text, stream::EpochUnit::kSeconds, us);
+        ok = ParseEpoch(text, EpochUnit::kSeconds, us);
         break;
       case TimestampFormat::kEpochMillis:
-        ok = stream::ParseEpoch(text, stream::EpochUnit::kMilliseconds, us);
+        ok = ParseEpoch(text, EpochUnit::kMilliseconds, us);
         break;
       case TimestampFormat::kEpochMicros:
-        ok = stream::ParseEpoch(text, stream::EpochUnit::kMicroseconds, us);
+        ok = ParseEpoch(text, EpochUnit::kMicroseconds, us);
         break;
       case TimestampFormat::kEpochNanos:
-        ok = stream::ParseEpoch(text, stream::EpochUnit::kNanoseconds, us);
+        ok = ParseEpoch(text, EpochUnit::kNanoseconds, us);
         break;
     }
     if (!ok) *why = "cannot parse timestamp '" + std::string(text) + "'";

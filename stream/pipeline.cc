@@ -167,6 +167,21 @@ double Pipeline::LabelToOriginal(int index, double value) const {
   return value;
 }
 
+DataSplit HashSplitOf(std::string_view key, double train, double validation, double test,
+                      uint64_t seed) {
+  stream::PipelineSpec spec;
+  spec.train = train;
+  spec.validation = validation;
+  spec.test = test;
+  spec.split_seed = seed;
+  return static_cast<DataSplit>(stream::SplitBucket(key, spec));
+}
+
+Result<std::string> Pipeline::StreamNamedBy(std::string_view spec_text) {
+  NEMESYST_ASSIGN_OR_RETURN(stream::PipelineSpec spec, stream::ParsePipelineSpec(spec_text));
+  return spec.stream;
+}
+
 DataSplit Pipeline::SplitOf(std::string_view device, int64_t end_us) const {
   return static_cast<DataSplit>(stream::SplitOf(device, end_us, impl_->spec()));
 }

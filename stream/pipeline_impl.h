@@ -23,6 +23,11 @@ class Pipeline::Impl {
   bool fitted() const { return !needs_fit || compiled.spec.fitted; }
 };
 
+// The stream module's way into a Pipeline.
+struct PipelineInternals {
+  static const Pipeline::Impl& Of(const Pipeline& pipeline) { return *pipeline.impl_; }
+};
+
 namespace stream {
 
 // Groups record indices by device (devices in first-appearance order), each sorted by time.

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "stream/sim_random.h"
+#include "common/random.h"
 
 namespace nemesyst::stream {
 namespace {

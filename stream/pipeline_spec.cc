@@ -10,7 +10,7 @@
 #include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
-#include "stream/timestamp.h"
+#include "nemesyst/timestamp.h"
 
 namespace nemesyst::stream {
 namespace {

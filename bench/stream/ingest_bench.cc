@@ -7,11 +7,15 @@
 #include <filesystem>
 #include <string>
 
+#include "nemesyst/refrigeration/fleet.h"
 #include "nemesyst/store.h"
 #include "nemesyst/stream.h"
 
 namespace nemesyst {
 namespace {
+
+// Realistic readings come from the case study's simulator.
+using namespace nemesyst::refrigeration;
 
 struct Fixture {
   std::filesystem::path dir;

@@ -2,10 +2,14 @@
 // training tensors (BatchProvider::Next, batch 256), for the demo's shape of pipeline.
 #include <benchmark/benchmark.h>
 
+#include "nemesyst/refrigeration/fleet.h"
 #include "nemesyst/stream.h"
 
 namespace nemesyst {
 namespace {
+
+// Realistic readings come from the case study's simulator.
+using namespace nemesyst::refrigeration;
 
 constexpr const char* kSpec = R"(
 [[steps]]

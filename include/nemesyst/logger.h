@@ -40,7 +40,8 @@ class NEMESYST_EXPORT Logger {
 NEMESYST_EXPORT Logger* NullLogger();
 
 // Metrics a component exports (counters and gauges, Prometheus-style names with units:
-// "nemesyst_log_appended_records_total"). The CLI renders them as Prometheus text.
+// "nemesyst_log_appended_records_total"). An interface for the tools to adapt: nothing in the
+// library reports through it yet, and no exporter renders it (a node's /metrics is future work).
 class NEMESYST_EXPORT MetricsSink {
  public:
   virtual ~MetricsSink() = default;

@@ -79,6 +79,9 @@ class NEMESYST_EXPORT Model {
   Status Save(const std::string& path, const ModelFileMetadata& metadata = {}) const;
 
   std::string_view kind() const;  // "regressor" | "gan"
+  // What the registry records as the model's kind: a regressor's recurrent cell ("lstm" | "rnn")
+  // or "gan". From the parsed spec.
+  std::string_view family() const;
   std::string spec_json() const;  // canonical: every field, defaults filled in
   // Window shape the model expects: steps (0 = any, regressors only) and features per step.
   int steps() const;
@@ -107,10 +110,10 @@ class NEMESYST_EXPORT Model {
   // Regressor only: a stateful per-device predictor with a snapshot of the current weights.
   Result<std::unique_ptr<StreamingPredictor>> NewStreamingPredictor() const;
 
-  struct Impl;  // private
-  Impl* impl() { return impl_.get(); }
+  struct Impl;  // private (kernels/model_impl.h)
 
  private:
+  friend struct ModelInternals;  // kernels/model_impl.h: the trainer and kernel tests reach Impl
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -34,6 +34,11 @@ class Store;
 
 enum class DataSplit : uint8_t { kTrain = 0, kValidation = 1, kTest = 2, kAll = 3 };
 NEMESYST_EXPORT std::string_view DataSplitName(DataSplit split);  // "train" | ... | "all"
+// The bucket a pipeline with `split.by = "store"` or `"device"` puts `key` (a store or device id)
+// in, for these fractions and split seed: lets a tool pick a seed that gives the stores it wants
+// in each bucket (docs/pipelines.md, "Splits").
+NEMESYST_EXPORT DataSplit HashSplitOf(std::string_view key, double train, double validation,
+                                      double test, uint64_t seed);
 
 // Processed readings of every device and the windows over them. Windows reference rows (no
 // copy), so a dataset costs about rows x features floats, not windows x steps x features.
@@ -90,6 +95,9 @@ class NEMESYST_EXPORT Pipeline {
   static Result<std::unique_ptr<Pipeline>> CreateForStream(std::string_view spec_text,
                                                            const Store& store,
                                                            std::string_view stream = {});
+  // The stream a spec names (its `stream` key; empty when it names none). InvalidArgument for a
+  // spec that does not parse.
+  static Result<std::string> StreamNamedBy(std::string_view spec_text);
   ~Pipeline();
 
   // Resolves the statistics (normalise) and cut times (time split) on `records`: statistics only
@@ -123,10 +131,10 @@ class NEMESYST_EXPORT Pipeline {
   // (window, horizon, rolling derives, fill, since_defrost cap).
   double LookbackSeconds() const;
 
-  class Impl;
-  const Impl& impl() const { return *impl_; }
+  class Impl;  // private (stream/pipeline_impl.h)
 
  private:
+  friend struct PipelineInternals;  // stream/pipeline_impl.h: the group provider reads Impl
   explicit Pipeline(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

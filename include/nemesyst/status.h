@@ -11,6 +11,7 @@
 #define NEMESYST_STATUS_H_
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +39,7 @@ enum class StatusCode : uint8_t {
   kInternal = 13,           // a bug: an invariant does not hold
 };
 
-// Stable lower-case name of a code ("not_found"), used in messages, JSON and the C API.
+// Stable lower-case name of a code ("not_found"), used in messages and JSON output.
 NEMESYST_EXPORT std::string_view StatusCodeName(StatusCode code);
 
 class [[nodiscard]] NEMESYST_EXPORT Status {
@@ -110,7 +111,8 @@ inline bool operator==(const Status& a, const Status& b) {
   return a.code() == b.code() && a.message() == b.message();
 }
 
-// Result<T>: a T or a non-OK Status. Accessing value() of an error is a programmer error (assert).
+// Result<T>: a T or a non-OK Status. Reading the value of an error (value(), *, ->) is a
+// programmer error: it aborts the process, in every build type, rather than read an empty value.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -123,18 +125,29 @@ class [[nodiscard]] Result {
   const Status& status() const& noexcept { return status_; }
   Status status() && { return std::move(status_); }
 
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
+  T& value() & { return Checked(); }
+  const T& value() const& { return Checked(); }
+  T&& value() && { return std::move(Checked()); }
+  T* operator->() { return &Checked(); }
+  const T* operator->() const { return &Checked(); }
+  T& operator*() & { return Checked(); }
+  const T& operator*() const& { return Checked(); }
 
   // The value if OK, otherwise `fallback`.
   T value_or(T fallback) const& { return ok() ? *value_ : std::move(fallback); }
 
  private:
+  T& Checked() {
+    if (!value_.has_value()) [[unlikely]]
+      std::abort();
+    return *value_;
+  }
+  const T& Checked() const {
+    if (!value_.has_value()) [[unlikely]]
+      std::abort();
+    return *value_;
+  }
+
   Status status_;
   std::optional<T> value_;
 };

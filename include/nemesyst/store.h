@@ -196,6 +196,12 @@ class NEMESYST_EXPORT Store {
   // The blob, every chunk checksum and the whole-blob checksum verified: Corruption otherwise.
   Result<std::string> ReadModelBlob(std::string_view name, uint32_t version) const;
   Result<uint32_t> ResolveAlias(std::string_view name, std::string_view alias) const;
+  // `name@version`, `name:alias`, or a bare `name`: its `production` alias when set, else its
+  // `candidate` alias, else NotFound naming both — never silently the newest version. NotFound
+  // errors say what was missing: the model name, the version, or the alias (listing the aliases
+  // that exist); a malformed reference is InvalidArgument (ParseModelRef).
+  Result<ResolvedModel> ResolveModel(std::string_view reference) const;
+  Result<ResolvedModel> ResolveModel(const ModelRef& reference) const;
   // The non-retired version whose final `metric` is best (ties: the newest). NotFound if no
   // version has that metric.
   Result<uint32_t> BestModelVersion(std::string_view name, std::string_view metric,

@@ -191,6 +191,25 @@ struct ModelInfo {
 
 enum class MetricOrder { kLowerIsBetter, kHigherIsBetter };
 
+// Naming a model version: `name` | `name@version` | `name:alias` (Store::ResolveModel).
+struct ModelRef {
+  std::string name;
+  uint32_t version = 0;  // > 0 for name@version
+  std::string alias;     // non-empty for name:alias
+  std::string ToString() const;
+};
+
+// InvalidArgument for an empty name, a bad version number ("lstm@x", "lstm@0"), an empty alias,
+// or both '@' and ':'.
+NEMESYST_EXPORT Result<ModelRef> ParseModelRef(std::string_view text);
+
+struct ResolvedModel {
+  std::string name;
+  uint32_t version = 0;
+  std::string how;  // "version 3", "alias production" ...
+  std::string ToString() const { return name + "@" + std::to_string(version); }
+};
+
 // One group batch to acknowledge as part of Store::CommitModel.
 struct GroupAck {
   std::string group;

@@ -15,10 +15,16 @@ namespace {
 Status CheckCpuAndOptions(const simd::IsaOps& isa, const KernelOptions& options) {
   const std::string name = isa.name;
   if (isa.backend == Backend::kAvx512) {
+    if (CurrentIsaLimit() != IsaLimit::kAvx512) {
+      return Status::Unimplemented(
+          "avx512 backend: not allowed by the ISA limit (kernels.max_isa)");
+    }
     if (!CpuSupportsAvx512Backend(options.fp16_weights)) {
       return Status::Unimplemented(
           "avx512 backend: this CPU (or OS) lacks AVX-512 F/BW/DQ/VL with ZMM state enabled");
     }
+  } else if (CurrentIsaLimit() == IsaLimit::kNone) {
+    return Status::Unimplemented("avx2 backend: not allowed by the ISA limit (kernels.max_isa)");
   } else if (!CpuSupportsAvx2Backend(false)) {
     return Status::Unimplemented("avx2 backend: this CPU lacks AVX2/FMA");
   }

@@ -105,5 +105,16 @@ TEST(ResultTest, MoveOnlyValues) {
   EXPECT_EQ(*p, 3);
 }
 
+// Reading the value of an error aborts in every build type (not only where assert is on), so a
+// caller that skipped ok() cannot go on with an empty value.
+TEST(ResultDeathTest, ReadingTheValueOfAnErrorAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Result<std::string> error{Status::NotFound("x")};
+  EXPECT_DEATH((void)error.value(), "");
+  EXPECT_DEATH((void)error->size(), "");
+  EXPECT_DEATH((void)*error, "");
+  EXPECT_DEATH((void)std::move(error).value(), "");
+}
+
 }  // namespace
 }  // namespace nemesyst

@@ -67,8 +67,8 @@ TEST_P(BackendRegressorTest, ForwardAndGradientsMatchRef) {
   ASSERT_TRUE((*ref)->Predict(batch, &ref_out).ok());
   EXPECT_LE(ScaledError(out, ref_out), 1e-5);
 
-  RegressorNet& net = *model->impl()->regressor;
-  RegressorNet& ref_net = *(*ref)->impl()->regressor;
+  RegressorNet& net = *ModelInternals::Of(*model)->regressor;
+  RegressorNet& ref_net = *ModelInternals::Of(**ref)->regressor;
   net.params().ZeroGrads();
   ref_net.params().ZeroGrads();
   Rng rng(3), ref_rng(3);
@@ -124,8 +124,8 @@ TEST_P(BackendGanTest, GenerationAndGradientsMatchRef) {
   ASSERT_TRUE((*ref)->Generate(batch, 5, condition, &ref_windows).ok());
   EXPECT_LE(ScaledError(windows, ref_windows), 1e-5);
 
-  GanNet& gan = *model->impl()->gan;
-  GanNet& ref_gan = *(*ref)->impl()->gan;
+  GanNet& gan = *ModelInternals::Of(*model)->gan;
+  GanNet& ref_gan = *ModelInternals::Of(**ref)->gan;
   const auto real = RandomFloats(6, static_cast<size_t>(batch) * 5 * 2);
   for (GanNet* g : {&gan, &ref_gan}) {
     g->discriminator_params().ZeroGrads();

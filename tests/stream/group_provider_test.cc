@@ -6,12 +6,16 @@
 #include <set>
 #include <thread>
 
+#include "nemesyst/refrigeration/fleet.h"
 #include "nemesyst/store.h"
 #include "nemesyst/stream.h"
 #include "tests/testing/temp_dir.h"
 
 namespace nemesyst {
 namespace {
+
+// The case study's simulator makes realistic streams (with feed gaps) to window.
+using namespace nemesyst::refrigeration;
 
 constexpr const char* kSpec = R"(
 stream = "fleet"
@@ -59,7 +63,7 @@ TEST(GroupProviderTest, LearnersGetDisjointWindowsMatchingTheDatasetPath) {
   sim_options.gap_rate = 0.01;  // gaps, so windows must respect them in both paths
   auto sim = FleetSimulator::Create(sim_options);
   ASSERT_TRUE(sim.ok());
-  ASSERT_TRUE(WriteFleetToStore(**sim, *store, "fleet", 1000, nullptr).ok());
+  ASSERT_TRUE(IngestSimulatedFleet(*store, "fleet", **sim, {.batch_records = 1000}).ok());
 
   auto pipeline = Pipeline::CreateForStream(kSpec, *store);
   ASSERT_TRUE(pipeline.ok()) << pipeline.status().ToString();
@@ -142,7 +146,7 @@ void OpenSmallFleet(const testing::TempDir& dir, std::unique_ptr<Store>* store,
   sim_options.days = 0.1;
   auto sim = FleetSimulator::Create(sim_options);
   ASSERT_TRUE(sim.ok());
-  ASSERT_TRUE(WriteFleetToStore(**sim, **store, "fleet", 1000, nullptr).ok());
+  ASSERT_TRUE(IngestSimulatedFleet(**store, "fleet", **sim, {.batch_records = 1000}).ok());
   auto created = Pipeline::CreateForStream(kSpec, **store);
   ASSERT_TRUE(created.ok());
   auto records = ReadRecords(**store, "fleet");

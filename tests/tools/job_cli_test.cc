@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/nodes/small_fleet.h"
 #include "tests/testing/run_command.h"
+#include "tests/testing/small_fleet.h"
 #include "tests/testing/temp_dir.h"
 
 namespace nemesyst {
@@ -28,9 +28,9 @@ TEST(JobCliTest, HelpAndUsageErrors) {
 TEST(JobCliTest, TrainPredictDispatchReplay) {
   testing::SmallFleet fleet(4, 3, 0.5, /*open_store=*/false);
   const std::string store = fleet.StorePath();
-  testing::WriteFile(fleet.dir.Sub("p.toml"), nodes::DemoPipelineToml(fleet.pipeline));
+  testing::WriteFile(fleet.dir.Sub("p.toml"), refrigeration::DemoPipelineToml(fleet.pipeline));
   testing::WriteFile(fleet.dir.Sub("m.json"),
-                     nodes::DemoRegressorSpec("lstm", fleet.pipeline.window_length, 8));
+                     refrigeration::DemoRegressorSpec("lstm", fleet.pipeline.window_length, 8));
   auto train = RunCli({"--store", store, "train", "--pipeline", fleet.dir.Sub("p.toml"), "--model",
                        fleet.dir.Sub("m.json"), "--name", "lstm", "--learners", "2", "--epochs",
                        "2", "--records-per-claim", "1000", "--fit-hours", "6", "--json"});

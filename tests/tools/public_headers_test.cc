@@ -9,7 +9,7 @@
 #include "nemesyst/logger.h"
 #include "nemesyst/model.h"
 #include "nemesyst/pipeline.h"
-#include "nemesyst/simulator.h"
+#include "nemesyst/refrigeration/simulator.h"
 #include "nemesyst/status.h"
 #include "nemesyst/store.h"
 #include "nemesyst/store_types.h"

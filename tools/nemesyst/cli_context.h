@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
+#include "nemesyst/config.h"
 #include "nemesyst/logger.h"
 #include "nemesyst/status.h"
 

@@ -19,8 +19,21 @@ void TrainingProgress::Finish() {
   }
 }
 
-void TrainingProgress::Update(const std::string& model, int learner,
-                              const nodes::LearnerProgress& p) {
+Result<ModelOptions> ConfiguredModelOptions(const CliContext& ctx) {
+  ModelOptions options;
+  NEMESYST_ASSIGN_OR_RETURN(options.backend, ParseBackend(ctx.config.GetString("kernels.backend")));
+  const int64_t threads = ctx.config.GetInt("kernels.threads");
+  if (threads < 1 || threads > 256) {
+    return Status::InvalidArgument("kernels.threads must be in 1..256, got " +
+                                   std::to_string(threads) + " (" +
+                                   ctx.config.GetEntry("kernels.threads").origin + ")");
+  }
+  options.kernel.threads = static_cast<int>(threads);
+  return options;
+}
+
+void TrainingProgress::Update(const std::string& model, int learner, int epochs,
+                              const TrainProgress& p) {
   using Clock = std::chrono::steady_clock;
   std::lock_guard<std::mutex> lock(mu_);
   const auto now = Clock::now();
@@ -34,13 +47,13 @@ void TrainingProgress::Update(const std::string& model, int learner,
     const double done = s.last_epoch_samples > 0
                             ? std::min(1.0, static_cast<double>(p.samples) / s.last_epoch_samples)
                             : 0;
-    eta_s = (p.epochs - p.epoch) * s.last_epoch_seconds + (1 - done) * s.last_epoch_seconds;
+    eta_s = (epochs - p.epoch) * s.last_epoch_seconds + (1 - done) * s.last_epoch_seconds;
   }
   if (p.epoch_end) {
     s.last_epoch_seconds = in_epoch;
     s.last_epoch_samples = p.samples;
     s.epoch_started = now;
-    if (p.epoch >= p.epochs) eta_s = 0;
+    if (p.epoch >= epochs) eta_s = 0;
   }
   char eta[32] = "?";
   if (eta_s >= 0) {
@@ -50,7 +63,7 @@ void TrainingProgress::Update(const std::string& model, int learner,
   char line[256];
   std::snprintf(line, sizeof(line),
                 "%s learner %d  epoch %d/%d  step %lld  loss %.4f  %.0f samples/s  ETA %s",
-                model.c_str(), learner, p.epoch, p.epochs, static_cast<long long>(p.step), p.loss,
+                model.c_str(), learner, p.epoch, epochs, static_cast<long long>(p.step), p.loss,
                 p.samples_per_second, eta);
   if (ctx_.stderr_is_terminal) {
     std::cerr << "\r\033[K" << line << std::flush;
@@ -63,7 +76,7 @@ void TrainingProgress::Update(const std::string& model, int learner,
   ctx_.logger->Log(LogLevel::kInfo, "train", p.epoch_end ? "epoch done" : "training",
                    {{"model", model},
                     {"learner", std::to_string(learner)},
-                    {"epoch", std::to_string(p.epoch) + "/" + std::to_string(p.epochs)},
+                    {"epoch", std::to_string(p.epoch) + "/" + std::to_string(epochs)},
                     {"step", std::to_string(p.step)},
                     {"loss", std::to_string(p.loss)},
                     {"samples_per_s", std::to_string(static_cast<int64_t>(p.samples_per_second))},

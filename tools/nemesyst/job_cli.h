@@ -11,8 +11,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "nemesyst/model.h"
 #include "nemesyst/store.h"
-#include "nodes/model_box.h"
 #include "tools/nemesyst/cli_context.h"
 #include "tools/nemesyst/cli_store.h"
 
@@ -23,6 +23,9 @@ void AddPredictCommand(CLI::App& app, CliContext& ctx);
 void AddDispatchCommand(CLI::App& app, CliContext& ctx);
 void AddDemoCommand(CLI::App& app, CliContext& ctx);
 
+// The backend and kernel threads the configuration asks for (kernels.backend, kernels.threads).
+Result<ModelOptions> ConfiguredModelOptions(const CliContext& ctx);
+
 // Thread-safe progress of many learners of many models. On a terminal: one line rewritten in
 // place (model, learner, epoch, step, loss, samples/s, ETA); otherwise an info log line per
 // learner at most every `log_every_s` seconds, and one at every epoch end.
@@ -30,7 +33,8 @@ class TrainingProgress {
  public:
   TrainingProgress(const CliContext& ctx, double log_every_s = 5.0);
   ~TrainingProgress();
-  void Update(const std::string& model, int learner, const nodes::LearnerProgress& p);
+  // `epochs`: the run's total, for the line and the ETA.
+  void Update(const std::string& model, int learner, int epochs, const TrainProgress& p);
   // Ends the live line (call before printing anything else).
   void Finish();
 

@@ -1,7 +1,8 @@
-// `nemesyst demo`: the whole case study in a fresh directory (nodes/demo_job.h, docs/demo.md).
+// `nemesyst demo`: the whole case study in a fresh directory
+// (include/nemesyst/refrigeration/demo.h, docs/demo.md)..
 #include <iostream>
 
-#include "nodes/demo_job.h"
+#include "nemesyst/refrigeration/demo.h"
 #include "tools/nemesyst/job_cli.h"
 
 namespace nemesyst::cli {
@@ -17,7 +18,7 @@ void AddDemoCommand(CLI::App& app, CliContext& ctx) {
     std::string dir;
     int64_t seed = -1;
     bool force = false;
-    nodes::DemoOptions o;
+    refrigeration::DemoOptions o;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--dir", f->dir, "Directory to create (config key demo.dir)");
@@ -52,7 +53,7 @@ void AddDemoCommand(CLI::App& app, CliContext& ctx) {
       ->check(CLI::Range(1, 4096));
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> Status {
-      nodes::DemoOptions o = f->o;
+      refrigeration::DemoOptions o = f->o;
       o.dir = f->dir.empty() ? ctx.config.GetString("demo.dir") : f->dir;
       o.seed = static_cast<uint64_t>(f->seed >= 0 ? f->seed : ctx.config.GetInt("demo.seed"));
       o.force = f->force;
@@ -60,19 +61,21 @@ void AddDemoCommand(CLI::App& app, CliContext& ctx) {
       if (o.train_stores < 1) {
         return Status::InvalidArgument("demo: --stores must leave at least one training store");
       }
+      NEMESYST_ASSIGN_OR_RETURN(o.model_options, ConfiguredModelOptions(ctx));
+      o.node_id = ctx.config.GetString("node.id");
       o.logger = ctx.logger.get();
       TrainingProgress progress(ctx);
       o.on_step = [&ctx, &progress](const std::string& step) {
         progress.Finish();
         ctx.logger->Log(LogLevel::kInfo, "demo", "step", {{"step", step}});
       };
-      o.on_progress = [&progress](const std::string& model, int learner,
-                                  const nodes::LearnerProgress& p) {
-        progress.Update(model, learner, p);
+      o.on_progress = [&progress](const std::string& model, int learner, int epochs,
+                                  const TrainProgress& p) {
+        progress.Update(model, learner, epochs, p);
       };
-      NEMESYST_ASSIGN_OR_RETURN(nodes::DemoResult r, nodes::RunDemo(o));
+      NEMESYST_ASSIGN_OR_RETURN(refrigeration::DemoResult r, refrigeration::RunDemo(o));
       progress.Finish();
-      for (const nodes::TargetCheck& t : r.report.targets) {
+      for (const refrigeration::TargetCheck& t : r.report.targets) {
         std::cout << (t.passed ? "  pass  " : "  FAIL  ") << t.name << ": " << t.detail << "\n";
       }
       std::cout << "report: " << r.report_dir << "/report.md\n";

@@ -1,10 +1,11 @@
 // `nemesyst dispatch`: choose the cases to switch off for a demand-response request from the
-// latest predictions; --replay replays the event in the simulator (nodes/dispatch_job.h).
+// latest predictions; --replay replays the event in the simulator
+// (include/nemesyst/refrigeration/dispatch.h).
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "nodes/dispatch_job.h"
+#include "nemesyst/refrigeration/dispatch.h"
 #include "tools/nemesyst/job_cli.h"
 
 namespace nemesyst::cli {
@@ -17,7 +18,7 @@ void AddDispatchCommand(CLI::App& app, CliContext& ctx) {
   struct Flags {
     double duration_min = 20;
     bool json = false;
-    nodes::DispatchJobOptions o;
+    refrigeration::DispatchJobOptions o;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--predictions", f->o.predictions_path,
@@ -38,11 +39,12 @@ void AddDispatchCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--json", f->json, "Print the plan (and replay) as JSON");
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> Status {
-      nodes::DispatchJobOptions o = f->o;
+      refrigeration::DispatchJobOptions o = f->o;
       o.request.duration_s = f->duration_min * 60;
       NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
-      NEMESYST_ASSIGN_OR_RETURN(nodes::DispatchJobResult r, nodes::RunDispatchJob(*store, o));
-      const nodes::DispatchPlan& p = r.plan;
+      NEMESYST_ASSIGN_OR_RETURN(refrigeration::DispatchJobResult r,
+                                refrigeration::RunDispatchJob(*store, o));
+      const refrigeration::DispatchPlan& p = r.plan;
       if (f->json) {
         nlohmann::json j;
         j["event_us"] = r.event_us;

@@ -1,10 +1,10 @@
 // `nemesyst predict`: a registered model over readings from a store stream or a file
-// (nodes/predict_job.h), predictions as CSV or JSON lines.
+// (include/nemesyst/predict_job.h), predictions as CSV or JSON lines.
 #include <fstream>
 #include <iostream>
 
-#include "nodes/predict_job.h"
-#include "stream/timestamp.h"
+#include "nemesyst/predict_job.h"
+#include "nemesyst/timestamp.h"
 #include "tools/nemesyst/job_cli.h"
 
 namespace nemesyst::cli {
@@ -12,8 +12,8 @@ namespace {
 
 Result<int64_t> ParseTime(const std::string& text, const char* flag) {
   int64_t us = 0;
-  if (stream::ParseIso8601(text, &us)) return us;
-  if (stream::ParseEpoch(text, stream::EpochUnit::kMicroseconds, &us)) return us;
+  if (ParseIso8601(text, &us)) return us;
+  if (ParseEpoch(text, EpochUnit::kMicroseconds, &us)) return us;
   return Status::InvalidArgument(std::string(flag) + ": '" + text +
                                  "' is neither an ISO-8601 time nor microseconds since the epoch");
 }
@@ -27,7 +27,7 @@ void AddPredictCommand(CLI::App& app, CliContext& ctx) {
       "through the pipeline stored with it, from a store stream or a CSV / JSON-lines file.");
   struct Flags {
     std::string from, to, format = "csv", output = "-";
-    nodes::PredictJobOptions o;
+    PredictJobOptions o;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--model", f->o.model, "Model: name | name@version | name:alias")->required();
@@ -43,18 +43,18 @@ void AddPredictCommand(CLI::App& app, CliContext& ctx) {
       ->capture_default_str();
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> Status {
-      nodes::PredictJobOptions o = f->o;
+      PredictJobOptions o = f->o;
       if (!f->from.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(o.from_us, ParseTime(f->from, "--from"));
       }
       if (!f->to.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(o.to_us, ParseTime(f->to, "--to"));
       }
-      NEMESYST_ASSIGN_OR_RETURN(nodes::PredictionFormat format,
-                                nodes::ParsePredictionFormat(f->format));
+      NEMESYST_ASSIGN_OR_RETURN(PredictionFormat format, ParsePredictionFormat(f->format));
       if (o.stream.empty() == o.input_path.empty()) {
         return Status::InvalidArgument("predict: give exactly one of --input-stream or --input");
       }
+      NEMESYST_ASSIGN_OR_RETURN(o.model_options, ConfiguredModelOptions(ctx));
       o.logger = ctx.logger.get();
       NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
       std::ofstream file;
@@ -64,11 +64,10 @@ void AddPredictCommand(CLI::App& app, CliContext& ctx) {
         if (!file) return Status::IOError("cannot create " + f->output);
         out = &file;
       }
-      if (format == nodes::PredictionFormat::kCsv) *out << nodes::PredictionCsvHeader();
+      if (format == PredictionFormat::kCsv) *out << PredictionCsvHeader();
       NEMESYST_ASSIGN_OR_RETURN(
-          nodes::PredictJobResult r,
-          nodes::RunPredictJob(*store, o, [&](const nodes::PredictionRow& row) -> Status {
-            *out << nodes::FormatPrediction(row, format);
+          PredictJobResult r, RunPredictJob(*store, o, [&](const PredictionRow& row) -> Status {
+            *out << FormatPrediction(row, format);
             return *out ? Status::OK() : Status::IOError("cannot write predictions");
           }));
       out->flush();

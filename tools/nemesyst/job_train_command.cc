@@ -1,5 +1,5 @@
 // `nemesyst train`: stream + pipeline spec + model spec -> registered model versions
-// (nodes/train_job.h).
+// (include/nemesyst/train_job.h).
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "common/version.h"
-#include "nodes/train_job.h"
+#include "nemesyst/train_job.h"
+#include "nemesyst/version.h"
 #include "tools/nemesyst/job_cli.h"
 
 namespace nemesyst::cli {
@@ -33,7 +33,7 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
   struct Flags {
     std::string pipeline_path, model_path;
     bool json = false;
-    nodes::TrainJobOptions o;
+    TrainJobOptions o;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--stream", f->o.stream, "Stream to train on (default: the pipeline's)");
@@ -43,15 +43,15 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--learners", f->o.learners, "Parallel learners")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  cmd->add_option("--epochs", f->o.learner.epochs, "Passes over each learner's data")
+  cmd->add_option("--epochs", f->o.trainer.epochs, "Passes over each learner's data")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--batch-size", f->o.learner.batch_size, "Windows per optimiser step")
+  cmd->add_option("--batch-size", f->o.trainer.batch_size, "Windows per optimiser step")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--learning-rate", f->o.learner.learning_rate, "Adam learning rate")
+  cmd->add_option("--learning-rate", f->o.trainer.learning_rate, "Adam learning rate")
       ->capture_default_str();
-  cmd->add_option("--seed", f->o.learner.seed, "Seed (learner i uses seed + i)")
+  cmd->add_option("--seed", f->o.trainer.seed, "Seed (learner i uses seed + i)")
       ->capture_default_str();
   cmd->add_option("--group", f->o.group, "Consumer group (default train.<name>)");
   cmd->add_option("--records-per-claim", f->o.records_per_claim, "Records per group claim")
@@ -76,7 +76,7 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--json", f->json, "Print the result as JSON");
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> Status {
-      nodes::TrainJobOptions o = f->o;
+      TrainJobOptions o = f->o;
       if (!f->pipeline_path.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(o.pipeline_text, ReadTextFile(f->pipeline_path, "pipeline spec"));
       }
@@ -86,16 +86,18 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
       if (o.parent.empty() && (f->pipeline_path.empty() || f->model_path.empty())) {
         return Status::InvalidArgument("train: --pipeline and --model are required (or --parent)");
       }
+      NEMESYST_ASSIGN_OR_RETURN(o.model, ConfiguredModelOptions(ctx));
       o.node_id = ctx.config.GetString("node.id");
       o.code_version = NEMESYST_VERSION_STRING;
       o.logger = ctx.logger.get();
       NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
       TrainingProgress progress(ctx);
       const std::string name = o.model_name;
-      o.on_progress = [&progress, name](int learner, const nodes::LearnerProgress& p) {
-        progress.Update(name, learner, p);
+      const int epochs = o.trainer.epochs;
+      o.on_progress = [&progress, name, epochs](int learner, const TrainProgress& p) {
+        progress.Update(name, learner, epochs, p);
       };
-      NEMESYST_ASSIGN_OR_RETURN(nodes::TrainJobResult r, nodes::RunTrainJob(*store, o));
+      NEMESYST_ASSIGN_OR_RETURN(TrainJobResult r, RunTrainJob(*store, o));
       progress.Finish();
       if (f->json) {
         nlohmann::json j;

@@ -4,64 +4,35 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "kernels/cpu_features.h"
-#include "kernels/dispatch.h"
+#include "nemesyst/kernels.h"
 #include "tools/nemesyst/commands.h"
 
 namespace nemesyst::cli {
 namespace {
-
-struct Probe {
-  std::string name;
-  std::function<Result<Backend>(Backend, const KernelOptions&)> create;
-};
-
-std::vector<Probe> Operations() {
-  using namespace kernels;
-  auto recurrent = [](CellKind cell, bool fp16) {
-    return [cell, fp16](Backend b, const KernelOptions& o) -> Result<Backend> {
-      KernelOptions options = o;
-      options.fp16_weights = fp16;
-      NEMESYST_ASSIGN_OR_RETURN(auto k, CreateRecurrentKernel({cell, 8, 64}, b, options));
-      return k->backend();
-    };
-  };
-  return {
-      {"lstm", recurrent(CellKind::kLstm, false)},
-      {"rnn", recurrent(CellKind::kRnnTanh, false)},
-      {"lstm_fp16_weights", recurrent(CellKind::kLstm, true)},
-      {"dense",
-       [](Backend b, const KernelOptions& o) -> Result<Backend> {
-         NEMESYST_ASSIGN_OR_RETURN(auto k, CreateDenseKernel({64, 64}, b, o));
-         return k->backend();
-       }},
-  };
-}
 
 Status RunInfo(CliContext& ctx, bool json) {
   NEMESYST_ASSIGN_OR_RETURN(Backend configured,
                             ParseBackend(ctx.config.GetString("kernels.backend")));
   KernelOptions options;
   options.threads = static_cast<int>(ctx.config.GetInt("kernels.threads"));
-  const kernels::CpuFeatures& cpu = kernels::GetCpuFeatures();
+  const CpuInfo cpu = DetectCpu();
   nlohmann::json doc;
   doc["cpu"] = {{"vendor", cpu.vendor},     {"avx2", cpu.avx2},         {"fma", cpu.fma},
                 {"f16c", cpu.f16c},         {"avx512f", cpu.avx512f},   {"avx512bw", cpu.avx512bw},
                 {"avx512dq", cpu.avx512dq}, {"avx512vl", cpu.avx512vl}, {"os_zmm", cpu.os_zmm}};
   doc["configured_backend"] = std::string(BackendName(configured));
   doc["threads"] = options.threads;
+  doc["max_isa"] = ctx.config.GetString("kernels.max_isa");
   doc["operations"] = nlohmann::json::array();
-  for (const Probe& op : Operations()) {
-    nlohmann::json entry = {{"operation", op.name}};
-    auto chosen = op.create(configured, options);
-    entry["chosen"] =
-        chosen.ok() ? nlohmann::json(std::string(BackendName(*chosen))) : nlohmann::json(nullptr);
-    if (!chosen.ok()) entry["error"] = chosen.status().ToString();
+  for (const KernelChoice& op : DescribeKernelChoices(configured, options)) {
+    nlohmann::json entry = {{"operation", op.operation}};
+    entry["chosen"] = op.chosen_status.ok() ? nlohmann::json(std::string(BackendName(op.chosen)))
+                                            : nlohmann::json(nullptr);
+    if (!op.chosen_status.ok()) entry["error"] = op.chosen_status.ToString();
     nlohmann::json backends = nlohmann::json::object();
-    for (Backend b : {Backend::kAvx512, Backend::kAvx2, Backend::kOnednn, Backend::kRef}) {
-      auto r = op.create(b, options);
-      backends[std::string(BackendName(b))] =
-          r.ok() ? std::string("available") : std::string(r.status().message());
+    for (const auto& [backend, status] : op.backends) {
+      backends[std::string(BackendName(backend))] =
+          status.ok() ? std::string("available") : std::string(status.message());
     }
     entry["backends"] = backends;
     doc["operations"].push_back(entry);

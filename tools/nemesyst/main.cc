@@ -3,7 +3,8 @@
 
 #include <iostream>
 
-#include "common/version.h"
+#include "nemesyst/kernels.h"
+#include "nemesyst/version.h"
 #include "tools/nemesyst/commands.h"
 #include "tools/nemesyst/spdlog_logger.h"
 
@@ -87,6 +88,10 @@ int Run(int argc, char** argv) {
   }
 
   if (Status s = ResolveConfig(flags, ctx); !s.ok()) {
+    std::cerr << "nemesyst: configuration error: " << s.message() << "\n";
+    return kExitRuntimeError;
+  }
+  if (Status s = SetKernelIsaLimit(ctx.config.GetString("kernels.max_isa")); !s.ok()) {
     std::cerr << "nemesyst: configuration error: " << s.message() << "\n";
     return kExitRuntimeError;
   }

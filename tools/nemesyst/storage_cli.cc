@@ -1,13 +1,11 @@
 #include "tools/nemesyst/storage_cli.h"
 
-#include "nodes/model_ref.h"
-
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
-#include "storage/meta_format.h"
-#include "storage/model_format.h"
+#include "nemesyst/store.h"
+#include "nemesyst/store_json.h"
 
 namespace nemesyst::cli {
 
@@ -40,7 +38,7 @@ Status WriteOutput(const std::string& path, std::string_view bytes) {
 nlohmann::json ToJson(const StreamInfo& info) {
   return {
       {"stream", info.name},
-      {"schema", storage::SchemaToJson(info.schema)},
+      {"schema", nlohmann::json::parse(SchemaToJson(info.schema))},
       {"retention",
        {{"max_age_us", info.retention.max_age_us}, {"max_records", info.retention.max_records}}},
       {"created_us", info.created_us},
@@ -91,7 +89,7 @@ nlohmann::json ToJson(const ModelInfo& info) {
           {"blob_crc32c", info.blob_crc32c},
           {"retired", info.retired},
           {"aliases", info.aliases},
-          {"metadata", storage::MetadataToJson(info.metadata)}};
+          {"metadata", nlohmann::json::parse(ModelMetadataToJson(info.metadata))}};
 }
 
 nlohmann::json ToJson(const RetentionReport& r) {
@@ -106,17 +104,14 @@ nlohmann::json ToJson(const RetentionReport& r) {
           {"held_back", std::move(held)}};
 }
 
-Result<ModelRef> ResolveModelRef(const Store& store, const std::string& ref,
-                                 const std::string& best_metric, bool higher_is_better) {
-  // One reference syntax for every subcommand: nodes/model_ref.h.
-  NEMESYST_ASSIGN_OR_RETURN(nodes::ModelRef parsed, nodes::ParseModelRef(ref));
-  ModelRef out;
+Result<ResolvedModel> ResolveModelArgument(const Store& store, const std::string& ref,
+                                           const std::string& best_metric, bool higher_is_better) {
+  // One reference syntax for every subcommand: Store::ResolveModel.
+  NEMESYST_ASSIGN_OR_RETURN(ModelRef parsed, ParseModelRef(ref));
+  if (best_metric.empty()) return store.ResolveModel(parsed);
+  ResolvedModel out;
   out.name = parsed.name;
-  if (best_metric.empty()) {
-    NEMESYST_ASSIGN_OR_RETURN(nodes::ResolvedModel resolved, nodes::ResolveModelRef(store, parsed));
-    out.version = resolved.version;
-    return out;
-  }
+  out.how = "best " + best_metric;
   if (parsed.version != 0 || !parsed.alias.empty()) {
     return Status::InvalidArgument("'" + ref + "': --best takes a bare model name");
   }

@@ -31,14 +31,10 @@ nlohmann::json ToJson(const ClaimedBatch& batch);
 nlohmann::json ToJson(const ModelInfo& info);
 nlohmann::json ToJson(const RetentionReport& report);
 
-// NAME@VERSION | NAME:ALIAS | NAME (its production alias, else candidate) | NAME with --best
-// METRIC: resolves to (name, version). The syntax is nodes/model_ref.h's, shared by every command.
-struct ModelRef {
-  std::string name;
-  uint32_t version = 0;
-};
-Result<ModelRef> ResolveModelRef(const Store& store, const std::string& ref,
-                                 const std::string& best_metric, bool higher_is_better);
+// NAME@VERSION | NAME:ALIAS | NAME (its production alias, else candidate), as Store::ResolveModel,
+// or NAME with --best METRIC: the non-retired version with the best final METRIC.
+Result<ResolvedModel> ResolveModelArgument(const Store& store, const std::string& ref,
+                                           const std::string& best_metric, bool higher_is_better);
 
 }  // namespace nemesyst::cli
 

@@ -7,7 +7,7 @@
 #include <limits>
 #include <sstream>
 
-#include "storage/meta_format.h"
+#include "nemesyst/store_json.h"
 #include "tools/nemesyst/storage_cli.h"
 
 namespace nemesyst::cli {
@@ -59,7 +59,7 @@ Result<StreamSchema> ReadSchemaFile(const std::string& path) {
     json = nlohmann::json::parse(text, nullptr, false);
     if (json.is_discarded()) return Status::InvalidArgument(path + ": not valid JSON");
   }
-  Result<StreamSchema> schema = storage::SchemaFromJson(json);
+  Result<StreamSchema> schema = SchemaFromJson(json.dump());
   if (!schema.ok()) return schema.status().WithContext(path);
   return schema;
 }

@@ -3,7 +3,7 @@
 // --best METRIC (nodes/model_ref.h).
 #include <iostream>
 
-#include "storage/model_format.h"
+#include "nemesyst/store_json.h"
 #include "tools/nemesyst/storage_cli.h"
 
 namespace nemesyst::cli {
@@ -86,7 +86,8 @@ void AddShow(CLI::App& model, CliContext& ctx) {
     ctx.action = [&ctx, args]() -> Status {
       NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
       NEMESYST_ASSIGN_OR_RETURN(
-          ModelRef ref, ResolveModelRef(*store, args->ref.ref, args->ref.best, args->ref.higher));
+          ResolvedModel ref,
+          ResolveModelArgument(*store, args->ref.ref, args->ref.best, args->ref.higher));
       NEMESYST_ASSIGN_OR_RETURN(ModelInfo info, store->GetModelInfo(ref.name, ref.version));
       nlohmann::json j = ToJson(info);
       std::cout << (args->json ? j.dump() : j.dump(2)) << "\n";
@@ -112,13 +113,15 @@ void AddExport(CLI::App& model, CliContext& ctx) {
     ctx.action = [&ctx, args]() -> Status {
       NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
       NEMESYST_ASSIGN_OR_RETURN(
-          ModelRef ref, ResolveModelRef(*store, args->ref.ref, args->ref.best, args->ref.higher));
+          ResolvedModel ref,
+          ResolveModelArgument(*store, args->ref.ref, args->ref.best, args->ref.higher));
       NEMESYST_ASSIGN_OR_RETURN(ModelInfo info, store->GetModelInfo(ref.name, ref.version));
       NEMESYST_ASSIGN_OR_RETURN(std::string blob, store->ReadModelBlob(ref.name, ref.version));
       NEMESYST_RETURN_IF_ERROR(WriteOutput(args->out, blob));
       if (!args->metadata.empty()) {
         NEMESYST_RETURN_IF_ERROR(
-            WriteOutput(args->metadata, storage::MetadataToJson(info.metadata).dump(2) + "\n"));
+            WriteOutput(args->metadata,
+                        nlohmann::json::parse(ModelMetadataToJson(info.metadata)).dump(2) + "\n"));
       }
       if (!args->out.empty() && args->out != "-") {
         if (args->json) {
@@ -157,9 +160,7 @@ void AddImport(CLI::App& model, CliContext& ctx) {
       ModelMetadata metadata;
       if (!args->metadata.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(std::string text, ReadInput(args->metadata));
-        nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-        if (j.is_discarded()) return Status::InvalidArgument(args->metadata + ": not valid JSON");
-        Result<ModelMetadata> parsed = storage::MetadataFromJson(j);
+        Result<ModelMetadata> parsed = ModelMetadataFromJson(text);
         if (!parsed.ok()) return parsed.status().WithContext(args->metadata);
         metadata = std::move(*parsed);
       }
@@ -233,7 +234,8 @@ void AddRetire(CLI::App& model, CliContext& ctx) {
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
       NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
-      NEMESYST_ASSIGN_OR_RETURN(ModelRef ref, ResolveModelRef(*store, args->ref, "", false));
+      NEMESYST_ASSIGN_OR_RETURN(ResolvedModel ref,
+                                ResolveModelArgument(*store, args->ref, "", false));
       NEMESYST_RETURN_IF_ERROR(store->RetireModel(ref.name, ref.version));
       if (args->json) {
         std::cout << nlohmann::json{{"name", ref.name}, {"version", ref.version}, {"retired", true}}

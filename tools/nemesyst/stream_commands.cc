@@ -10,13 +10,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nemesyst/refrigeration/fleet.h"
 #include "nemesyst/store.h"
 #include "nemesyst/stream.h"
-#include "stream/timestamp.h"
+#include "nemesyst/timestamp.h"
 #include "tools/nemesyst/cli_store.h"
 #include "tools/nemesyst/commands.h"
 
 namespace nemesyst::cli {
+
+// simulate and `ingest --simulator-schema` are the case study's fleet feed.
+using namespace nemesyst::refrigeration;
 namespace {
 
 Result<std::array<double, kCaseTypeCount>> ParseMix(const std::string& text) {
@@ -126,7 +130,7 @@ void AddSimulate(CLI::App& app, CliContext& ctx) {
       SimulatorOptions options = f->sim;
       options.labels = !f->no_labels;
       if (!f->start.empty()) {
-        if (!stream::ParseIso8601(f->start, &options.start_us)) {
+        if (!ParseIso8601(f->start, &options.start_us)) {
           return Status::InvalidArgument("--start: '" + f->start + "' is not an ISO-8601 time");
         }
       }
@@ -139,8 +143,12 @@ void AddSimulate(CLI::App& app, CliContext& ctx) {
       if (!f->into_stream.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
                                   OpenConfiguredStore(ctx, f->durability));
-        NEMESYST_RETURN_IF_ERROR(
-            WriteFleetToStore(*sim, *store, f->into_stream, f->batch_rows, &rows));
+        FleetIngestOptions ingest;
+        ingest.batch_records = f->batch_rows;
+        ingest.logger = ctx.logger.get();
+        NEMESYST_ASSIGN_OR_RETURN(FleetIngestResult ingested,
+                                  IngestSimulatedFleet(*store, f->into_stream, *sim, ingest));
+        rows = ingested.records;
       } else {
         FleetWriteOptions write;
         if (f->format == "csv")

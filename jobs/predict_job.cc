@@ -1,0 +1,316 @@
+#include "nemesyst/predict_job.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "nemesyst/ingest.h"
+#include "nemesyst/model.h"
+#include "nemesyst/pipeline.h"
+#include "nemesyst/store.h"
+
+namespace nemesyst {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Reads a readings file through the ingest validator into a scratch store with the pipeline's
+// input fields as its schema, then returns the records.
+Result<std::vector<Record>> ReadReadingsFile(const std::string& path, const Pipeline& pipeline) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path scratch =
+      fs::temp_directory_path(ec) / ("nemesyst-predict-" + std::to_string(std::random_device{}()));
+  if (ec) return Status::IOError("predict: no temporary directory: " + ec.message());
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code ignored;
+      fs::remove_all(p, ignored);
+    }
+  } cleanup{scratch};
+  std::unique_ptr<Store> store;
+  StoreOptions so;
+  so.durability = Durability::kAsync;
+  NEMESYST_RETURN_IF_ERROR(Store::Open(so, scratch.string(), &store));
+  StreamSchema schema;
+  for (const std::string& f : pipeline.input_fields()) {
+    FieldSpec spec;
+    spec.name = f;
+    spec.type = FieldType::kFloat64;
+    schema.fields.push_back(std::move(spec));
+  }
+  NEMESYST_RETURN_IF_ERROR(store->CreateStream("input", schema));
+  IngestOptions io;
+  io.stream = "input";
+  IngestReport report;
+  NEMESYST_RETURN_IF_ERROR(Ingest(*store, path, io, &report));
+  if (report.rejected) {
+    return Status::InvalidArgument("predict: " + (report.error_details.empty()
+                                                      ? path + ": rejected"
+                                                      : report.error_details.front().ToString()));
+  }
+  return ReadRecords(*store, "input");
+}
+
+Status WindowedPredictions(Model& model, const Pipeline& pipeline,
+                           const std::vector<Record>& records, const PredictionSink& sink,
+                           PredictJobResult* result) {
+  NEMESYST_ASSIGN_OR_RETURN(auto data, pipeline.Apply(records));
+  DatasetProviderOptions o;
+  o.split = DataSplit::kAll;
+  o.shuffle = false;
+  NEMESYST_ASSIGN_OR_RETURN(auto provider, MakeDatasetProvider(data, o));
+  NEMESYST_ASSIGN_OR_RETURN(WindowPredictions p, PredictWindows(model, *provider, [&](double v) {
+                              return pipeline.LabelToOriginal(0, v);
+                            }));
+  result->model_seconds += p.seconds;
+  result->case_steps += p.case_steps;
+  for (size_t i = 0; i < p.predicted_s.size(); ++i) {
+    PredictionRow row{p.device[i], p.end_us[i], p.predicted_s[i], std::nullopt};
+    if (i < p.truth_s.size()) row.label_s = p.truth_s[i];
+    NEMESYST_RETURN_IF_ERROR(sink(row));
+    ++result->predictions;
+  }
+  return Status::OK();
+}
+
+// Readings in time order (ties by device), each advancing its device by one step; devices of one
+// instant advance together in one batched call.
+Status StreamingPredictions(Model& model, const Pipeline& pipeline, std::vector<Record> records,
+                            const PredictionSink& sink, PredictJobResult* result,
+                            std::vector<PredictionRow>* first) {
+  if (model.kind() != "regressor") {
+    return Status::InvalidArgument("streaming prediction needs a regressor, not a " +
+                                   std::string(model.kind()));
+  }
+  std::stable_sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
+    return a.timestamp_us != b.timestamp_us ? a.timestamp_us < b.timestamp_us
+                                            : a.device_id < b.device_id;
+  });
+  const auto& fields = pipeline.input_fields();
+  const std::vector<std::string> labels = pipeline.label_names();
+  int label_index = -1;
+  for (size_t i = 0; i < fields.size() && !labels.empty(); ++i) {
+    if (fields[i] == labels[0]) label_index = static_cast<int>(i);
+  }
+  auto featurizer = pipeline.MakeStreaming();
+  NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<StreamingPredictor> predictor,
+                            model.NewStreamingPredictor());
+  const int steps = pipeline.steps();
+  std::map<std::string, int, std::less<>> since_reset;
+  std::vector<std::string> devices;
+  std::vector<float> rows, out;
+  std::vector<const Record*> sources;
+  auto flush = [&]() -> Status {
+    if (devices.empty()) return Status::OK();
+    const auto t0 = Clock::now();
+    out.resize(devices.size() * static_cast<size_t>(predictor->output_width()));
+    NEMESYST_RETURN_IF_ERROR(predictor->Advance(devices, rows.data(), out.data()));
+    result->model_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    result->case_steps += static_cast<int64_t>(devices.size());
+    for (size_t i = 0; i < devices.size(); ++i) {
+      int& count = since_reset[devices[i]];
+      if (++count < steps) continue;
+      PredictionRow row;
+      row.device = devices[i];
+      row.timestamp_us = sources[i]->timestamp_us;
+      row.prediction_s =
+          std::clamp(pipeline.LabelToOriginal(0, out[i * predictor->output_width()]), 0.0, 3600.0);
+      if (label_index >= 0) row.label_s = sources[i]->values[label_index];
+      if (first != nullptr && count == steps) first->push_back(row);
+      NEMESYST_RETURN_IF_ERROR(sink(row));
+      ++result->predictions;
+    }
+    devices.clear();
+    rows.clear();
+    sources.clear();
+    return Status::OK();
+  };
+  int64_t instant = std::numeric_limits<int64_t>::min();
+  for (const Record& r : records) {
+    if (r.timestamp_us != instant) {
+      NEMESYST_RETURN_IF_ERROR(flush());
+      instant = r.timestamp_us;
+    }
+    NEMESYST_ASSIGN_OR_RETURN(StreamingFeaturizer::Update update, featurizer->Push(r));
+    if (update.reset) {
+      predictor->Slot(r.device_id);  // registers a new device, so Reset finds it
+      NEMESYST_RETURN_IF_ERROR(predictor->Reset(r.device_id));
+      since_reset[r.device_id] = 0;
+    }
+    // Rows a fill inserted before this reading advance the state first (one call each, as they
+    // are the same device); the last row is this reading's and joins the instant's batch.
+    for (size_t k = 0; k + 1 < update.rows.size(); ++k) {
+      std::vector<float> one_out(static_cast<size_t>(predictor->output_width()));
+      NEMESYST_RETURN_IF_ERROR(
+          predictor->Advance({r.device_id}, update.rows[k].data(), one_out.data()));
+      ++since_reset[r.device_id];
+    }
+    if (update.rows.empty()) continue;
+    devices.push_back(r.device_id);
+    rows.insert(rows.end(), update.rows.back().begin(), update.rows.back().end());
+    sources.push_back(&r);
+  }
+  return flush();
+}
+
+}  // namespace
+
+std::vector<std::string> SplitFieldList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string JoinFieldList(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const auto& f : fields) out += (out.empty() ? "" : ",") + f;
+  return out;
+}
+
+Result<LoadedModel> LoadModelForPrediction(const Store& store, const std::string& model_ref,
+                                           const ModelOptions& options) {
+  LoadedModel m;
+  NEMESYST_ASSIGN_OR_RETURN(ResolvedModel resolved, store.ResolveModel(model_ref));
+  NEMESYST_ASSIGN_OR_RETURN(std::string blob, store.ReadModelBlob(resolved.name, resolved.version));
+  ModelFileMetadata meta;
+  NEMESYST_ASSIGN_OR_RETURN(m.model, Model::Deserialize(blob, options, &meta));
+  m.ref = resolved.name + "@" + std::to_string(resolved.version);
+  m.resolved_by = resolved.how;
+  if (meta.count("pipeline") == 0 || meta.count("input_fields") == 0) {
+    return Status::FailedPrecondition("model " + m.ref +
+                                      " carries no pipeline (or input fields) to apply");
+  }
+  m.input_fields = SplitFieldList(meta["input_fields"]);
+  m.trained_stream = meta["stream"];
+  NEMESYST_ASSIGN_OR_RETURN(m.pipeline, Pipeline::Create(meta["pipeline"], m.input_fields));
+  return m;
+}
+
+Status PredictRecords(LoadedModel& m, std::vector<Record> records, bool streaming,
+                      const PredictionSink& sink, PredictJobResult* result,
+                      std::vector<PredictionRow>* first_after_restart) {
+  result->readings += records.size();
+  if (streaming) {
+    return StreamingPredictions(*m.model, *m.pipeline, std::move(records), sink, result,
+                                first_after_restart);
+  }
+  return WindowedPredictions(*m.model, *m.pipeline, records, sink, result);
+}
+
+Result<std::vector<PredictionRow>> PredictAt(LoadedModel& m, std::vector<Record> records,
+                                             int64_t at_us) {
+  if (m.model->kind() != "regressor") {
+    return Status::InvalidArgument("cannot predict with a " + std::string(m.model->kind()) +
+                                   " model");
+  }
+  std::stable_sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
+    return a.timestamp_us < b.timestamp_us;
+  });
+  const Pipeline& p = *m.pipeline;
+  const auto& fields = p.input_fields();
+  const std::vector<std::string> labels = p.label_names();
+  int label_index = -1;
+  for (size_t i = 0; i < fields.size() && !labels.empty(); ++i) {
+    if (fields[i] == labels[0]) label_index = static_cast<int>(i);
+  }
+  auto featurizer = p.MakeStreaming();
+  std::map<std::string, const Record*> at;
+  for (const Record& r : records) {
+    if (r.timestamp_us > at_us) break;
+    NEMESYST_RETURN_IF_ERROR(featurizer->Push(r).status());
+    if (r.timestamp_us == at_us) at[r.device_id] = &r;
+  }
+  Batch batch;
+  const size_t xs = static_cast<size_t>(p.steps()) * p.features();
+  std::vector<float> x(xs);
+  std::vector<const Record*> sources;
+  for (const auto& [device, record] : at) {
+    if (!featurizer->LatestWindow(device, x.data())) continue;
+    batch.x.insert(batch.x.end(), x.begin(), x.end());
+    batch.device.push_back(device);
+    batch.end_us.push_back(at_us);
+    sources.push_back(record);
+  }
+  std::vector<PredictionRow> out;
+  if (sources.empty()) return out;
+  batch.batch = static_cast<int>(sources.size());
+  batch.steps = p.steps();
+  batch.features = p.features();
+  batch.label_width = 0;
+  std::vector<float> y;
+  NEMESYST_RETURN_IF_ERROR(m.model->Predict(batch, &y));
+  const int width = m.model->label_width();
+  for (size_t i = 0; i < sources.size(); ++i) {
+    PredictionRow row;
+    row.device = batch.device[i];
+    row.timestamp_us = at_us;
+    row.prediction_s = std::clamp(p.LabelToOriginal(0, y[i * width]), 0.0, 3600.0);
+    if (label_index >= 0) row.label_s = sources[i]->values[label_index];
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<PredictJobResult> RunPredictJob(const Store& store, const PredictJobOptions& o,
+                                       const PredictionSink& sink) {
+  if (o.stream.empty() == o.input_path.empty()) {
+    return Status::InvalidArgument("predict: give exactly one input: a stream or a file");
+  }
+  Logger* logger = o.logger != nullptr ? o.logger : NullLogger();
+  NEMESYST_ASSIGN_OR_RETURN(LoadedModel m, LoadModelForPrediction(store, o.model, o.model_options));
+  std::vector<Record> records;
+  if (!o.stream.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(StreamSchema schema, store.GetSchema(o.stream));
+    std::vector<std::string> names;
+    for (const FieldSpec& f : schema.fields) names.push_back(f.name);
+    if (names != m.input_fields) {
+      return Status::InvalidArgument("predict: stream '" + o.stream + "' has fields [" +
+                                     JoinFieldList(names) + "] but model " + m.ref +
+                                     " was trained on stream '" + m.trained_stream +
+                                     "' with fields [" + JoinFieldList(m.input_fields) + "]");
+    }
+    // Enough history before `from` for the first windows (window, derives, fills).
+    RecordQuery q;
+    const int64_t lookback_us =
+        static_cast<int64_t>(m.pipeline->LookbackSeconds() * 1e6) + 60000000;
+    q.min_timestamp_us =
+        o.from_us == std::numeric_limits<int64_t>::min() ? o.from_us : o.from_us - lookback_us;
+    q.max_timestamp_us = o.to_us;
+    q.device_id = o.device;
+    NEMESYST_ASSIGN_OR_RETURN(records, ReadRecords(store, o.stream, q));
+  } else {
+    NEMESYST_ASSIGN_OR_RETURN(records, ReadReadingsFile(o.input_path, *m.pipeline));
+    if (!o.device.empty()) {
+      std::erase_if(records, [&](const Record& r) { return r.device_id != o.device; });
+    }
+  }
+  PredictJobResult result;
+  result.model = m.ref;
+  result.resolved_by = m.resolved_by;
+  logger->Log(LogLevel::kInfo, "nodes.predict", "predicting",
+              {{"model", m.ref},
+               {"resolved_by", m.resolved_by},
+               {"readings", std::to_string(records.size())},
+               {"mode", o.streaming ? "streaming" : "windowed"}});
+  // Readings before `from` only warm the state up: predictions start at `from`.
+  const int64_t from = o.from_us;
+  PredictionSink filtered = [&](const PredictionRow& row) -> Status {
+    if (row.timestamp_us < from) return Status::OK();
+    return sink(row);
+  };
+  NEMESYST_RETURN_IF_ERROR(PredictRecords(m, std::move(records), o.streaming, filtered, &result));
+  return result;
+}
+
+}  // namespace nemesyst

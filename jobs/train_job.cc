@@ -1,0 +1,449 @@
+#include "nemesyst/train_job.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "jobs/augmented_provider.h"
+#include "jobs/replay_provider.h"
+#include "nemesyst/pipeline.h"
+#include "nemesyst/predict_job.h"
+#include "nemesyst/predictions.h"
+
+namespace nemesyst {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+Status ValidateOptions(const TrainJobOptions& o) {
+  if (o.model_name.empty()) return Status::InvalidArgument("train: a model name is required");
+  if (o.learners < 1 || o.learners > 64) {
+    return Status::InvalidArgument("train: learners must be in 1..64");
+  }
+  if (o.trainer.epochs < 1) return Status::InvalidArgument("train: epochs must be ≥ 1");
+  if (o.trainer.batch_size < 1) return Status::InvalidArgument("train: batch size must be ≥ 1");
+  if (!(o.trainer.learning_rate > 0)) {
+    return Status::InvalidArgument("train: learning rate must be > 0");
+  }
+  if (o.fit_records < 1) return Status::InvalidArgument("train: fit_records must be ≥ 1");
+  if (!(o.fit_hours > 0)) return Status::InvalidArgument("train: fit_hours must be > 0");
+  if (o.parent.empty() && o.model_spec_json.empty()) {
+    return Status::InvalidArgument("train: a model spec (or a parent model to continue) is needed");
+  }
+  if (o.parent.empty() && o.pipeline_text.empty()) {
+    return Status::InvalidArgument("train: a pipeline spec (or a parent model) is needed");
+  }
+  return Status::OK();
+}
+
+// What every learner shares (read-only while learners run).
+struct Shared {
+  const TrainJobOptions* options = nullptr;
+  Store* store = nullptr;
+  const Pipeline* pipeline = nullptr;
+  std::string resolved_pipeline;
+  std::string stream;
+  std::string group;
+  std::string spec_json;
+  std::string parent_blob;  // non-empty: learners start from these weights
+  uint32_t parent_version = 0;
+  std::string gan_blob;  // non-empty: augment with this GAN
+  std::string gan_ref;
+  std::shared_ptr<const WindowDataset> validation;
+  Logger* logger = nullptr;
+};
+
+Result<std::string> ReadBlob(const Store& store, const ResolvedModel& m) {
+  return store.ReadModelBlob(m.name, m.version);
+}
+
+ModelMetadata MakeMetadata(const Shared& s, const Model& model, const LearnerVersion& v,
+                           int learner, size_t synthetic) {
+  const TrainJobOptions& o = *s.options;
+  ModelMetadata meta;
+  meta.kind = std::string(model.family());
+  auto& hp = meta.hyper_parameters;
+  hp["spec"] = model.spec_json();
+  hp["epochs"] = std::to_string(o.trainer.epochs);
+  hp["batch_size"] = std::to_string(o.trainer.batch_size);
+  hp["optimizer"] = o.trainer.optimizer;
+  hp["learning_rate"] = Num(o.trainer.learning_rate);
+  hp["clip_norm"] = Num(o.trainer.clip_norm);
+  hp["seed"] = std::to_string(o.trainer.seed + static_cast<uint64_t>(learner));
+  hp["learners"] = std::to_string(o.learners);
+  hp["learner"] = std::to_string(learner);
+  hp["group"] = s.group;
+  hp["backend"] = std::string(BackendName(model.backend()));
+  hp["kernel_threads"] = std::to_string(o.model.kernel.threads);
+  hp["parameters"] = std::to_string(model.parameter_count());
+  if (!s.gan_ref.empty()) {
+    hp["augment_gan"] = s.gan_ref;
+    hp["augment_fraction"] = Num(o.augment_fraction);
+    hp["synthetic_windows"] = std::to_string(synthetic);
+  }
+  for (const TrainEpochMetrics& e : v.epochs) {
+    EpochMetrics em;
+    em.epoch = e.epoch;
+    em.metrics["train_loss"] = e.loss;
+    if (std::isfinite(e.validation_loss)) em.metrics["val_loss"] = e.validation_loss;
+    if (model.kind() == "gan") em.metrics["generator_loss"] = e.generator_loss;
+    em.metrics["samples"] = static_cast<double>(e.samples);
+    em.metrics["seconds"] = e.seconds;
+    meta.epoch_metrics.push_back(std::move(em));
+  }
+  if (!v.epochs.empty()) meta.metrics["train_loss"] = v.epochs.back().loss;
+  if (std::isfinite(v.val_mae_s)) {
+    meta.metrics["val_mae_s"] = v.val_mae_s;
+    meta.metrics["val_p90_s"] = v.val_p90_s;
+    meta.metrics["val_overpredict_p99_s"] = v.val_overpredict_p99_s;
+  }
+  if (model.kind() == "gan" && !v.epochs.empty()) {
+    meta.metrics["discriminator_loss"] = v.epochs.back().loss;
+    meta.metrics["generator_loss"] = v.epochs.back().generator_loss;
+  }
+  meta.metrics["train_windows"] = static_cast<double>(v.windows);
+  meta.metrics["train_seconds"] = v.train_seconds;
+  meta.lineage.stream = s.stream;
+  meta.lineage.seq_ranges = v.ranges;
+  meta.lineage.pipeline_spec = s.resolved_pipeline;
+  meta.lineage.parent_version = s.parent_version;
+  meta.lineage.node_id = o.node_id;
+  meta.lineage.code_version = o.code_version;
+  return meta;
+}
+
+// One learner: its own model, group member, cached claims and (optional) augmentation.
+struct Learner {
+  int index = 0;
+  uint64_t seed = 0;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<GroupBatchProvider> group;
+  std::unique_ptr<jobs::ReplayProvider> replay;
+  std::unique_ptr<Model> gan;
+  std::unique_ptr<jobs::AugmentedProvider> augmented;
+  std::unique_ptr<BatchProvider> validation;
+  BatchProvider* train = nullptr;
+  Clock::time_point started;
+  LearnerVersion* out = nullptr;
+  Status status;
+  bool stopped = false;
+  Status lease;  // not OK once a claimed batch's lease could not be renewed (learner's thread)
+};
+
+Status PrepareLearner(const Shared& s, int index, LearnerVersion* out, Learner* l) {
+  const TrainJobOptions& o = *s.options;
+  l->index = index;
+  l->out = out;
+  l->started = Clock::now();
+  out->learner = index;
+  out->val_mae_s = std::numeric_limits<double>::quiet_NaN();
+  l->seed = o.trainer.seed + static_cast<uint64_t>(index);
+  if (!s.parent_blob.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(l->model, Model::Deserialize(s.parent_blob, o.model));
+  } else {
+    NEMESYST_ASSIGN_OR_RETURN(l->model, Model::Create(s.spec_json, l->seed, o.model));
+  }
+  const Pipeline& p = *s.pipeline;
+  Model& m = *l->model;
+  if (m.features() != p.features() || (m.steps() != 0 && m.steps() != p.steps()) ||
+      m.label_width() != p.label_width()) {
+    return Status::InvalidArgument(
+        "train: the model spec expects windows of " + std::to_string(m.steps()) + " x " +
+        std::to_string(m.features()) + " with " + std::to_string(m.label_width()) +
+        " label(s), but the pipeline makes " + std::to_string(p.steps()) + " x " +
+        std::to_string(p.features()) + " with " + std::to_string(p.label_width()));
+  }
+  GroupProviderOptions g;
+  g.group = s.group;
+  g.member = o.node_id + "/learner-" + std::to_string(index);
+  g.split = DataSplit::kTrain;
+  g.records_per_claim = o.records_per_claim;
+  g.lease_ms = o.lease_ms;
+  g.auto_ack = false;  // acknowledged together with the model, in one write
+  NEMESYST_ASSIGN_OR_RETURN(l->group, MakeGroupProvider(s.store, s.pipeline, g));
+  l->replay = std::make_unique<jobs::ReplayProvider>(l->group.get(), l->seed);
+  l->train = l->replay.get();
+  if (!s.gan_blob.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(l->gan, Model::Deserialize(s.gan_blob, o.model));
+    l->augmented = std::make_unique<jobs::AugmentedProvider>(
+        l->replay.get(), l->gan.get(), o.augment_fraction, l->seed * 7919 + 17);
+    NEMESYST_RETURN_IF_ERROR(l->augmented->Check());
+    l->train = l->augmented.get();
+  }
+  if (m.kind() == "regressor" && s.validation && s.validation->Count(DataSplit::kValidation) > 0) {
+    DatasetProviderOptions v;
+    v.split = DataSplit::kValidation;
+    v.shuffle = false;
+    NEMESYST_ASSIGN_OR_RETURN(l->validation, MakeDatasetProvider(s.validation, v));
+  }
+  return Status::OK();
+}
+
+// Training only (runs on the learner's thread): no store writes.
+Status TrainLearner(const Shared& s, Learner* l) {
+  const TrainJobOptions& o = *s.options;
+  TrainerOptions lo = o.trainer;
+  lo.seed = l->seed;
+  lo.logger = s.logger;
+  // The claims' leases are held until the model is committed: renew them as training reports
+  // progress (the epochs after the first replay the windows; no Next() renews them then). A
+  // lease lost anyway (it ran out and the batch went to another member) ends this learner's
+  // training: its model could not be committed with that batch.
+  const std::function<bool()> outer_stop = o.should_stop;
+  lo.should_stop = [l, outer_stop] { return !l->lease.ok() || (outer_stop && outer_stop()); };
+  auto sink = o.on_progress;
+  lo.on_progress = [sink, l](const TrainProgress& p) {
+    if (sink) sink(l->index, p);
+    if (l->lease.ok()) l->lease = l->group->RenewLeases();
+  };
+  if (o.deterministic_claims && l->replay->windows() == 0) {
+    return Status::OK();  // the other learners claimed everything: nothing to train on
+  }
+  auto trained = Trainer(lo).Train(*l->model, *l->train, l->validation.get());
+  if (!l->lease.ok()) return l->lease.WithContext("renewing the claimed batches' leases");
+  if (!trained.ok() && l->replay->windows() == 0) {
+    return Status::OK();  // claimed as it went and found nothing new
+  }
+  NEMESYST_ASSIGN_OR_RETURN(TrainReport report, std::move(trained));
+  l->out->epochs = report.epochs;
+  l->out->windows = l->replay->windows();
+  // Fewer epochs than asked without early stopping: should_stop ended it (a lost lease, or the
+  // caller's stop).
+  l->stopped = static_cast<int>(report.epochs.size()) < lo.epochs && !report.stopped_early;
+  if (l->validation && !l->stopped && l->out->windows > 0) {
+    const Pipeline& p = *s.pipeline;
+    NEMESYST_ASSIGN_OR_RETURN(WindowPredictions vp,
+                              PredictWindows(*l->model, *l->validation,
+                                             [&p](double v) { return p.LabelToOriginal(0, v); }));
+    NEMESYST_ASSIGN_OR_RETURN(ErrorStats stats, ComputeErrorStats(vp.truth_s, vp.predicted_s));
+    l->out->val_mae_s = stats.mae_s;
+    l->out->val_p90_s = stats.p90_s;
+    std::vector<double> over(vp.truth_s.size());
+    for (size_t i = 0; i < over.size(); ++i) {
+      over[i] = std::max(0.0, vp.predicted_s[i] - vp.truth_s[i]);
+    }
+    l->out->val_overpredict_p99_s = Percentile(std::move(over), 0.99);
+  }
+  l->out->train_seconds = SecondsSince(l->started);
+  return Status::OK();
+}
+
+// Gives the learner's batches back for immediate redelivery (it did not train to the end).
+void GiveBack(const Shared& s, Learner* l) {
+  for (const GroupAck& a : l->group->TakePendingAcks()) {
+    s.store->Nack(a.group, a.lease).IgnoreError();
+  }
+}
+
+// Registers the learner's version: the model, its metadata and the acknowledgement of every
+// batch it trained on, in one atomic write.
+Status CommitLearner(const Shared& s, Learner* l) {
+  const TrainJobOptions& o = *s.options;
+  LearnerVersion* out = l->out;
+  std::vector<GroupAck> acks = l->group->TakePendingAcks();
+  out->ranges = l->group->ConsumedRanges();
+  if (out->windows == 0) {
+    // Nothing to learn from (the other learners claimed everything): acknowledge the claims it
+    // read (they held only other splits' windows) and register nothing.
+    for (const GroupAck& a : acks) NEMESYST_RETURN_IF_ERROR(s.store->Ack(a.group, a.lease));
+    s.logger->Log(LogLevel::kWarn, "nodes.train", "learner got no training windows",
+                  {{"learner", std::to_string(l->index)}});
+    return Status::OK();
+  }
+  ModelMetadata meta = MakeMetadata(s, *l->model, *out, l->index,
+                                    l->augmented ? l->augmented->synthetic_windows() : 0);
+  ModelFileMetadata file_meta = {{"pipeline", s.resolved_pipeline},
+                                 {"model_name", o.model_name},
+                                 {"stream", s.stream},
+                                 {"input_fields", JoinFieldList(s.pipeline->input_fields())}};
+  NEMESYST_ASSIGN_OR_RETURN(std::string blob, l->model->Serialize(file_meta));
+  NEMESYST_ASSIGN_OR_RETURN(out->version, s.store->CommitModel(o.model_name, blob, meta, acks));
+  s.logger->Log(LogLevel::kInfo, "nodes.train", "registered model version",
+                {{"model", o.model_name + "@" + std::to_string(out->version)},
+                 {"learner", std::to_string(l->index)},
+                 {"windows", std::to_string(out->windows)},
+                 {"val_mae_s", Num(out->val_mae_s)}});
+  return Status::OK();
+}
+
+}  // namespace
+
+TrainerOptions TrainJobOptions::DefaultTrainer() {
+  TrainerOptions t;
+  t.epochs = 5;
+  t.batch_size = 64;
+  t.learning_rate = 1e-3;
+  t.clip_norm = 1.0;
+  t.seed = 1;
+  t.progress_every_steps = 20;
+  return t;
+}
+
+Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
+  NEMESYST_RETURN_IF_ERROR(ValidateOptions(o));
+  const auto t0 = Clock::now();
+  Shared s;
+  s.options = &o;
+  s.store = &store;
+  s.logger = o.logger != nullptr ? o.logger : NullLogger();
+  s.spec_json = o.model_spec_json;
+  std::string pipeline_text = o.pipeline_text;
+
+  if (!o.parent.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(ResolvedModel parent, store.ResolveModel(o.parent));
+    if (parent.name != o.model_name) {
+      s.logger->Log(LogLevel::kInfo, "nodes.train", "continuing from another model's version",
+                    {{"parent", parent.name + "@" + std::to_string(parent.version)}});
+    }
+    NEMESYST_ASSIGN_OR_RETURN(s.parent_blob, ReadBlob(store, parent));
+    ModelFileMetadata meta;
+    NEMESYST_ASSIGN_OR_RETURN(auto parent_model, Model::Deserialize(s.parent_blob, o.model, &meta));
+    s.spec_json = parent_model->spec_json();
+    if (meta.count("pipeline") == 0) {
+      return Status::FailedPrecondition("parent model " + o.parent +
+                                        " carries no pipeline; it cannot be continued");
+    }
+    pipeline_text = meta["pipeline"];  // resolved: the statistics stay those of the parent
+    s.parent_version = parent.name == o.model_name ? parent.version : 0;
+  }
+
+  // The stream: the flag, else the spec's. A spec naming another stream is a mistake to report.
+  NEMESYST_ASSIGN_OR_RETURN(const std::string spec_stream, Pipeline::StreamNamedBy(pipeline_text));
+  if (!o.stream.empty() && !spec_stream.empty() && spec_stream != o.stream) {
+    return Status::InvalidArgument("train: the pipeline reads stream '" + spec_stream +
+                                   "' but the stream given is '" + o.stream + "'");
+  }
+  s.stream = o.stream.empty() ? spec_stream : o.stream;
+  if (s.stream.empty()) {
+    return Status::InvalidArgument(
+        "train: no stream named (neither --stream nor the pipeline's "
+        "'stream')");
+  }
+  NEMESYST_ASSIGN_OR_RETURN(auto pipeline,
+                            Pipeline::CreateForStream(pipeline_text, store, s.stream));
+  if (pipeline->label_width() < 1) {
+    return Status::InvalidArgument("train: the pipeline has no label (set label.field)");
+  }
+
+  // Fit on the stream's first hours (every device's), at most fit_records records, and window
+  // them for validation.
+  NEMESYST_ASSIGN_OR_RETURN(StreamInfo info, store.GetStreamInfo(s.stream));
+  if (info.last_seq == 0) {
+    return Status::FailedPrecondition("train: stream '" + s.stream + "' is empty");
+  }
+  int64_t first_us = std::numeric_limits<int64_t>::max();
+  {
+    NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(s.stream));
+    // The stream's earliest reading: the first batch holds it for a feed; for a per-device
+    // backfill every device starts at about the same time, so the first record is close enough.
+    if (it->Valid()) first_us = it->record().record.timestamp_us;
+    NEMESYST_RETURN_IF_ERROR(it->status());
+  }
+  RecordQuery query;
+  query.max_timestamp_us = first_us + static_cast<int64_t>(o.fit_hours * 3600e6);
+  NEMESYST_ASSIGN_OR_RETURN(std::vector<Record> sample, ReadRecords(store, s.stream, query));
+  if (sample.size() > o.fit_records) sample.resize(o.fit_records);
+  if (sample.empty()) return Status::FailedPrecondition("train: no records to fit the pipeline on");
+  if (!pipeline->fitted() || o.parent.empty()) NEMESYST_RETURN_IF_ERROR(pipeline->Fit(sample));
+  NEMESYST_ASSIGN_OR_RETURN(s.validation, pipeline->Apply(sample));
+  sample.clear();
+  sample.shrink_to_fit();
+  s.resolved_pipeline = pipeline->Serialize();
+  s.pipeline = pipeline.get();
+
+  if (!o.augment_gan.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(ResolvedModel gan, store.ResolveModel(o.augment_gan));
+    NEMESYST_ASSIGN_OR_RETURN(s.gan_blob, ReadBlob(store, gan));
+    s.gan_ref = gan.name + "@" + std::to_string(gan.version);
+  }
+  s.group = o.group.empty() ? "train." + o.model_name : o.group;
+  auto groups = store.ListGroups();
+  if (groups.ok() && std::find(groups->begin(), groups->end(), s.group) == groups->end()) {
+    Status created = store.CreateGroup(s.group, s.stream, GroupStart::kEarliest);
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+  }
+  NEMESYST_ASSIGN_OR_RETURN(GroupStats gstats, store.GetGroupStats(s.group));
+  if (gstats.stream != s.stream) {
+    return Status::InvalidArgument("train: consumer group '" + s.group + "' reads stream '" +
+                                   gstats.stream + "', not '" + s.stream + "'");
+  }
+
+  TrainJobResult result;
+  result.model_name = o.model_name;
+  result.learners.resize(static_cast<size_t>(o.learners));
+  std::vector<Learner> learners(static_cast<size_t>(o.learners));
+  for (int i = 0; i < o.learners; ++i) {
+    NEMESYST_RETURN_IF_ERROR(PrepareLearner(s, i, &result.learners[i], &learners[i]));
+  }
+  if (o.deterministic_claims) {
+    // One thread hands the claims out round-robin, so which learner trains on which data does
+    // not depend on thread timing: the same seed gives the same versions.
+    std::vector<bool> done(learners.size(), false);
+    size_t remaining = learners.size();
+    while (remaining > 0) {
+      for (size_t i = 0; i < learners.size(); ++i) {
+        if (done[i]) continue;
+        NEMESYST_ASSIGN_OR_RETURN(bool got, learners[i].replay->PullOneClaim());
+        if (!got) done[i] = true, --remaining;
+      }
+    }
+    for (Learner& l : learners) l.replay->FinishFirstPass();
+  }
+  std::vector<std::thread> threads;
+  for (Learner& l : learners) {
+    threads.emplace_back([&s, &l] { l.status = TrainLearner(s, &l); });
+  }
+  for (auto& t : threads) t.join();
+  Status failed;
+  for (Learner& l : learners) {
+    if (!l.status.ok() && failed.ok())
+      failed = l.status.WithContext("learner " + std::to_string(l.index));
+    if (l.stopped && failed.ok()) {
+      failed = Status::Aborted("training stopped before the last epoch; nothing registered");
+    }
+  }
+  if (!failed.ok()) {
+    for (Learner& l : learners) GiveBack(s, &l);
+    return failed;
+  }
+  // Registered in learner order, so version numbers are reproducible too.
+  for (Learner& l : learners) NEMESYST_RETURN_IF_ERROR(CommitLearner(s, &l));
+
+  // The candidate: best validation MAE; for GANs (no validation) the discriminator loss closest
+  // to the equilibrium is not a reliable signal, so the learner that saw the most data wins.
+  const LearnerVersion* best = nullptr;
+  for (const LearnerVersion& v : result.learners) {
+    if (v.version == 0) continue;
+    if (best == nullptr) {
+      best = &v;
+    } else if (std::isfinite(v.val_mae_s) && std::isfinite(best->val_mae_s)) {
+      if (v.val_mae_s < best->val_mae_s) best = &v;
+    } else if (v.windows > best->windows) {
+      best = &v;
+    }
+  }
+  if (best == nullptr) {
+    return Status::FailedPrecondition("train: no learner got training windows (the group '" +
+                                      s.group +
+                                      "' has nothing new; use a new --group to retrain "
+                                      "on the same data)");
+  }
+  NEMESYST_RETURN_IF_ERROR(store.SetAlias(o.model_name, "candidate", best->version));
+  result.candidate = best->version;
+  result.seconds = SecondsSince(t0);
+  return result;
+}
+
+}  // namespace nemesyst

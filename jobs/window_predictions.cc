@@ -1,0 +1,48 @@
+// PredictWindows (predict_job.h): a regressor over every window of a provider.
+#include "nemesyst/predict_job.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace nemesyst {
+
+Result<WindowPredictions> PredictWindows(Model& model, BatchProvider& windows,
+                                         const std::function<double(double)>& to_seconds,
+                                         int batch_size, double max_s) {
+  if (model.kind() != "regressor") {
+    return Status::InvalidArgument("cannot predict safe off-times with a " +
+                                   std::string(model.kind()) + " model (a regressor is needed)");
+  }
+  if (model.features() != windows.features() ||
+      (model.steps() != 0 && model.steps() != windows.steps())) {
+    return Status::InvalidArgument("the model expects windows of " + std::to_string(model.steps()) +
+                                   " x " + std::to_string(model.features()) +
+                                   " but the pipeline makes " + std::to_string(windows.steps()) +
+                                   " x " + std::to_string(windows.features()));
+  }
+  NEMESYST_RETURN_IF_ERROR(windows.Rewind());
+  WindowPredictions out;
+  Batch batch;
+  std::vector<float> y;
+  const int width = model.label_width();
+  while (true) {
+    NEMESYST_ASSIGN_OR_RETURN(bool got, windows.Next(batch_size, &batch));
+    if (!got) break;
+    const auto t0 = std::chrono::steady_clock::now();
+    NEMESYST_RETURN_IF_ERROR(model.Predict(batch, &y));
+    out.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out.case_steps += static_cast<int64_t>(batch.batch) * batch.steps;
+    for (int b = 0; b < batch.batch; ++b) {
+      out.device.push_back(batch.device[b]);
+      out.end_us.push_back(batch.end_us[b]);
+      out.predicted_s.push_back(
+          std::clamp(to_seconds(y[static_cast<size_t>(b) * width]), 0.0, max_s));
+      if (batch.label_width > 0) {
+        out.truth_s.push_back(to_seconds(batch.y[static_cast<size_t>(b) * batch.label_width]));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace nemesyst

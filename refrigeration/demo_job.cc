@@ -1,0 +1,395 @@
+#include "nemesyst/refrigeration/demo.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "nemesyst/predict_job.h"
+#include "nemesyst/refrigeration/demo_specs.h"
+#include "nemesyst/refrigeration/dispatch.h"
+#include "nemesyst/refrigeration/dispatch_replay.h"
+#include "nemesyst/refrigeration/dispatch_selection.h"
+#include "nemesyst/refrigeration/fleet.h"
+#include "nemesyst/refrigeration/simulator.h"
+#include "nemesyst/store.h"
+#include "nemesyst/train_job.h"
+#include "nemesyst/version.h"
+#include "refrigeration/evaluation.h"
+
+namespace nemesyst::refrigeration {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  return buf;
+}
+
+Status WriteText(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::IOError("demo: cannot write " + path.string());
+  return Status::OK();
+}
+
+Status PrepareDirectory(const DemoOptions& o) {
+  std::error_code ec;
+  if (fs::exists(o.dir, ec) && !fs::is_empty(o.dir, ec)) {
+    if (!o.force) {
+      return Status::FailedPrecondition("demo directory " + o.dir +
+                                        " exists and is not empty: remove it, choose another "
+                                        "(--dir / demo.dir) or pass --force");
+    }
+    fs::remove_all(o.dir, ec);
+    if (ec) return Status::IOError("demo: cannot remove " + o.dir + ": " + ec.message());
+  }
+  fs::create_directories(fs::path(o.dir) / "specs", ec);
+  if (ec) return Status::IOError("demo: cannot create " + o.dir + ": " + ec.message());
+  return Status::OK();
+}
+
+// Runs one named step, timing it and tagging its errors with its name.
+class Steps {
+ public:
+  Steps(const DemoOptions& o, DemoReport* report) : o_(o), report_(report) {}
+  Status Run(const std::string& name, const std::function<Status()>& body) {
+    if (o_.on_step) o_.on_step(name);
+    const auto t0 = Clock::now();
+    Status s = body();
+    report_->step_seconds.emplace_back(name, Since(t0));
+    return s.WithContext("demo step '" + name + "'");
+  }
+
+ private:
+  const DemoOptions& o_;
+  DemoReport* report_;
+};
+
+TrainJobOptions TrainOptions(const DemoOptions& o, const std::string& pipeline,
+                             const std::string& name, const std::string& spec, int epochs) {
+  TrainJobOptions t;
+  t.stream = "fleet";
+  t.pipeline_text = pipeline;
+  t.model_spec_json = spec;
+  t.model_name = name;
+  t.learners = o.learners;
+  t.trainer.epochs = epochs;
+  t.trainer.batch_size = o.batch_size;
+  t.trainer.learning_rate = o.learning_rate;
+  t.trainer.seed = o.seed * 1000 + std::hash<std::string>{}(name) % 1000;
+  t.model = o.model_options;
+  t.node_id = o.node_id;
+  t.records_per_claim = o.records_per_claim;
+  t.fit_hours = o.fit_hours;
+  t.code_version = NEMESYST_VERSION_STRING;
+  t.logger = o.logger;
+  if (o.on_progress) {
+    auto sink = o.on_progress;
+    t.on_progress = [sink, name, epochs](int learner, const TrainProgress& p) {
+      sink(name, learner, epochs, p);
+    };
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<DemoResult> RunDemo(const DemoOptions& o) {
+  const auto t_start = Clock::now();
+  Logger* log = o.logger != nullptr ? o.logger : NullLogger();
+  if (o.train_stores < 1 || o.validation_stores < 1 || o.test_stores < 1 ||
+      o.train_stores + o.validation_stores + o.test_stores != o.stores) {
+    return Status::InvalidArgument(
+        "demo: train + validation + test stores must equal stores, "
+        "each ≥ 1");
+  }
+  NEMESYST_RETURN_IF_ERROR(PrepareDirectory(o));
+  DemoResult result;
+  DemoReport& report = result.report;
+  report.seed = static_cast<int64_t>(o.seed);
+  Steps steps(o, &report);
+
+  // Specs (written out so each step can be rerun by hand).
+  DemoPipelineOptions po;
+  po.window_length = o.window_length;
+  po.window_stride = o.window_stride;
+  po.train = static_cast<double>(o.train_stores) / o.stores;
+  po.validation = static_cast<double>(o.validation_stores) / o.stores;
+  po.test = 1.0 - po.train - po.validation;
+  NEMESYST_ASSIGN_OR_RETURN(
+      po.split_seed,
+      ChooseStoreSplitSeed(po, o.stores, o.train_stores, o.validation_stores, o.test_stores));
+  const std::string pipeline = DemoPipelineToml(po);
+  // The GAN learns the shape of windows, not every window: a longer stride keeps it quick.
+  DemoPipelineOptions gan_po = po;
+  gan_po.window_stride = o.gan_window_stride;
+  const std::string gan_pipeline = DemoPipelineToml(gan_po);
+  const std::string lstm_spec = DemoRegressorSpec("lstm", o.window_length, o.hidden);
+  const std::string rnn_spec = DemoRegressorSpec("rnn", o.window_length, o.hidden);
+  const std::string gan_spec = DemoGanSpec(o.window_length, o.gan_hidden, 8);
+  const fs::path specs = fs::path(o.dir) / "specs";
+  NEMESYST_RETURN_IF_ERROR(WriteText(specs / "pipeline.toml", pipeline));
+  NEMESYST_RETURN_IF_ERROR(WriteText(specs / "gan_pipeline.toml", gan_pipeline));
+  NEMESYST_RETURN_IF_ERROR(WriteText(specs / "lstm.json", lstm_spec));
+  NEMESYST_RETURN_IF_ERROR(WriteText(specs / "rnn.json", rnn_spec));
+  NEMESYST_RETURN_IF_ERROR(WriteText(specs / "gan.json", gan_spec));
+  SimulatorOptions so;
+  so.seed = o.seed;
+  so.stores = o.stores;
+  so.cases_per_store = o.cases_per_store;
+  so.days = o.days;
+  nlohmann::json fleet_json = {
+      {"seed", so.seed}, {"stores", so.stores},     {"cases_per_store", so.cases_per_store},
+      {"days", so.days}, {"start_us", so.start_us}, {"interval_s", so.interval_s}};
+  NEMESYST_RETURN_IF_ERROR(WriteText(specs / "fleet.json", fleet_json.dump(2) + "\n"));
+  const std::vector<std::string> test_stores = StoresInSplit(po, o.stores, 2);
+  const std::vector<std::string> train_stores = StoresInSplit(po, o.stores, 0);
+  std::string test_list;
+  for (const auto& s : test_stores) test_list += (test_list.empty() ? "" : " ") + s;
+  report.fleet = {
+      {"stores", std::to_string(o.stores)}, {"cases_per_store", std::to_string(o.cases_per_store)},
+      {"days", Fixed(o.days, 1)},           {"interval_s", "60"},
+      {"held_out_stores", test_list},       {"learners", std::to_string(o.learners)},
+      {"epochs", std::to_string(o.epochs)}};
+
+  // 1. Simulate and ingest.
+  std::unique_ptr<Store> store;
+  std::unique_ptr<FleetSimulator> sim;
+  NEMESYST_RETURN_IF_ERROR(steps.Run("simulate + ingest", [&]() -> Status {
+    StoreOptions store_options;
+    store_options.durability = Durability::kAsync;  // reproducible from the seed: no fsyncs
+    store_options.logger = log;
+    NEMESYST_RETURN_IF_ERROR(
+        Store::Open(store_options, (fs::path(o.dir) / "store").string(), &store));
+    NEMESYST_ASSIGN_OR_RETURN(sim, FleetSimulator::Create(so));
+    NEMESYST_ASSIGN_OR_RETURN(
+        FleetIngestResult ingested,
+        IngestSimulatedFleet(*store, "fleet", *sim, {IngestOrder::kCaseDays, 20000, log}));
+    report.fleet["records"] = std::to_string(ingested.records);
+    return Status::OK();
+  }));
+
+  // 2. Train.
+  std::map<std::string, TrainJobResult> trained;
+  auto train = [&](const std::string& name, const std::string& spec, int epochs,
+                   const std::string& augment, const std::string& pipeline_text) {
+    return steps.Run("train " + name, [&]() -> Status {
+      TrainJobOptions t = TrainOptions(o, pipeline_text, name, spec, epochs);
+      t.augment_gan = augment;
+      t.augment_fraction = o.augment_fraction;
+      NEMESYST_ASSIGN_OR_RETURN(trained[name], RunTrainJob(*store, t));
+      return Status::OK();
+    });
+  };
+  NEMESYST_RETURN_IF_ERROR(train("lstm", lstm_spec, o.epochs, "", pipeline));
+  NEMESYST_RETURN_IF_ERROR(train("rnn", rnn_spec, o.epochs, "", pipeline));
+  NEMESYST_RETURN_IF_ERROR(train("gan", gan_spec, o.gan_epochs, "", gan_pipeline));
+  NEMESYST_RETURN_IF_ERROR(train("gan_lstm", lstm_spec, o.epochs, "gan:candidate", pipeline));
+
+  // 3. Evaluate on held-out stores.
+  HeldOutData held_out;
+  WindowPredictions rows;
+  NEMESYST_RETURN_IF_ERROR(steps.Run("evaluate on held-out stores", [&]() -> Status {
+    NEMESYST_ASSIGN_OR_RETURN(held_out, LoadHeldOut(*store, "fleet", test_stores));
+    for (const std::string name : {"lstm", "rnn", "gan_lstm"}) {
+      WindowPredictions raw;
+      NEMESYST_ASSIGN_OR_RETURN(
+          EvaluatedPredictor e,
+          EvaluateModel(*store, name + ":candidate", held_out, true, &raw, o.model_options));
+      const TrainJobResult& tr = trained[name];
+      for (const LearnerVersion& v : tr.learners) {
+        if (v.version == tr.candidate) {
+          e.val_mae_s.clear();
+          for (const TrainEpochMetrics& ep : v.epochs) e.val_mae_s.push_back(ep.validation_loss);
+        }
+      }
+      e.train_seconds = tr.seconds;  // wall time of the whole parallel run
+      report.models.push_back(std::move(e));
+      if (rows.device.empty()) rows = std::move(raw);
+    }
+    // Baselines: fitted on the training stores' first days (three parameters do not need
+    // more), evaluated on exactly the rows the models were.
+    RecordQuery first_days;
+    first_days.max_timestamp_us = so.start_us + static_cast<int64_t>(3 * 86400e6);
+    auto keep = [&train_stores](const std::string& device) {
+      for (const auto& s : train_stores) {
+        if (device.rfind(s + "/", 0) == 0) return true;
+      }
+      return false;
+    };
+    NEMESYST_ASSIGN_OR_RETURN(DeviceReadings train_readings,
+                              LoadDeviceReadings(*store, "fleet", first_days, keep));
+    const std::vector<CaseSample> train_rows = BaselineTrainingRows(train_readings, 5);
+    NEMESYST_ASSIGN_OR_RETURN(report.baselines, EvaluateBaselines(train_rows, held_out, rows));
+    return Status::OK();
+  }));
+
+  // 4. Promote the model with the best validation MAE (selection never looks at the test set).
+  std::string production;
+  NEMESYST_RETURN_IF_ERROR(steps.Run("promote to production", [&]() -> Status {
+    double best = std::numeric_limits<double>::infinity();
+    uint32_t version = 0;
+    for (const std::string name : {"lstm", "rnn", "gan_lstm"}) {
+      NEMESYST_ASSIGN_OR_RETURN(ModelInfo info, store->GetModelInfo(name, trained[name].candidate));
+      auto it = info.metadata.metrics.find("val_mae_s");
+      if (it != info.metadata.metrics.end() && it->second < best) {
+        best = it->second;
+        production = name;
+        version = info.version;
+      }
+    }
+    if (production.empty()) return Status::Internal("no model has a validation MAE");
+    report.fleet["production"] = production + "@" + std::to_string(version);
+    return store->SetAlias(production, "production", version);
+  }));
+
+  // 5. Streaming prediction over the held-out stores.
+  double streaming_max_diff_s = 0;
+  size_t streaming_compared = 0;
+  NEMESYST_RETURN_IF_ERROR(steps.Run("streaming prediction", [&]() -> Status {
+    NEMESYST_ASSIGN_OR_RETURN(LoadedModel m, LoadModelForPrediction(*store, production));
+    std::vector<double> truth, predicted;
+    std::vector<std::string> device;
+    std::vector<PredictionRow> first;
+    PredictJobResult pr;
+    NEMESYST_RETURN_IF_ERROR(PredictRecords(
+        m, held_out.records, true,
+        [&](const PredictionRow& r) {
+          if (r.label_s) {
+            truth.push_back(*r.label_s);
+            predicted.push_back(r.prediction_s);
+            device.push_back(r.device);
+          }
+          return Status::OK();
+        },
+        &pr, &first));
+    // Where a streaming prediction and a windowed one cover the same window they must agree.
+    std::map<std::pair<std::string, int64_t>, double> windowed;
+    PredictJobResult wr;
+    NEMESYST_RETURN_IF_ERROR(PredictRecords(
+        m, held_out.records, false,
+        [&](const PredictionRow& r) {
+          windowed[{r.device, r.timestamp_us}] = r.prediction_s;
+          return Status::OK();
+        },
+        &wr));
+    for (const PredictionRow& r : first) {
+      auto it = windowed.find({r.device, r.timestamp_us});
+      if (it == windowed.end()) continue;
+      streaming_max_diff_s = std::max(streaming_max_diff_s, std::fabs(it->second - r.prediction_s));
+      ++streaming_compared;
+    }
+    EvaluatedPredictor s;
+    s.name = production + " (streaming)";
+    s.version = m.ref;
+    NEMESYST_RETURN_IF_ERROR(FillErrors(device, truth, predicted, held_out.case_types, &s));
+    s.infer_us_per_case_step = pr.case_steps > 0 ? pr.model_seconds * 1e6 / pr.case_steps : 0;
+    s.truth_s.clear();
+    s.predicted_s.clear();
+    report.streaming.push_back(std::move(s));
+    report.fleet["streaming_predictions"] = std::to_string(truth.size());
+    return Status::OK();
+  }));
+
+  // 6. Dispatch replay at the last instant of the data.
+  NEMESYST_RETURN_IF_ERROR(steps.Run("dispatch replay", [&]() -> Status {
+    int64_t event_us = 0;
+    for (const auto& [d, s] : held_out.readings.devices) {
+      event_us = std::max(event_us, s.times_us.back());
+    }
+    NEMESYST_ASSIGN_OR_RETURN(LoadedModel m, LoadModelForPrediction(*store, production));
+    // The margin covers the model's own validation over-prediction (p99), never less than asked.
+    NEMESYST_ASSIGN_OR_RETURN(double margin_s,
+                              DispatchMarginFor(*store, production, o.dispatch_margin_s));
+    NEMESYST_ASSIGN_OR_RETURN(std::vector<PredictionRow> latest,
+                              PredictAt(m, held_out.records, event_us));
+    // What a dispatcher knows of each case's load: its readings of the last two hours.
+    std::vector<DispatchCandidate> candidates;
+    for (const PredictionRow& p : latest) {
+      const DeviceSeries& s = held_out.readings.devices.at(p.device);
+      candidates.push_back(
+          {p.device, p.prediction_s,
+           SheddableKw(held_out.readings, s, event_us - 7200LL * 1000000, event_us)});
+    }
+    // A request the held-out stores can meet: a fraction of what the cases that truly can stay
+    // off for the event (the simulator's oracle) would shed.
+    std::vector<int> indices;
+    for (const auto& c : candidates) {
+      NEMESYST_ASSIGN_OR_RETURN(int index, CaseIndexOf(*sim, c.device));
+      indices.push_back(index);
+    }
+    NEMESYST_ASSIGN_OR_RETURN(auto truth,
+                              sim->ReplayShedding(indices, event_us, o.dispatch_duration_s));
+    double meetable_kw = 0;
+    for (const SheddingOutcome& t : truth) {
+      if (t.safe_off_s >= o.dispatch_duration_s + margin_s && !t.crossed_limit) {
+        meetable_kw += std::max(0.0, t.shed_kw);
+      }
+    }
+    if (!(meetable_kw > 0)) {
+      return Status::FailedPrecondition("no held-out case could shed power for the event");
+    }
+    DispatchRequest request{o.request_fraction * meetable_kw, o.dispatch_duration_s, margin_s};
+    NEMESYST_ASSIGN_OR_RETURN(DispatchPlan plan, SelectCasesToShed(request, candidates));
+    NEMESYST_ASSIGN_OR_RETURN(DispatchReplay replay, ReplayDispatch(*sim, plan, event_us, {10}));
+    report.dispatch = replay.summary;
+    report.fleet["dispatch_meetable_kw"] = Fixed(meetable_kw, 2);
+    return Status::OK();
+  }));
+
+  // 7. Targets and report.
+  const EvaluatedPredictor* best_model = BestByMae(report.models);
+  const EvaluatedPredictor* best_baseline = BestByMae(report.baselines);
+  const double reduction = (best_model && best_baseline && best_baseline->overall.mae_s > 0)
+                               ? 1.0 - best_model->overall.mae_s / best_baseline->overall.mae_s
+                               : 0.0;
+  report.targets.push_back(
+      {"best model MAE ≥ " + Fixed(100 * o.target_mae_reduction, 0) +
+           " % below the best baseline (held-out stores)",
+       reduction >= o.target_mae_reduction,
+       (best_model ? best_model->name + " " + Fixed(best_model->overall.mae_s, 1) + " s" : "") +
+           " vs " +
+           (best_baseline
+                ? best_baseline->name + " " + Fixed(best_baseline->overall.mae_s, 1) + " s"
+                : "") +
+           ": " + Fixed(100 * reduction, 1) + " % lower"});
+  const DispatchReplaySummary& d = report.dispatch;
+  report.targets.push_back({"dispatch replay: zero temperature-limit violations", d.violations == 0,
+                            std::to_string(d.violations) + " violation(s)"});
+  report.targets.push_back(
+      {"dispatch replay: ≥ " + Fixed(100 * o.target_delivered_fraction, 0) +
+           " % of the requested kW delivered",
+       d.delivered_kw >= o.target_delivered_fraction * d.requested_kw,
+       Fixed(d.delivered_kw, 2) + " of " + Fixed(d.requested_kw, 2) + " kW (" +
+           Fixed(d.requested_kw > 0 ? 100 * d.delivered_kw / d.requested_kw : 0, 1) + " %)"});
+  report.targets.push_back({"streaming prediction equals windowed (full window after a restart)",
+                            streaming_compared > 0 && streaming_max_diff_s <= 0.5,
+                            "max abs difference " + Fixed(streaming_max_diff_s, 4) + " s over " +
+                                std::to_string(streaming_compared) + " windows"});
+  report.elapsed_seconds = Since(t_start);
+  report.targets.push_back({"finished in under " + Fixed(o.target_seconds / 60, 0) + " minutes",
+                            report.elapsed_seconds < o.target_seconds,
+                            Fixed(report.elapsed_seconds, 1) + " s"});
+  result.report_dir = (fs::path(o.dir) / "report").string();
+  NEMESYST_RETURN_IF_ERROR(WriteReport(report, result.report_dir));
+  result.passed = true;
+  for (const TargetCheck& t : report.targets) result.passed = result.passed && t.passed;
+  log->Log(result.passed ? LogLevel::kInfo : LogLevel::kError, "nodes.demo",
+           result.passed ? "demo passed every target" : "demo missed a target",
+           {{"report", result.report_dir}});
+  return result;
+}
+
+}  // namespace nemesyst::refrigeration
