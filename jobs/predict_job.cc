@@ -17,10 +17,31 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Reads a readings file through the ingest validator into a scratch store with the pipeline's
-// input fields as its schema, then returns the records.
-Result<std::vector<Record>> ReadReadingsFile(const std::string& path, const Pipeline& pipeline) {
+// Readings from a file, validated by the same ingest code as `nemesyst ingest`.
+struct ReadingsFile {
+  std::vector<Record> records;  // values in the pipeline's input-field order
+  bool labelled = true;         // false: the file has no label column (labels hold 0)
+};
+
+// Reads a readings file through the ingest validator into a scratch store whose schema is the
+// pipeline's input fields, then returns the records. The label is what is being predicted, so the
+// file may lack it: then the scratch schema leaves the label fields out, and the records get a
+// placeholder 0 there (the pipeline keeps only windows whose every column is present; the
+// predictions of an unlabelled file carry no label).
+Result<ReadingsFile> ReadReadingsFile(const std::string& path, const Pipeline& pipeline) {
   namespace fs = std::filesystem;
+  IngestOptions io;
+  io.stream = "input";
+  NEMESYST_ASSIGN_OR_RETURN(std::vector<std::string> columns, ReadInputColumns(path, io));
+  const std::vector<std::string> labels = pipeline.label_names();
+  auto offered = [&](const std::string& f) {
+    return std::find(columns.begin(), columns.end(), f) != columns.end();
+  };
+  auto is_label = [&](const std::string& f) {
+    return std::find(labels.begin(), labels.end(), f) != labels.end();
+  };
+  ReadingsFile out;
+  out.labelled = std::all_of(labels.begin(), labels.end(), offered);
   std::error_code ec;
   const fs::path scratch =
       fs::temp_directory_path(ec) / ("nemesyst-predict-" + std::to_string(std::random_device{}()));
@@ -37,15 +58,16 @@ Result<std::vector<Record>> ReadReadingsFile(const std::string& path, const Pipe
   so.durability = Durability::kAsync;
   NEMESYST_RETURN_IF_ERROR(Store::Open(so, scratch.string(), &store));
   StreamSchema schema;
+  std::vector<bool> stored;  // per input field: in the scratch schema
   for (const std::string& f : pipeline.input_fields()) {
+    stored.push_back(out.labelled || !is_label(f));
+    if (!stored.back()) continue;
     FieldSpec spec;
     spec.name = f;
     spec.type = FieldType::kFloat64;
     schema.fields.push_back(std::move(spec));
   }
   NEMESYST_RETURN_IF_ERROR(store->CreateStream("input", schema));
-  IngestOptions io;
-  io.stream = "input";
   IngestReport report;
   NEMESYST_RETURN_IF_ERROR(Ingest(*store, path, io, &report));
   if (report.rejected) {
@@ -53,7 +75,17 @@ Result<std::vector<Record>> ReadReadingsFile(const std::string& path, const Pipe
                                                       ? path + ": rejected"
                                                       : report.error_details.front().ToString()));
   }
-  return ReadRecords(*store, "input");
+  NEMESYST_ASSIGN_OR_RETURN(out.records, ReadRecords(*store, "input"));
+  if (!out.labelled) {
+    for (Record& r : out.records) {
+      std::vector<double> values;
+      values.reserve(stored.size());
+      size_t next = 0;
+      for (bool in_file : stored) values.push_back(in_file ? r.values[next++] : 0.0);
+      r.values = std::move(values);
+    }
+  }
+  return out;
 }
 
 Status WindowedPredictions(Model& model, const Pipeline& pipeline,
@@ -118,8 +150,8 @@ Status StreamingPredictions(Model& model, const Pipeline& pipeline, std::vector<
       PredictionRow row;
       row.device = devices[i];
       row.timestamp_us = sources[i]->timestamp_us;
-      row.prediction_s =
-          std::clamp(pipeline.LabelToOriginal(0, out[i * predictor->output_width()]), 0.0, 3600.0);
+      row.prediction_s = std::clamp(pipeline.LabelToOriginal(0, out[i * predictor->output_width()]),
+                                    0.0, kMaxPredictionS);
       if (label_index >= 0) row.label_s = sources[i]->values[label_index];
       if (first != nullptr && count == steps) first->push_back(row);
       NEMESYST_RETURN_IF_ERROR(sink(row));
@@ -178,23 +210,48 @@ std::string JoinFieldList(const std::vector<std::string>& fields) {
   return out;
 }
 
+namespace {
+
+// Builds the model from file bytes (the whole file is checked: checksum, format, spec, every
+// weight) and binds the pipeline it carries. `what` names the model in errors.
+Status LoadModelFile(std::string_view blob, const ModelOptions& options, const std::string& what,
+                     LoadedModel* m) {
+  ModelFileMetadata meta;
+  NEMESYST_ASSIGN_OR_RETURN(m->model, Model::Deserialize(blob, options, &meta));
+  if (meta.count("pipeline") == 0 || meta.count("input_fields") == 0) {
+    return Status::FailedPrecondition(what +
+                                      " carries no pipeline (or input fields) to apply: "
+                                      "its metadata needs \"pipeline\" and "
+                                      "\"input_fields\" (docs/model-format.md)");
+  }
+  m->input_fields = SplitFieldList(meta["input_fields"]);
+  m->trained_stream = meta["stream"];
+  NEMESYST_ASSIGN_OR_RETURN(m->pipeline, Pipeline::Create(meta["pipeline"], m->input_fields));
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<LoadedModel> LoadModelForPrediction(const Store& store, const std::string& model_ref,
                                            const ModelOptions& options) {
   LoadedModel m;
   NEMESYST_ASSIGN_OR_RETURN(ResolvedModel resolved, store.ResolveModel(model_ref));
   NEMESYST_ASSIGN_OR_RETURN(std::string blob, store.ReadModelBlob(resolved.name, resolved.version));
-  ModelFileMetadata meta;
-  NEMESYST_ASSIGN_OR_RETURN(m.model, Model::Deserialize(blob, options, &meta));
-  m.ref = resolved.name + "@" + std::to_string(resolved.version);
+  m.ref = resolved.ToString();
   m.resolved_by = resolved.how;
-  if (meta.count("pipeline") == 0 || meta.count("input_fields") == 0) {
-    return Status::FailedPrecondition("model " + m.ref +
-                                      " carries no pipeline (or input fields) to apply");
-  }
-  m.input_fields = SplitFieldList(meta["input_fields"]);
-  m.trained_stream = meta["stream"];
-  NEMESYST_ASSIGN_OR_RETURN(m.pipeline, Pipeline::Create(meta["pipeline"], m.input_fields));
+  NEMESYST_RETURN_IF_ERROR(LoadModelFile(blob, options, "model " + m.ref, &m));
   return m;
+}
+
+Result<uint32_t> ImportModel(Store& store, std::string_view name, std::string_view blob,
+                             ModelMetadata metadata) {
+  LoadedModel m;
+  ModelOptions options;
+  options.backend = Backend::kRef;  // only checking: the plainest backend builds every model
+  NEMESYST_RETURN_IF_ERROR(LoadModelFile(blob, options, "the model file", &m)
+                               .WithContext("model import " + std::string(name)));
+  if (metadata.kind.empty()) metadata.kind = std::string(m.model->family());
+  return store.PutModel(name, blob, metadata);
 }
 
 Status PredictRecords(LoadedModel& m, std::vector<Record> records, bool streaming,
@@ -250,12 +307,12 @@ Result<std::vector<PredictionRow>> PredictAt(LoadedModel& m, std::vector<Record>
   batch.label_width = 0;
   std::vector<float> y;
   NEMESYST_RETURN_IF_ERROR(m.model->Predict(batch, &y));
-  const int width = m.model->label_width();
   for (size_t i = 0; i < sources.size(); ++i) {
     PredictionRow row;
     row.device = batch.device[i];
     row.timestamp_us = at_us;
-    row.prediction_s = std::clamp(p.LabelToOriginal(0, y[i * width]), 0.0, 3600.0);
+    row.prediction_s =
+        std::clamp(p.LabelToOriginal(0, WindowOutput(*m.model, y, i)), 0.0, kMaxPredictionS);
     if (label_index >= 0) row.label_s = sources[i]->values[label_index];
     out.push_back(std::move(row));
   }
@@ -270,6 +327,7 @@ Result<PredictJobResult> RunPredictJob(const Store& store, const PredictJobOptio
   Logger* logger = o.logger != nullptr ? o.logger : NullLogger();
   NEMESYST_ASSIGN_OR_RETURN(LoadedModel m, LoadModelForPrediction(store, o.model, o.model_options));
   std::vector<Record> records;
+  bool labelled = true;
   if (!o.stream.empty()) {
     NEMESYST_ASSIGN_OR_RETURN(StreamSchema schema, store.GetSchema(o.stream));
     std::vector<std::string> names;
@@ -290,7 +348,9 @@ Result<PredictJobResult> RunPredictJob(const Store& store, const PredictJobOptio
     q.device_id = o.device;
     NEMESYST_ASSIGN_OR_RETURN(records, ReadRecords(store, o.stream, q));
   } else {
-    NEMESYST_ASSIGN_OR_RETURN(records, ReadReadingsFile(o.input_path, *m.pipeline));
+    NEMESYST_ASSIGN_OR_RETURN(ReadingsFile file, ReadReadingsFile(o.input_path, *m.pipeline));
+    records = std::move(file.records);
+    labelled = file.labelled;
     if (!o.device.empty()) {
       std::erase_if(records, [&](const Record& r) { return r.device_id != o.device; });
     }
@@ -298,7 +358,7 @@ Result<PredictJobResult> RunPredictJob(const Store& store, const PredictJobOptio
   PredictJobResult result;
   result.model = m.ref;
   result.resolved_by = m.resolved_by;
-  logger->Log(LogLevel::kInfo, "nodes.predict", "predicting",
+  logger->Log(LogLevel::kInfo, "jobs.predict", "predicting",
               {{"model", m.ref},
                {"resolved_by", m.resolved_by},
                {"readings", std::to_string(records.size())},
@@ -307,7 +367,10 @@ Result<PredictJobResult> RunPredictJob(const Store& store, const PredictJobOptio
   const int64_t from = o.from_us;
   PredictionSink filtered = [&](const PredictionRow& row) -> Status {
     if (row.timestamp_us < from) return Status::OK();
-    return sink(row);
+    if (labelled) return sink(row);
+    PredictionRow unlabelled = row;  // its label is the file's missing one's placeholder
+    unlabelled.label_s.reset();
+    return sink(unlabelled);
   };
   NEMESYST_RETURN_IF_ERROR(PredictRecords(m, std::move(records), o.streaming, filtered, &result));
   return result;

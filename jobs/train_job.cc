@@ -258,7 +258,7 @@ Status CommitLearner(const Shared& s, Learner* l) {
     // Nothing to learn from (the other learners claimed everything): acknowledge the claims it
     // read (they held only other splits' windows) and register nothing.
     for (const GroupAck& a : acks) NEMESYST_RETURN_IF_ERROR(s.store->Ack(a.group, a.lease));
-    s.logger->Log(LogLevel::kWarn, "nodes.train", "learner got no training windows",
+    s.logger->Log(LogLevel::kWarn, "jobs.train", "learner got no training windows",
                   {{"learner", std::to_string(l->index)}});
     return Status::OK();
   }
@@ -270,7 +270,7 @@ Status CommitLearner(const Shared& s, Learner* l) {
                                  {"input_fields", JoinFieldList(s.pipeline->input_fields())}};
   NEMESYST_ASSIGN_OR_RETURN(std::string blob, l->model->Serialize(file_meta));
   NEMESYST_ASSIGN_OR_RETURN(out->version, s.store->CommitModel(o.model_name, blob, meta, acks));
-  s.logger->Log(LogLevel::kInfo, "nodes.train", "registered model version",
+  s.logger->Log(LogLevel::kInfo, "jobs.train", "registered model version",
                 {{"model", o.model_name + "@" + std::to_string(out->version)},
                  {"learner", std::to_string(l->index)},
                  {"windows", std::to_string(out->windows)},
@@ -304,7 +304,7 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
   if (!o.parent.empty()) {
     NEMESYST_ASSIGN_OR_RETURN(ResolvedModel parent, store.ResolveModel(o.parent));
     if (parent.name != o.model_name) {
-      s.logger->Log(LogLevel::kInfo, "nodes.train", "continuing from another model's version",
+      s.logger->Log(LogLevel::kInfo, "jobs.train", "continuing from another model's version",
                     {{"parent", parent.name + "@" + std::to_string(parent.version)}});
     }
     NEMESYST_ASSIGN_OR_RETURN(s.parent_blob, ReadBlob(store, parent));
@@ -318,6 +318,10 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
     pipeline_text = meta["pipeline"];  // resolved: the statistics stay those of the parent
     s.parent_version = parent.name == o.model_name ? parent.version : 0;
   }
+
+  // The model must build on the asked backend before anything is created: an unavailable backend
+  // is an error here, not a silent fallback and not a consumer group left behind.
+  NEMESYST_RETURN_IF_ERROR(Model::Create(s.spec_json, o.trainer.seed, o.model).status());
 
   // The stream: the flag, else the spec's. A spec naming another stream is a mistake to report.
   NEMESYST_ASSIGN_OR_RETURN(const std::string spec_stream, Pipeline::StreamNamedBy(pipeline_text));

@@ -6,6 +6,13 @@
 
 namespace nemesyst {
 
+float WindowOutput(const Model& model, const std::vector<float>& y, size_t b) {
+  // A per-step model predicts every step of a window: the window's prediction is its last
+  // step's, the one at the window's end time (what streaming gives for that reading).
+  const size_t width = static_cast<size_t>(model.label_width());
+  return y[b * width + width - static_cast<size_t>(model.output_width())];
+}
+
 Result<WindowPredictions> PredictWindows(Model& model, BatchProvider& windows,
                                          const std::function<double(double)>& to_seconds,
                                          int batch_size, double max_s) {
@@ -24,7 +31,7 @@ Result<WindowPredictions> PredictWindows(Model& model, BatchProvider& windows,
   WindowPredictions out;
   Batch batch;
   std::vector<float> y;
-  const int width = model.label_width();
+
   while (true) {
     NEMESYST_ASSIGN_OR_RETURN(bool got, windows.Next(batch_size, &batch));
     if (!got) break;
@@ -36,7 +43,7 @@ Result<WindowPredictions> PredictWindows(Model& model, BatchProvider& windows,
       out.device.push_back(batch.device[b]);
       out.end_us.push_back(batch.end_us[b]);
       out.predicted_s.push_back(
-          std::clamp(to_seconds(y[static_cast<size_t>(b) * width]), 0.0, max_s));
+          std::clamp(to_seconds(WindowOutput(model, y, static_cast<size_t>(b))), 0.0, max_s));
       if (batch.label_width > 0) {
         out.truth_s.push_back(to_seconds(batch.y[static_cast<size_t>(b) * batch.label_width]));
       }

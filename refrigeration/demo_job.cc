@@ -386,7 +386,7 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
   NEMESYST_RETURN_IF_ERROR(WriteReport(report, result.report_dir));
   result.passed = true;
   for (const TargetCheck& t : report.targets) result.passed = result.passed && t.passed;
-  log->Log(result.passed ? LogLevel::kInfo : LogLevel::kError, "nodes.demo",
+  log->Log(result.passed ? LogLevel::kInfo : LogLevel::kError, "refrigeration.demo",
            result.passed ? "demo passed every target" : "demo missed a target",
            {{"report", result.report_dir}});
   return result;

@@ -159,6 +159,7 @@ std::string EncodeModelHeader(const ModelHeader& h) {
   nlohmann::json j = MetadataToJson(h.metadata);
   j["blob"] = {{"bytes", h.blob.bytes},
                {"crc32c", h.blob.crc32c},
+               {"sha256", h.blob.sha256},
                {"chunk_bytes", h.blob.chunk_bytes},
                {"chunks", h.blob.chunks}};
   j["retired"] = h.retired;
@@ -176,6 +177,7 @@ Result<ModelHeader> DecodeModelHeader(std::string_view value) {
     const auto& b = j.at("blob");
     h.blob.bytes = b.at("bytes").get<uint64_t>();
     h.blob.crc32c = b.at("crc32c").get<uint32_t>();
+    h.blob.sha256 = b.value("sha256", std::string());
     h.blob.chunk_bytes = b.at("chunk_bytes").get<uint32_t>();
     h.blob.chunks = b.at("chunks").get<uint32_t>();
     h.retired = j.at("retired").get<bool>();

@@ -7,7 +7,7 @@
 // Header JSON: {"kind", "hyper_parameters": {k: v}, "metrics": {k: x},
 //   "epoch_metrics": [{"epoch": n, "metrics": {...}}], "lineage": {"stream", "seq_ranges":
 //   [[first, last], ...], "pipeline_spec", "parent_version", "node_id", "code_version",
-//   "created_us"}, "blob": {"bytes", "crc32c", "chunk_bytes", "chunks"}, "retired": bool}
+//   "created_us"}, "blob": {"bytes", "crc32c", "sha256", "chunk_bytes", "chunks"}, "retired": bool}
 // Sealed = format:u8=1 | crc32c:u32 (LE) of the JSON text | JSON text.
 //
 // Thread-safety: pure functions.
@@ -32,7 +32,8 @@ constexpr char kModelAliasTag = 'a';
 
 struct BlobLayout {
   uint64_t bytes = 0;
-  uint32_t crc32c = 0;
+  uint32_t crc32c = 0;  // of the whole blob (kept for readers that predate sha256)
+  std::string sha256;   // hex; empty in headers written before it was recorded
   uint32_t chunk_bytes = 0;
   uint32_t chunks = 0;
 };

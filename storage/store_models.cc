@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/crc32c.h"
+#include "common/sha256.h"
 #include "storage/coding.h"
 #include "storage/log_format.h"
 #include "storage/model_format.h"
@@ -73,6 +74,7 @@ Result<uint32_t> Store::Impl::CommitModel(std::string_view name, std::string_vie
     header.metadata.lineage.created_us = storage::NowMicros();
   header.blob.bytes = blob.size();
   header.blob.crc32c = Crc32c(blob);
+  header.blob.sha256 = Sha256Hex(blob);
   header.blob.chunk_bytes = options_.model_chunk_bytes;
   header.blob.chunks = static_cast<uint32_t>((blob.size() + options_.model_chunk_bytes - 1) /
                                              options_.model_chunk_bytes);
@@ -143,7 +145,7 @@ ModelInfo MakeInfo(std::string_view name, uint32_t version, storage::ModelHeader
   info.version = version;
   info.metadata = std::move(header.metadata);
   info.blob_bytes = header.blob.bytes;
-  info.blob_crc32c = header.blob.crc32c;
+  info.blob_sha256 = header.blob.sha256;
   info.retired = header.retired;
   for (const auto& [alias, v] : aliases) {
     if (v == version) info.aliases.push_back(alias);
@@ -178,6 +180,7 @@ Result<std::string> Store::Impl::ReadModelBlob(std::string_view name, uint32_t v
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, models_cf_));
   uint32_t index = 0;
   uint32_t crc = 0;
+  Sha256 sha;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next(), ++index) {
     if (it->key().size() != prefix.size() + 4 ||
         storage::DecodeBigEndian32(it->key().data() + prefix.size()) != index) {
@@ -195,6 +198,7 @@ Result<std::string> Store::Impl::ReadModelBlob(std::string_view name, uint32_t v
                                 std::to_string(index >= header.blob.chunks ? 0 : expected));
     }
     crc = Crc32cExtend(crc, data.data(), data.size());
+    sha.Update(data);
     blob.append(data);
   }
   NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
@@ -202,7 +206,10 @@ Result<std::string> Store::Impl::ReadModelBlob(std::string_view name, uint32_t v
     return Status::Corruption(what + ": blob truncated (" + std::to_string(index) + " of " +
                               std::to_string(header.blob.chunks) + " chunks)");
   }
-  if (crc != header.blob.crc32c || blob.size() != header.blob.bytes) {
+  // A model file ends with its own checksum, so the whole-blob CRC-32C is the same for every
+  // valid file: the SHA-256 is what tells this version's content from another's.
+  if (crc != header.blob.crc32c || blob.size() != header.blob.bytes ||
+      (!header.blob.sha256.empty() && sha.HexDigest() != header.blob.sha256)) {
     return Status::Corruption(what + ": blob checksum mismatch");
   }
   return blob;

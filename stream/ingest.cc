@@ -459,6 +459,22 @@ Result<TimestampFormat> ParseTimestampFormat(std::string_view text) {
   return Status::InvalidArgument("timestamp format must be auto, iso, s, ms, us or ns");
 }
 
+namespace {
+
+IngestFormat ResolveFormat(IngestFormat format, const std::string& name, LineReader& reader,
+                           Status* status) {
+  if (format != IngestFormat::kAuto) return format;
+  if (EndsWith(name, ".jsonl") || EndsWith(name, ".ndjson") || EndsWith(name, ".json")) {
+    return IngestFormat::kJsonLines;
+  }
+  if (EndsWith(name, ".csv")) return IngestFormat::kCsv;
+  Result<int> first = reader.PeekNonSpace();
+  if (!first.ok()) *status = first.status();
+  return first.ok() && *first == '{' ? IngestFormat::kJsonLines : IngestFormat::kCsv;
+}
+
+}  // namespace
+
 Status IngestFd(Store& store, int fd, const std::string& name, const IngestOptions& options,
                 IngestReport* report) {
   *report = IngestReport();
@@ -466,21 +482,58 @@ Status IngestFd(Store& store, int fd, const std::string& name, const IngestOptio
   NEMESYST_ASSIGN_OR_RETURN(StreamSchema schema, store.GetSchema(options.stream));
   Ingester ingester(store, name, options, schema, report);
   LineReader reader(fd);
-  IngestFormat format = options.format;
-  if (format == IngestFormat::kAuto) {
-    if (EndsWith(name, ".jsonl") || EndsWith(name, ".ndjson") || EndsWith(name, ".json")) {
-      format = IngestFormat::kJsonLines;
-    } else if (EndsWith(name, ".csv")) {
-      format = IngestFormat::kCsv;
-    } else {
-      NEMESYST_ASSIGN_OR_RETURN(int first, reader.PeekNonSpace());
-      format = first == '{' ? IngestFormat::kJsonLines : IngestFormat::kCsv;
-    }
-  }
-  Status status = format == IngestFormat::kCsv ? IngestCsv(reader, ingester, name, report)
-                                               : IngestJsonLines(reader, ingester, report);
+  Status status;
+  const IngestFormat format = ResolveFormat(options.format, name, reader, &status);
+  NEMESYST_RETURN_IF_ERROR(status);
+  status = format == IngestFormat::kCsv ? IngestCsv(reader, ingester, name, report)
+                                        : IngestJsonLines(reader, ingester, report);
   report->bytes_read = reader.bytes_read();
   return status;
+}
+
+Result<std::vector<std::string>> ReadInputColumns(const std::string& path,
+                                                  const IngestOptions& options) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  LineReader reader(fd, 1 << 16);
+  Status status;
+  const IngestFormat format = ResolveFormat(options.format, path, reader, &status);
+  NEMESYST_RETURN_IF_ERROR(status);
+  LineReader::Item item;
+  std::vector<std::string> names;
+  auto add = [&](std::string_view name) {
+    auto it = options.rename.find(std::string(name));
+    names.push_back(it == options.rename.end() ? std::string(name) : it->second);
+  };
+  if (format == IngestFormat::kCsv) {
+    NEMESYST_ASSIGN_OR_RETURN(bool has_header, reader.Next(true, &item));
+    if (!has_header) return Status::InvalidArgument(path + ": empty input (no header row)");
+    std::vector<std::string_view> fields;
+    std::deque<std::string> scratch;
+    std::string why;
+    int why_column = 0;
+    if (!stream::SplitCsv(item.text, item.has_quote, &fields, &scratch, &why, &why_column)) {
+      return Status::InvalidArgument(path + ":1:" + std::to_string(why_column) + ": " + why);
+    }
+    for (std::string_view f : fields) add(f);
+    return names;
+  }
+  for (;;) {
+    NEMESYST_ASSIGN_OR_RETURN(bool more, reader.Next(false, &item));
+    if (!more) return Status::InvalidArgument(path + ": empty input (no rows)");
+    if (item.text.find_first_not_of(" \t") != std::string_view::npos) break;
+  }
+  nlohmann::ordered_json row = nlohmann::ordered_json::parse(item.text, nullptr, false);
+  if (row.is_discarded() || !row.is_object()) {
+    return Status::InvalidArgument(path + ":" + std::to_string(item.line) +
+                                   ": the first row is not a JSON object");
+  }
+  for (const auto& [key, value] : row.items()) add(key);
+  return names;
 }
 
 Status Ingest(Store& store, const std::string& path, const IngestOptions& options,

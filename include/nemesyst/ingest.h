@@ -94,6 +94,12 @@ NEMESYST_EXPORT Status Ingest(Store& store, const std::string& path, const Inges
 NEMESYST_EXPORT Status IngestFd(Store& store, int fd, const std::string& name,
                                 const IngestOptions& options, IngestReport* report);
 
+// The names an input file offers, after `options.rename`: the CSV header's columns, or the keys
+// of the first JSON-lines row. Reads only that first row (format chosen as Ingest does); lets a
+// caller pick the schema to ingest with (e.g. `predict --input` with or without the label).
+NEMESYST_EXPORT Result<std::vector<std::string>> ReadInputColumns(const std::string& path,
+                                                                  const IngestOptions& options);
+
 }  // namespace nemesyst
 
 #endif  // NEMESYST_INGEST_H_

@@ -74,11 +74,18 @@ struct WindowPredictions {
   int64_t case_steps = 0;       // windows × steps (for µs per case-step)
 };
 
+// Predictions are clamped to [0, kMaxPredictionS]: the safe off-time label is capped at an hour.
+inline constexpr double kMaxPredictionS = 3600;
+
+// The window prediction of regressor output `y` for window `b`: its first output, or for a
+// per-step (many-to-many) model its last step's first output (the step at the window's end).
+NEMESYST_EXPORT float WindowOutput(const Model& model, const std::vector<float>& y, size_t b);
+
 // `to_seconds` maps the model's (normalised) label 0 back to seconds. Predictions are clamped to
 // [0, max_s] (the label's range). Rewinds the provider first.
 NEMESYST_EXPORT Result<WindowPredictions> PredictWindows(
     Model& model, BatchProvider& windows, const std::function<double(double)>& to_seconds,
-    int batch_size = 256, double max_s = 3600);
+    int batch_size = 256, double max_s = kMaxPredictionS);
 
 using PredictionSink = std::function<Status(const PredictionRow& row)>;
 
@@ -91,6 +98,15 @@ struct LoadedModel {
   std::vector<std::string> input_fields;
   std::string trained_stream;
 };
+
+// `nemesyst model import`: registers model-file bytes as a new version of `name` after checking
+// them the way LoadModelForPrediction will load them — nothing is written otherwise: the whole
+// file (checksum, format, spec, every weight tensor) and the metadata predict needs ("pipeline"
+// and "input_fields", the pipeline bound to those fields). An empty metadata.kind is taken from
+// the spec (Model::family). Errors (InvalidArgument / Corruption / FailedPrecondition) say what
+// is wrong with the file.
+NEMESYST_EXPORT Result<uint32_t> ImportModel(Store& store, std::string_view name,
+                                             std::string_view blob, ModelMetadata metadata);
 
 NEMESYST_EXPORT Result<LoadedModel> LoadModelForPrediction(const Store& store,
                                                            const std::string& model_ref,

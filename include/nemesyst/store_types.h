@@ -184,7 +184,9 @@ struct ModelInfo {
   uint32_t version = 0;
   ModelMetadata metadata;
   uint64_t blob_bytes = 0;
-  uint32_t blob_crc32c = 0;
+  // SHA-256 of the blob, lower-case hex (what `sha256sum` prints for the file): identifies the
+  // content. Empty for versions registered before digests were recorded.
+  std::string blob_sha256;
   bool retired = false;
   std::vector<std::string> aliases;  // aliases pointing at this version, sorted
 };

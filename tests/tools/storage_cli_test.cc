@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nemesyst/model.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 
@@ -11,6 +12,24 @@ namespace {
 
 using testing::CommandResult;
 using testing::RunCli;
+
+// A small LSTM regressor's model file over the fridges stream (temperature_c predicted from the
+// last 4 power_kw readings), with the metadata `predict` needs unless `with_pipeline` is false.
+// Different seeds give different weights (different content).
+std::string FridgeModelFile(uint64_t seed, bool with_pipeline = true) {
+  auto model = Model::Create(
+      R"({"kind": "regressor", "input": {"features": 1, "steps": 4},
+          "recurrent": {"cell": "lstm", "hidden": [4]}, "output": {"width": 1}})",
+      seed);
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  ModelFileMetadata meta;
+  if (with_pipeline) {
+    meta["pipeline"] = R"({"window": {"length": 4}, "label": {"field": "temperature_c"},
+                           "steps": [{"op": "select", "fields": ["power_kw"]}]})";
+    meta["input_fields"] = "temperature_c,power_kw";
+  }
+  return (*model)->Serialize(meta).value();
+}
 
 class StorageCliTest : public ::testing::Test {
  protected:
@@ -126,13 +145,14 @@ TEST_F(StorageCliTest, GroupClaimAckStatAndRetain) {
 }
 
 TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
-  testing::WriteFile(dir_.Sub("w1.bin"), std::string("\x00\x01weights", 9));
-  testing::WriteFile(dir_.Sub("w2.bin"), "better weights");
+  const std::string w1 = FridgeModelFile(1), w2 = FridgeModelFile(2);
+  testing::WriteFile(dir_.Sub("w1.bin"), w1);
+  testing::WriteFile(dir_.Sub("w2.bin"), w2);
   testing::WriteFile(dir_.Sub("meta1.json"),
                      R"({"kind": "lstm", "hyper_parameters": {"hidden": 64},
                          "metrics": {"val_loss": 0.3},
                          "lineage": {"stream": "fridges", "seq_ranges": [[1, 100]]}})");
-  testing::WriteFile(dir_.Sub("meta2.json"), R"({"kind": "lstm", "metrics": {"val_loss": 0.2}})");
+  testing::WriteFile(dir_.Sub("meta2.json"), R"({"metrics": {"val_loss": 0.2}})");
   auto v1 = Json(Run({"model", "import", "fridge-lstm", "--blob", dir_.Sub("w1.bin"), "--metadata",
                       dir_.Sub("meta1.json"), "--json"}));
   EXPECT_EQ(v1["version"], 1);
@@ -144,6 +164,15 @@ TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
                   dir_.Sub("bad.json")});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("metrics.val_loss"), std::string::npos) << bad.err;
+  // The digest identifies the content (sha256sum's text); the kind comes from the spec when the
+  // metadata gives none.
+  auto info1 = Json(Run({"model", "show", "fridge-lstm@1", "--json"}));
+  auto info2 = Json(Run({"model", "show", "fridge-lstm@2", "--json"}));
+  EXPECT_EQ(info1["blob_sha256"].get<std::string>().size(), 64u);
+  EXPECT_NE(info1["blob_sha256"], info2["blob_sha256"]);
+  EXPECT_EQ(info2["metadata"]["kind"], "lstm");
+  auto sha = testing::RunCommand({"/usr/bin/sha256sum", dir_.Sub("w1.bin")});
+  EXPECT_EQ(sha.out.substr(0, 64), info1["blob_sha256"].get<std::string>());
 
   // A bare name is its production alias (else candidate): with neither, it names no version, and
   // the newest (v2) must not silently win.
@@ -164,7 +193,7 @@ TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
   auto exported = Run({"model", "export", "fridge-lstm@1", "--out", dir_.Sub("out.bin"),
                        "--metadata", dir_.Sub("out.json")});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  EXPECT_EQ(testing::ReadFile(dir_.Sub("out.bin")), std::string("\x00\x01weights", 9));
+  EXPECT_EQ(testing::ReadFile(dir_.Sub("out.bin")), w1);
   EXPECT_NE(testing::ReadFile(dir_.Sub("out.json")).find("\"lstm\""), std::string::npos);
 
   EXPECT_EQ(Run({"model", "retire", "fridge-lstm@1"}).exit_code, 1);  // aliased
@@ -178,6 +207,28 @@ TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
   auto text = Run({"model", "list", "--all"});
   EXPECT_NE(text.out.find("fridge-lstm@1"), std::string::npos);
   EXPECT_NE(text.out.find("(retired)"), std::string::npos);
+}
+
+// `model import` checks the whole file before writing anything: bytes that are not a model file,
+// a damaged one, and one without the pipeline `predict` needs are refused, and the registry stays
+// empty.
+TEST_F(StorageCliTest, ModelImportRefusesWhatPredictCannotLoad) {
+  std::string damaged = FridgeModelFile(1);
+  damaged[damaged.size() / 2] ^= 0x40;
+  const std::pair<std::string, std::string> cases[] = {
+      {std::string("\x00\x01weights", 9), "model file"},
+      {damaged, "checksum"},
+      {FridgeModelFile(1).substr(0, 100), "model file"},
+      {FridgeModelFile(1, /*with_pipeline=*/false), "carries no pipeline"},
+  };
+  for (const auto& [bytes, why] : cases) {
+    testing::WriteFile(dir_.Sub("m.bin"), bytes);
+    auto r = Run({"model", "import", "m", "--blob", dir_.Sub("m.bin")});
+    EXPECT_EQ(r.exit_code, 1) << why;
+    EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+  }
+  auto list = Json(Run({"model", "list", "--all", "--json"}));
+  EXPECT_TRUE(list.empty()) << list.dump();
 }
 
 // store.records_per_chunk reaches the store: out-of-range values are refused naming the key, and

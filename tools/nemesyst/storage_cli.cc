@@ -86,7 +86,7 @@ nlohmann::json ToJson(const ModelInfo& info) {
   return {{"name", info.name},
           {"version", info.version},
           {"blob_bytes", info.blob_bytes},
-          {"blob_crc32c", info.blob_crc32c},
+          {"blob_sha256", info.blob_sha256},
           {"retired", info.retired},
           {"aliases", info.aliases},
           {"metadata", nlohmann::json::parse(ModelMetadataToJson(info.metadata))}};

@@ -3,6 +3,7 @@
 // --best METRIC (nodes/model_ref.h).
 #include <iostream>
 
+#include "nemesyst/predict_job.h"
 #include "nemesyst/store_json.h"
 #include "tools/nemesyst/storage_cli.h"
 
@@ -142,7 +143,10 @@ void AddExport(CLI::App& model, CliContext& ctx) {
 }
 
 void AddImport(CLI::App& model, CliContext& ctx) {
-  CLI::App* cmd = model.add_subcommand("import", "Register a blob file as a new version");
+  CLI::App* cmd = model.add_subcommand(
+      "import",
+      "Register a model file as a new version, after checking the whole file and the metadata "
+      "predict needs (nothing is written when it fails)");
   struct Args {
     std::string name, blob, metadata;
     bool json = false;
@@ -167,7 +171,8 @@ void AddImport(CLI::App& model, CliContext& ctx) {
       if (metadata.lineage.node_id.empty())
         metadata.lineage.node_id = ctx.config.GetString("node.id");
       NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
-      NEMESYST_ASSIGN_OR_RETURN(uint32_t version, store->PutModel(args->name, blob, metadata));
+      NEMESYST_ASSIGN_OR_RETURN(uint32_t version,
+                                ImportModel(*store, args->name, blob, std::move(metadata)));
       if (args->json) {
         std::cout << nlohmann::json{{"name", args->name},
                                     {"version", version},
