@@ -1,8 +1,10 @@
-// The simulator's own pseudo-random numbers: xoshiro256** seeded through SplitMix64, and the few
-// distributions it needs, written out here so a seed gives the same fleet with every compiler and
-// standard library (std::normal_distribution and friends are implementation-defined).
+// Seeded pseudo-random numbers written out here — xoshiro256** seeded through SplitMix64 — so a
+// seed gives the same numbers with every compiler and standard library (std::normal_distribution
+// and friends are implementation-defined). Two users build on the one generator: the kernels
+// (weight initialisation, dropout, shuffles, GAN noise: kernels/random.h) and the case study's
+// fleet simulator (SimRandom below). Not cryptographic.
 //
-// Thread-safety: a SimRandom is a value owned by one thread.
+// Thread-safety: a generator is a value owned by one thread.
 #ifndef NEMESYST_COMMON_RANDOM_H_
 #define NEMESYST_COMMON_RANDOM_H_
 
@@ -10,6 +12,7 @@
 
 namespace nemesyst {
 
+// splitmix64: expands a 64-bit seed into a stream of well-mixed words.
 inline uint64_t SplitMix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -27,9 +30,12 @@ inline uint64_t MixKeys(uint64_t a, uint64_t b, uint64_t c = 0) {
   return SplitMix64(s);
 }
 
-class SimRandom {
+// xoshiro256** (Blackman & Vigna), its state filled from the seed by SplitMix64.
+class Xoshiro256 {
  public:
-  explicit SimRandom(uint64_t seed) {
+  explicit Xoshiro256(uint64_t seed = 0) { Seed(seed); }
+
+  void Seed(uint64_t seed) {
     uint64_t s = seed;
     for (uint64_t& word : state_) word = SplitMix64(s);
   }
@@ -45,10 +51,27 @@ class SimRandom {
     state_[3] = Rotl(state_[3], 45);
     return result;
   }
-  // Uniform in [0, 1).
+  // Uniform in [0, 1) with 53 random bits.
   double Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
+  // Uniform in [lo, hi).
   double Uniform(double lo, double hi) { return lo + (hi - lo) * Uniform(); }
-  // lo * (1 + u), u uniform in [-spread, spread): the "+-20 %" parameter draw.
+  // Uniform integer in [0, n), n >= 1 (multiply-shift; bias < n / 2^64, negligible here).
+  uint64_t Below(uint64_t n) {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(NextU64()) * n) >> 64);
+  }
+
+ private:
+  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t state_[4];
+};
+
+// The fleet simulator's draws.
+class SimRandom : public Xoshiro256 {
+ public:
+  explicit SimRandom(uint64_t seed) : Xoshiro256(seed) {}
+
+  using Xoshiro256::Uniform;
+  // nominal * (1 + u), u uniform in [-spread, spread): the "+-20 %" parameter draw.
   double Around(double nominal, double spread) {
     return nominal * (1.0 + Uniform(-spread, spread));
   }
@@ -65,10 +88,6 @@ class SimRandom {
   int UniformInt(int lo, int hi) {
     return lo + static_cast<int>(Uniform() * static_cast<double>(hi - lo + 1));
   }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t state_[4];
 };
 
 }  // namespace nemesyst
