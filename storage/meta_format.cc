@@ -174,6 +174,9 @@ std::string EncodeJournalEntry(const JournalEntry& e) {
       PutLengthPrefixed(&out, e.alias);
       break;
   }
+  PutFixed64(&out, static_cast<uint64_t>(e.written_us));
+  PutFixed64(&out, e.stamp);
+  PutFixed64(&out, e.bytes);
   return out;
 }
 
@@ -201,10 +204,35 @@ Status DecodeJournalEntry(std::string_view value, JournalEntry* e) {
     default:
       return Status::Corruption("unknown journal entry kind " + std::to_string(kind));
   }
+  uint64_t written = 0;
+  if (ok && !r.empty()) {
+    ok = r.GetFixed64(&written) && r.GetFixed64(&e->stamp) && r.GetFixed64(&e->bytes);
+    e->written_us = static_cast<int64_t>(written);
+  }
   if (!ok || !r.empty()) return Status::Corruption("journal entry truncated or too long");
   e->name.assign(name);
   e->alias.assign(alias);
   return Status::OK();
+}
+
+std::string EncodeHistory(const HistoryInfo& h) {
+  return SealJson(
+      {{"id", h.id}, {"previous_id", h.previous_id}, {"switch_position", h.switch_position}});
+}
+
+Result<HistoryInfo> DecodeHistory(std::string_view value) {
+  nlohmann::json j;
+  NEMESYST_RETURN_IF_ERROR(UnsealJson(value, &j).WithContext("history"));
+  HistoryInfo h;
+  try {
+    h.id = j.at("id").get<std::string>();
+    h.previous_id = j.at("previous_id").get<std::string>();
+    h.switch_position = j.at("switch_position").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("history: ") + e.what());
+  }
+  if (h.id.empty()) return Status::Corruption("history: empty id");
+  return h;
 }
 
 }  // namespace nemesyst::storage

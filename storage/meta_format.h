@@ -5,6 +5,12 @@
 //   'J' position:u64(BE)    -> change-journal descriptor (below)
 //   'X' id:u64(BE)          -> dead-letter row: sealed JSON {stream, source, reason, raw,
 //   received_us}
+//   'H'                     -> history: sealed JSON {id, previous_id, switch_position} (the store's
+//                              replication history; absent in stores that predate it)
+//   'T'                     -> journal trimmed through: position:u64 (LE); positions at or below it
+//                              are gone, and are never handed out again
+//   'N' key                 -> node state: opaque bytes a node keeps with its store (never
+//                              journaled, never replicated)
 //
 // A "sealed" value is  format:u8 = 1 | crc32c:u32 (LE) of the JSON text | JSON text.
 //
@@ -13,6 +19,9 @@
 //   kAppend:     stream_id:u64 first_seq:u64 last_seq:u64 (LE)
 //   kModelPut / kModelMeta: name (length-prefixed) version:u32
 //   kAlias:      name, alias (length-prefixed)
+// followed, in entries written since replication positions carry stamps, by a 24-byte trailer:
+//   written_us:i64 stamp:u64 bytes:u64 (LE) — when the write happened, a value that tells this
+//   write from any other one at the same position in another history, and the bytes written.
 //
 // Thread-safety: pure functions.
 #ifndef NEMESYST_STORAGE_META_FORMAT_H_
@@ -33,6 +42,9 @@ constexpr char kStreamDefTag = 'S';
 constexpr char kDeletedThroughTag = 'D';
 constexpr char kJournalTag = 'J';
 constexpr char kDeadLetterRowTag = 'X';
+constexpr char kHistoryTag = 'H';
+constexpr char kJournalTrimTag = 'T';
+constexpr char kNodeStateTag = 'N';
 
 std::string SealJson(const nlohmann::json& json);
 Status UnsealJson(std::string_view value, nlohmann::json* json);
@@ -72,9 +84,18 @@ struct JournalEntry {
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
   uint32_t version = 0;
+  // The trailer (0 in entries that predate it).
+  int64_t written_us = 0;
+  uint64_t stamp = 0;
+  uint64_t bytes = 0;
 };
 std::string EncodeJournalEntry(const JournalEntry& entry);
 Status DecodeJournalEntry(std::string_view value, JournalEntry* entry);
+
+// 32 hex digits from the OS's random source (store_replication.cc).
+std::string NewHistoryId();
+std::string EncodeHistory(const HistoryInfo& history);
+Result<HistoryInfo> DecodeHistory(std::string_view value);
 
 }  // namespace nemesyst::storage
 

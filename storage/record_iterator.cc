@@ -12,18 +12,17 @@ namespace {
 
 class StreamIterator final : public RecordIterator {
  public:
-  StreamIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf,
+  StreamIterator(rocksdb::DB* db, bool read_only, rocksdb::ColumnFamilyHandle* log_cf,
                  std::shared_ptr<storage::StreamState> stream, const RecordQuery& query)
-      : db_(db), stream_(std::move(stream)), query_(query) {
-    snapshot_ = db_->GetSnapshot();
+      : snapshot_(db, read_only), stream_(std::move(stream)), query_(query) {
     rocksdb::ReadOptions read_options;
-    read_options.snapshot = snapshot_;
-    records_.reset(db_->NewIterator(read_options, log_cf));
+    read_options.snapshot = snapshot_.get();
+    records_.reset(db->NewIterator(read_options, log_cf));
     filtered_ = query_.device_id.size() > 0 ||
                 query_.min_timestamp_us != std::numeric_limits<int64_t>::min() ||
                 query_.max_timestamp_us != std::numeric_limits<int64_t>::max();
     if (filtered_) {
-      summaries_.reset(db_->NewIterator(read_options, log_cf));
+      summaries_.reset(db->NewIterator(read_options, log_cf));
       // The batch holding first_seq may start before it: look back one summary.
       summaries_->SeekForPrev(
           storage::LogKey(storage::kSummaryKeyTag, stream_->id, query_.first_seq));
@@ -42,9 +41,8 @@ class StreamIterator final : public RecordIterator {
   }
 
   ~StreamIterator() override {
-    records_.reset();
+    records_.reset();  // before the snapshot they read
     summaries_.reset();
-    db_->ReleaseSnapshot(snapshot_);
   }
 
   bool Valid() const override { return valid_; }
@@ -152,10 +150,9 @@ class StreamIterator final : public RecordIterator {
     }
   }
 
-  rocksdb::DB* db_;
+  storage::ScopedSnapshot snapshot_;  // declared first: outlives the iterators below
   std::shared_ptr<storage::StreamState> stream_;
   RecordQuery query_;
-  const rocksdb::Snapshot* snapshot_ = nullptr;
   std::unique_ptr<rocksdb::Iterator> records_;
   std::unique_ptr<rocksdb::Iterator> summaries_;
   bool filtered_ = false;
@@ -181,8 +178,8 @@ Result<std::unique_ptr<RecordIterator>> Store::Impl::Read(std::string_view strea
   }
   RecordQuery q = query;
   if (q.first_seq == 0) q.first_seq = 1;
-  return std::unique_ptr<RecordIterator>(
-      std::make_unique<StreamIterator>(db_.get(), log_cf_, std::move(state), q));
+  return std::unique_ptr<RecordIterator>(std::make_unique<StreamIterator>(
+      db_.get(), options_.read_only, log_cf_, std::move(state), q));
 }
 
 }  // namespace nemesyst

@@ -5,12 +5,18 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <stdlib.h>
+
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <random>
 
+#include "storage/change_format.h"
 #include "storage/coding.h"
 #include "storage/log_chunk.h"
 #include "storage/log_format.h"
+#include "storage/meta_format.h"
 #include "storage/store_impl.h"
 
 namespace nemesyst {
@@ -100,13 +106,42 @@ Store::Impl::~Impl() {
   if (db_) {
     for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
+    std::error_code ignored;
+    if (!options_.read_only && !options_.owner_note.empty()) {
+      std::filesystem::remove(std::filesystem::path(path_) / storage::kOwnerFile, ignored);
+    }
+  }
+  if (!secondary_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(secondary_dir_, ignored);
   }
 }
+
+namespace {
+
+// RocksDB reports a LOCK held by another process (or by this one) as an IOError with one of
+// these texts; there is no dedicated code.
+bool IsLockHeld(const rocksdb::Status& s) {
+  const std::string text = s.ToString();
+  return s.IsIOError() && (text.find("While lock file") != std::string::npos ||
+                           text.find("lock hold by current process") != std::string::npos);
+}
+
+std::string ReadOwnerNote(const std::string& path) {
+  std::ifstream in(std::filesystem::path(path) / storage::kOwnerFile);
+  std::string note;
+  std::getline(in, note);
+  return note;
+}
+
+}  // namespace
 
 Status Store::Impl::Open() {
   std::error_code ec;
   if (!std::filesystem::exists(path_, ec)) {
-    if (!options_.create_if_missing) return Status::NotFound("no store at '" + path_ + "'");
+    if (!options_.create_if_missing || options_.read_only) {
+      return Status::NotFound("no store at '" + path_ + "'");
+    }
     std::filesystem::create_directories(path_, ec);
     if (ec) return Status::IOError("cannot create '" + path_ + "': " + ec.message());
   }
@@ -134,14 +169,50 @@ Status Store::Impl::Open() {
       {"models", model_options},
       {"meta", small_options}};
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, path_, families, &handles_, &raw);
+  rocksdb::Status s;
+  if (options_.read_only) {
+    // A secondary instance reads the database while another process (a running node) may own
+    // it, and never writes it. Its scratch directory holds only its own info log.
+    db_options.create_if_missing = false;
+    db_options.create_missing_column_families = false;
+    db_options.max_open_files = -1;
+    std::string scratch =
+        (std::filesystem::temp_directory_path(ec) / "nemesyst-ro-XXXXXX").string();
+    if (ec || ::mkdtemp(scratch.data()) == nullptr) {
+      return Status::IOError("cannot create a scratch directory for a read-only open");
+    }
+    secondary_dir_ = scratch;
+    s = rocksdb::DB::OpenAsSecondary(db_options, path_, secondary_dir_, families, &handles_, &raw);
+    if (s.ok()) s = raw->TryCatchUpWithPrimary();
+  } else {
+    s = rocksdb::DB::Open(db_options, path_, families, &handles_, &raw);
+  }
   if (!s.ok()) {
-    if (s.IsInvalidArgument() && !options_.create_if_missing) {
+    if (raw != nullptr) {
+      for (auto* handle : handles_) raw->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+      handles_.clear();
+      delete raw;
+    }
+    if (IsLockHeld(s)) {
+      const std::string note = ReadOwnerNote(path_);
+      return Status::FailedPrecondition(
+          "store '" + path_ + "' is in use by another process" +
+          (note.empty() ? std::string(" (its LOCK is held)") : " — " + note) +
+          "; read-only commands still work on it");
+    }
+    if ((s.IsInvalidArgument() || s.IsNotFound() || s.IsPathNotFound()) &&
+        (!options_.create_if_missing || options_.read_only)) {
       return Status::NotFound("no store at '" + path_ + "': " + s.ToString());
     }
     return Status::IOError("cannot open store '" + path_ + "': " + s.ToString());
   }
   db_.reset(raw);
+  if (!options_.read_only && !options_.owner_note.empty()) {
+    std::ofstream owner(std::filesystem::path(path_) / storage::kOwnerFile, std::ios::trunc);
+    owner << options_.owner_note << "\n";
+  }
+  open_nonce_ = (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}() ^
+                static_cast<uint64_t>(storage::NowMicros());
   log_cf_ = handles_[1];
   groups_cf_ = handles_[2];
   models_cf_ = handles_[3];
@@ -157,11 +228,19 @@ Status Store::Impl::Open() {
           LoadStream(key.substr(1), std::string_view(it->value().data(), it->value().size())));
     }
     NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
-    // Journal position and dead-letter ids continue after the last ones present.
+    // Journal position and dead-letter ids continue after the last ones present (and after what
+    // trimming removed: positions are never reused).
     uint64_t last = 0;
     it->SeekForPrev(storage::NumberedKey(storage::kJournalTag, UINT64_MAX));
     std::string_view key = it->Valid() ? std::string_view(it->key().data(), it->key().size()) : "";
     if (storage::ParseNumberedKey(key, storage::kJournalTag, &last)) journal_.AdvanceTo(last + 1);
+    std::string trimmed;
+    if (db_->Get(rocksdb::ReadOptions(), meta_cf_, std::string(1, storage::kJournalTrimTag),
+                 &trimmed)
+            .ok() &&
+        trimmed.size() == 8) {
+      journal_.AdvanceTo(storage::DecodeFixed64(trimmed.data()) + 1);
+    }
     it->SeekForPrev(storage::NumberedKey(storage::kDeadLetterRowTag, UINT64_MAX));
     key = it->Valid() ? std::string_view(it->key().data(), it->key().size()) : "";
     if (storage::ParseNumberedKey(key, storage::kDeadLetterRowTag, &last)) {
@@ -169,6 +248,7 @@ Status Store::Impl::Open() {
     }
   }
   NEMESYST_RETURN_IF_ERROR(LoadGroups());
+  NEMESYST_RETURN_IF_ERROR(LoadHistory());
   options_.logger->Log(LogLevel::kDebug, "storage", "store opened",
                        {{"path", path_},
                         {"streams", std::to_string(streams_.size())},
@@ -212,6 +292,9 @@ Status Store::Impl::LoadStream(std::string_view name, std::string_view def_value
 }
 
 Status Store::Impl::Write(rocksdb::WriteBatch* batch, bool durable) {
+  if (options_.read_only) {
+    return Status::FailedPrecondition("store '" + path_ + "' was opened read-only");
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = durable && options_.durability != Durability::kAsync;
   if (write_options.sync && options_.durability == Durability::kSync) {
@@ -422,6 +505,52 @@ Result<std::vector<Store::Change>> Store::ReadChanges(uint64_t after_position,
 
 Status Store::ApplyChange(std::string_view change_bytes) {
   return impl_->ApplyChange(change_bytes);
+}
+
+Result<JournalPoint> Store::DescribeChange(std::string_view change_bytes) {
+  storage::DecodedChange change;
+  NEMESYST_RETURN_IF_ERROR(storage::DecodeChange(change_bytes, &change));
+  storage::JournalEntry entry;
+  NEMESYST_RETURN_IF_ERROR(storage::DecodeJournalEntry(change.descriptor, &entry));
+  return JournalPoint{change.position, entry.written_us, entry.stamp, entry.bytes};
+}
+
+uint64_t Store::FirstChangePosition() const { return impl_->FirstChangePosition(); }
+Result<JournalPoint> Store::JournalPointAt(uint64_t position) const {
+  return impl_->JournalPointAt(position);
+}
+Status Store::TrimJournal(uint64_t through_position) {
+  return impl_->TrimJournal(through_position);
+}
+HistoryInfo Store::History() const {
+  std::lock_guard lock(impl_->history_mu_);
+  return impl_->history_;
+}
+Status Store::StartNewHistory() {
+  HistoryInfo next;
+  {
+    std::lock_guard lock(impl_->history_mu_);
+    next.previous_id = impl_->history_.id;
+  }
+  next.id = storage::NewHistoryId();
+  next.switch_position = LastChangePosition();
+  return impl_->WriteHistory(next);
+}
+Status Store::AdoptHistory(const HistoryInfo& history) {
+  if (history.id.empty()) return Status::InvalidArgument("AdoptHistory: empty history id");
+  return impl_->WriteHistory(history);
+}
+Result<uint64_t> Store::CreateCheckpoint(const std::string& dir) const {
+  return impl_->CreateCheckpoint(dir);
+}
+Result<std::string> Store::ReplicatedDigest() const { return impl_->ReplicatedDigest(); }
+Status Store::PutNodeState(std::string_view key, std::string_view value) {
+  NEMESYST_CHECK_NAME("node state key", key);
+  return impl_->PutNodeState(key, value);
+}
+Result<std::string> Store::GetNodeState(std::string_view key) const {
+  NEMESYST_CHECK_NAME("node state key", key);
+  return impl_->GetNodeState(key);
 }
 
 }  // namespace nemesyst

@@ -4,6 +4,7 @@
 // values as they are now); ApplyChange writes them on another store.
 #include <rocksdb/write_batch.h>
 
+#include "common/random.h"
 #include "storage/change_format.h"
 #include "storage/coding.h"
 #include "storage/log_format.h"
@@ -18,11 +19,20 @@ using storage::ChangeOpKind;
 using storage::FromRocks;
 using storage::JournalKind;
 
+void Store::Impl::StampJournalEntry(uint64_t position, size_t bytes,
+                                    storage::JournalEntry* entry) const {
+  entry->written_us = storage::NowMicros();
+  entry->stamp = MixKeys(open_nonce_, position, static_cast<uint64_t>(entry->written_us));
+  entry->bytes = bytes;
+}
+
 uint64_t Store::Impl::AddJournalEntry(const storage::JournalEntry& entry,
                                       rocksdb::WriteBatch* batch) {
   uint64_t position = journal_.Allocate(1);
+  storage::JournalEntry stamped = entry;
+  StampJournalEntry(position, batch->GetDataSize(), &stamped);
   batch->Put(meta_cf_, storage::NumberedKey(storage::kJournalTag, position),
-             storage::EncodeJournalEntry(entry));
+             storage::EncodeJournalEntry(stamped));
   return position;
 }
 
@@ -66,12 +76,8 @@ Status AddRange(rocksdb::DB* db, const rocksdb::ReadOptions& read_options,
 Result<std::vector<Store::Change>> Store::Impl::ReadChanges(uint64_t after_position,
                                                             size_t max_changes) const {
   uint64_t watermark = journal_.Watermark();  // nothing past an unfinished write
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db->ReleaseSnapshot(s); }
-  } release{db_.get(), snapshot};
+  const storage::ScopedSnapshot scoped(db_.get(), options_.read_only);
+  const rocksdb::Snapshot* snapshot = scoped.get();
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot;
   rocksdb::DB* db = db_.get();

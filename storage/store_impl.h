@@ -76,6 +76,29 @@ int64_t NowMillis();
 
 }  // namespace storage
 
+namespace storage {
+// Beside the database while a read-write Store with an owner_note holds it.
+inline constexpr const char* kOwnerFile = "OWNER";
+
+// A consistent view for a multi-key read, released at scope end. A read-only store (a RocksDB
+// secondary, which has no snapshots) is already a frozen view: there it is nullptr, "latest".
+class ScopedSnapshot {
+ public:
+  ScopedSnapshot(rocksdb::DB* db, bool read_only)
+      : db_(db), snapshot_(read_only ? nullptr : db->GetSnapshot()) {}
+  ~ScopedSnapshot() {
+    if (snapshot_ != nullptr) db_->ReleaseSnapshot(snapshot_);
+  }
+  ScopedSnapshot(const ScopedSnapshot&) = delete;
+  ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
+  const rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+}  // namespace storage
+
 class Store::Impl {
  public:
   Impl(const StoreOptions& options, std::string path);
@@ -157,6 +180,8 @@ class Store::Impl {
 
   // ---- store_changes.cc
   uint64_t LastChangePosition() const { return journal_.Watermark(); }
+  // Fills the journal trailer of an entry about to be written at `position` with `bytes` of data.
+  void StampJournalEntry(uint64_t position, size_t bytes, storage::JournalEntry* entry) const;
   Result<std::vector<Store::Change>> ReadChanges(uint64_t after_position, size_t max_changes) const;
   Status ApplyChange(std::string_view change_bytes);
   // Adds the journal entry for a mutation to `batch`; returns the allocated position, which the
@@ -190,6 +215,24 @@ class Store::Impl {
 
   storage::SequenceTracker journal_;
   std::atomic<uint64_t> next_dead_letter_id_{1};
+
+  // ---- store_replication.cc
+  Status LoadHistory();  // at open: read it, or create it (read-write only)
+  Status WriteHistory(const HistoryInfo& history);
+  uint64_t FirstChangePosition() const;
+  Result<JournalPoint> JournalPointAt(uint64_t position) const;
+  Status TrimJournal(uint64_t through_position);
+  Result<uint64_t> CreateCheckpoint(const std::string& dir) const;
+  Result<std::string> ReplicatedDigest() const;
+  Status PutNodeState(std::string_view key, std::string_view value);
+  Result<std::string> GetNodeState(std::string_view key) const;
+
+  mutable std::mutex history_mu_;
+  HistoryInfo history_;
+  // Random per Open: mixed into every journal stamp, so the same position written by two
+  // histories (a store and its restored backup) gets different stamps.
+  uint64_t open_nonce_ = 0;
+  std::string secondary_dir_;  // read-only opens: RocksDB secondary's scratch directory
 };
 
 }  // namespace nemesyst

@@ -159,6 +159,7 @@ Result<SeqRange> Store::Impl::Append(std::string_view stream, std::span<const Re
   entry.stream_id = state->id;
   entry.first_seq = first;
   entry.last_seq = last;
+  StampJournalEntry(position, batch.GetDataSize(), &entry);
   batch.Put(meta_cf_, storage::NumberedKey(storage::kJournalTag, position),
             storage::EncodeJournalEntry(entry));
   Status s = Write(&batch, true);

@@ -163,12 +163,8 @@ Result<ModelInfo> Store::Impl::GetModelInfo(std::string_view name, uint32_t vers
 }
 
 Result<std::string> Store::Impl::ReadModelBlob(std::string_view name, uint32_t version) const {
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db->ReleaseSnapshot(s); }
-  } release{db_.get(), snapshot};
+  const storage::ScopedSnapshot scoped(db_.get(), options_.read_only);
+  const rocksdb::Snapshot* snapshot = scoped.get();
   NEMESYST_ASSIGN_OR_RETURN(storage::ModelHeader header,
                             ReadHeader(db_.get(), models_cf_, snapshot, name, version));
   std::string what = ModelName(name, version);

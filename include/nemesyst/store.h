@@ -69,6 +69,14 @@ struct StoreOptions {
   // 1..4096; 1 = one key per record. Changing it never affects reading existing data.
   // Default 64.
   uint32_t max_records_per_chunk = 64;
+  // Read-only: reads work (also while another process — a running node — holds the store: the
+  // store is then opened as a RocksDB secondary and sees what that process has written up to the
+  // Open), every write fails with FailedPrecondition, and nothing is ever created.
+  bool read_only = false;
+  // Written next to the database (file OWNER) while this Store holds it read-write, and quoted in
+  // the error another process gets when it tries to open the same store for writing ("in use by
+  // node 'store-1' (pid 123) ..."). Empty: no note.
+  std::string owner_note;
   // Model blobs are stored in chunks of this size, each with its own CRC32C. Default 1 MiB.
   uint32_t model_chunk_bytes = 1 << 20;
   // A group batch delivered this many times without an Ack goes to the group's dead-letter list
@@ -99,7 +107,8 @@ class NEMESYST_EXPORT Store {
   static constexpr const char* kDefaultPath = "./nemesyst-data";
 
   // Opens (or creates) the store at `path`. Recovers per-stream sequence counters from what is on
-  // disk, so numbers are never reused after a crash. IOError if another process has it open.
+  // disk, so numbers are never reused after a crash. FailedPrecondition if another process has it
+  // open for writing (the message quotes that process's owner_note when it left one).
   static Status Open(const StoreOptions& options, const std::string& path,
                      std::unique_ptr<Store>* store);
 
@@ -231,6 +240,40 @@ class NEMESYST_EXPORT Store {
   };
   Result<std::vector<Change>> ReadChanges(uint64_t after_position, size_t max_changes) const;
   Status ApplyChange(std::string_view change_bytes);
+  // What a change's bytes say about it, without applying it (Corruption when it does not decode
+  // or fails its checksum).
+  static Result<JournalPoint> DescribeChange(std::string_view change_bytes);
+  // The oldest position still in the journal (0 when it is empty); TrimJournal moves it forward.
+  uint64_t FirstChangePosition() const;
+  // The journal entry at `position`: NotFound when there is none (never written, or trimmed).
+  Result<JournalPoint> JournalPointAt(uint64_t position) const;
+  // Deletes journal entries at or below `through_position` (clamped to what is finished). The
+  // data they describe stays; only a follower that still needed them must now be bootstrapped.
+  // Positions are never reused afterwards, even if every entry is gone.
+  Status TrimJournal(uint64_t through_position);
+
+  // The replication history (created with the store; see HistoryInfo).
+  HistoryInfo History() const;
+  // Starts a new history at the current position: previous_id = the current id, switch_position =
+  // LastChangePosition(). After a restore from a backup, or when a follower proved that this
+  // store's past differs from what it was sent.
+  Status StartNewHistory();
+  // A replica takes its source's history (after a bootstrap, or when first applying changes).
+  Status AdoptHistory(const HistoryInfo& history);
+
+  // A consistent copy of the whole store in `dir` (must not exist; same filesystem: files are
+  // hard-linked), openable as a store. Returns the last change position it holds at least.
+  Result<uint64_t> CreateCheckpoint(const std::string& dir) const;
+  // SHA-256 (hex) over everything replication carries — stream definitions, records, model
+  // versions and aliases, keys and values in key order — and nothing local (groups, dead letters,
+  // retention floors, the journal, node state). Two stores with the same digest hold the same
+  // replicated data byte for byte.
+  Result<std::string> ReplicatedDigest() const;
+
+  // Node state: small values a node keeps with its store (a follower's position bookkeeping, the
+  // highest epoch it accepted). Written durably; never journaled or replicated. NotFound if unset.
+  Status PutNodeState(std::string_view key, std::string_view value);
+  Result<std::string> GetNodeState(std::string_view key) const;
 
  private:
   class Impl;

@@ -212,6 +212,24 @@ struct ResolvedModel {
   std::string ToString() const { return name + "@" + std::to_string(version); }
 };
 
+// A store's replication history (docs/replication.md): the id names one sequence of changes.
+// "Same id and same position" means "same data" — so a store gets a new id when it is created,
+// restored from a backup, or found to have diverged from what a follower holds, and a replica
+// carries its source's. previous_id and switch_position say where the current id began.
+struct HistoryInfo {
+  std::string id;           // 32 hex digits (128 random bits)
+  std::string previous_id;  // empty for the first history
+  uint64_t switch_position = 0;  // the last journal position of the previous history
+};
+
+// One entry of the change journal, as the journal recorded it when it was written.
+struct JournalPoint {
+  uint64_t position = 0;
+  int64_t written_us = 0;  // wall clock, µs since the epoch (0 in entries written before stamps)
+  uint64_t stamp = 0;      // tells this write from another one at the same position elsewhere
+  uint64_t bytes = 0;      // bytes the write stored (records, model chunks ...)
+};
+
 // One group batch to acknowledge as part of Store::CommitModel.
 struct GroupAck {
   std::string group;

@@ -343,13 +343,23 @@ TEST(MetaFormatTest, StreamDefJournalAndChange) {
   auto bad = SchemaFromJson(nlohmann::json::parse(R"({"fields":[{"name":"x","type":"int8"}]})"));
   EXPECT_NE(bad.status().message().find("fields[0].type"), std::string_view::npos);
 
+  // An entry from before stamps (no trailer) still decodes; written again it gains the trailer.
   std::string entry = std::string(1, '\2') + Le64(9) + Le64(1) + Le64(4);
   JournalEntry decoded;
   ASSERT_TRUE(DecodeJournalEntry(entry, &decoded).ok());
   EXPECT_EQ(decoded.kind, JournalKind::kAppend);
   EXPECT_EQ(decoded.last_seq, 4u);
-  EXPECT_EQ(EncodeJournalEntry(decoded), entry);
+  EXPECT_EQ(decoded.stamp, 0u);
+  EXPECT_EQ(EncodeJournalEntry(decoded), entry + Le64(0) + Le64(0) + Le64(0));
   EXPECT_TRUE(DecodeJournalEntry(entry.substr(0, 20), &decoded).IsCorruption());
+  const std::string stamped = entry + Le64(1767571200000000) + Le64(0xabcdef) + Le64(512);
+  ASSERT_TRUE(DecodeJournalEntry(stamped, &decoded).ok());
+  EXPECT_EQ(decoded.written_us, 1767571200000000);
+  EXPECT_EQ(decoded.stamp, 0xabcdefu);
+  EXPECT_EQ(decoded.bytes, 512u);
+  EXPECT_EQ(EncodeJournalEntry(decoded), stamped);
+  EXPECT_TRUE(DecodeJournalEntry(stamped.substr(0, stamped.size() - 1), &decoded).IsCorruption());
+  EXPECT_TRUE(DecodeJournalEntry(stamped + "x", &decoded).IsCorruption());
   EXPECT_TRUE(DecodeJournalEntry(std::string(1, '\x7f'), &decoded).IsCorruption());
 
   std::string change = "NCH1" + Le64(3);

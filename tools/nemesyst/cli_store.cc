@@ -4,7 +4,7 @@
 
 namespace nemesyst::cli {
 
-Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx,
+Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx, StoreAccess access,
                                                    std::string_view durability_override) {
   StoreOptions options;
   NEMESYST_ASSIGN_OR_RETURN(
@@ -19,8 +19,15 @@ Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx,
   }
   options.max_records_per_chunk = static_cast<uint32_t>(per_chunk);
   options.logger = ctx.logger.get();
+  options.read_only = access == StoreAccess::kRead;
   std::unique_ptr<Store> store;
-  NEMESYST_RETURN_IF_ERROR(Store::Open(options, ctx.config.GetString("store.path"), &store));
+  Status opened = Store::Open(options, ctx.config.GetString("store.path"), &store);
+  if (opened.code() == StatusCode::kFailedPrecondition && access == StoreAccess::kWrite) {
+    return opened.WithContext(
+        "this command writes the store; stop the node that owns it, or send it the data over "
+        "its connection (`nemesyst ingest --connect`, docs/replication.md)");
+  }
+  NEMESYST_RETURN_IF_ERROR(opened);
   return store;
 }
 

@@ -11,9 +11,14 @@
 
 namespace nemesyst::cli {
 
+// What a command does with the store. kRead opens it read-only: it never creates a store (a
+// mistyped path is NotFound), and it works while a running node owns the store. kWrite opens it
+// for writing: refused, naming the owner, while a node runs on it.
+enum class StoreAccess { kRead, kWrite };
+
 // `durability_override` (a subcommand's own --durability flag) wins over store.durability when
 // non-empty. The returned store logs to ctx.logger, which must outlive it.
-Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx,
+Result<std::unique_ptr<Store>> OpenConfiguredStore(const CliContext& ctx, StoreAccess access,
                                                    std::string_view durability_override = "");
 
 }  // namespace nemesyst::cli

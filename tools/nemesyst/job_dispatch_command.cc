@@ -41,7 +41,7 @@ void AddDispatchCommand(CLI::App& app, CliContext& ctx) {
     ctx.action = [&ctx, f]() -> Status {
       refrigeration::DispatchJobOptions o = f->o;
       o.request.duration_s = f->duration_min * 60;
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       NEMESYST_ASSIGN_OR_RETURN(refrigeration::DispatchJobResult r,
                                 refrigeration::RunDispatchJob(*store, o));
       const refrigeration::DispatchPlan& p = r.plan;

@@ -56,7 +56,7 @@ void AddPredictCommand(CLI::App& app, CliContext& ctx) {
       }
       NEMESYST_ASSIGN_OR_RETURN(o.model_options, ConfiguredModelOptions(ctx));
       o.logger = ctx.logger.get();
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       std::ofstream file;
       std::ostream* out = &std::cout;
       if (f->output != "-") {

@@ -90,7 +90,7 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
       o.node_id = ctx.config.GetString("node.id");
       o.code_version = NEMESYST_VERSION_STRING;
       o.logger = ctx.logger.get();
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       TrainingProgress progress(ctx);
       const std::string name = o.model_name;
       const int epochs = o.trainer.epochs;

@@ -19,7 +19,7 @@ void AddCreate(CLI::App& group, CliContext& ctx) {
   cmd->add_flag("--latest", args->latest, "Start after the current end (default: the beginning)");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       NEMESYST_RETURN_IF_ERROR(store->CreateGroup(
           args->group, args->stream, args->latest ? GroupStart::kLatest : GroupStart::kEarliest));
       std::cout << "created group " << args->group << " on " << args->stream << "\n";
@@ -47,7 +47,7 @@ void AddClaim(CLI::App& group, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print JSON ({\"claimed\": false} when nothing)");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       auto batch = store->Claim(args->group, args->member, args->max, args->lease_ms);
       if (!batch.ok() && batch.status().IsWouldBlock()) {
         std::cout << (args->json ? "{\"claimed\":false}" : "nothing to claim") << "\n";
@@ -82,7 +82,7 @@ void AddAck(CLI::App& group, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       LeaseId lease{args->batch, args->delivery};
       NEMESYST_RETURN_IF_ERROR(args->nack ? store->Nack(args->group, lease)
                                           : store->Ack(args->group, lease));
@@ -111,7 +111,7 @@ void AddStat(CLI::App& group, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       std::vector<std::string> names;
       if (args->group.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(names, store->ListGroups());

@@ -212,7 +212,7 @@ void AddCreate(CLI::App& log, CliContext& ctx) {
       }
       if (args->max_age_s < 0) return Status::InvalidArgument("--max-age-s must be >= 0");
       RetentionPolicy retention{static_cast<int64_t>(args->max_age_s * 1e6), args->max_records};
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       NEMESYST_RETURN_IF_ERROR(store->CreateStream(args->stream, schema, retention));
       NEMESYST_ASSIGN_OR_RETURN(StreamInfo info, store->GetStreamInfo(args->stream));
       if (args->json) {
@@ -246,7 +246,7 @@ void AddAppend(CLI::App& log, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print the result as JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       NEMESYST_ASSIGN_OR_RETURN(StreamSchema schema, store->GetSchema(args->stream));
       NEMESYST_ASSIGN_OR_RETURN(std::string text, ReadInput(args->file));
       std::string source = args->file.empty() ? "<stdin>" : args->file;
@@ -308,7 +308,7 @@ void AddTail(CLI::App& log, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "One JSON object per record");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       NEMESYST_ASSIGN_OR_RETURN(StreamInfo info, store->GetStreamInfo(args->stream));
       RecordQuery query;
       query.device_id = args->device;
@@ -354,7 +354,7 @@ void AddStat(CLI::App& log, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       std::vector<std::string> names;
       if (args->stream.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(names, store->ListStreams());
@@ -404,7 +404,7 @@ void AddRetain(CLI::App& log, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print the report as JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       if (args->max_age_s >= 0 || args->max_records >= 0) {
         NEMESYST_ASSIGN_OR_RETURN(StreamInfo info, store->GetStreamInfo(args->stream));
         RetentionPolicy policy = info.retention;
@@ -446,7 +446,7 @@ void AddRejects(CLI::App& log, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "One JSON object per row");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       NEMESYST_ASSIGN_OR_RETURN(auto rows,
                                 store->ListDeadLetterRows(args->stream, args->after, args->count));
       for (const DeadLetterRow& row : rows) {

@@ -39,7 +39,7 @@ void AddList(CLI::App& model, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       std::vector<std::string> names;
       if (args->name.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(names, store->ListModelNames());
@@ -85,7 +85,7 @@ void AddShow(CLI::App& model, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       NEMESYST_ASSIGN_OR_RETURN(
           ResolvedModel ref,
           ResolveModelArgument(*store, args->ref.ref, args->ref.best, args->ref.higher));
@@ -112,7 +112,7 @@ void AddExport(CLI::App& model, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print what was exported as JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       NEMESYST_ASSIGN_OR_RETURN(
           ResolvedModel ref,
           ResolveModelArgument(*store, args->ref.ref, args->ref.best, args->ref.higher));
@@ -170,7 +170,7 @@ void AddImport(CLI::App& model, CliContext& ctx) {
       }
       if (metadata.lineage.node_id.empty())
         metadata.lineage.node_id = ctx.config.GetString("node.id");
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       NEMESYST_ASSIGN_OR_RETURN(uint32_t version,
                                 ImportModel(*store, args->name, blob, std::move(metadata)));
       if (args->json) {
@@ -206,7 +206,7 @@ void AddAlias(CLI::App& model, CliContext& ctx) {
       if (!args->remove && args->version == 0) {
         return Status::InvalidArgument("give a VERSION, or --remove");
       }
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       NEMESYST_RETURN_IF_ERROR(args->remove
                                    ? store->RemoveAlias(args->name, args->alias)
                                    : store->SetAlias(args->name, args->alias, args->version));
@@ -238,7 +238,7 @@ void AddRetire(CLI::App& model, CliContext& ctx) {
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx));
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
       NEMESYST_ASSIGN_OR_RETURN(ResolvedModel ref,
                                 ResolveModelArgument(*store, args->ref, "", false));
       NEMESYST_RETURN_IF_ERROR(store->RetireModel(ref.name, ref.version));

@@ -142,7 +142,7 @@ void AddSimulate(CLI::App& app, CliContext& ctx) {
       uint64_t rows = 0;
       if (!f->into_stream.empty()) {
         NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
-                                  OpenConfiguredStore(ctx, f->durability));
+                                  OpenConfiguredStore(ctx, StoreAccess::kWrite, f->durability));
         FleetIngestOptions ingest;
         ingest.batch_records = f->batch_rows;
         ingest.logger = ctx.logger.get();
@@ -248,7 +248,7 @@ void AddIngest(CLI::App& app, CliContext& ctx) {
         options.rename[kv.substr(0, eq)] = kv.substr(eq + 1);
       }
       NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
-                                OpenConfiguredStore(ctx, f->durability));
+                                OpenConfiguredStore(ctx, StoreAccess::kWrite, f->durability));
       if (f->simulator_schema && store->GetSchema(options.stream).status().IsNotFound()) {
         NEMESYST_RETURN_IF_ERROR(store->CreateStream(options.stream, SimulatorSchema(true)));
       }
