@@ -1,7 +1,7 @@
 #include "storage/change_format.h"
 
+#include "common/coding.h"
 #include "common/crc32c.h"
-#include "storage/coding.h"
 
 namespace nemesyst::storage {
 

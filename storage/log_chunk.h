@@ -29,7 +29,7 @@
 
 #include "nemesyst/status.h"
 #include "nemesyst/store_types.h"
-#include "storage/coding.h"
+#include "common/coding.h"
 
 namespace nemesyst::storage {
 

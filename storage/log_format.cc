@@ -4,8 +4,8 @@
 #include <cstring>
 #include <set>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
-#include "storage/coding.h"
 
 namespace nemesyst::storage {
 

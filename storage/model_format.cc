@@ -1,7 +1,7 @@
 #include "storage/model_format.h"
 
+#include "common/coding.h"
 #include "common/crc32c.h"
-#include "storage/coding.h"
 #include "storage/meta_format.h"
 
 namespace nemesyst::storage {

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <random>
 
+#include "common/coding.h"
 #include "storage/change_format.h"
-#include "storage/coding.h"
 #include "storage/log_chunk.h"
 #include "storage/log_format.h"
 #include "storage/meta_format.h"
@@ -239,7 +239,7 @@ Status Store::Impl::Open() {
                  &trimmed)
             .ok() &&
         trimmed.size() == 8) {
-      journal_.AdvanceTo(storage::DecodeFixed64(trimmed.data()) + 1);
+      journal_.AdvanceTo(DecodeFixed64(trimmed.data()) + 1);
     }
     it->SeekForPrev(storage::NumberedKey(storage::kDeadLetterRowTag, UINT64_MAX));
     key = it->Valid() ? std::string_view(it->key().data(), it->key().size()) : "";
@@ -272,7 +272,7 @@ Status Store::Impl::LoadStream(std::string_view name, std::string_view def_value
                storage::NumberedKey(storage::kDeletedThroughTag, state->id), &floor_value);
   if (s.ok()) {
     if (floor_value.size() != 8) return Status::Corruption("stream '" + state->name + "' floor");
-    state->deleted_through = storage::DecodeFixed64(floor_value.data());
+    state->deleted_through = DecodeFixed64(floor_value.data());
   } else if (!s.IsNotFound()) {
     return FromRocks(s);
   }
@@ -516,6 +516,10 @@ Result<JournalPoint> Store::DescribeChange(std::string_view change_bytes) {
 }
 
 uint64_t Store::FirstChangePosition() const { return impl_->FirstChangePosition(); }
+Result<std::vector<JournalPoint>> Store::ReadJournalPoints(uint64_t after_position,
+                                                           size_t max) const {
+  return impl_->ReadJournalPoints(after_position, max);
+}
 Result<JournalPoint> Store::JournalPointAt(uint64_t position) const {
   return impl_->JournalPointAt(position);
 }

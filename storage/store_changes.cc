@@ -4,9 +4,9 @@
 // values as they are now); ApplyChange writes them on another store.
 #include <rocksdb/write_batch.h>
 
+#include "common/coding.h"
 #include "common/random.h"
 #include "storage/change_format.h"
-#include "storage/coding.h"
 #include "storage/log_format.h"
 #include "storage/model_format.h"
 #include "storage/store_impl.h"
@@ -123,7 +123,7 @@ Result<std::vector<Store::Change>> Store::Impl::ReadChanges(uint64_t after_posit
         NEMESYST_RETURN_IF_ERROR(
             AddRange(db, read_options, models_cf_, ChangeCf::kModels, prefix, end, &change.ops));
         std::string counter;
-        storage::PutFixed32(&counter, entry.version);
+        PutFixed32(&counter, entry.version);
         change.ops.push_back(
             {ChangeCf::kModels, ChangeOpKind::kPut, storage::ModelCounterKey(entry.name), counter});
         [[fallthrough]];
@@ -176,7 +176,7 @@ Status Store::Impl::ApplyChange(std::string_view bytes) {
       std::string current;
       if (db_->Get(rocksdb::ReadOptions(), models_cf_, op.key, &current).ok() &&
           current.size() == 4 && value.size() == 4 &&
-          storage::DecodeFixed32(current.data()) > storage::DecodeFixed32(value.data())) {
+          DecodeFixed32(current.data()) > DecodeFixed32(value.data())) {
         value = current;
       }
     }

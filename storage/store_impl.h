@@ -220,6 +220,7 @@ class Store::Impl {
   Status LoadHistory();  // at open: read it, or create it (read-write only)
   Status WriteHistory(const HistoryInfo& history);
   uint64_t FirstChangePosition() const;
+  Result<std::vector<JournalPoint>> ReadJournalPoints(uint64_t after_position, size_t max) const;
   Result<JournalPoint> JournalPointAt(uint64_t position) const;
   Status TrimJournal(uint64_t through_position);
   Result<uint64_t> CreateCheckpoint(const std::string& dir) const;

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "storage/coding.h"
+#include "common/coding.h"
 #include "storage/log_chunk.h"
 #include "storage/log_format.h"
 #include "storage/store_impl.h"
@@ -246,7 +246,7 @@ Result<RetentionReport> Store::Impl::ApplyRetention(std::string_view stream, int
     NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
   }
   std::string floor;
-  storage::PutFixed64(&floor, std::max(through, state->deleted_through));
+  PutFixed64(&floor, std::max(through, state->deleted_through));
   batch.Put(meta_cf_, storage::NumberedKey(storage::kDeletedThroughTag, state->id), floor);
   // Count what goes (holes make through - first an over-estimate). The chunk that straddles the
   // cut, if any, is rewritten with its records after it, under the same key (its last seq).

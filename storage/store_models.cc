@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 #include "common/sha256.h"
-#include "storage/coding.h"
 #include "storage/log_format.h"
 #include "storage/model_format.h"
 #include "storage/store_impl.h"
@@ -62,7 +62,7 @@ Result<uint32_t> Store::Impl::CommitModel(std::string_view name, std::string_vie
     if (!s.ok() && !s.IsNotFound()) return FromRocks(s);
     if (s.ok() && value.size() != 4)
       return Status::Corruption("model counter of '" + std::string(name) + "'");
-    model->last_version = s.ok() ? storage::DecodeFixed32(value.data()) : 0;
+    model->last_version = s.ok() ? DecodeFixed32(value.data()) : 0;
     model->loaded = true;
   }
   if (model->last_version == UINT32_MAX) return Status::ResourceExhausted("no versions left");
@@ -85,7 +85,7 @@ Result<uint32_t> Store::Impl::CommitModel(std::string_view name, std::string_vie
   }
   batch.Put(models_cf_, storage::ModelHeaderKey(name, version), storage::EncodeModelHeader(header));
   std::string counter;
-  storage::PutFixed32(&counter, version);
+  PutFixed32(&counter, version);
   batch.Put(models_cf_, storage::ModelCounterKey(name), counter);
   storage::JournalEntry entry;
   entry.kind = storage::JournalKind::kModelPut;
@@ -132,7 +132,7 @@ Result<std::map<std::string, uint32_t>> ReadAliases(rocksdb::DB* db,
       return Status::Corruption("alias value of model '" + std::string(name) + "' malformed");
     }
     aliases[std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size())] =
-        storage::DecodeFixed32(it->value().data());
+        DecodeFixed32(it->value().data());
   }
   NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
   return aliases;
@@ -179,7 +179,7 @@ Result<std::string> Store::Impl::ReadModelBlob(std::string_view name, uint32_t v
   Sha256 sha;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next(), ++index) {
     if (it->key().size() != prefix.size() + 4 ||
-        storage::DecodeBigEndian32(it->key().data() + prefix.size()) != index) {
+        DecodeBigEndian32(it->key().data() + prefix.size()) != index) {
       return Status::Corruption(what + ": chunk " + std::to_string(index) + " is missing");
     }
     std::string_view data;
@@ -221,7 +221,7 @@ Result<uint32_t> Store::Impl::ResolveAlias(std::string_view name, std::string_vi
   }
   if (!s.ok()) return FromRocks(s);
   if (value.size() != 4) return Status::Corruption("alias value malformed");
-  return storage::DecodeFixed32(value.data());
+  return DecodeFixed32(value.data());
 }
 
 Result<uint32_t> Store::Impl::BestModelVersion(std::string_view name, std::string_view metric,
@@ -255,7 +255,7 @@ Status Store::Impl::SetAlias(std::string_view name, std::string_view alias, uint
     return Status::FailedPrecondition(ModelName(name, version) + " is retired");
   }
   std::string value;
-  storage::PutFixed32(&value, version);
+  PutFixed32(&value, version);
   rocksdb::WriteBatch batch;
   batch.Put(models_cf_, storage::ModelAliasKey(name, alias), value);
   storage::JournalEntry entry;

@@ -6,8 +6,8 @@
 
 #include <random>
 
+#include "common/coding.h"
 #include "common/sha256.h"
-#include "storage/coding.h"
 #include "storage/meta_format.h"
 #include "storage/store_impl.h"
 
@@ -55,14 +55,36 @@ Status Store::Impl::WriteHistory(const HistoryInfo& history) {
 }
 
 uint64_t Store::Impl::FirstChangePosition() const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
-  it->Seek(storage::NumberedKey(storage::kJournalTag, 0));
-  uint64_t position = 0;
-  if (it->Valid() && storage::ParseNumberedKey({it->key().data(), it->key().size()},
-                                               storage::kJournalTag, &position)) {
-    return position;
+  std::string floor;
+  if (db_->Get(rocksdb::ReadOptions(), meta_cf_, std::string(1, storage::kJournalTrimTag), &floor)
+          .ok() &&
+      floor.size() == 8) {
+    return DecodeFixed64(floor.data()) + 1;
   }
-  return 0;
+  return 1;
+}
+
+Result<std::vector<JournalPoint>> Store::Impl::ReadJournalPoints(uint64_t after_position,
+                                                                 size_t max) const {
+  const uint64_t watermark = journal_.Watermark();
+  std::vector<JournalPoint> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(storage::NumberedKey(storage::kJournalTag, after_position + 1));
+       it->Valid() && out.size() < max; it->Next()) {
+    uint64_t position = 0;
+    if (!storage::ParseNumberedKey({it->key().data(), it->key().size()}, storage::kJournalTag,
+                                   &position) ||
+        position > watermark) {
+      break;
+    }
+    storage::JournalEntry entry;
+    NEMESYST_RETURN_IF_ERROR(
+        storage::DecodeJournalEntry({it->value().data(), it->value().size()}, &entry)
+            .WithContext("journal position " + std::to_string(position)));
+    out.push_back({position, entry.written_us, entry.stamp, entry.bytes});
+  }
+  NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
+  return out;
 }
 
 Result<JournalPoint> Store::Impl::JournalPointAt(uint64_t position) const {
@@ -86,7 +108,7 @@ Status Store::Impl::TrimJournal(uint64_t through_position) {
   // The floor first: positions at or below it are never handed out again, even once every entry
   // is gone (Open continues after max(last entry, floor)).
   std::string floor;
-  storage::PutFixed64(&floor, through_position);
+  PutFixed64(&floor, through_position);
   batch.Put(meta_cf_, std::string(1, storage::kJournalTrimTag), floor);
   batch.DeleteRange(meta_cf_, storage::NumberedKey(storage::kJournalTag, 0),
                     storage::NumberedKey(storage::kJournalTag, through_position + 1));
@@ -113,8 +135,8 @@ Result<std::string> Store::Impl::ReplicatedDigest() const {
   // Length-prefixed keys and values, so no two different contents hash the same text.
   auto add = [&digest](char cf, const rocksdb::Slice& key, const rocksdb::Slice& value) {
     std::string frame(1, cf);
-    storage::PutFixed64(&frame, key.size());
-    storage::PutFixed64(&frame, value.size());
+    PutFixed64(&frame, key.size());
+    PutFixed64(&frame, value.size());
     digest.Update(frame);
     digest.Update({key.data(), key.size()});
     digest.Update({value.data(), value.size()});

@@ -243,8 +243,13 @@ class NEMESYST_EXPORT Store {
   // What a change's bytes say about it, without applying it (Corruption when it does not decode
   // or fails its checksum).
   static Result<JournalPoint> DescribeChange(std::string_view change_bytes);
-  // The oldest position still in the journal (0 when it is empty); TrimJournal moves it forward.
+  // The oldest position whose change can still be read: 1 until TrimJournal removed some, then
+  // one past the trimmed ones. A follower that has applied position p can catch up from the
+  // journal alone while p + 1 >= FirstChangePosition().
   uint64_t FirstChangePosition() const;
+  // The journal entries after `after_position` (at most `max`, in order, finished writes only):
+  // cheap — descriptors only, no data.
+  Result<std::vector<JournalPoint>> ReadJournalPoints(uint64_t after_position, size_t max) const;
   // The journal entry at `position`: NotFound when there is none (never written, or trimmed).
   Result<JournalPoint> JournalPointAt(uint64_t position) const;
   // Deletes journal entries at or below `through_position` (clamped to what is finished). The

@@ -217,8 +217,8 @@ struct ResolvedModel {
 // restored from a backup, or found to have diverged from what a follower holds, and a replica
 // carries its source's. previous_id and switch_position say where the current id began.
 struct HistoryInfo {
-  std::string id;           // 32 hex digits (128 random bits)
-  std::string previous_id;  // empty for the first history
+  std::string id;                // 32 hex digits (128 random bits)
+  std::string previous_id;       // empty for the first history
   uint64_t switch_position = 0;  // the last journal position of the previous history
 };
 

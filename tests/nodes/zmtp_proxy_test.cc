@@ -12,8 +12,12 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -114,7 +118,7 @@ struct Rig {
   zmq::context_t ctx;
   zmq::socket_t router{ctx, zmq::socket_type::router};
   zmq::socket_t dealer{ctx, zmq::socket_type::dealer};
-  std::unique_ptr<ZmtpChaosProxy> proxy;  // destroyed first
+  std::unique_ptr<ZmtpChaosProxy> proxy;  // destroyed before the sockets
   std::string id;
 };
 
@@ -216,7 +220,7 @@ TEST(ZmtpChaosProxyTest, ReorderSwapsNeighboursAndLosesNothing) {
 
 TEST(ZmtpChaosProxyTest, FlipChangesOneBitOfSomeBodies) {
   Rig rig(5, {}, {.flip = 0.5});
-  rig.Handshake();
+  ASSERT_NO_FATAL_FAILURE(rig.Handshake());
   constexpr int kN = 200;
   auto make = [](int i) { return Frames{"", Payload(i, 64), Payload(i + 1, 16)}; };
   for (int i = 0; i < kN; ++i) ASSERT_TRUE(rig.SendDown(make(i)));
@@ -245,7 +249,7 @@ TEST(ZmtpChaosProxyTest, FlipChangesOneBitOfSomeBodies) {
 
 TEST(ZmtpChaosProxyTest, BlackholeHoldsEverythingAndLosesNothing) {
   Rig rig(6);
-  rig.Handshake();
+  ASSERT_NO_FATAL_FAILURE(rig.Handshake());
   rig.proxy->SetBlackhole(true);
   const auto before = rig.counters();
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(Send(rig.dealer, {"up" + std::to_string(i)}));
@@ -270,7 +274,7 @@ TEST(ZmtpChaosProxyTest, BlackholeHoldsEverythingAndLosesNothing) {
 
 TEST(ZmtpChaosProxyTest, PartitionClosesAndTheDealerReconnectsAfterwards) {
   Rig rig(7);
-  rig.Handshake();
+  ASSERT_NO_FATAL_FAILURE(rig.Handshake());
   const auto start = Clock::now();
   rig.proxy->Partition(400ms);
   EXPECT_EQ(rig.counters().connections_open, 0u);  // closed before Partition() returned
@@ -288,6 +292,21 @@ TEST(ZmtpChaosProxyTest, PartitionClosesAndTheDealerReconnectsAfterwards) {
     if (m->at(0).starts_with("after")) after.push_back(m->at(0));
   }
   EXPECT_EQ(after, (std::vector<std::string>{"after0", "after1", "after2", "after3", "after4"}));
+}
+
+TEST(ZmtpChaosProxyTest, PartitionOnLastsUntilOff) {
+  Rig rig(8);
+  ASSERT_NO_FATAL_FAILURE(rig.Handshake());
+  rig.proxy->PartitionOn();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(rig.counters().connections_accepted, 1u);
+  EXPECT_GE(rig.counters().connections_refused, 1u);
+  rig.proxy->PartitionOff();
+  ASSERT_TRUE(WaitFor([&] { return rig.counters().connections_accepted >= 2; }));
+  ASSERT_TRUE(Send(rig.dealer, {"back"}));
+  const std::optional<Frames> m = rig.RecvUp(3000);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(*m, Frames{"back"});
 }
 
 // Messages that got through with drop = 0.5, by index.
@@ -332,7 +351,7 @@ TEST(ZmtpChaosProxyTest, DelayHoldsMessagesAndKeepsOrder) {
   }
 }
 
-// A raw TCP client of the proxy. Returns true when the proxy closed it within 2 s.
+// A raw TCP client of the proxy sends `bytes`. True when the proxy closed it within 2 s.
 bool SendAndExpectClose(int port, const std::string& bytes) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -340,8 +359,11 @@ bool SendAndExpectClose(int port, const std::string& bytes) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   bool closed = false;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ADD_FAILURE() << "cannot connect to the proxy";
+  } else if (send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0) {
+    closed = true;  // reset by the proxy already
+  } else {
     const auto deadline = Clock::now() + 2s;
     char buf[256];
     pollfd p{fd, POLLIN, 0};
@@ -353,9 +375,24 @@ bool SendAndExpectClose(int port, const std::string& bytes) {
   return closed;
 }
 
+TEST(ZmtpChaosProxyTest, UpstreamDownClosesTheClient) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);  // a loopback port nobody listens on
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(fd);
+  ZmtpChaosProxy proxy(ntohs(addr.sin_port), 11, &PrintLog);
+  EXPECT_TRUE(SendAndExpectClose(proxy.port(), std::string(10, 'x')));
+  EXPECT_TRUE(WaitFor([&] { return proxy.counters().upstream_failures == 1; }));
+  EXPECT_EQ(proxy.counters().connections_open, 0u);
+}
+
 TEST(ZmtpChaosProxyTest, ParseErrorsCloseThePairAndStopIsPrompt) {
   Rig rig(10);
-  rig.Handshake();
+  ASSERT_NO_FATAL_FAILURE(rig.Handshake());
   EXPECT_TRUE(SendAndExpectClose(rig.proxy->port(), std::string(16, 'x')));  // not a greeting
   std::string greeting = std::string("\xFF") + std::string(8, '\0') + "\x7F\x03\x01" + "NULL";
   greeting.resize(64, '\0');

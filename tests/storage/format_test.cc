@@ -6,7 +6,7 @@
 
 #include "common/crc32c.h"
 #include "storage/change_format.h"
-#include "storage/coding.h"
+#include "common/coding.h"
 #include "storage/group_format.h"
 #include "storage/log_chunk.h"
 #include "storage/log_format.h"

@@ -87,6 +87,11 @@ TEST(ReplicationSupportTest, TrimmedPositionsAreGoneAndNeverReused) {
     ASSERT_TRUE(store->CreateStream("fridges", FridgeSchema()).ok());
     for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->Append("fridges", FridgeRecord("a", i)).ok());
     EXPECT_EQ(store->FirstChangePosition(), 1u);
+    auto points = store->ReadJournalPoints(2, 10);
+    ASSERT_TRUE(points.ok());
+    ASSERT_EQ(points->size(), 3u);
+    EXPECT_EQ((*points)[0].position, 3u);
+    EXPECT_GT((*points)[0].bytes, 0u);
     ASSERT_TRUE(store->TrimJournal(3).ok());
     EXPECT_EQ(store->FirstChangePosition(), 4u);
     EXPECT_TRUE(store->JournalPointAt(3).status().IsNotFound());
@@ -94,7 +99,8 @@ TEST(ReplicationSupportTest, TrimmedPositionsAreGoneAndNeverReused) {
     ASSERT_EQ(rest->size(), 2u);
     EXPECT_EQ((*rest)[0].position, 4u);
     ASSERT_TRUE(store->TrimJournal(1000).ok());  // clamped to what is finished: everything
-    EXPECT_EQ(store->FirstChangePosition(), 0u);
+    EXPECT_EQ(store->FirstChangePosition(), 6u);
+    EXPECT_TRUE(store->ReadJournalPoints(0, 10)->empty());
     EXPECT_EQ(ReadAll(*store, "fridges").size(), 4u) << "trimming keeps the data";
   }
   auto store = OpenStore(dir.Sub("s"));

@@ -36,7 +36,10 @@ namespace nemesyst::testing {
 
 // Faults for one direction. Probabilities are per message, in [0, 1]; each message draws all of
 // its random numbers whatever the settings, so the pattern of one fault does not depend on the
-// others (the same seed and traffic give the same drops whatever the duplicate rate).
+// others (the same seed and traffic give the same drops whatever the duplicate rate). Order of
+// application: drop, then flip, then duplicate (both copies carry the same flip), then delay and
+// reorder. Everything leaves a direction through one FIFO queue, so a command frame queued behind
+// a delayed message waits for it too (only a held, reordered message can be overtaken).
 struct ZmtpFaults {
   double drop = 0;          // discard the message
   double duplicate = 0;     // forward it twice, back to back
@@ -52,7 +55,7 @@ class ZmtpChaosProxy {
 
   // A held (reordered) message is flushed after this long when no next message comes.
   static constexpr std::chrono::milliseconds kReorderFlush{50};
-  // Frames larger than this are a parse error (closes that connection pair).
+  // Frames (or messages) larger than this are a parse error (closes that connection pair).
   static constexpr uint64_t kMaxFrameSize = uint64_t{64} << 20;
 
   // Binds 127.0.0.1:0 and starts the proxy thread. On failure port() is -1 (reported via `log`).

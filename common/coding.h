@@ -1,17 +1,17 @@
-// Byte-level helpers for the store's binary formats: fixed-width integers (little-endian in
+// Byte-level helpers for the binary formats (the store's keys and values, the node wire protocol): fixed-width integers (little-endian in
 // values, big-endian in keys so that byte order = numeric order), varint-prefixed strings, and a
 // bounds-checked Reader that never reads past its input (truncated bytes -> false, not a crash).
 //
 // Thread-safety: pure functions; a Reader is used by one thread.
-#ifndef NEMESYST_STORAGE_CODING_H_
-#define NEMESYST_STORAGE_CODING_H_
+#ifndef NEMESYST_COMMON_CODING_H_
+#define NEMESYST_COMMON_CODING_H_
 
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
-namespace nemesyst::storage {
+namespace nemesyst {
 
 inline void PutFixed32(std::string* out, uint32_t v) {
   char b[4];
@@ -135,6 +135,6 @@ class Reader {
   std::string_view in_;
 };
 
-}  // namespace nemesyst::storage
+}  // namespace nemesyst
 
-#endif  // NEMESYST_STORAGE_CODING_H_
+#endif  // NEMESYST_COMMON_CODING_H_
