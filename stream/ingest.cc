@@ -221,6 +221,7 @@ class Ingester {
       }
       report_->rows_committed += used_;
       ++report_->batches_committed;
+      report_->appended.push_back(*appended);
       used_ = 0;
     }
     for (const Dead& d : dead_) {

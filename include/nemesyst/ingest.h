@@ -21,6 +21,7 @@
 
 #include "nemesyst/export.h"
 #include "nemesyst/status.h"
+#include "nemesyst/store_types.h"
 
 namespace nemesyst {
 
@@ -82,6 +83,9 @@ struct IngestReport {
   uint64_t errors = 0;  // bad rows seen (all, even beyond max_reported_errors)
   std::vector<IngestError> error_details;
   bool rejected = false;  // kReject stopped on a bad row (the first error_details entry)
+  // The sequence numbers each committed batch got, in order (other writers of the stream may
+  // interleave between batches).
+  std::vector<SeqRange> appended;
 };
 
 // Reads `path` ("-" = standard input) into `options.stream`. A rejected input returns OK with
@@ -93,6 +97,13 @@ NEMESYST_EXPORT Status Ingest(Store& store, const std::string& path, const Inges
 // The same from a file descriptor (not closed); `name` is used in error reports.
 NEMESYST_EXPORT Status IngestFd(Store& store, int fd, const std::string& name,
                                 const IngestOptions& options, IngestReport* report);
+
+// IngestOptions as a JSON object (what `ingest --connect` sends a node with the rows; the "op"
+// key is left to the caller): {"stream", "format", "device_column", "timestamp_column",
+// "timestamp_format", "map": {...}, "ignore_unknown", "batch_rows", "on_error", "dry_run"}.
+// FromJson takes missing keys at their defaults; errors name the key.
+NEMESYST_EXPORT std::string IngestOptionsToJson(const IngestOptions& options);
+NEMESYST_EXPORT Result<IngestOptions> IngestOptionsFromJson(std::string_view json_text);
 
 // The names an input file offers, after `options.rename`: the CSV header's columns, or the keys
 // of the first JSON-lines row. Reads only that first row (format chosen as Ingest does); lets a

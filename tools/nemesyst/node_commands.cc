@@ -1,7 +1,195 @@
+// `nemesyst node run|status|keygen` (include/nemesyst/node.h, docs/replication.md).
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "nemesyst/node.h"
+#include "tools/nemesyst/cli_store.h"
 #include "tools/nemesyst/commands.h"
 
 namespace nemesyst::cli {
+namespace {
 
-void AddNodeCommands(CLI::App& /*app*/, CliContext& /*ctx*/) {}
+Result<std::string> ReadKeyFile(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError(std::string("cannot read ") + what + " '" + path + "'");
+  std::string key;
+  std::getline(in, key);
+  while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+  return key;
+}
+
+// The node's options from the merged configuration (node.*, store.*, log).
+Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
+  const Config& c = ctx.config;
+  NodeOptions o;
+  NEMESYST_ASSIGN_OR_RETURN(o.role, ParseNodeRole(c.GetString("node.role")));
+  o.node_id = c.GetString("node.id");
+  o.store_path = c.GetString("store.path");
+  NEMESYST_ASSIGN_OR_RETURN(o.store.durability, ParseDurability(c.GetString("store.durability")));
+  o.state_dir = c.GetString("node.dir");
+  o.hub_endpoint = c.GetString("node.hub");
+  o.listen_endpoint = c.GetString("node.listen");
+  o.client_endpoint = c.GetString("node.client");
+  NEMESYST_ASSIGN_OR_RETURN(o.ack_mode, ParseAckMode(c.GetString("node.ack_mode")));
+  o.semi_sync_timeout_ms = c.GetInt("node.semi_sync_timeout_ms");
+  o.epoch = static_cast<uint64_t>(c.GetInt("node.epoch"));
+  o.plaintext_beyond_loopback = c.GetBool("node.plaintext_remote");
+  o.heartbeat_ms = static_cast<int>(c.GetInt("node.heartbeat_ms"));
+  o.liveness_ms = static_cast<int>(c.GetInt("node.liveness_ms"));
+  o.journal_cap_bytes = static_cast<uint64_t>(c.GetInt("node.journal_cap_bytes"));
+  o.journal_cap_age_s = c.GetInt("node.journal_cap_age_s");
+  if (!c.GetString("node.secret_key_file").empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(o.secret_key,
+                              ReadKeyFile(c.GetString("node.secret_key_file"), "secret key"));
+  }
+  if (!c.GetString("node.hub_public_key_file").empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(
+        o.hub_public_key, ReadKeyFile(c.GetString("node.hub_public_key_file"), "hub public key"));
+  }
+  if (!c.GetString("node.allow_file").empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(o.allowed, ReadAllowList(c.GetString("node.allow_file")));
+  }
+  o.logger = ctx.logger.get();
+  return o;
+}
+
+// The client endpoint `node status` and `ingest --connect` talk to when none is given.
+std::string DefaultClientEndpoint(const CliContext& ctx) {
+  const std::string configured = ctx.config.GetString("node.client");
+  if (!configured.empty()) return configured;
+  return ctx.config.GetString("node.role") == "hub" ? "tcp://127.0.0.1:7752"
+                                                    : "tcp://127.0.0.1:7751";
+}
+
+Status RunNode(CliContext& ctx) {
+  NEMESYST_ASSIGN_OR_RETURN(NodeOptions options, ConfiguredNodeOptions(ctx));
+  // SIGINT / SIGTERM end the node; block them before its threads start, so only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Node> node, Node::Start(options));
+  // One line on stdout for whoever started the node (scripts, tests): where it can be reached.
+  std::cout << nlohmann::json{{"ready", true},
+                              {"node", options.node_id},
+                              {"role", std::string(NodeRoleName(options.role))},
+                              {"listen", node->listen_endpoint()},
+                              {"client", node->client_endpoint()}}
+                   .dump()
+            << std::endl;
+  int signal = 0;
+  sigwait(&signals, &signal);
+  ctx.logger->Log(LogLevel::kInfo, "node", "stopping", {{"signal", std::to_string(signal)}});
+  node->Stop();
+  return Status::OK();
+}
+
+std::string Describe(const nlohmann::json& s) {
+  std::ostringstream out;
+  out << s.value("role", "?") << " node '" << s.value("node_id", "?") << "'  history "
+      << s.value("history_id", "?") << "  position " << s.value("last_position", 0)
+      << " (journal from " << s.value("first_position", 0) << ")\n";
+  out << "  ack mode " << s.value("ack_mode", "?");
+  if (s.value("role", "") == "store")
+    out << "  connected " << (s.value("connected", false) ? "yes" : "no");
+  out << "  epoch " << s.value("epoch", 0) << "  client " << s.value("client_endpoint", "") << "\n";
+  for (const auto& p : s["peers"]) {
+    out << "  " << p.value("direction", "") << " of " << p.value("channel", "") << " with "
+        << p.value("peer", "") << ": applied " << p.value("applied", 0) << " of "
+        << p.value("leader_last", 0) << "  lag " << p.value("lag_changes", 0) << " changes, "
+        << p.value("lag_bytes", 0) << " bytes, " << p.value("lag_seconds", 0.0) << " s"
+        << (p.value("bootstrapping", false) ? "  (bootstrapping)" : "")
+        << (p.value("in_session", false) ? "" : "  (no session)");
+    const std::string error = p.value("last_error", "");
+    if (!error.empty()) out << "  last error: " << error;
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+void AddNodeCommands(CLI::App& app, CliContext& ctx) {
+  CLI::App* node = app.add_subcommand("node", "Run a store or hub node; its status; keys");
+  node->require_subcommand(1);
+
+  CLI::App* run = node->add_subcommand(
+      "run", "Run a node until SIGINT/SIGTERM (config: node.*; prints a ready line on stdout)");
+  auto role = std::make_shared<std::string>();
+  auto hub = std::make_shared<std::string>();
+  auto listen = std::make_shared<std::string>();
+  auto client = std::make_shared<std::string>();
+  auto ack = std::make_shared<std::string>();
+  run->add_option("--role", *role, "store | hub (config node.role)");
+  run->add_option("--hub", *hub, "Store role: the hub's endpoint (config node.hub)");
+  run->add_option("--listen", *listen, "Hub role: where to listen (config node.listen)");
+  run->add_option("--client", *client, "Client endpoint (config node.client)");
+  run->add_option("--ack-mode", *ack, "async | semi-sync (config node.ack_mode)");
+  run->callback([&ctx, role, hub, listen, client, ack] {
+    ctx.action = [&ctx, role, hub, listen, client, ack]() -> Status {
+      const std::pair<const char*, std::shared_ptr<std::string>> flags[] = {{"node.role", role},
+                                                                            {"node.hub", hub},
+                                                                            {"node.listen", listen},
+                                                                            {"node.client", client},
+                                                                            {"node.ack_mode", ack}};
+      for (const auto& [key, value] : flags) {
+        if (!value->empty()) NEMESYST_RETURN_IF_ERROR(ctx.config.ApplyFlag(key, *value, key));
+      }
+      return RunNode(ctx);
+    };
+  });
+
+  CLI::App* status = node->add_subcommand("status", "A running node's replication status");
+  auto connect = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  status->add_option("--connect", *connect,
+                     "The node's client endpoint (default: node.client, or the role's default)");
+  status->add_flag("--json", *json, "Print JSON");
+  status->callback([&ctx, connect, json] {
+    ctx.action = [&ctx, connect, json]() -> Status {
+      const std::string endpoint = connect->empty() ? DefaultClientEndpoint(ctx) : *connect;
+      NodeClientOptions co;
+      co.timeout_ms = 5000;
+      NEMESYST_ASSIGN_OR_RETURN(std::string reply,
+                                NodeRequest(endpoint, R"({"op":"status"})", "", co));
+      nlohmann::json s = nlohmann::json::parse(reply, nullptr, false);
+      if (!s.is_object() || !s.value("ok", false)) {
+        return Status::IOError("node at " + endpoint + " answered: " + reply);
+      }
+      std::cout << (*json ? s.dump(2) + "\n" : Describe(s));
+      return Status::OK();
+    };
+  });
+
+  CLI::App* keygen = node->add_subcommand(
+      "keygen", "Make a CURVE key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
+  auto prefix = std::make_shared<std::string>();
+  keygen->add_option("--out", *prefix, "Path prefix of the two files")->required();
+  keygen->callback([&ctx, prefix] {
+    ctx.action = [prefix]() -> Status {
+      NEMESYST_ASSIGN_OR_RETURN(CurveKeyPair pair, GenerateCurveKeyPair());
+      const std::string secret_path = *prefix + ".key", public_path = *prefix + ".pub";
+      {
+        std::ofstream secret(secret_path, std::ios::trunc);
+        secret << pair.secret_key << "\n";
+        if (!secret) return Status::IOError("cannot write " + secret_path);
+      }
+      if (::chmod(secret_path.c_str(), 0600) != 0) {
+        return Status::IOError("cannot restrict " + secret_path + " to its owner");
+      }
+      std::ofstream pub(public_path, std::ios::trunc);
+      pub << pair.public_key << "\n";
+      if (!pub) return Status::IOError("cannot write " + public_path);
+      std::cout << pair.public_key << "\n";
+      return Status::OK();
+    };
+  });
+}
 
 }  // namespace nemesyst::cli

@@ -10,12 +10,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nemesyst/node.h"
 #include "nemesyst/refrigeration/fleet.h"
 #include "nemesyst/store.h"
+#include "nemesyst/store_json.h"
 #include "nemesyst/stream.h"
 #include "nemesyst/timestamp.h"
 #include "tools/nemesyst/cli_store.h"
 #include "tools/nemesyst/commands.h"
+#include "tools/nemesyst/storage_cli.h"
 
 namespace nemesyst::cli {
 
@@ -198,13 +201,59 @@ void AddSimulate(CLI::App& app, CliContext& ctx) {
   });
 }
 
+struct IngestFlags {
+  IngestOptions options;
+  std::string path, format = "auto", timestamp_format = "auto", on_error = "reject", durability;
+  std::string connect;
+  std::vector<std::string> renames;
+  bool simulator_schema = false, json = false;
+};
+
+// `ingest --connect`: the rows go to a running store node, which ingests them into its store.
+Status IngestThroughNode(const IngestFlags& f, const IngestOptions& options) {
+  NEMESYST_ASSIGN_OR_RETURN(std::string rows, ReadInput(f.path));
+  if (f.simulator_schema) {
+    nlohmann::json create = {
+        {"op", "create_stream"},
+        {"stream", options.stream},
+        {"schema", nlohmann::json::parse(SchemaToJson(SimulatorSchema(true)))}};
+    NEMESYST_ASSIGN_OR_RETURN(std::string created, NodeRequest(f.connect, create.dump(), ""));
+    nlohmann::json c = nlohmann::json::parse(created, nullptr, false);
+    if (!c.is_object() || !c.value("ok", false)) {
+      return Status::FailedPrecondition("node at " + f.connect + ": " + c.value("error", created));
+    }
+  }
+  nlohmann::json request = nlohmann::json::parse(IngestOptionsToJson(options));
+  request["op"] = "append";
+  NodeClientOptions co;
+  co.timeout_ms = 600000;  // a big file: parsing and fsyncs take their time
+  NEMESYST_ASSIGN_OR_RETURN(std::string reply, NodeRequest(f.connect, request.dump(), rows, co));
+  nlohmann::json r = nlohmann::json::parse(reply, nullptr, false);
+  if (!r.is_object()) return Status::Corruption("node at " + f.connect + ": unreadable reply");
+  if (r.contains("errors") && r["errors"].is_array()) {
+    for (const auto& e : r["errors"]) std::cerr << e.get<std::string>() << "\n";
+  }
+  if (!r.contains("rows_committed")) {
+    return Status::FailedPrecondition("node at " + f.connect + ": " + r.value("error", reply));
+  }
+  if (f.json) {
+    std::cout << r.dump() << "\n";
+  } else {
+    std::cout << "ingested " << r.value("rows_committed", 0) << " rows into '" << options.stream
+              << "' on node " << f.connect << " (position " << r.value("position", 0) << ", "
+              << (r.value("replicated", false) ? "on the hub" : "not yet on the hub") << ", "
+              << r.value("ack_mode", "") << ")\n";
+  }
+  if (r.value("rejected", false)) {
+    return Status::InvalidArgument("input rejected: " + (r["errors"].empty()
+                                                             ? std::string("see above")
+                                                             : r["errors"][0].get<std::string>()));
+  }
+  return Status::OK();
+}
+
 void AddIngest(CLI::App& app, CliContext& ctx) {
-  struct Flags {
-    IngestOptions options;
-    std::string path, format = "auto", timestamp_format = "auto", on_error = "reject", durability;
-    std::vector<std::string> renames;
-    bool simulator_schema = false, json = false;
-  };
+  using Flags = IngestFlags;
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
       "ingest",
@@ -233,6 +282,9 @@ void AddIngest(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--dry-run", f->options.dry_run,
                 "Parse and validate only; write nothing (the counts say what would be written)");
   cmd->add_flag("--json", f->json, "Print the report as JSON");
+  cmd->add_option("--connect", f->connect,
+                  "Send the rows to a running store node's client endpoint instead of opening "
+                  "the store (the node validates them the same way)");
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> Status {
       IngestOptions options = f->options;
@@ -247,6 +299,7 @@ void AddIngest(CLI::App& app, CliContext& ctx) {
         }
         options.rename[kv.substr(0, eq)] = kv.substr(eq + 1);
       }
+      if (!f->connect.empty()) return IngestThroughNode(*f, options);
       NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
                                 OpenConfiguredStore(ctx, StoreAccess::kWrite, f->durability));
       if (f->simulator_schema && store->GetSchema(options.stream).status().IsNotFound()) {

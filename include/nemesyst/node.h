@@ -1,0 +1,180 @@
+// A node: the long-running process that owns a store and replicates it (docs/replication.md).
+//
+//   NodeOptions hub;  hub.role = NodeRole::kHub;  hub.store_path = "/var/lib/nemesyst/hub";
+//   auto h = Node::Start(hub).value();                       // listens on tcp://127.0.0.1:7750
+//   NodeOptions store;  store.node_id = "store-0042";  store.hub_endpoint = h->listen_endpoint();
+//   auto s = Node::Start(store).value();                     // replicates its streams to the hub
+//
+// A store node owns its store (it is the only writer of its streams), takes appends from clients
+// over its client endpoint (`nemesyst ingest --connect`), and replicates its streams to the hub;
+// it follows the hub's model registry into a replica. The hub keeps one replica per store node
+// (each under that store's namespace, never mixed) and owns the registry, which it replicates to
+// every store. Each namespace has one writer, so replication is one-way per namespace.
+//
+// Thread-safety: Start, Status and Stop may be called from any thread; a Node runs its own
+// threads (network, client work) until Stop or destruction.
+#ifndef NEMESYST_NODE_H_
+#define NEMESYST_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nemesyst/export.h"
+#include "nemesyst/logger.h"
+#include "nemesyst/status.h"
+#include "nemesyst/store.h"
+
+namespace nemesyst {
+
+enum class NodeRole { kStore, kHub };
+NEMESYST_EXPORT std::string_view NodeRoleName(NodeRole role);  // "store" | "hub"
+NEMESYST_EXPORT Result<NodeRole> ParseNodeRole(std::string_view text);
+
+// When does an append through the client endpoint return?
+enum class AckMode {
+  kAsync,     // once committed to the node's own store (default)
+  kSemiSync,  // once the hub has it durably — or, past semi_sync_timeout_ms, committed locally:
+              // the node then degrades to async (logged, shown in status), keeps taking appends,
+              // and returns to semi-sync once the hub has caught up
+};
+NEMESYST_EXPORT std::string_view AckModeName(AckMode mode);  // "async" | "semi-sync"
+NEMESYST_EXPORT Result<AckMode> ParseAckMode(std::string_view text);
+
+struct NodeOptions {
+  NodeRole role = NodeRole::kStore;
+  // Names the node in logs, lineage and replication; a store node's namespace on the hub. With
+  // CURVE keys, the hub takes it from the allow-list entry of the node's key, never from here.
+  std::string node_id = "local";
+  // The node's own store: a store node's streams, the hub's model registry.
+  std::string store_path = "./nemesyst-data";
+  StoreOptions store;
+  // Replicas, snapshots and other state of the node. Empty: store_path + ".node".
+  std::string state_dir;
+
+  // Store role: where the hub listens. Hub role: where to listen. ZeroMQ endpoints; the port may
+  // be "*" (chosen at start: listen_endpoint() tells it).
+  std::string hub_endpoint = "tcp://127.0.0.1:7750";
+  std::string listen_endpoint = "tcp://127.0.0.1:7750";
+  // Where clients append and ask for status (`ingest --connect`, `node status`). Empty: the
+  // role's default, tcp://127.0.0.1:7751 (store) or :7752 (hub).
+  std::string client_endpoint;
+
+  AckMode ack_mode = AckMode::kAsync;
+  int64_t semi_sync_timeout_ms = 1000;
+  // Hub: the registry epoch stamped on every registry change. A store refuses changes from an
+  // epoch below the highest it has accepted, so a demoted hub cannot push.
+  uint64_t epoch = 1;
+
+  // Security (docs/replication.md, "Security"). With secret_key set, every socket uses CURVE:
+  // the hub authenticates store nodes by their public keys (allowed: key → node id), stores
+  // authenticate the hub by hub_public_key. Keys are Z85 text (`nemesyst node keygen`).
+  std::string secret_key;
+  std::string hub_public_key;                                // store role
+  std::vector<std::pair<std::string, std::string>> allowed;  // hub: {public key, node id}
+  // Without keys, endpoints must be loopback unless this is set (then a warning is logged).
+  bool plaintext_beyond_loopback = false;
+
+  // Liveness: heartbeats every heartbeat_ms; a peer silent for liveness_ms is gone (sessions end;
+  // a store reconnects with backoff up to reconnect_max_ms).
+  int heartbeat_ms = 250;
+  int liveness_ms = 3000;
+  int reconnect_max_ms = 5000;
+  // Flow control: payload bytes per frame, and the credit a follower grants beyond what arrived.
+  uint32_t max_frame_bytes = 1 << 20;
+  uint64_t window_bytes = 16 << 20;
+  // Journal retention: trimmed to what every follower has durably applied, within these caps;
+  // a follower past them is bootstrapped.
+  uint64_t journal_cap_bytes = uint64_t{1} << 30;
+  int64_t journal_cap_age_s = 7 * 24 * 3600;
+
+  Logger* logger = nullptr;  // NullLogger() when null; must outlive the Node
+};
+
+// One replication channel with one peer, as this node sees it.
+struct PeerStatus {
+  std::string peer;       // node id
+  std::string channel;    // "data" (a store's streams) | "registry" (the hub's models)
+  std::string direction;  // "leader" (this node sends) | "follower" (this node applies)
+  bool in_session = false;
+  bool bootstrapping = false;
+  uint64_t applied = 0;  // follower's applied position (leader: as last acknowledged)
+  uint64_t durable = 0;
+  uint64_t leader_last = 0;  // the leader's newest position
+  uint64_t lag_changes = 0;  // leader_last - applied
+  uint64_t lag_bytes = 0;    // bytes of the changes not yet applied (leader side)
+  double lag_seconds = 0;    // age of the oldest change not yet applied
+  uint64_t bootstraps = 0;
+  std::string last_error;
+};
+
+struct NodeStatus {
+  std::string node_id;
+  NodeRole role = NodeRole::kStore;
+  std::string history_id;
+  uint64_t last_position = 0;   // the own store's newest change
+  uint64_t first_position = 0;  // the oldest still in its journal
+  uint64_t epoch = 0;           // hub: its epoch; store: the highest accepted
+  std::string ack_mode;         // "async" | "semi-sync" | "async (degraded)"
+  std::string listen_endpoint, client_endpoint;
+  bool connected = false;  // store: to the hub
+  uint64_t appended_records = 0;
+  uint64_t malformed_messages = 0;  // dropped and counted
+  std::vector<PeerStatus> peers;
+};
+NEMESYST_EXPORT std::string NodeStatusToJson(const NodeStatus& status);
+
+class NEMESYST_EXPORT Node {
+ public:
+  // Opens the store (FailedPrecondition naming the owner if another process has it), binds,
+  // starts the threads. Errors: bad options, a bad key, a busy port.
+  static Result<std::unique_ptr<Node>> Start(NodeOptions options);
+  ~Node();  // Stop()
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Ends the sessions and the threads, closes the stores. Idempotent.
+  void Stop();
+  NodeStatus Status() const;
+  std::string listen_endpoint() const;  // the bound address (hub), port resolved
+  std::string client_endpoint() const;
+
+  class Impl;
+
+ private:
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---- CURVE keys (Z85 text, 40 characters) ----------------------------------------------------
+struct CurveKeyPair {
+  std::string public_key;
+  std::string secret_key;
+};
+NEMESYST_EXPORT Result<CurveKeyPair> GenerateCurveKeyPair();
+// InvalidArgument for text that is not a Z85 key.
+NEMESYST_EXPORT Result<std::string> CurvePublicKeyOf(const std::string& secret_key);
+// An allow-list file: one "<public key> <node id>" per line; '#' starts a comment. Errors name
+// the file and line.
+NEMESYST_EXPORT Result<std::vector<std::pair<std::string, std::string>>> ReadAllowList(
+    const std::string& path);
+
+// ---- Clients ---------------------------------------------------------------------------------
+// One request to a node's client endpoint (JSON in, JSON out; docs/replication.md, "Client
+// requests"): {"op":"status"}, or {"op":"append","stream":...,"format":"csv"|"jsonl"} with
+// `data` the rows. DeadlineExceeded when no reply comes within timeout_ms. The client endpoint is
+// plaintext and, unless plaintext_beyond_loopback, loopback only: it serves the processes of the
+// node's own machine.
+struct NodeClientOptions {
+  int64_t timeout_ms = 10000;
+};
+NEMESYST_EXPORT Result<std::string> NodeRequest(const std::string& endpoint,
+                                                const std::string& request_json,
+                                                const std::string& data,
+                                                const NodeClientOptions& options = {});
+
+}  // namespace nemesyst
+
+#endif  // NEMESYST_NODE_H_

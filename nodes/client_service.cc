@@ -1,0 +1,154 @@
+#include "nodes/client_service.h"
+
+#include <zmq_addon.hpp>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+
+namespace nemesyst::nodes {
+namespace {
+
+std::atomic<uint64_t> g_wake_counter{0};
+
+}  // namespace
+
+std::string ErrorReply(const Status& status) {
+  return nlohmann::json{{"ok", false},
+                        {"code", std::string(StatusCodeName(status.code()))},
+                        {"error", std::string(status.message())}}
+      .dump();
+}
+
+ClientService::ClientService(zmq::context_t& context, Logger* logger, StatusFn status, WorkFn work)
+    : context_(context),
+      logger_(logger),
+      status_(std::move(status)),
+      work_(std::move(work)),
+      socket_(context, zmq::socket_type::router),
+      wake_in_(context, zmq::socket_type::pair),
+      wake_out_(context, zmq::socket_type::pair) {
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::router_mandatory, 1);
+  socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxClientDataBytes + 4096));
+  const std::string wake = "inproc://nemesyst-client-wake-" + std::to_string(++g_wake_counter);
+  wake_in_.set(zmq::sockopt::linger, 0);
+  wake_out_.set(zmq::sockopt::linger, 0);
+  wake_in_.bind(wake);
+  wake_out_.connect(wake);
+  worker_ = std::thread([this] { Work(); });
+}
+
+ClientService::~ClientService() { Stop(); }
+
+Status ClientService::Bind(const std::string& endpoint) {
+  try {
+    socket_.bind(endpoint);
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::IOError("cannot bind the client endpoint " + endpoint + ": " + e.what());
+  }
+  return Status::OK();
+}
+
+void ClientService::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void ClientService::Reply(const std::string& routing_id, const std::string& json) {
+  std::array<zmq::const_buffer, 2> parts = {zmq::buffer(routing_id), zmq::buffer(json)};
+  try {
+    (void)zmq::send_multipart(socket_, parts, zmq::send_flags::dontwait);
+  } catch (const zmq::error_t&) {
+    // The client went away: nothing to answer.
+  }
+}
+
+void ClientService::OnRequest() {
+  while (true) {
+    std::vector<zmq::message_t> frames;
+    try {
+      auto got =
+          zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait);
+      if (!got) return;
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    if (frames.size() < 2) continue;  // no routing id and request: nobody to answer
+    const std::string routing_id = frames[0].to_string();
+    if (frames.size() > 3 || frames[1].size() > kMaxClientRequestBytes) {
+      Reply(routing_id, ErrorReply(Status::InvalidArgument(
+                            "a request is one JSON frame (at most 64 KiB) and an optional data "
+                            "frame")));
+      continue;
+    }
+    const std::string request = frames[1].to_string();
+    nlohmann::json j = nlohmann::json::parse(request, nullptr, false);
+    if (!j.is_object() || !j.contains("op") || !j["op"].is_string()) {
+      Reply(routing_id, ErrorReply(Status::InvalidArgument(
+                            "the request must be a JSON object with a string \"op\"")));
+      continue;
+    }
+    const std::string op = j["op"].get<std::string>();
+    if (op == "status") {
+      Reply(routing_id, status_());
+    } else if (op == "append" || op == "create_stream") {
+      if (!work_) {
+        Reply(routing_id, ErrorReply(Status::FailedPrecondition(
+                              "this node takes no writes (a hub replicates its stores' streams)")));
+        continue;
+      }
+      std::lock_guard lock(mu_);
+      jobs_.push_back({routing_id, op, request, frames.size() == 3 ? frames[2].to_string() : ""});
+      cv_.notify_one();
+    } else {
+      Reply(routing_id, ErrorReply(Status::InvalidArgument("unknown op '" + op +
+                                                           "' (status, append, create_stream)")));
+    }
+  }
+}
+
+void ClientService::OnWake() {
+  zmq::message_t ignored;
+  while (wake_in_.recv(ignored, zmq::recv_flags::dontwait)) {
+  }
+  std::deque<std::pair<std::string, std::string>> done;
+  {
+    std::lock_guard lock(mu_);
+    done.swap(done_);
+  }
+  for (const auto& [routing_id, json] : done) Reply(routing_id, json);
+}
+
+void ClientService::Work() {
+  while (true) {
+    Job job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    std::string reply;
+    try {
+      reply = work_(job.op, job.request, job.data);
+    } catch (const std::exception& e) {  // a bug must not take the node down
+      reply = ErrorReply(Status::Internal(job.op + " failed: " + e.what()));
+    }
+    {
+      std::lock_guard lock(mu_);
+      done_.emplace_back(std::move(job.routing_id), std::move(reply));
+    }
+    try {
+      wake_out_.send(zmq::str_buffer("w"), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t&) {
+    }
+  }
+}
+
+}  // namespace nemesyst::nodes

@@ -1,0 +1,78 @@
+// A node's client endpoint (docs/replication.md, "Client requests"): a ROUTER socket taking
+// JSON requests — {"op":"status"} answered on the network thread; {"op":"append",...} with the
+// rows in a second frame, and {"op":"create_stream",...}, handed to a worker thread (ingest
+// parses and fsyncs; semi-sync waits for the hub) — and the replies sent back by the network
+// thread when the worker is done. Malformed
+// requests get an error reply; nothing a client sends can stop the node.
+//
+// Thread-safety: the sockets belong to the network thread (constructor, Poll*, On*); the append
+// function runs on the worker thread.
+#ifndef NEMESYST_NODES_CLIENT_SERVICE_H_
+#define NEMESYST_NODES_CLIENT_SERVICE_H_
+
+#include <zmq.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "nemesyst/logger.h"
+#include "nemesyst/status.h"
+
+namespace nemesyst::nodes {
+
+inline constexpr size_t kMaxClientRequestBytes = 64 << 10;
+inline constexpr size_t kMaxClientDataBytes = 256 << 20;
+
+class ClientService {
+ public:
+  // Network thread; returns the status as JSON.
+  using StatusFn = std::function<std::string()>;
+  // Worker thread: a write request ("append", "create_stream": its op, JSON and data frame) →
+  // the reply JSON. Null: writes are refused (the hub's streams are its stores').
+  using WorkFn = std::function<std::string(const std::string& op, const std::string& request,
+                                           const std::string& data)>;
+
+  ClientService(zmq::context_t& context, Logger* logger, StatusFn status, WorkFn work);
+  ~ClientService();
+  // Binds `endpoint` ("tcp://127.0.0.1:*" allowed); the resolved endpoint is endpoint().
+  Status Bind(const std::string& endpoint);
+  const std::string& endpoint() const { return endpoint_; }
+
+  zmq::socket_t& socket() { return socket_; }
+  zmq::socket_t& wake() { return wake_in_; }
+  void OnRequest();  // the client socket is readable
+  void OnWake();     // the worker finished something: send its replies
+  void Stop();       // ends the worker (the sockets close with the object)
+
+ private:
+  void Reply(const std::string& routing_id, const std::string& json);
+  void Work();
+  struct Job {
+    std::string routing_id, op, request, data;
+  };
+
+  zmq::context_t& context_;
+  Logger* logger_;
+  StatusFn status_;
+  WorkFn work_;
+  zmq::socket_t socket_;
+  zmq::socket_t wake_in_, wake_out_;  // PAIR: worker → network thread
+  std::string endpoint_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  std::deque<std::pair<std::string, std::string>> done_;  // routing id, reply
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+// The reply of a failed request: {"ok": false, "code": "...", "error": "..."}.
+std::string ErrorReply(const Status& status);
+
+}  // namespace nemesyst::nodes
+
+#endif  // NEMESYST_NODES_CLIENT_SERVICE_H_

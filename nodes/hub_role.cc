@@ -1,0 +1,317 @@
+// The hub role: a ROUTER that store nodes connect to. Per store node, a follower of its data
+// channel into a replica of its own (<state>/replicas/<node id>: that store's namespace, never
+// mixed with another's), and one leader of the registry channel — the hub's own store — to every
+// store node.
+//
+// Identity: with CURVE, a connection's node id is the one the allow-list maps its key to (the
+// ZAP handler runs on this thread); a JOIN claiming another id is refused, so a store can only
+// ever write its own namespace. Without keys (loopback by default), the JOIN's id is taken.
+// Routing ids are per connection (the ROUTER makes them): a reconnect JOINs again.
+#include <nlohmann/json.hpp>
+#include <zmq_addon.hpp>
+
+#include "nodes/client_service.h"
+#include "nodes/curve.h"
+#include "nodes/follower.h"
+#include "nodes/leader.h"
+#include "nodes/node_role.h"
+#include "nodes/socket_util.h"
+#include "nodes/status_json.h"
+
+namespace nemesyst::nodes {
+namespace {
+
+class HubRole final : public Role {
+ public:
+  explicit HubRole(NodeContext* c) : c_(*c), log_(c->logger) {}
+
+  Status SetUp() override {
+    const NodeOptions& o = c_.options;
+    for (const auto& [key, id] : o.allowed) allowed_[key] = id;
+    LeaderOptions lo;
+    lo.channel = Channel::kRegistry;
+    lo.epoch = o.epoch;
+    lo.max_frame_bytes = o.max_frame_bytes;
+    lo.journal_cap_bytes = o.journal_cap_bytes;
+    lo.journal_cap_age_s = o.journal_cap_age_s;
+    lo.logger = log_;
+    leader_ = std::make_unique<Leader>(c_.store.get(), lo, (c_.state_dir / "snapshots").string());
+    if (!o.secret_key.empty()) {
+      // The ZAP handler must be bound in this context before the ROUTER accepts anyone.
+      zap_ = std::make_unique<zmq::socket_t>(c_.zmq, zmq::socket_type::rep);
+      zap_->set(zmq::sockopt::linger, 0);
+      zap_->bind("inproc://zeromq.zap.01");
+    }
+    socket_ = std::make_unique<zmq::socket_t>(c_.zmq, zmq::socket_type::router);
+    SetCommonOptions(*socket_, o);
+    socket_->set(zmq::sockopt::router_mandatory, 1);
+    if (!o.secret_key.empty()) {
+      socket_->set(zmq::sockopt::curve_server, 1);
+      socket_->set(zmq::sockopt::curve_secretkey, o.secret_key);
+      socket_->set(zmq::sockopt::zap_domain, "nemesyst");
+    }
+    monitor_ = std::make_unique<SocketMonitor>(c_.zmq, *socket_, "hub", log_);
+    try {
+      socket_->bind(o.listen_endpoint);
+      c_.listen_endpoint = socket_->get(zmq::sockopt::last_endpoint);
+    } catch (const zmq::error_t& e) {
+      return Status::IOError("cannot listen on " + o.listen_endpoint + ": " + e.what());
+    }
+    client_ = std::make_unique<ClientService>(
+        c_.zmq, log_, [this] { return NodeStatusToJson(BuildStatus()); }, nullptr);
+    NEMESYST_RETURN_IF_ERROR(client_->Bind(o.client_endpoint));
+    c_.client_endpoint = client_->endpoint();
+    return Status::OK();
+  }
+
+  void RunOnce(int timeout_ms) override {
+    std::vector<zmq::pollitem_t> items = {{socket_->handle(), 0, ZMQ_POLLIN, 0},
+                                          {monitor_->socket().handle(), 0, ZMQ_POLLIN, 0},
+                                          {client_->socket().handle(), 0, ZMQ_POLLIN, 0},
+                                          {client_->wake().handle(), 0, ZMQ_POLLIN, 0}};
+    if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
+    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(timeout_ms));
+    if (zap_ && (items[4].revents & ZMQ_POLLIN)) AnswerZap();
+    if (items[1].revents & ZMQ_POLLIN) monitor_->Drain();
+    if (items[2].revents & ZMQ_POLLIN) client_->OnRequest();
+    if (items[3].revents & ZMQ_POLLIN) client_->OnWake();
+    if (items[0].revents & ZMQ_POLLIN) {
+      while (auto received = ReceiveNow(*socket_)) OnMessage(*received);
+    }
+    const int64_t now = NowMicros();
+    const NodeOptions& o = c_.options;
+    if (now - last_tick_us_ >= o.heartbeat_ms * 1000) {
+      last_tick_us_ = now;
+      for (auto& [id, peer] : peers_) {
+        if (peer.routing_id.empty()) continue;
+        if (now - peer.last_heard_us > int64_t{o.liveness_ms} * 1000) {
+          log_->Log(LogLevel::kWarn, "nodes.hub", "store node silent: its sessions end",
+                    {{"node", id}});
+          Disconnect(id, peer);
+          continue;
+        }
+        peer.data->Tick(ToFollowerSend(peer.routing_id));
+        WireMessage beat;
+        beat.type = MsgType::kHeartbeat;
+        beat.position = c_.store->LastChangePosition();
+        beat.now_us = now;
+        Send(peer.routing_id, beat);
+      }
+      if (now - last_trim_us_ > 5000000) {
+        last_trim_us_ = now;
+        Result<uint64_t> trimmed = leader_->TrimJournal();
+        if (!trimmed.ok()) {
+          log_->Log(LogLevel::kWarn, "nodes.hub", "journal trim failed",
+                    {{"error", trimmed.status().ToString()}});
+        }
+      }
+    }
+    Status pumped = leader_->Pump(ToLeaderSend());
+    if (!pumped.ok()) {
+      log_->Log(LogLevel::kError, "nodes.hub", "reading the registry journal failed",
+                {{"error", pumped.ToString()}});
+    }
+  }
+
+  NodeStatus BuildStatus() override {
+    NodeStatus s;
+    s.node_id = c_.options.node_id;
+    s.role = NodeRole::kHub;
+    s.history_id = c_.store->History().id;
+    s.last_position = c_.store->LastChangePosition();
+    s.first_position = c_.store->FirstChangePosition();
+    s.epoch = leader_->epoch();
+    s.ack_mode = "async";
+    s.listen_endpoint = c_.listen_endpoint;
+    s.client_endpoint = c_.client_endpoint;
+    s.malformed_messages = malformed_;
+    for (auto& [id, peer] : peers_) {
+      s.connected = s.connected || !peer.routing_id.empty();
+      s.peers.push_back(FollowerPeerStatus(*peer.data, id, "data"));
+      s.peers.push_back(LeaderPeerStatus(*leader_, id, "registry", *c_.store));
+    }
+    return s;
+  }
+
+  void TearDown() override {
+    if (client_) client_->Stop();
+    client_.reset();
+    monitor_.reset();
+    socket_.reset();
+    zap_.reset();
+    peers_.clear();
+    leader_.reset();
+  }
+
+ private:
+  struct Peer {
+    std::string routing_id;  // empty while disconnected
+    std::unique_ptr<Follower> data;
+    int64_t last_heard_us = 0;
+  };
+
+  void Send(const std::string& routing_id, const WireMessage& m) {
+    if (!SendWire(*socket_, routing_id, m)) {
+      // Gone (or its queue is full despite credit): its sessions end; it will JOIN again.
+      auto id = routes_.find(routing_id);
+      if (id != routes_.end()) {
+        auto peer = peers_.find(id->second);
+        if (peer != peers_.end()) Disconnect(id->second, peer->second);
+      }
+    }
+  }
+  Follower::SendFn ToFollowerSend(const std::string& routing_id) {
+    return [this, routing_id](WireMessage m) { Send(routing_id, m); };
+  }
+  Leader::SendFn ToLeaderSend() {
+    return [this](const std::string& node_id, WireMessage m) {
+      auto peer = peers_.find(node_id);
+      if (peer != peers_.end() && !peer->second.routing_id.empty()) {
+        Send(peer->second.routing_id, m);
+      }
+    };
+  }
+
+  void Disconnect(const std::string& id, Peer& peer) {
+    routes_.erase(peer.routing_id);
+    peer.routing_id.clear();
+    peer.data->EndSession();
+    leader_->EndSession(id);
+  }
+
+  void Refuse(const std::string& routing_id, ErrorCode code, const std::string& why) {
+    WireMessage e;
+    e.type = MsgType::kError;
+    e.channel = Channel::kNode;
+    e.error = code;
+    e.detail = why;
+    SendWire(*socket_, routing_id, e);
+  }
+
+  void AnswerZap() {
+    while (true) {
+      std::vector<zmq::message_t> frames;
+      try {
+        auto got =
+            zmq::recv_multipart(*zap_, std::back_inserter(frames), zmq::recv_flags::dontwait);
+        if (!got) return;
+      } catch (const zmq::error_t&) {
+        return;
+      }
+      std::vector<std::string_view> views;
+      for (const auto& f : frames) views.emplace_back(f.data<char>(), f.size());
+      std::string who;
+      std::vector<std::string> reply = ZapReply(views, allowed_, &who);
+      if (reply[2] != "200") {
+        log_->Log(LogLevel::kWarn, "nodes.hub", "connection refused",
+                  {{"why", who}, {"address", views.size() > 3 ? std::string(views[3]) : ""}});
+      }
+      std::vector<zmq::const_buffer> parts;
+      for (const std::string& r : reply) parts.push_back(zmq::buffer(r));
+      try {
+        (void)zmq::send_multipart(*zap_, parts);
+      } catch (const zmq::error_t&) {
+      }
+    }
+  }
+
+  void OnMessage(Received& received) {
+    if (received.frames.size() < 2) return;
+    const std::string routing_id = received.frames[0].to_string();
+    std::vector<std::string_view> frames;
+    for (size_t i = 1; i < received.frames.size(); ++i) {
+      frames.emplace_back(received.frames[i].data<char>(), received.frames[i].size());
+    }
+    Result<WireMessage> m = DecodeMessage(frames, c_.options.max_frame_bytes);
+    if (!m.ok()) {
+      ++malformed_;
+      log_->Log(LogLevel::kDebug, "nodes.hub", "malformed message dropped",
+                {{"error", m.status().ToString()}});
+      return;
+    }
+    if (m->type == MsgType::kJoin) return OnJoin(routing_id, received.user_id, *m);
+    auto route = routes_.find(routing_id);
+    if (route == routes_.end()) {
+      Refuse(routing_id, ErrorCode::kNeedHello, "unknown connection: JOIN first");
+      return;
+    }
+    Peer& peer = peers_.at(route->second);
+    peer.last_heard_us = NowMicros();
+    Status s;
+    if (m->channel == Channel::kData) {
+      s = peer.data->OnMessage(*m, ToFollowerSend(routing_id));
+    } else if (m->channel == Channel::kRegistry) {
+      s = leader_->OnMessage(route->second, *m, ToLeaderSend());
+    }
+    if (!s.ok()) {
+      log_->Log(LogLevel::kError, "nodes.hub", "replication error",
+                {{"node", route->second}, {"error", s.ToString()}});
+    }
+  }
+
+  void OnJoin(const std::string& routing_id, const std::string& user_id, const WireMessage& m) {
+    std::string id = m.node_id;
+    if (!c_.options.secret_key.empty()) {
+      // The key decides who this is; the message only claims it.
+      if (user_id.empty() || user_id != m.node_id) {
+        log_->Log(LogLevel::kWarn, "nodes.hub", "JOIN refused: the key belongs to another node",
+                  {{"claimed", m.node_id}, {"authenticated", user_id}});
+        Refuse(routing_id, ErrorCode::kNotAuthorized,
+               "this key is allowed as node '" + user_id + "', not '" + m.node_id + "'");
+        return;
+      }
+    }
+    Status valid = ValidateNodeId(id);
+    if (!valid.ok() || m.role != 1 || m.protocol != kProtocolVersion) {
+      Refuse(routing_id, ErrorCode::kProtocol,
+             valid.ok() ? "only store nodes (protocol 1) join a hub" : valid.ToString());
+      return;
+    }
+    Peer& peer = peers_[id];
+    if (!peer.data) {
+      FollowerOptions fo;
+      fo.channel = Channel::kData;
+      fo.replica_path = c_.state_dir / "replicas" / id;
+      fo.window_bytes = c_.options.window_bytes;
+      fo.max_frame_bytes = c_.options.max_frame_bytes;
+      fo.stall_timeout_ms = std::max(1000, c_.options.liveness_ms);
+      fo.logger = log_;
+      Result<std::unique_ptr<Follower>> follower = Follower::Open(fo);
+      if (!follower.ok()) {
+        log_->Log(LogLevel::kError, "nodes.hub", "cannot open the replica of a store node",
+                  {{"node", id}, {"error", follower.status().ToString()}});
+        peers_.erase(id);
+        Refuse(routing_id, ErrorCode::kStoreError, follower.status().ToString());
+        return;
+      }
+      peer.data = std::move(*follower);
+    }
+    if (!peer.routing_id.empty() && peer.routing_id != routing_id) Disconnect(id, peer);
+    peer.routing_id = routing_id;
+    routes_[routing_id] = id;
+    peer.last_heard_us = NowMicros();
+    log_->Log(LogLevel::kInfo, "nodes.hub", "store node joined",
+              {{"node", id}, {"authenticated", user_id.empty() ? "no (plaintext)" : "yes"}});
+    Send(routing_id, peer.data->Hello());
+  }
+
+  NodeContext& c_;
+  Logger* log_;
+  AllowList allowed_;
+  std::unique_ptr<Leader> leader_;
+  std::unique_ptr<zmq::socket_t> socket_, zap_;
+  std::unique_ptr<SocketMonitor> monitor_;
+  std::unique_ptr<ClientService> client_;
+  std::map<std::string, Peer> peers_;
+  std::map<std::string, std::string> routes_;  // routing id → node id
+  int64_t last_tick_us_ = 0, last_trim_us_ = 0;
+  uint64_t malformed_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Role> MakeHubRole(NodeContext* context) {
+  return std::make_unique<HubRole>(context);
+}
+
+}  // namespace nemesyst::nodes

@@ -1,0 +1,276 @@
+// Node: options, the network thread around a role, status snapshots; SemiSync; the client call.
+#include "nemesyst/node.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <zmq_addon.hpp>
+
+#include "nodes/curve.h"
+#include "nodes/node_role.h"
+
+namespace nemesyst {
+
+std::string_view NodeRoleName(NodeRole role) { return role == NodeRole::kHub ? "hub" : "store"; }
+
+Result<NodeRole> ParseNodeRole(std::string_view text) {
+  if (text == "store") return NodeRole::kStore;
+  if (text == "hub") return NodeRole::kHub;
+  return Status::InvalidArgument("node role must be store or hub, not '" + std::string(text) + "'");
+}
+
+std::string_view AckModeName(AckMode mode) {
+  return mode == AckMode::kSemiSync ? "semi-sync" : "async";
+}
+
+Result<AckMode> ParseAckMode(std::string_view text) {
+  if (text == "async") return AckMode::kAsync;
+  if (text == "semi-sync") return AckMode::kSemiSync;
+  return Status::InvalidArgument("ack mode must be async or semi-sync, not '" + std::string(text) +
+                                 "'");
+}
+
+namespace nodes {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status ValidateNodeId(const std::string& id) {
+  if (id.empty() || id.size() > 64 || id[0] == '.') {
+    return Status::InvalidArgument("node id '" + id + "': 1..64 characters, not starting with '.'");
+  }
+  for (char ch : id) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+      return Status::InvalidArgument("node id '" + id + "': only letters, digits, '-', '_', '.'");
+    }
+  }
+  return Status::OK();
+}
+
+bool SemiSync::WaitDurable(uint64_t position) {
+  std::unique_lock lock(mu_);
+  if (durable_ >= position) return true;
+  if (configured_ != AckMode::kSemiSync || degraded_) return false;
+  if (cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms_),
+                   [&] { return durable_ >= position; })) {
+    return true;
+  }
+  degraded_ = true;
+  logger_->Log(LogLevel::kWarn, "nodes.store",
+               "semi-sync: the hub did not confirm in time; degrading to async",
+               {{"position", std::to_string(position)},
+                {"hub_durable", std::to_string(durable_)},
+                {"timeout_ms", std::to_string(timeout_ms_)}});
+  return false;
+}
+
+void SemiSync::Update(uint64_t durable, uint64_t newest) {
+  {
+    std::lock_guard lock(mu_);
+    if (durable <= durable_ && !(degraded_ && durable_ >= newest)) return;
+    durable_ = std::max(durable_, durable);
+    if (degraded_ && durable_ >= newest) {
+      degraded_ = false;
+      logger_->Log(LogLevel::kInfo, "nodes.store", "semi-sync: the hub caught up; semi-sync again",
+                   {{"position", std::to_string(durable_)}});
+    }
+  }
+  cv_.notify_all();
+}
+
+std::string SemiSync::ModeName() const {
+  std::lock_guard lock(mu_);
+  if (configured_ == AckMode::kAsync) return "async";
+  return degraded_ ? "async (degraded)" : "semi-sync";
+}
+
+}  // namespace nodes
+
+using nodes::NodeContext;
+
+class Node::Impl {
+ public:
+  NodeContext context;
+  std::unique_ptr<nodes::Role> role;
+  std::thread network;
+  std::atomic<bool> stop{false};
+  mutable std::mutex status_mu;
+  NodeStatus status;
+
+  void Run(std::promise<nemesyst::Status>* started) {
+    nemesyst::Status s = role->SetUp();
+    if (s.ok()) Publish();
+    started->set_value(s);
+    if (!s.ok()) {
+      role->TearDown();
+      return;
+    }
+    int64_t last_publish = 0;
+    while (!stop.load()) {
+      role->RunOnce(std::min(context.options.heartbeat_ms, 50));
+      const int64_t now = nodes::NowMicros();
+      if (now - last_publish > 100000) {
+        last_publish = now;
+        Publish();
+      }
+    }
+    Publish();
+    role->TearDown();
+  }
+
+  void Publish() {
+    NodeStatus s = role->BuildStatus();
+    s.listen_endpoint = context.listen_endpoint;
+    s.client_endpoint = context.client_endpoint;
+    std::lock_guard lock(status_mu);
+    status = std::move(s);
+  }
+};
+
+namespace {
+
+Status CheckEndpoint(const std::string& endpoint, const char* what, const NodeOptions& o,
+                     bool encrypted, Logger* logger) {
+  if (nodes::IsLocalEndpoint(endpoint)) return Status::OK();
+  if (encrypted) return Status::OK();
+  if (!o.plaintext_beyond_loopback) {
+    return Status::InvalidArgument(std::string(what) + " " + endpoint +
+                                   " is not loopback and no CURVE keys are configured: set keys "
+                                   "(nemesyst node keygen), or allow plaintext between machines "
+                                   "explicitly (node.plaintext_remote)");
+  }
+  logger->Log(LogLevel::kWarn, "nodes",
+              "PLAINTEXT between machines: anyone on the network can "
+              "read and inject replication traffic",
+              {{"endpoint", endpoint}});
+  return Status::OK();
+}
+
+Status Validate(const NodeOptions& o, Logger* logger) {
+  NEMESYST_RETURN_IF_ERROR(nodes::ValidateNodeId(o.node_id));
+  if (o.heartbeat_ms < 10 || o.liveness_ms < 2 * o.heartbeat_ms || o.reconnect_max_ms < 100) {
+    return Status::InvalidArgument(
+        "node timing: heartbeat_ms >= 10, liveness_ms >= 2 x heartbeat_ms, reconnect_max_ms >= "
+        "100");
+  }
+  if (o.max_frame_bytes < 4096 || o.window_bytes < o.max_frame_bytes) {
+    return Status::InvalidArgument("node: max_frame_bytes >= 4096 and window_bytes >= it");
+  }
+  const bool keys = !o.secret_key.empty();
+  if (keys) {
+    NEMESYST_RETURN_IF_ERROR(nodes::DecodeCurveKey(o.secret_key, "secret key").status());
+    if (o.role == NodeRole::kStore && o.hub_public_key.empty()) {
+      return Status::InvalidArgument("a store node with a secret key needs the hub's public key");
+    }
+    if (o.role == NodeRole::kHub && o.allowed.empty()) {
+      logger->Log(LogLevel::kWarn, "nodes", "CURVE hub with an empty allow-list admits nobody", {});
+    }
+  }
+  if (o.role == NodeRole::kStore) {
+    NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.hub_endpoint, "hub endpoint", o, keys, logger));
+  } else {
+    NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.listen_endpoint, "listen endpoint", o, keys, logger));
+  }
+  // The client endpoint has no CURVE in this version: local only unless said otherwise.
+  return CheckEndpoint(o.client_endpoint, "client endpoint", o, false, logger);
+}
+
+}  // namespace
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Node::~Node() { Stop(); }
+
+Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
+  Logger* logger = options.logger != nullptr ? options.logger : NullLogger();
+  options.logger = logger;
+  if (options.client_endpoint.empty()) {
+    options.client_endpoint =
+        options.role == NodeRole::kHub ? "tcp://127.0.0.1:7752" : "tcp://127.0.0.1:7751";
+  }
+  if (options.state_dir.empty()) options.state_dir = options.store_path + ".node";
+  NEMESYST_RETURN_IF_ERROR(Validate(options, logger));
+
+  auto impl = std::make_unique<Impl>();
+  NodeContext& c = impl->context;
+  c.options = options;
+  c.logger = logger;
+  c.state_dir = options.state_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(c.state_dir, ec);
+  if (ec) return Status::IOError("cannot create " + c.state_dir.string() + ": " + ec.message());
+  StoreOptions so = options.store;
+  so.logger = logger;
+  so.read_only = false;
+  so.owner_note = "node '" + options.node_id + "' (role " +
+                  std::string(NodeRoleName(options.role)) + ", pid " + std::to_string(::getpid()) +
+                  ")";
+  NEMESYST_RETURN_IF_ERROR(Store::Open(so, options.store_path, &c.store));
+  impl->role = options.role == NodeRole::kHub ? nodes::MakeHubRole(&c) : nodes::MakeStoreRole(&c);
+  std::promise<nemesyst::Status> started;
+  std::future<nemesyst::Status> ready = started.get_future();
+  Impl* raw = impl.get();
+  impl->network = std::thread([raw, &started] { raw->Run(&started); });
+  nemesyst::Status s = ready.get();
+  if (!s.ok()) {
+    impl->network.join();
+    return s;
+  }
+  logger->Log(LogLevel::kInfo, "nodes", "node started",
+              {{"node", options.node_id},
+               {"role", std::string(NodeRoleName(options.role))},
+               {"store", options.store_path},
+               {"listen", c.listen_endpoint},
+               {"hub", options.role == NodeRole::kStore ? options.hub_endpoint : ""},
+               {"client", c.client_endpoint},
+               {"security", options.secret_key.empty() ? "plaintext" : "curve"}});
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+void Node::Stop() {
+  if (!impl_ || !impl_->network.joinable()) return;
+  impl_->stop = true;
+  impl_->network.join();
+  impl_->context.store.reset();
+}
+
+NodeStatus Node::Status() const {
+  std::lock_guard lock(impl_->status_mu);
+  return impl_->status;
+}
+
+std::string Node::listen_endpoint() const { return impl_->context.listen_endpoint; }
+std::string Node::client_endpoint() const { return impl_->context.client_endpoint; }
+
+Result<std::string> NodeRequest(const std::string& endpoint, const std::string& request_json,
+                                const std::string& data, const NodeClientOptions& options) {
+  try {
+    zmq::context_t context;
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect(endpoint);
+    std::vector<zmq::const_buffer> parts = {zmq::buffer(request_json)};
+    if (!data.empty()) parts.push_back(zmq::buffer(data));
+    if (!zmq::send_multipart(socket, parts)) return Status::IOError("cannot send to " + endpoint);
+    zmq::pollitem_t item = {socket.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(options.timeout_ms));
+    if ((item.revents & ZMQ_POLLIN) == 0) {
+      return Status::DeadlineExceeded("no reply from " + endpoint + " within " +
+                                      std::to_string(options.timeout_ms) +
+                                      " ms (is a node running there?)");
+    }
+    std::vector<zmq::message_t> reply;
+    (void)zmq::recv_multipart(socket, std::back_inserter(reply));
+    if (reply.empty()) return Status::Corruption("empty reply from " + endpoint);
+    return reply.back().to_string();
+  } catch (const zmq::error_t& e) {
+    return Status::IOError("talking to " + endpoint + ": " + e.what());
+  }
+}
+
+}  // namespace nemesyst

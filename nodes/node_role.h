@@ -1,0 +1,78 @@
+// What a node's network thread runs: a store role or a hub role, over the same context.
+//
+// The network thread calls SetUp() once, then RunOnce() until the node stops, then TearDown().
+// Everything a role does with ZeroMQ sockets happens on that thread. A role publishes its status
+// (BuildStatus) for other threads, and a store role lets the client worker wait for the hub in
+// semi-sync (SemiSync).
+#ifndef NEMESYST_NODES_NODE_ROLE_H_
+#define NEMESYST_NODES_NODE_ROLE_H_
+
+#include <zmq.hpp>
+
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "nemesyst/node.h"
+#include "nemesyst/store.h"
+
+namespace nemesyst::nodes {
+
+// What every role shares with the node.
+struct NodeContext {
+  NodeOptions options;
+  Logger* logger = nullptr;
+  zmq::context_t zmq;
+  std::unique_ptr<Store> store;  // the node's own store
+  std::filesystem::path state_dir;
+  // Resolved by SetUp().
+  std::string listen_endpoint, client_endpoint;
+};
+
+// The hub's durable position as the store's data leader last heard it, and the ack mode state:
+// the client worker waits here for its appends; the network thread updates it.
+class SemiSync {
+ public:
+  SemiSync(AckMode mode, int64_t timeout_ms, Logger* logger)
+      : configured_(mode), timeout_ms_(timeout_ms), logger_(logger) {}
+  // Worker thread: returns whether the hub has `position` durably (waiting up to the timeout in
+  // semi-sync; at once in async or when degraded). A timeout degrades the node to async.
+  bool WaitDurable(uint64_t position);
+  // Network thread: the hub's durable position, and the store's newest position (back to
+  // semi-sync once the hub has caught up).
+  void Update(uint64_t durable, uint64_t newest);
+  std::string ModeName() const;
+
+ private:
+  const AckMode configured_;
+  const int64_t timeout_ms_;
+  Logger* logger_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t durable_ = 0;
+  bool degraded_ = false;
+};
+
+class Role {
+ public:
+  virtual ~Role() = default;
+  virtual Status SetUp() = 0;
+  // One poll of the sockets (at most `timeout_ms`) and whatever is due.
+  virtual void RunOnce(int timeout_ms) = 0;
+  virtual NodeStatus BuildStatus() = 0;
+  virtual void TearDown() = 0;
+};
+
+std::unique_ptr<Role> MakeStoreRole(NodeContext* context);
+std::unique_ptr<Role> MakeHubRole(NodeContext* context);
+
+// Node ids name directories on the hub: 1..64 of [A-Za-z0-9_.-], not starting with '.'.
+Status ValidateNodeId(const std::string& id);
+
+int64_t NowMicros();
+
+}  // namespace nemesyst::nodes
+
+#endif  // NEMESYST_NODES_NODE_ROLE_H_

@@ -1,0 +1,97 @@
+#include "nodes/status_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "nodes/node_role.h"
+
+namespace nemesyst {
+
+std::string NodeStatusToJson(const NodeStatus& s) {
+  nlohmann::json peers = nlohmann::json::array();
+  for (const PeerStatus& p : s.peers) {
+    peers.push_back({{"peer", p.peer},
+                     {"channel", p.channel},
+                     {"direction", p.direction},
+                     {"in_session", p.in_session},
+                     {"bootstrapping", p.bootstrapping},
+                     {"applied", p.applied},
+                     {"durable", p.durable},
+                     {"leader_last", p.leader_last},
+                     {"lag_changes", p.lag_changes},
+                     {"lag_bytes", p.lag_bytes},
+                     {"lag_seconds", p.lag_seconds},
+                     {"bootstraps", p.bootstraps},
+                     {"last_error", p.last_error}});
+  }
+  return nlohmann::json{{"ok", true},
+                        {"node_id", s.node_id},
+                        {"role", std::string(NodeRoleName(s.role))},
+                        {"history_id", s.history_id},
+                        {"last_position", s.last_position},
+                        {"first_position", s.first_position},
+                        {"epoch", s.epoch},
+                        {"ack_mode", s.ack_mode},
+                        {"listen_endpoint", s.listen_endpoint},
+                        {"client_endpoint", s.client_endpoint},
+                        {"connected", s.connected},
+                        {"appended_records", s.appended_records},
+                        {"malformed_messages", s.malformed_messages},
+                        {"peers", peers}}
+      .dump();
+}
+
+namespace nodes {
+
+PeerStatus LeaderPeerStatus(const Leader& leader, const std::string& peer,
+                            const std::string& channel, const Store& store) {
+  PeerStatus p;
+  p.peer = peer;
+  p.channel = channel;
+  p.direction = "leader";
+  p.leader_last = store.LastChangePosition();
+  auto it = leader.followers().find(peer);
+  if (it != leader.followers().end()) {
+    const FollowerView& f = it->second;
+    p.in_session = f.in_session;
+    p.bootstrapping = f.bootstrapping;
+    p.applied = f.applied;
+    p.durable = f.durable;
+    p.bootstraps = f.bootstraps;
+  }
+  p.lag_changes = p.leader_last > p.applied ? p.leader_last - p.applied : 0;
+  if (p.lag_changes > 0) {
+    // The journal entries the follower lacks (bounded: a far-behind follower reports at least
+    // what the first 100 000 of them hold).
+    auto points = store.ReadJournalPoints(p.applied, 100000);
+    if (points.ok() && !points->empty()) {
+      for (const JournalPoint& point : *points) p.lag_bytes += point.bytes;
+      if (points->front().written_us > 0) {
+        p.lag_seconds = std::max<double>(0, (NowMicros() - points->front().written_us) / 1e6);
+      }
+    }
+  }
+  return p;
+}
+
+PeerStatus FollowerPeerStatus(const Follower& follower, const std::string& peer,
+                              const std::string& channel) {
+  const FollowerStatus& f = follower.status();
+  PeerStatus p;
+  p.peer = peer;
+  p.channel = channel;
+  p.direction = "follower";
+  p.in_session = f.in_session;
+  p.bootstrapping = f.bootstrapping;
+  p.applied = p.durable = f.applied;
+  p.leader_last = std::max(f.leader_last, f.applied);
+  p.lag_changes = p.leader_last - f.applied;
+  if (p.lag_changes > 0 && f.applied_written_us > 0) {
+    p.lag_seconds = std::max<double>(0, (NowMicros() - f.applied_written_us) / 1e6);
+  }
+  p.bootstraps = f.bootstraps;
+  p.last_error = f.last_error;
+  return p;
+}
+
+}  // namespace nodes
+}  // namespace nemesyst

@@ -1,0 +1,317 @@
+// The store role: owns the store, takes appends from local clients, leads the data channel to
+// the hub (its streams) and follows the registry channel from it (the hub's models).
+//
+// Connection: a DEALER to the hub. JOIN announces the node; the hub answers with the data
+// channel's HELLO, and this node says HELLO on the registry channel. Any message from the hub
+// counts as a heartbeat; after liveness_ms of silence the socket is replaced and JOIN sent again,
+// with a doubling backoff while the hub stays away. Ingest never waits on any of this (except
+// semi-sync appends, up to their timeout).
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "nemesyst/ingest.h"
+#include "nemesyst/store_json.h"
+#include "nodes/client_service.h"
+#include "nodes/curve.h"
+#include "nodes/follower.h"
+#include "nodes/leader.h"
+#include "nodes/node_role.h"
+#include "nodes/socket_util.h"
+#include "nodes/status_json.h"
+
+namespace nemesyst::nodes {
+namespace {
+
+constexpr const char* kHub = "hub";
+
+class StoreRole final : public Role {
+ public:
+  explicit StoreRole(NodeContext* c)
+      : c_(*c),
+        log_(c->logger),
+        semi_(c->options.ack_mode, c->options.semi_sync_timeout_ms, c->logger) {}
+
+  Status SetUp() override {
+    const NodeOptions& o = c_.options;
+    LeaderOptions lo;
+    lo.channel = Channel::kData;
+    lo.max_frame_bytes = o.max_frame_bytes;
+    lo.journal_cap_bytes = o.journal_cap_bytes;
+    lo.journal_cap_age_s = o.journal_cap_age_s;
+    lo.logger = log_;
+    leader_ = std::make_unique<Leader>(c_.store.get(), lo, (c_.state_dir / "snapshots").string());
+    FollowerOptions fo;
+    fo.channel = Channel::kRegistry;
+    fo.replica_path = c_.state_dir / "registry";
+    fo.window_bytes = o.window_bytes;
+    fo.max_frame_bytes = o.max_frame_bytes;
+    fo.check_epoch = true;
+    fo.stall_timeout_ms = std::max(1000, o.liveness_ms);
+    fo.logger = log_;
+    NEMESYST_ASSIGN_OR_RETURN(follower_, Follower::Open(fo));
+    client_ = std::make_unique<ClientService>(
+        c_.zmq, log_, [this] { return NodeStatusToJson(BuildStatus()); },
+        [this](const std::string& op, const std::string& request, const std::string& data) {
+          return op == "append" ? Append(request, data) : CreateStream(request);
+        });
+    NEMESYST_RETURN_IF_ERROR(client_->Bind(o.client_endpoint));
+    c_.client_endpoint = client_->endpoint();
+    if (!o.secret_key.empty()) {
+      NEMESYST_ASSIGN_OR_RETURN(public_key_, CurvePublicKeyOf(o.secret_key));
+      NEMESYST_RETURN_IF_ERROR(DecodeCurveKey(o.hub_public_key, "the hub's public key").status());
+    }
+    Connect();
+    return Status::OK();
+  }
+
+  void RunOnce(int timeout_ms) override {
+    zmq::pollitem_t items[] = {{socket_->handle(), 0, ZMQ_POLLIN, 0},
+                               {monitor_->socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {client_->socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {client_->wake().handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 4, std::chrono::milliseconds(timeout_ms));
+    if (items[1].revents & ZMQ_POLLIN) monitor_->Drain();
+    if (items[2].revents & ZMQ_POLLIN) client_->OnRequest();
+    if (items[3].revents & ZMQ_POLLIN) client_->OnWake();
+    if (items[0].revents & ZMQ_POLLIN) {
+      while (auto received = ReceiveNow(*socket_)) OnHubMessage(*received);
+    }
+    const int64_t now = NowMicros();
+    const NodeOptions& o = c_.options;
+    if (now - last_tick_us_ >= o.heartbeat_ms * 1000) {
+      last_tick_us_ = now;
+      if (joined_) {
+        follower_->Tick(ToHubFollower());
+        WireMessage beat;
+        beat.type = MsgType::kHeartbeat;
+        beat.position = c_.store->LastChangePosition();
+        beat.now_us = now;
+        Send(beat);
+      }
+      // A hub silent for liveness_ms is gone: a new socket, JOIN again, backing off.
+      const int64_t since = now - std::max(last_heard_us_, last_join_us_);
+      if (since > int64_t{o.liveness_ms} * 1000 && now - last_join_us_ > backoff_ms_ * 1000) {
+        if (connected_) {
+          log_->Log(LogLevel::kWarn, "nodes.store", "hub silent: reconnecting",
+                    {{"hub", o.hub_endpoint}, {"silent_ms", std::to_string(since / 1000)}});
+        }
+        backoff_ms_ =
+            std::min<int64_t>(std::max<int64_t>(backoff_ms_ * 2, 200), o.reconnect_max_ms);
+        Connect();
+      }
+      if (now - last_trim_us_ > 5000000) {
+        last_trim_us_ = now;
+        Result<uint64_t> trimmed = leader_->TrimJournal();
+        if (!trimmed.ok()) {
+          log_->Log(LogLevel::kWarn, "nodes.store", "journal trim failed",
+                    {{"error", trimmed.status().ToString()}});
+        }
+      }
+    }
+    if (joined_) {
+      Status pumped = leader_->Pump(ToHubLeader());
+      if (!pumped.ok()) {
+        last_error_ = pumped.ToString();
+        log_->Log(LogLevel::kError, "nodes.store", "reading the journal failed",
+                  {{"error", last_error_}});
+      }
+    }
+    semi_.Update(leader_->durable(kHub), c_.store->LastChangePosition());
+  }
+
+  NodeStatus BuildStatus() override {
+    NodeStatus s = BaseStatus();
+    s.ack_mode = semi_.ModeName();
+    s.connected = connected_;
+    s.appended_records = appended_records_.load();
+    s.epoch = follower_->status().epoch;
+    s.peers.push_back(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
+    s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
+    if (!last_error_.empty() && s.peers[0].last_error.empty()) s.peers[0].last_error = last_error_;
+    return s;
+  }
+
+  void TearDown() override {
+    if (client_) client_->Stop();
+    client_.reset();
+    monitor_.reset();
+    socket_.reset();
+    follower_.reset();
+    leader_.reset();
+  }
+
+ private:
+  NodeStatus BaseStatus() {
+    NodeStatus s;
+    s.node_id = c_.options.node_id;
+    s.role = NodeRole::kStore;
+    s.history_id = c_.store->History().id;
+    s.last_position = c_.store->LastChangePosition();
+    s.first_position = c_.store->FirstChangePosition();
+    s.client_endpoint = c_.client_endpoint;
+    s.malformed_messages = malformed_;
+    return s;
+  }
+
+  void Connect() {
+    const NodeOptions& o = c_.options;
+    monitor_.reset();
+    socket_ = std::make_unique<zmq::socket_t>(c_.zmq, zmq::socket_type::dealer);
+    SetCommonOptions(*socket_, o);
+    if (!o.secret_key.empty()) {
+      socket_->set(zmq::sockopt::curve_serverkey, o.hub_public_key);
+      socket_->set(zmq::sockopt::curve_publickey, public_key_);
+      socket_->set(zmq::sockopt::curve_secretkey, o.secret_key);
+    }
+    monitor_ = std::make_unique<SocketMonitor>(c_.zmq, *socket_, "to hub", log_);
+    socket_->connect(o.hub_endpoint);
+    leader_->EndSession(kHub);
+    follower_->EndSession();
+    connected_ = false;
+    joined_ = true;
+    last_join_us_ = NowMicros();
+    WireMessage join;
+    join.type = MsgType::kJoin;
+    join.node_id = o.node_id;
+    join.role = 1;
+    Send(join);
+    ToHubFollower()(follower_->Hello());
+  }
+
+  void Send(const WireMessage& m) { SendWire(*socket_, "", m); }
+  Leader::SendFn ToHubLeader() {
+    return [this](const std::string&, WireMessage m) { Send(std::move(m)); };
+  }
+  Follower::SendFn ToHubFollower() {
+    return [this](WireMessage m) { Send(std::move(m)); };
+  }
+
+  void OnHubMessage(Received& received) {
+    std::vector<std::string_view> frames;
+    for (const zmq::message_t& f : received.frames) frames.emplace_back(f.data<char>(), f.size());
+    Result<WireMessage> m = DecodeMessage(frames, c_.options.max_frame_bytes);
+    if (!m.ok()) {
+      ++malformed_;
+      log_->Log(LogLevel::kDebug, "nodes.store", "malformed message dropped",
+                {{"error", m.status().ToString()}});
+      return;
+    }
+    last_heard_us_ = NowMicros();
+    if (!connected_) {
+      connected_ = true;
+      backoff_ms_ = 0;
+      log_->Log(LogLevel::kInfo, "nodes.store", "connected to the hub",
+                {{"hub", c_.options.hub_endpoint}});
+    }
+    Status s;
+    switch (m->channel) {
+      case Channel::kData:
+        s = leader_->OnMessage(kHub, *m, ToHubLeader());
+        break;
+      case Channel::kRegistry:
+        s = follower_->OnMessage(*m, ToHubFollower());
+        break;
+      case Channel::kNode:
+        if (m->type == MsgType::kError) {
+          last_error_ = "hub: " + m->detail;
+          if (m->error == ErrorCode::kNeedHello) {
+            Connect();  // the hub does not know this connection (it restarted): JOIN again
+          } else {
+            log_->Log(LogLevel::kError, "nodes.store", "the hub refused this node",
+                      {{"error", m->detail}});
+            joined_ = false;  // stay quiet until the backoff reconnects
+          }
+        }
+        break;
+    }
+    if (!s.ok()) {
+      last_error_ = s.ToString();
+      log_->Log(LogLevel::kError, "nodes.store", "replication error", {{"error", last_error_}});
+    }
+  }
+
+  // Worker thread: {"op":"create_stream","stream":...,"schema":{...}} (the schema's JSON form,
+  // store_json.h); an existing stream with the same schema is not an error.
+  std::string CreateStream(const std::string& request) {
+    nlohmann::json j = nlohmann::json::parse(request, nullptr, false);
+    const std::string stream = j.value("stream", "");
+    if (stream.empty() || !j.contains("schema")) {
+      return ErrorReply(Status::InvalidArgument("create_stream: needs \"stream\" and \"schema\""));
+    }
+    Result<StreamSchema> schema = SchemaFromJson(j["schema"].dump());
+    if (!schema.ok()) return ErrorReply(schema.status().WithContext("create_stream"));
+    Status s = c_.store->CreateStream(stream, *schema);
+    if (s.code() == StatusCode::kAlreadyExists) {
+      Result<StreamSchema> existing = c_.store->GetSchema(stream);
+      if (existing.ok() && SchemaToJson(*existing) == SchemaToJson(*schema)) s = Status::OK();
+    }
+    if (!s.ok()) return ErrorReply(s);
+    return nlohmann::json{{"ok", true}, {"stream", stream}}.dump();
+  }
+
+  // Worker thread: an append request from a local client, through the same validation as
+  // `nemesyst ingest` (the request carries its options: IngestOptionsFromJson).
+  std::string Append(const std::string& request, const std::string& data) {
+    Result<IngestOptions> parsed = IngestOptionsFromJson(request);
+    if (!parsed.ok()) return ErrorReply(parsed.status());
+    IngestOptions io = std::move(*parsed);
+    // The rows go through ingest exactly as a file would.
+    const int fd = ::memfd_create("nemesyst-append", MFD_CLOEXEC);
+    if (fd < 0) return ErrorReply(Status::IOError("append: no memory file"));
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    if (::write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size()) ||
+        ::lseek(fd, 0, SEEK_SET) != 0) {
+      return ErrorReply(Status::IOError("append: cannot buffer the rows"));
+    }
+    IngestReport report;
+    Status s = IngestFd(*c_.store, fd, "client", io, &report);
+    appended_records_ += report.rows_committed;
+    if (!s.ok()) return ErrorReply(s);
+    const uint64_t position = c_.store->LastChangePosition();
+    const bool replicated = semi_.WaitDurable(position);
+    nlohmann::json errors = nlohmann::json::array();
+    for (const IngestError& e : report.error_details) errors.push_back(e.ToString());
+    nlohmann::json seqs = nlohmann::json::array();
+    for (const SeqRange& r : report.appended) seqs.push_back({r.first, r.last});
+    return nlohmann::json{{"ok", !report.rejected},
+                          {"rows_read", report.rows_read},
+                          {"rows_committed", report.rows_committed},
+                          {"rows_dead_lettered", report.rows_dead_lettered},
+                          {"rejected", report.rejected},
+                          {"errors", errors},
+                          {"seqs", seqs},
+                          {"position", position},
+                          {"replicated", replicated},
+                          {"ack_mode", semi_.ModeName()}}
+        .dump();
+  }
+
+  NodeContext& c_;
+  Logger* log_;
+  SemiSync semi_;
+  std::unique_ptr<Leader> leader_;
+  std::unique_ptr<Follower> follower_;
+  std::unique_ptr<ClientService> client_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<SocketMonitor> monitor_;
+  std::string public_key_;
+  bool connected_ = false, joined_ = false;
+  int64_t last_heard_us_ = 0, last_join_us_ = 0, last_tick_us_ = 0, last_trim_us_ = 0;
+  int64_t backoff_ms_ = 0;
+  uint64_t malformed_ = 0;
+  std::atomic<uint64_t> appended_records_{0};
+  std::string last_error_;
+};
+
+}  // namespace
+
+std::unique_ptr<Role> MakeStoreRole(NodeContext* context) {
+  return std::make_unique<StoreRole>(context);
+}
+
+}  // namespace nemesyst::nodes
