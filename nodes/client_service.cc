@@ -124,6 +124,13 @@ void ClientService::OnWake() {
   for (const auto& [routing_id, json] : done) Reply(routing_id, json);
 }
 
+void ClientService::Kick() {
+  try {
+    wake_out_.send(zmq::str_buffer("k"), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t&) {
+  }
+}
+
 void ClientService::Work() {
   while (true) {
     Job job;
@@ -144,10 +151,7 @@ void ClientService::Work() {
       std::lock_guard lock(mu_);
       done_.emplace_back(std::move(job.routing_id), std::move(reply));
     }
-    try {
-      wake_out_.send(zmq::str_buffer("w"), zmq::send_flags::dontwait);
-    } catch (const zmq::error_t&) {
-    }
+    Kick();
   }
 }
 

@@ -46,7 +46,10 @@ class ClientService {
   zmq::socket_t& wake() { return wake_in_; }
   void OnRequest();  // the client socket is readable
   void OnWake();     // the worker finished something: send its replies
-  void Stop();       // ends the worker (the sockets close with the object)
+  // Worker thread: wakes the network thread now (e.g. new changes to send before waiting for
+  // the hub's acknowledgement of them).
+  void Kick();
+  void Stop();  // ends the worker (the sockets close with the object)
 
  private:
   void Reply(const std::string& routing_id, const std::string& json);

@@ -97,7 +97,7 @@ class HubRole final : public Role {
         beat.now_us = now;
         Send(peer.routing_id, beat);
       }
-      if (now - last_trim_us_ > 5000000) {
+      if (now - last_trim_us_ > int64_t{20} * o.heartbeat_ms * 1000) {  // 5 s by default
         last_trim_us_ = now;
         Result<uint64_t> trimmed = leader_->TrimJournal();
         if (!trimmed.ok()) {

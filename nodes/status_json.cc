@@ -21,6 +21,13 @@ std::string NodeStatusToJson(const NodeStatus& s) {
                      {"lag_bytes", p.lag_bytes},
                      {"lag_seconds", p.lag_seconds},
                      {"bootstraps", p.bootstraps},
+                     {"bootstrap_received", p.bootstrap_received},
+                     {"bootstrap_total", p.bootstrap_total},
+                     {"duplicates", p.duplicates},
+                     {"gaps", p.gaps},
+                     {"checksum_failures", p.checksum_failures},
+                     {"resyncs", p.resyncs},
+                     {"stale_epochs", p.stale_epochs},
                      {"last_error", p.last_error}});
   }
   return nlohmann::json{{"ok", true},
@@ -89,6 +96,13 @@ PeerStatus FollowerPeerStatus(const Follower& follower, const std::string& peer,
     p.lag_seconds = std::max<double>(0, (NowMicros() - f.applied_written_us) / 1e6);
   }
   p.bootstraps = f.bootstraps;
+  p.bootstrap_received = f.bootstrap_received;
+  p.bootstrap_total = f.bootstrap_total;
+  p.duplicates = f.duplicates;
+  p.gaps = f.gaps;
+  p.checksum_failures = f.checksum_failures;
+  p.resyncs = f.resyncs;
+  p.stale_epochs = f.stale_epochs;
   p.last_error = f.last_error;
   return p;
 }

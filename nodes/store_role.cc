@@ -101,7 +101,7 @@ class StoreRole final : public Role {
             std::min<int64_t>(std::max<int64_t>(backoff_ms_ * 2, 200), o.reconnect_max_ms);
         Connect();
       }
-      if (now - last_trim_us_ > 5000000) {
+      if (now - last_trim_us_ > int64_t{20} * o.heartbeat_ms * 1000) {  // 5 s by default
         last_trim_us_ = now;
         Result<uint64_t> trimmed = leader_->TrimJournal();
         if (!trimmed.ok()) {
@@ -269,10 +269,14 @@ class StoreRole final : public Role {
       return ErrorReply(Status::IOError("append: cannot buffer the rows"));
     }
     IngestReport report;
-    Status s = IngestFd(*c_.store, fd, "client", io, &report);
+    // Errors name the client's input (its file name, when it sent one).
+    const nlohmann::json j = nlohmann::json::parse(request, nullptr, false);
+    const std::string source = j.is_object() ? j.value("source", "client") : "client";
+    Status s = IngestFd(*c_.store, fd, source, io, &report);
     appended_records_ += report.rows_committed;
     if (!s.ok()) return ErrorReply(s);
     const uint64_t position = c_.store->LastChangePosition();
+    client_->Kick();  // the network thread sends the new changes now, not at its next tick
     const bool replicated = semi_.WaitDurable(position);
     nlohmann::json errors = nlohmann::json::array();
     for (const IngestError& e : report.error_details) errors.push_back(e.ToString());

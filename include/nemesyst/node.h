@@ -107,6 +107,10 @@ struct PeerStatus {
   uint64_t lag_bytes = 0;    // bytes of the changes not yet applied (leader side)
   double lag_seconds = 0;    // age of the oldest change not yet applied
   uint64_t bootstraps = 0;
+  uint64_t bootstrap_received = 0, bootstrap_total = 0;  // bytes of a bootstrap under way
+  // Follower: what recovery did (changes skipped as duplicates, gaps and failed checksums that
+  // made it ask again, sessions restarted) and registry changes refused for a stale epoch.
+  uint64_t duplicates = 0, gaps = 0, checksum_failures = 0, resyncs = 0, stale_epochs = 0;
   std::string last_error;
 };
 

@@ -148,14 +148,18 @@ void AddNodeCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* status = node->add_subcommand("status", "A running node's replication status");
   auto connect = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
+  auto timeout_ms = std::make_shared<int64_t>(5000);
   status->add_option("--connect", *connect,
                      "The node's client endpoint (default: node.client, or the role's default)");
   status->add_flag("--json", *json, "Print JSON");
-  status->callback([&ctx, connect, json] {
-    ctx.action = [&ctx, connect, json]() -> Status {
+  status->add_option("--timeout-ms", *timeout_ms, "How long to wait for the node's answer")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
+  status->callback([&ctx, connect, json, timeout_ms] {
+    ctx.action = [&ctx, connect, json, timeout_ms]() -> Status {
       const std::string endpoint = connect->empty() ? DefaultClientEndpoint(ctx) : *connect;
       NodeClientOptions co;
-      co.timeout_ms = 5000;
+      co.timeout_ms = *timeout_ms;
       NEMESYST_ASSIGN_OR_RETURN(std::string reply,
                                 NodeRequest(endpoint, R"({"op":"status"})", "", co));
       nlohmann::json s = nlohmann::json::parse(reply, nullptr, false);

@@ -225,6 +225,7 @@ Status IngestThroughNode(const IngestFlags& f, const IngestOptions& options) {
   }
   nlohmann::json request = nlohmann::json::parse(IngestOptionsToJson(options));
   request["op"] = "append";
+  request["source"] = f.path;
   NodeClientOptions co;
   co.timeout_ms = 600000;  // a big file: parsing and fsyncs take their time
   NEMESYST_ASSIGN_OR_RETURN(std::string reply, NodeRequest(f.connect, request.dump(), rows, co));

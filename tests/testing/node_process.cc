@@ -1,0 +1,147 @@
+#include "tests/testing/node_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "nemesyst/node.h"
+
+namespace nemesyst::testing {
+
+NodeProcess::NodeProcess(std::vector<std::string> args, std::string log_path)
+    : args_(std::move(args)), log_path_(std::move(log_path)) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return;
+  const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  std::vector<std::string> argv = {NEMESYST_CLI_PATH};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  std::vector<char*> raw;
+  for (std::string& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    if (log_fd >= 0) dup2(log_fd, STDERR_FILENO);
+    execv(raw[0], raw.data());
+    _exit(127);
+  }
+  close(out[1]);
+  if (log_fd >= 0) close(log_fd);
+  out_fd_ = out[0];
+}
+
+NodeProcess::~NodeProcess() {
+  Kill();
+  if (out_fd_ >= 0) close(out_fd_);
+}
+
+bool NodeProcess::WaitReady(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (out_.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0 || out_fd_ < 0) {
+      Kill();
+      return false;
+    }
+    pollfd fd{out_fd_, POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(left)) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = read(out_fd_, buffer, sizeof(buffer));
+    if (n <= 0) {
+      Kill();
+      return false;
+    }
+    out_.append(buffer, static_cast<size_t>(n));
+  }
+  nlohmann::json ready = nlohmann::json::parse(out_.substr(0, out_.find('\n')), nullptr, false);
+  if (!ready.is_object() || !ready.value("ready", false)) return false;
+  listen_ = ready.value("listen", "");
+  client_ = ready.value("client", "");
+  return true;
+}
+
+void NodeProcess::Signal(int signal) {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
+
+void NodeProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGCONT);  // a stopped process must be able to die
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+int NodeProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGCONT);
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string NodeProcess::log() const {
+  std::ifstream in(log_path_);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+nlohmann::json NodeStatusJson(const std::string& client_endpoint, int timeout_ms) {
+  NodeClientOptions o;
+  o.timeout_ms = timeout_ms;
+  auto reply = NodeRequest(client_endpoint, R"({"op":"status"})", "", o);
+  if (!reply.ok()) return nullptr;
+  return nlohmann::json::parse(*reply, nullptr, false);
+}
+
+nlohmann::json NodeAppend(const std::string& client_endpoint, const std::string& stream,
+                          const std::string& rows, int timeout_ms) {
+  NodeClientOptions o;
+  o.timeout_ms = timeout_ms;
+  nlohmann::json request = {{"op", "append"}, {"stream", stream}, {"format", "csv"}};
+  auto reply = NodeRequest(client_endpoint, request.dump(), rows, o);
+  if (!reply.ok()) return nullptr;
+  return nlohmann::json::parse(*reply, nullptr, false);
+}
+
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+}  // namespace nemesyst::testing
