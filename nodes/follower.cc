@@ -188,6 +188,13 @@ Status Follower::OnWelcome(const WireMessage& m, const SendFn& send) {
     status_.bootstrapping = true;
     status_.bootstrap_total = receiver_.total_bytes();
     status_.bootstrap_received = receiver_.received_bytes();
+    if (status_.bootstrap_received > 0) {
+      options_.logger->Log(LogLevel::kInfo, "nodes.follower", "resuming a bootstrap",
+                           {{"channel", std::string(ChannelName(options_.channel))},
+                            {"snapshot", m.snapshot_id},
+                            {"received_bytes", std::to_string(status_.bootstrap_received)},
+                            {"total_bytes", std::to_string(status_.bootstrap_total)}});
+    }
     chunks_in_flight_ = 0;
     if (receiver_.complete()) return OnBootChunk(WireMessage{}, send);  // resumed at the end
     RequestChunks(send);

@@ -191,6 +191,9 @@ Status Leader::OnHello(const std::string& peer, const WireMessage& hello, const 
   welcome.channel = options_.channel;
   welcome.epoch = options_.epoch;
   welcome.leader_last = last;
+  // Positions acknowledged in an earlier session vouch only for that history: start from what
+  // this HELLO proves (a bootstrap: nothing until the follower acknowledges again).
+  f.applied = f.durable = resume ? hello.applied : 0;
   if (resume) {
     const HistoryInfo now = store_->History();
     welcome.history_id = now.id;
@@ -270,6 +273,15 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
       if (pending_.count(f.peer) != 0) return Status::OK();  // out of credit mid-change
     }
     if (f.sent_changes >= f.granted_changes || f.sent_bytes >= f.granted_bytes) {
+      return Status::OK();
+    }
+    if (f.next_after + 1 < store_->FirstChangePosition()) {
+      // Trimmed under a live session (the caps): reading on would skip those changes. The
+      // follower asks again and is bootstrapped.
+      send(f.peer, Error(options_.channel, ErrorCode::kHistory,
+                         "the changes after position " + std::to_string(f.next_after) +
+                             " were trimmed: bootstrap"));
+      EndSession(f.peer);
       return Status::OK();
     }
     const size_t want = static_cast<size_t>(

@@ -1,6 +1,7 @@
 #include "nodes/wire.h"
 
 #include "common/coding.h"
+#include "common/crc32c.h"
 
 namespace nemesyst::nodes {
 namespace {
@@ -116,7 +117,15 @@ std::string_view ChannelName(Channel channel) {
   return "unknown";
 }
 
+static std::string EncodeBody(const WireMessage& m);
+
 std::string EncodeHeader(const WireMessage& m) {
+  std::string out = EncodeBody(m);
+  PutFixed32(&out, Crc32c(out));
+  return out;
+}
+
+static std::string EncodeBody(const WireMessage& m) {
   std::string out(kWireMagic);
   out.push_back(static_cast<char>(m.type));
   out.push_back(static_cast<char>(m.channel));
@@ -207,9 +216,12 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
                                   size_t max_payload_bytes) {
   if (frames.empty()) return Status::InvalidArgument("wire: empty message");
   std::string_view header = frames[0];
-  if (header.size() < kWireMagic.size() + 2 || header.substr(0, 4) != kWireMagic) {
+  if (header.size() < kWireMagic.size() + 2 + 4 || header.substr(0, 4) != kWireMagic) {
     return Status::InvalidArgument("wire: not a replication message (bad magic)");
   }
+  const uint32_t crc = DecodeFixed32(header.data() + header.size() - 4);
+  header.remove_suffix(4);
+  if (Crc32c(header) != crc) return Status::InvalidArgument("wire: header checksum mismatch");
   WireMessage m;
   const uint8_t type = static_cast<uint8_t>(header[4]);
   const uint8_t channel = static_cast<uint8_t>(header[5]);

@@ -3,7 +3,8 @@
 //
 // A message is one ZeroMQ multipart message (after the routing-id frame on the hub's ROUTER):
 //   frame 0  header: "NRP1" | type:u8 | channel:u8 | body (below; integers little-endian, strings
-//            varint-length-prefixed)
+//            varint-length-prefixed) | crc32c:u32 of everything before it (a plaintext link's
+//            flipped bit in a position or a credit is refused, not believed)
 //   frame 1… payloads: one per change of a CHANGES message; the data of a FRAGMENT or BOOT_CHUNK
 //
 // Bodies by type:
