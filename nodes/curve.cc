@@ -31,8 +31,13 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadAllowList(const std
   std::vector<std::pair<std::string, std::string>> out;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
-    const size_t hash = line.find('#');
-    if (hash != std::string::npos) line.resize(hash);
+    // '#' starts a comment at the start of a line or after a blank (Z85 keys contain '#').
+    for (size_t hash = line.find('#'); hash != std::string::npos; hash = line.find('#', hash + 1)) {
+      if (hash == 0 || line[hash - 1] == ' ' || line[hash - 1] == '\t') {
+        line.resize(hash);
+        break;
+      }
+    }
     const size_t begin = line.find_first_not_of(" \t\r");
     if (begin == std::string::npos) continue;
     const size_t space = line.find_first_of(" \t", begin);

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <zmq_addon.hpp>
 
+#include <set>
+
 #include "nodes/client_service.h"
 #include "nodes/curve.h"
 #include "nodes/follower.h"
@@ -230,6 +232,7 @@ class HubRole final : public Role {
       return;
     }
     if (m->type == MsgType::kJoin) return OnJoin(routing_id, received.user_id, *m);
+    if (refused_.count(routing_id) != 0) return;  // told once; the rest of it is ignored
     auto route = routes_.find(routing_id);
     if (route == routes_.end()) {
       Refuse(routing_id, ErrorCode::kNeedHello, "unknown connection: JOIN first");
@@ -258,6 +261,7 @@ class HubRole final : public Role {
                   {{"claimed", m.node_id}, {"authenticated", user_id}});
         Refuse(routing_id, ErrorCode::kNotAuthorized,
                "this key is allowed as node '" + user_id + "', not '" + m.node_id + "'");
+        refused_.insert(routing_id);
         return;
       }
     }
@@ -304,6 +308,7 @@ class HubRole final : public Role {
   std::unique_ptr<ClientService> client_;
   std::map<std::string, Peer> peers_;
   std::map<std::string, std::string> routes_;  // routing id → node id
+  std::set<std::string> refused_;              // connections whose JOIN was refused
   int64_t last_tick_us_ = 0, last_trim_us_ = 0;
   uint64_t malformed_ = 0;
 };

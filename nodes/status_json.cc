@@ -23,6 +23,7 @@ std::string NodeStatusToJson(const NodeStatus& s) {
                      {"bootstraps", p.bootstraps},
                      {"bootstrap_received", p.bootstrap_received},
                      {"bootstrap_total", p.bootstrap_total},
+                     {"partial_bytes", p.partial_bytes},
                      {"duplicates", p.duplicates},
                      {"gaps", p.gaps},
                      {"checksum_failures", p.checksum_failures},
@@ -98,6 +99,7 @@ PeerStatus FollowerPeerStatus(const Follower& follower, const std::string& peer,
   p.bootstraps = f.bootstraps;
   p.bootstrap_received = f.bootstrap_received;
   p.bootstrap_total = f.bootstrap_total;
+  p.partial_bytes = f.partial_bytes;
   p.duplicates = f.duplicates;
   p.gaps = f.gaps;
   p.checksum_failures = f.checksum_failures;

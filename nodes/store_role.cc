@@ -129,7 +129,9 @@ class StoreRole final : public Role {
     s.epoch = follower_->status().epoch;
     s.peers.push_back(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
     s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
-    if (!last_error_.empty() && s.peers[0].last_error.empty()) s.peers[0].last_error = last_error_;
+    // A refusal stays the reported error until the hub admits this node.
+    const std::string& error = !refusal_.empty() ? refusal_ : last_error_;
+    if (!error.empty() && s.peers[0].last_error.empty()) s.peers[0].last_error = error;
     return s;
   }
 
@@ -199,7 +201,8 @@ class StoreRole final : public Role {
       return;
     }
     last_heard_us_ = NowMicros();
-    if (!connected_) {
+    if (m->channel != Channel::kNode) refusal_.clear();  // admitted: replication traffic flows
+    if (!connected_ && m->type != MsgType::kError) {
       connected_ = true;
       backoff_ms_ = 0;
       log_->Log(LogLevel::kInfo, "nodes.store", "connected to the hub",
@@ -221,7 +224,9 @@ class StoreRole final : public Role {
           } else {
             log_->Log(LogLevel::kError, "nodes.store", "the hub refused this node",
                       {{"error", m->detail}});
+            refusal_ = last_error_;
             joined_ = false;  // stay quiet until the backoff reconnects
+            backoff_ms_ = c_.options.reconnect_max_ms;
           }
         }
         break;
@@ -310,6 +315,7 @@ class StoreRole final : public Role {
   uint64_t malformed_ = 0;
   std::atomic<uint64_t> appended_records_{0};
   std::string last_error_;
+  std::string refusal_;  // why the hub refused this node, until it admits it
 };
 
 }  // namespace

@@ -108,6 +108,7 @@ struct PeerStatus {
   double lag_seconds = 0;    // age of the oldest change not yet applied
   uint64_t bootstraps = 0;
   uint64_t bootstrap_received = 0, bootstrap_total = 0;  // bytes of a bootstrap under way
+  uint64_t partial_bytes = 0;  // follower: bytes held of a change arriving in fragments
   // Follower: what recovery did (changes skipped as duplicates, gaps and failed checksums that
   // made it ask again, sessions restarted) and registry changes refused for a stale epoch.
   uint64_t duplicates = 0, gaps = 0, checksum_failures = 0, resyncs = 0, stale_epochs = 0;
@@ -160,8 +161,8 @@ struct CurveKeyPair {
 NEMESYST_EXPORT Result<CurveKeyPair> GenerateCurveKeyPair();
 // InvalidArgument for text that is not a Z85 key.
 NEMESYST_EXPORT Result<std::string> CurvePublicKeyOf(const std::string& secret_key);
-// An allow-list file: one "<public key> <node id>" per line; '#' starts a comment. Errors name
-// the file and line.
+// An allow-list file: one "<public key> <node id>" per line; '#' at the start of a line or after
+// a blank starts a comment (keys may contain '#'). Errors name the file and line.
 NEMESYST_EXPORT Result<std::vector<std::pair<std::string, std::string>>> ReadAllowList(
     const std::string& path);
 
