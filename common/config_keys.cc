@@ -128,6 +128,12 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        "3000",
        "A peer silent this long is gone: its sessions end and a store node reconnects.",
        {}},
+      {"node.window_bytes",
+       ConfigType::kInt,
+       "16777216",
+       "Flow control: the bytes a follower lets its leader send beyond what has arrived (at least "
+       "one frame, 1 MiB).",
+       {}},
       {"node.journal_cap_bytes",
        ConfigType::kInt,
        "1073741824",

@@ -297,8 +297,7 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
       if (pending != pending_.end() && pending->second->position == changes[0].position &&
           pending->second->sha256 == sha && pending->second->offset < changes[0].bytes.size()) {
         offset = pending->second->offset;
-        options_.logger->Log(LogLevel::kInfo, "nodes.leader",
-                             "resuming a change sent in fragments",
+        options_.logger->Log(LogLevel::kInfo, "nodes.leader", "resuming a change sent in fragments",
                              {{"peer", f.peer},
                               {"position", std::to_string(changes[0].position)},
                               {"offset", std::to_string(offset)}});

@@ -41,8 +41,12 @@ TEST(ReplicationChaosTest, DroppedDuplicatedReorderedDelayedAndFlippedMessages) 
     ZmtpChaosProxy proxy(PortOf(cluster.HubEndpoint()), seed);
     cluster.StartStore("s1", {}, proxy.endpoint());
     cluster.CreateFeed("s1");
-    ZmtpFaults faults{.drop = 0.05, .duplicate = 0.05, .reorder = 0.05, .flip = 0.05,
-                      .delay_ms = 2, .delay_jitter_ms = 5};
+    ZmtpFaults faults{.drop = 0.05,
+                      .duplicate = 0.05,
+                      .reorder = 0.05,
+                      .flip = 0.05,
+                      .delay_ms = 2,
+                      .delay_jitter_ms = 5};
     proxy.SetFaults(faults, faults);
     AppendBatches(cluster, "s1", 0, 60, 50);
     proxy.SetFaults({}, {});
@@ -95,7 +99,8 @@ TEST(ReplicationChaosTest, PartitionsPastRetentionBootstrapAndAnInterruptedBoots
   ASSERT_TRUE(WaitFor(
       [&] {
         nlohmann::json s = NodeStatusJson(cluster.StoreClient("s1"));
-        return s.is_object() && s.value("first_position", uint64_t{0}) > cluster.HubApplied("s1") + 1;
+        return s.is_object() &&
+               s.value("first_position", uint64_t{0}) > cluster.HubApplied("s1") + 1;
       },
       10000));
   // Slow chunks, so the bootstrap can be caught half-way.
@@ -143,8 +148,8 @@ TEST(ReplicationChaosTest, AStoreRestoredFromAnOlderCopyGetsANewHistoryAndIsNeve
   cluster.StartStore("s1");
   AppendBatches(cluster, "s1", 100, 15, 100);  // past where the hub was, other rows
   ASSERT_TRUE(cluster.WaitCaughtUp("s1"));
-  EXPECT_TRUE(WaitFor([&] { return Digest(cluster.HubReplica("s1")) == Digest(cluster.Path("s1")); },
-                      10000));
+  EXPECT_TRUE(WaitFor(
+      [&] { return Digest(cluster.HubReplica("s1")) == Digest(cluster.Path("s1")); }, 10000));
   EXPECT_NE(NodeStatusJson(cluster.StoreClient("s1"))["history_id"], old_history);
   const std::vector<Row> copy = ReadRows(cluster.HubReplica("s1"));
   EXPECT_EQ(copy.size(), 25u * 100) << "the backup's 10 batches and the 15 new ones, nothing else";

@@ -21,8 +21,8 @@ class SecurityTest : public ::testing::Test {
       ASSERT_EQ(r.exit_code, 0) << r.err;
       public_[name] = r.out.substr(0, 40);
     }
-    WriteFile(cluster_.Path("allow"), "# store nodes of this hub\n" + public_["a"] +
-                                          " store-a\n" + public_["b"] + " store-b  # the second\n");
+    WriteFile(cluster_.Path("allow"), "# store nodes of this hub\n" + public_["a"] + " store-a\n" +
+                                          public_["b"] + " store-b  # the second\n");
     EXPECT_EQ(std::filesystem::status(cluster_.Path("key-hub.key")).permissions() &
                   std::filesystem::perms::others_read,
               std::filesystem::perms::none)
@@ -48,7 +48,8 @@ TEST_F(SecurityTest, AllowedKeysReplicateUnderTheirOwnNamespace) {
   cluster_.StartHub(HubKeys());
   cluster_.StartStore("store-a", StoreKeys("a"));
   cluster_.CreateFeed("store-a");
-  ASSERT_TRUE(NodeAppend(cluster_.StoreClient("store-a"), "feed", BatchCsv(0, 50)).value("ok", false));
+  ASSERT_TRUE(
+      NodeAppend(cluster_.StoreClient("store-a"), "feed", BatchCsv(0, 50)).value("ok", false));
   ASSERT_TRUE(cluster_.WaitCaughtUp("store-a")) << cluster_.hub()->log();
   EXPECT_EQ(Digest(cluster_.HubReplica("store-a")), Digest(cluster_.Path("store-a")));
   EXPECT_NE(cluster_.hub()->log().find("authenticated=yes"), std::string::npos);
@@ -66,7 +67,8 @@ TEST_F(SecurityTest, UnknownKeysPlaintextClientsAndImpostorsAreRefused) {
   impostor.push_back("node.id=store-b");
   cluster_.StartStore("store-b", impostor);
   cluster_.CreateFeed("store-b");
-  ASSERT_TRUE(NodeAppend(cluster_.StoreClient("store-b"), "feed", BatchCsv(0, 50)).value("ok", false));
+  ASSERT_TRUE(
+      NodeAppend(cluster_.StoreClient("store-b"), "feed", BatchCsv(0, 50)).value("ok", false));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_FALSE(Connected("stranger"));
   EXPECT_FALSE(Connected("plain"));
@@ -89,10 +91,10 @@ TEST_F(SecurityTest, PlaintextBeyondLoopbackMustBeAskedFor) {
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("node.plaintext_remote"), std::string::npos) << refused.err;
   EXPECT_FALSE(std::filesystem::exists(cluster_.Path("hub"))) << "refused before anything";
-  NodeProcess allowed({"--store", cluster_.Path("hub"), "--set", "node.plaintext_remote=true",
-                       "node", "run", "--role", "hub", "--listen", "tcp://0.0.0.0:*", "--client",
-                       "tcp://127.0.0.1:*"},
-                      cluster_.Path("plain.log"));
+  NodeProcess allowed(
+      {"--store", cluster_.Path("hub"), "--set", "node.plaintext_remote=true", "node", "run",
+       "--role", "hub", "--listen", "tcp://0.0.0.0:*", "--client", "tcp://127.0.0.1:*"},
+      cluster_.Path("plain.log"));
   ASSERT_TRUE(allowed.WaitReady()) << allowed.log();
   EXPECT_NE(allowed.log().find("PLAINTEXT between machines"), std::string::npos);
   EXPECT_EQ(allowed.Terminate(), 0);
@@ -107,8 +109,7 @@ TEST(AllowListTest, ErrorsNameTheFileAndLine) {
   auto pair = GenerateCurveKeyPair();
   ASSERT_TRUE(pair.ok());
   WriteFile(dir.Sub("allow"), pair->public_key + "\n");
-  EXPECT_NE(ReadAllowList(dir.Sub("allow")).status().message().find("allow:1"),
-            std::string::npos);
+  EXPECT_NE(ReadAllowList(dir.Sub("allow")).status().message().find("allow:1"), std::string::npos);
   WriteFile(dir.Sub("allow"), pair->public_key + " store-1 extra\n");
   EXPECT_FALSE(ReadAllowList(dir.Sub("allow")).ok());
   WriteFile(dir.Sub("allow"), pair->public_key + " store-1\n");

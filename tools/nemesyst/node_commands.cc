@@ -42,6 +42,7 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
   o.heartbeat_ms = static_cast<int>(c.GetInt("node.heartbeat_ms"));
   o.liveness_ms = static_cast<int>(c.GetInt("node.liveness_ms"));
   o.journal_cap_bytes = static_cast<uint64_t>(c.GetInt("node.journal_cap_bytes"));
+  o.window_bytes = static_cast<uint64_t>(c.GetInt("node.window_bytes"));
   o.journal_cap_age_s = c.GetInt("node.journal_cap_age_s");
   if (!c.GetString("node.secret_key_file").empty()) {
     NEMESYST_ASSIGN_OR_RETURN(o.secret_key,
