@@ -7,23 +7,33 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$here/tools/setup.sh"
 jobs="$(nproc)"
+# Each phase prints how long it took, so growth is seen.
+phase_start=$SECONDS
+phase() {
+  echo "   (previous phase: $((SECONDS - phase_start)) s)"
+  phase_start=$SECONDS
+  echo "== $* =="
+}
 
-echo "== format (.clang-format) =="
+phase "format (.clang-format)"
 if ! (cd "$here" && git ls-files '*.h' '*.cc' | xargs clang-format --dry-run --Werror); then
   echo "run-tests: sources are not formatted; run: git ls-files '*.h' '*.cc' | xargs clang-format -i" >&2
   exit 1
 fi
 
-echo "== build (RelWithDebInfo, -Werror; reuses the demo's build/) =="
+phase "build (RelWithDebInfo, -Werror; reuses the demo's build/)"
 bash "$here/tools/build.sh" "$here/build"
-echo "== tests =="
+phase "tests"
 ctest --test-dir "$here/build" --output-on-failure --parallel "$jobs" --timeout 900
 
 if [[ "${NEMESYST_SKIP_SANITIZE:-0}" != "1" ]]; then
-  echo "== build (clang, ASan + UBSan) =="
+  phase "build (clang, ASan + UBSan, libFuzzer harnesses)"
   CC=clang CXX=clang++ bash "$here/tools/build.sh" "$here/build-sanitize" -DNEMESYST_WERROR=ON -DNEMESYST_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=Debug -DNEMESYST_BUILD_BENCHMARKS=OFF
-  echo "== tests under ASan + UBSan =="
+    -DCMAKE_BUILD_TYPE=Debug -DNEMESYST_BUILD_BENCHMARKS=OFF -DNEMESYST_FUZZ=ON
+  phase "tests under ASan + UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$here/build-sanitize" --output-on-failure --parallel "$jobs" --timeout 1800
+  phase "fuzzing (libFuzzer, ${NEMESYST_FUZZ_SECONDS:-20} s per harness)"
+  bash "$here/tools/run-fuzzers.sh" "$here/build-sanitize"
 fi
+phase "done"

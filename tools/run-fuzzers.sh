@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer harness of a build (built with -DNEMESYST_FUZZ=ON, clang) for a fixed time
+# each, from its seed corpus in tests/fuzz/corpus/<name>/ (read, never written: new inputs go to
+# a scratch directory). CI runs NEMESYST_FUZZ_SECONDS=20 per harness (the default); an offline
+# campaign sets it to hours. A crash leaves its input (crash-*) in the scratch directory, whose
+# path is printed, and fails the script: make it a regression test.
+# Usage: tools/run-fuzzers.sh BUILD_DIR
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${1:?usage: run-fuzzers.sh BUILD_DIR}"
+seconds="${NEMESYST_FUZZ_SECONDS:-20}"
+scratch="$(mktemp -d /tmp/nemesyst-fuzz-XXXXXX)"
+status=0
+for fuzzer in "$build"/fuzz/*_fuzzer; do
+  name="$(basename "$fuzzer" _fuzzer)"
+  mkdir -p "$scratch/$name"
+  start=$(date +%s)
+  if ! (cd "$scratch/$name" &&
+        ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 \
+          -print_final_stats=1 "$scratch/$name" "$here/tests/fuzz/corpus/$name" \
+          > "$scratch/$name.log" 2>&1); then
+    echo "fuzz: $name FAILED — inputs and log in $scratch/$name ($scratch/$name.log)" >&2
+    tail -40 "$scratch/$name.log" >&2
+    status=1
+  else
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$scratch/$name.log" | grep -o '[0-9]*$' || echo "?")
+    echo "fuzz: $name ok — $runs inputs in $(( $(date +%s) - start )) s"
+  fi
+done
+if [[ $status -eq 0 ]]; then rm -rf "$scratch"; fi
+exit $status
