@@ -67,19 +67,9 @@ class HubRole final : public Role {
   }
 
   void RunOnce(int timeout_ms) override {
-    std::vector<zmq::pollitem_t> items = {{socket_->handle(), 0, ZMQ_POLLIN, 0},
-                                          {monitor_->socket().handle(), 0, ZMQ_POLLIN, 0},
-                                          {client_->socket().handle(), 0, ZMQ_POLLIN, 0},
-                                          {client_->wake().handle(), 0, ZMQ_POLLIN, 0}};
-    if (zap_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
-    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(timeout_ms));
-    if (zap_ && (items[4].revents & ZMQ_POLLIN)) AnswerZap();
-    if (items[1].revents & ZMQ_POLLIN) monitor_->Drain();
-    if (items[2].revents & ZMQ_POLLIN) client_->OnRequest();
-    if (items[3].revents & ZMQ_POLLIN) client_->OnWake();
-    if (items[0].revents & ZMQ_POLLIN) {
-      while (auto received = ReceiveNow(*socket_)) OnMessage(*received);
-    }
+    PollRoleSockets(
+        *socket_, *monitor_, *client_, zap_.get(), timeout_ms, [this] { AnswerZap(); },
+        [this](Received& received) { OnMessage(received); });
     const int64_t now = NowMicros();
     const NodeOptions& o = c_.options;
     if (now - last_tick_us_ >= o.heartbeat_ms * 1000) {
@@ -93,20 +83,9 @@ class HubRole final : public Role {
           continue;
         }
         peer.data->Tick(ToFollowerSend(peer.routing_id));
-        WireMessage beat;
-        beat.type = MsgType::kHeartbeat;
-        beat.position = c_.store->LastChangePosition();
-        beat.now_us = now;
-        Send(peer.routing_id, beat);
+        Send(peer.routing_id, Heartbeat(*c_.store));
       }
-      if (now - last_trim_us_ > int64_t{20} * o.heartbeat_ms * 1000) {  // 5 s by default
-        last_trim_us_ = now;
-        Result<uint64_t> trimmed = leader_->TrimJournal();
-        if (!trimmed.ok()) {
-          log_->Log(LogLevel::kWarn, "nodes.hub", "journal trim failed",
-                    {{"error", trimmed.status().ToString()}});
-        }
-      }
+      TrimWhenDue(*leader_, o, &last_trim_us_, log_);
     }
     Status pumped = leader_->Pump(ToLeaderSend());
     if (!pumped.ok()) {

@@ -9,8 +9,11 @@
 #include <thread>
 #include <zmq_addon.hpp>
 
+#include "nodes/client_service.h"
 #include "nodes/curve.h"
+#include "nodes/leader.h"
 #include "nodes/node_role.h"
+#include "nodes/socket_util.h"
 
 namespace nemesyst {
 
@@ -51,6 +54,44 @@ Status ValidateNodeId(const std::string& id) {
     }
   }
   return Status::OK();
+}
+
+void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService& client,
+                     zmq::socket_t* extra, int timeout_ms, const std::function<void()>& on_extra,
+                     const std::function<void(Received&)>& on_message) {
+  zmq::pollitem_t items[] = {{main.handle(), 0, ZMQ_POLLIN, 0},
+                             {monitor.socket().handle(), 0, ZMQ_POLLIN, 0},
+                             {client.socket().handle(), 0, ZMQ_POLLIN, 0},
+                             {client.wake().handle(), 0, ZMQ_POLLIN, 0},
+                             {extra != nullptr ? extra->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+  zmq::poll(items, extra != nullptr ? 5 : 4, std::chrono::milliseconds(timeout_ms));
+  if (items[1].revents & ZMQ_POLLIN) monitor.Drain();
+  if (items[2].revents & ZMQ_POLLIN) client.OnRequest();
+  if (items[3].revents & ZMQ_POLLIN) client.OnWake();
+  if (extra != nullptr && (items[4].revents & ZMQ_POLLIN)) on_extra();
+  if (items[0].revents & ZMQ_POLLIN) {
+    while (auto received = ReceiveNow(main)) on_message(*received);
+  }
+}
+
+WireMessage Heartbeat(const Store& store) {
+  WireMessage beat;
+  beat.type = MsgType::kHeartbeat;
+  beat.position = store.LastChangePosition();
+  beat.now_us = NowMicros();
+  return beat;
+}
+
+void TrimWhenDue(Leader& leader, const NodeOptions& options, int64_t* last_trim_us,
+                 Logger* logger) {
+  const int64_t now = NowMicros();
+  if (now - *last_trim_us <= int64_t{20} * options.heartbeat_ms * 1000) return;
+  *last_trim_us = now;
+  Result<uint64_t> trimmed = leader.TrimJournal();
+  if (!trimmed.ok()) {
+    logger->Log(LogLevel::kWarn, "nodes", "journal trim failed",
+                {{"error", trimmed.status().ToString()}});
+  }
 }
 
 bool SemiSync::WaitDurable(uint64_t position) {

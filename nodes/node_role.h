@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -64,6 +65,24 @@ class Role {
   virtual NodeStatus BuildStatus() = 0;
   virtual void TearDown() = 0;
 };
+
+// What both roles' loops share.
+class Leader;
+class ClientService;
+class SocketMonitor;
+struct Received;
+struct WireMessage;
+
+// Polls the main socket, its monitor, the client endpoint and its worker's wake-ups (and `extra`,
+// the hub's ZAP handler, when given) for up to `timeout_ms`, then dispatches: monitor events,
+// client requests, the worker's replies, `on_extra`, and every message waiting on `main`.
+void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService& client,
+                     zmq::socket_t* extra, int timeout_ms, const std::function<void()>& on_extra,
+                     const std::function<void(Received&)>& on_message);
+// A node-channel HEARTBEAT carrying this store's newest position.
+WireMessage Heartbeat(const Store& store);
+// Trims `leader`'s journal every 20 heartbeats (5 s by default); a failure is logged.
+void TrimWhenDue(Leader& leader, const NodeOptions& options, int64_t* last_trim_us, Logger* logger);
 
 std::unique_ptr<Role> MakeStoreRole(NodeContext* context);
 std::unique_ptr<Role> MakeHubRole(NodeContext* context);

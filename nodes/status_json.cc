@@ -67,6 +67,11 @@ PeerStatus LeaderPeerStatus(const Leader& leader, const std::string& peer,
     p.bootstraps = f.bootstraps;
   }
   p.lag_changes = p.leader_last > p.applied ? p.leader_last - p.applied : 0;
+  if (p.applied + 1 < store.FirstChangePosition() && !p.bootstrapping) {
+    p.last_error = "behind the retained journal (trimmed through " +
+                   std::to_string(store.FirstChangePosition() - 1) +
+                   "): it will be bootstrapped when it returns";
+  }
   if (p.lag_changes > 0) {
     // The journal entries the follower lacks (bounded: a far-behind follower reports at least
     // what the first 100 000 of them hold).

@@ -67,28 +67,15 @@ class StoreRole final : public Role {
   }
 
   void RunOnce(int timeout_ms) override {
-    zmq::pollitem_t items[] = {{socket_->handle(), 0, ZMQ_POLLIN, 0},
-                               {monitor_->socket().handle(), 0, ZMQ_POLLIN, 0},
-                               {client_->socket().handle(), 0, ZMQ_POLLIN, 0},
-                               {client_->wake().handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 4, std::chrono::milliseconds(timeout_ms));
-    if (items[1].revents & ZMQ_POLLIN) monitor_->Drain();
-    if (items[2].revents & ZMQ_POLLIN) client_->OnRequest();
-    if (items[3].revents & ZMQ_POLLIN) client_->OnWake();
-    if (items[0].revents & ZMQ_POLLIN) {
-      while (auto received = ReceiveNow(*socket_)) OnHubMessage(*received);
-    }
+    PollRoleSockets(*socket_, *monitor_, *client_, nullptr, timeout_ms, nullptr,
+                    [this](Received& received) { OnHubMessage(received); });
     const int64_t now = NowMicros();
     const NodeOptions& o = c_.options;
     if (now - last_tick_us_ >= o.heartbeat_ms * 1000) {
       last_tick_us_ = now;
       if (joined_) {
         follower_->Tick(ToHubFollower());
-        WireMessage beat;
-        beat.type = MsgType::kHeartbeat;
-        beat.position = c_.store->LastChangePosition();
-        beat.now_us = now;
-        Send(beat);
+        Send(Heartbeat(*c_.store));
       }
       // A hub silent for liveness_ms is gone: a new socket, JOIN again, backing off.
       const int64_t since = now - std::max(last_heard_us_, last_join_us_);
@@ -101,14 +88,7 @@ class StoreRole final : public Role {
             std::min<int64_t>(std::max<int64_t>(backoff_ms_ * 2, 200), o.reconnect_max_ms);
         Connect();
       }
-      if (now - last_trim_us_ > int64_t{20} * o.heartbeat_ms * 1000) {  // 5 s by default
-        last_trim_us_ = now;
-        Result<uint64_t> trimmed = leader_->TrimJournal();
-        if (!trimmed.ok()) {
-          log_->Log(LogLevel::kWarn, "nodes.store", "journal trim failed",
-                    {{"error", trimmed.status().ToString()}});
-        }
-      }
+      TrimWhenDue(*leader_, o, &last_trim_us_, log_);
     }
     if (joined_) {
       Status pumped = leader_->Pump(ToHubLeader());
