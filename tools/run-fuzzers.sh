@@ -7,7 +7,7 @@
 # Usage: tools/run-fuzzers.sh BUILD_DIR
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${1:?usage: run-fuzzers.sh BUILD_DIR}"
+build="$(cd "${1:?usage: run-fuzzers.sh BUILD_DIR}" && pwd)"
 seconds="${NEMESYST_FUZZ_SECONDS:-20}"
 scratch="$(mktemp -d /tmp/nemesyst-fuzz-XXXXXX)"
 status=0
