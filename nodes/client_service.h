@@ -20,12 +20,13 @@
 #include <thread>
 
 #include "nemesyst/logger.h"
+#include "nemesyst/node.h"
 #include "nemesyst/status.h"
 
 namespace nemesyst::nodes {
 
-inline constexpr size_t kMaxClientRequestBytes = 64 << 10;
-inline constexpr size_t kMaxClientDataBytes = 256 << 20;
+inline constexpr size_t kMaxClientRequestBytes = kMaxNodeRequestJsonBytes;
+inline constexpr size_t kMaxClientDataBytes = kMaxNodeRequestDataBytes;
 
 class ClientService {
  public:

@@ -2,6 +2,7 @@
 
 #include <zmq.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "nemesyst/node.h"
@@ -98,12 +99,54 @@ std::vector<std::string> ZapReply(const std::vector<std::string_view>& frames,
   return reply("200", "OK", it->second);
 }
 
-bool IsLocalEndpoint(std::string_view endpoint) {
-  for (std::string_view prefix :
-       {"tcp://127.", "tcp://localhost:", "tcp://[::1]:", "ipc://", "inproc://"}) {
-    if (endpoint.substr(0, prefix.size()) == prefix) return true;
+namespace {
+
+// "127.a.b.c" with every part a decimal 0..255.
+bool IsLoopbackIpv4(std::string_view host) {
+  int parts = 0;
+  size_t at = 0;
+  while (at <= host.size()) {
+    const size_t dot = std::min(host.find('.', at), host.size());
+    const std::string_view part = host.substr(at, dot - at);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(std::string(part)) > 255 || (parts == 0 && part != "127")) {
+      return false;
+    }
+    ++parts;
+    at = dot + 1;
   }
-  return false;
+  return parts == 4;
+}
+
+}  // namespace
+
+bool IsLocalEndpoint(std::string_view endpoint) {
+  if (endpoint.starts_with("ipc://") || endpoint.starts_with("inproc://")) return true;
+  if (!endpoint.starts_with("tcp://")) return false;
+  const std::string_view address = endpoint.substr(6);
+  const size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  const std::string_view host = address.substr(0, colon);
+  return host == "localhost" || host == "[::1]" || IsLoopbackIpv4(host);
+}
+
+Status ValidateEndpoint(std::string_view endpoint, std::string_view what) {
+  const auto fail = [&](const char* why) {
+    return Status::InvalidArgument(std::string(what) + " '" + std::string(endpoint) + "': " + why);
+  };
+  if (endpoint.size() > 1024) return fail("longer than 1024 characters");
+  if (endpoint.starts_with("ipc://") || endpoint.starts_with("inproc://")) {
+    return endpoint.substr(endpoint.find("://") + 3).empty() ? fail("no path or name")
+                                                             : Status::OK();
+  }
+  if (!endpoint.starts_with("tcp://")) return fail("use tcp://host:port, ipc://path or inproc://");
+  const std::string_view address = endpoint.substr(6);
+  const size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size()) {
+    return fail("a tcp endpoint is tcp://host:port");
+  }
+  return Status::OK();
 }
 
 }  // namespace nodes

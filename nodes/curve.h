@@ -28,8 +28,11 @@ Result<std::string> DecodeCurveKey(std::string_view z85, std::string_view what);
 std::vector<std::string> ZapReply(const std::vector<std::string_view>& frames,
                                   const AllowList& allowed, std::string* admitted);
 
-// True for tcp://127.0.0.1:..., tcp://localhost:..., tcp://[::1]:..., ipc:// and inproc://.
+// True for tcp://127.x.y.z:..., tcp://localhost:..., tcp://[::1]:..., ipc:// and inproc://.
 bool IsLocalEndpoint(std::string_view endpoint);
+// An endpoint this node can use: tcp://host:port, ipc://path or inproc://name ("what" names it
+// in the error).
+Status ValidateEndpoint(std::string_view endpoint, std::string_view what);
 
 }  // namespace nemesyst::nodes
 

@@ -47,10 +47,11 @@ Result<std::unique_ptr<Follower>> Follower::Open(FollowerOptions options) {
   // A change that was arriving in fragments when the process stopped.
   std::ifstream meta(PartialMeta(f->options_.replica_path));
   nlohmann::json j = nlohmann::json::parse(meta, nullptr, false);
-  if (j.is_object()) {
-    f->partial_.position = j.value("position", uint64_t{0});
-    f->partial_.total = j.value("total", uint64_t{0});
-    f->partial_.sha256 = j.value("sha256", "");
+  if (j.is_object() && j["position"].is_number_unsigned() && j["total"].is_number_unsigned() &&
+      j["sha256"].is_string()) {
+    f->partial_.position = j["position"].get<uint64_t>();
+    f->partial_.total = j["total"].get<uint64_t>();
+    f->partial_.sha256 = j["sha256"].get<std::string>();
     f->partial_.have = fs::exists(PartialData(f->options_.replica_path), ec)
                            ? fs::file_size(PartialData(f->options_.replica_path), ec)
                            : 0;
@@ -220,13 +221,17 @@ void Follower::RequestChunks(const SendFn& send) {
   if (!receiver_.NextFetch(&file, &offset)) return;
   // Chunks of one file, in order, a few in flight; chunks that arrive out of place are ignored,
   // and a stall asks again from what is on disk (Tick).
+  // Never past the file's end: the leader refuses such a fetch.
+  const uint64_t size = receiver_.file_size(file);
   while (chunks_in_flight_ < options_.bootstrap_chunks_in_flight) {
+    const uint64_t at = offset + uint64_t{chunks_in_flight_} * options_.max_frame_bytes;
+    if (chunks_in_flight_ > 0 && at >= size) break;
     WireMessage f;
     f.type = MsgType::kBootFetch;
     f.channel = options_.channel;
     f.snapshot_id = receiver_.snapshot_id();
     f.file = file;
-    f.offset = offset + uint64_t{chunks_in_flight_} * options_.max_frame_bytes;
+    f.offset = at;
     f.max_bytes = options_.max_frame_bytes;
     send(std::move(f));
     ++chunks_in_flight_;

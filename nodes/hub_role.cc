@@ -23,6 +23,9 @@
 namespace nemesyst::nodes {
 namespace {
 
+// Refused connections remembered (so each is told once): bounded against a flood of them.
+constexpr size_t kMaxRefused = 4096;
+
 class HubRole final : public Role {
  public:
   explicit HubRole(NodeContext* c) : c_(*c), log_(c->logger) {}
@@ -70,6 +73,7 @@ class HubRole final : public Role {
     PollRoleSockets(
         *socket_, *monitor_, *client_, zap_.get(), timeout_ms, [this] { AnswerZap(); },
         [this](Received& received) { OnMessage(received); });
+    DisconnectGone();
     const int64_t now = NowMicros();
     const NodeOptions& o = c_.options;
     if (now - last_tick_us_ >= o.heartbeat_ms * 1000) {
@@ -92,6 +96,7 @@ class HubRole final : public Role {
       log_->Log(LogLevel::kError, "nodes.hub", "reading the registry journal failed",
                 {{"error", pumped.ToString()}});
     }
+    DisconnectGone();
   }
 
   NodeStatus BuildStatus() override {
@@ -132,14 +137,19 @@ class HubRole final : public Role {
   };
 
   void Send(const std::string& routing_id, const WireMessage& m) {
-    if (!SendWire(*socket_, routing_id, m)) {
-      // Gone (or its queue is full despite credit): its sessions end; it will JOIN again.
+    if (routing_id.empty()) return;
+    // Gone (or its queue is full despite credit): its sessions end, and it will JOIN again. Not
+    // here: a leader or follower may be sending from inside its own loop over that session.
+    if (!SendWire(*socket_, routing_id, m)) gone_.insert(routing_id);
+  }
+  void DisconnectGone() {
+    for (const std::string& routing_id : gone_) {
       auto id = routes_.find(routing_id);
-      if (id != routes_.end()) {
-        auto peer = peers_.find(id->second);
-        if (peer != peers_.end()) Disconnect(id->second, peer->second);
-      }
+      if (id == routes_.end()) continue;
+      auto peer = peers_.find(id->second);
+      if (peer != peers_.end()) Disconnect(id->second, peer->second);
     }
+    gone_.clear();
   }
   Follower::SendFn ToFollowerSend(const std::string& routing_id) {
     return [this, routing_id](WireMessage m) { Send(routing_id, m); };
@@ -153,7 +163,8 @@ class HubRole final : public Role {
     };
   }
 
-  void Disconnect(const std::string& id, Peer& peer) {
+  // `id` by value: callers pass strings that live in routes_, which this erases from.
+  void Disconnect(std::string id, Peer& peer) {
     routes_.erase(peer.routing_id);
     peer.routing_id.clear();
     peer.data->EndSession();
@@ -224,6 +235,9 @@ class HubRole final : public Role {
       s = peer.data->OnMessage(*m, ToFollowerSend(routing_id));
     } else if (m->channel == Channel::kRegistry) {
       s = leader_->OnMessage(route->second, *m, ToLeaderSend());
+    } else if (m->type == MsgType::kHeartbeat) {
+      // The store's newest position: how far behind its data follower is (stall detection).
+      s = peer.data->OnMessage(*m, ToFollowerSend(routing_id));
     }
     if (!s.ok()) {
       log_->Log(LogLevel::kError, "nodes.hub", "replication error",
@@ -240,6 +254,8 @@ class HubRole final : public Role {
                   {{"claimed", m.node_id}, {"authenticated", user_id}});
         Refuse(routing_id, ErrorCode::kNotAuthorized,
                "this key is allowed as node '" + user_id + "', not '" + m.node_id + "'");
+        if (refused_.size() >= kMaxRefused)
+          refused_.clear();  // bounded; forgotten ones are refused again
         refused_.insert(routing_id);
         return;
       }
@@ -288,6 +304,7 @@ class HubRole final : public Role {
   std::map<std::string, Peer> peers_;
   std::map<std::string, std::string> routes_;  // routing id → node id
   std::set<std::string> refused_;              // connections whose JOIN was refused
+  std::set<std::string> gone_;                 // routing ids a send failed to (this pass)
   int64_t last_tick_us_ = 0, last_trim_us_ = 0;
   uint64_t malformed_ = 0;
 };

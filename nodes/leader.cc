@@ -81,6 +81,7 @@ void Leader::EndSession(const std::string& peer) {
     it->second.bootstrapping = false;
   }
   pending_.erase(peer);
+  ahead_.erase(peer);
 }
 
 Status Leader::OnMessage(const std::string& peer, const WireMessage& m, const SendFn& send) {
@@ -96,8 +97,9 @@ Status Leader::OnMessage(const std::string& peer, const WireMessage& m, const Se
   f.last_heard_us = NowMicros();
   switch (m.type) {
     case MsgType::kAck:
-      f.applied = std::max(f.applied, m.applied);
-      f.durable = std::max(f.durable, m.durable);
+      // A follower cannot hold more than it was sent: the journal is not trimmed on its word.
+      f.applied = std::max(f.applied, std::min(m.applied, f.next_after));
+      f.durable = std::max(f.durable, std::min(m.durable, f.next_after));
       f.granted_bytes = std::max(f.granted_bytes, m.granted_bytes);
       f.granted_changes = std::max(f.granted_changes, m.granted_changes);
       RememberDurable(f);
@@ -152,6 +154,7 @@ Status Leader::OnHello(const std::string& peer, const WireMessage& hello, const 
   f.granted_changes = hello.granted_changes;
   f.last_heard_us = NowMicros();
   pending_.erase(peer);
+  ahead_.erase(peer);
 
   const HistoryInfo history = store_->History();
   const uint64_t last = store_->LastChangePosition();
@@ -266,6 +269,7 @@ Status Leader::SendFragments(FollowerView& f, const SendFn& send) {
 }
 
 Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
+  Readahead& ahead = ahead_[f.peer];
   while (true) {
     auto pending = pending_.find(f.peer);
     if (pending != pending_.end() && !pending->second->bytes.empty()) {
@@ -284,30 +288,42 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
       EndSession(f.peer);
       return Status::OK();
     }
-    const size_t want = static_cast<size_t>(
-        std::min<uint64_t>(options_.max_changes_per_message, f.granted_changes - f.sent_changes));
-    NEMESYST_ASSIGN_OR_RETURN(std::vector<Store::Change> changes,
-                              store_->ReadChanges(f.next_after, want));
-    if (changes.empty()) return Status::OK();
-    if (changes[0].bytes.size() > options_.max_frame_bytes) {
+    if (ahead.after != f.next_after) ahead.changes.clear();
+    if (ahead.changes.empty()) {
+      if (f.next_after >= store_->LastChangePosition()) return Status::OK();  // nothing new
+      // Read no more than the credit lets us send (a change read is sent, not read again).
+      const size_t want = static_cast<size_t>(
+          std::min<uint64_t>(options_.max_changes_per_message, f.granted_changes - f.sent_changes));
+      const size_t room = static_cast<size_t>(f.granted_bytes - f.sent_bytes);
+      NEMESYST_ASSIGN_OR_RETURN(std::vector<Store::Change> read,
+                                store_->ReadChanges(f.next_after, want, room));
+      if (read.empty()) return Status::OK();
+      ahead.after = f.next_after;
+      ahead.changes.assign(std::make_move_iterator(read.begin()),
+                           std::make_move_iterator(read.end()));
+    }
+    Store::Change& first = ahead.changes.front();
+    if (first.bytes.size() > options_.max_frame_bytes) {
       // Too big for one frame (a model version): fragments, resumed where the follower's partial
       // copy of this very change stopped.
-      std::string sha = Sha256Hex(changes[0].bytes);
+      std::string sha = Sha256Hex(first.bytes);
       uint64_t offset = 0;
-      if (pending != pending_.end() && pending->second->position == changes[0].position &&
-          pending->second->sha256 == sha && pending->second->offset < changes[0].bytes.size()) {
+      if (pending != pending_.end() && pending->second->position == first.position &&
+          pending->second->sha256 == sha && pending->second->offset < first.bytes.size()) {
         offset = pending->second->offset;
         options_.logger->Log(LogLevel::kInfo, "nodes.leader", "resuming a change sent in fragments",
                              {{"peer", f.peer},
-                              {"position", std::to_string(changes[0].position)},
+                              {"position", std::to_string(first.position)},
                               {"offset", std::to_string(offset)}});
       }
       auto p = std::make_unique<Pending>();
-      p->position = changes[0].position;
-      p->bytes = std::move(changes[0].bytes);
+      p->position = first.position;
+      p->bytes = std::move(first.bytes);
       p->sha256 = std::move(sha);
       p->offset = offset;
       pending_[f.peer] = std::move(p);
+      ahead.after = ahead.changes.front().position;
+      ahead.changes.pop_front();
       continue;
     }
     pending_.erase(f.peer);  // a stale resume hint: that change is not next (any more)
@@ -319,23 +335,45 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
     m.prev_position = f.next_after;
     m.leader_last = store_->LastChangePosition();
     m.sent_us = NowMicros();
-    uint64_t bytes = 0, last_position = f.next_after;
-    for (Store::Change& c : changes) {
+    uint64_t bytes = 0;
+    const uint64_t changes_left = f.granted_changes - f.sent_changes;
+    while (!ahead.changes.empty() && m.payloads.size() < changes_left) {
+      Store::Change& c = ahead.changes.front();
       if (c.bytes.size() > options_.max_frame_bytes) break;  // goes as fragments next
       if (bytes + c.bytes.size() > options_.max_frame_bytes ||
           f.sent_bytes + bytes + c.bytes.size() > f.granted_bytes) {
         break;
       }
       bytes += c.bytes.size();
-      last_position = c.position;
+      ahead.after = c.position;
       m.payloads.push_back(std::move(c.bytes));
+      ahead.changes.pop_front();
     }
     if (m.payloads.empty()) return Status::OK();  // waiting for byte credit
     f.sent_bytes += bytes;
     f.sent_changes += m.payloads.size();
-    f.next_after = last_position;
+    f.next_after = ahead.after;
     f.last_sent_us = m.sent_us;
     send(f.peer, std::move(m));
+  }
+}
+
+Status Leader::RefreshJournalTally() {
+  const uint64_t first = store_->FirstChangePosition();
+  while (!retained_.empty() && retained_.front().position < first) {
+    retained_bytes_ -= retained_.front().bytes;
+    retained_.pop_front();
+  }
+  uint64_t after = retained_.empty() ? first - 1 : retained_.back().position;
+  while (true) {
+    NEMESYST_ASSIGN_OR_RETURN(std::vector<JournalPoint> page,
+                              store_->ReadJournalPoints(after, 4096));
+    if (page.empty()) return Status::OK();
+    after = page.back().position;
+    for (const JournalPoint& p : page) {
+      retained_bytes_ += p.bytes;
+      retained_.push_back(p);
+    }
   }
 }
 
@@ -344,19 +382,10 @@ Result<uint64_t> Leader::TrimJournal() {
   uint64_t through = followers_.empty() ? 0 : UINT64_MAX;
   for (const auto& [peer, f] : followers_) through = std::min(through, f.durable);
   // The caps: keep at most journal_cap_bytes behind the newest entry, nothing older than the age.
+  NEMESYST_RETURN_IF_ERROR(RefreshJournalTally());
   const int64_t oldest_us = NowMicros() - options_.journal_cap_age_s * 1000000;
-  std::vector<JournalPoint> points;
-  uint64_t after = store_->FirstChangePosition() - 1, total = 0;
-  while (true) {
-    NEMESYST_ASSIGN_OR_RETURN(std::vector<JournalPoint> page,
-                              store_->ReadJournalPoints(after, 4096));
-    if (page.empty()) break;
-    after = page.back().position;
-    for (const JournalPoint& p : page) total += p.bytes;
-    points.insert(points.end(), page.begin(), page.end());
-  }
-  uint64_t cap = 0;
-  for (const JournalPoint& p : points) {
+  uint64_t cap = 0, total = retained_bytes_;
+  for (const JournalPoint& p : retained_) {
     if (total <= options_.journal_cap_bytes && p.written_us >= oldest_us) break;
     cap = p.position;
     total -= p.bytes;

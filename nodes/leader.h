@@ -19,6 +19,7 @@
 #define NEMESYST_NODES_LEADER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -84,6 +85,12 @@ class Leader {
 
  private:
   struct Pending;  // a change being sent in fragments
+  // Changes read for a follower but not sent yet (out of credit): the changes following `after`.
+  struct Readahead {
+    uint64_t after = 0;
+    std::deque<Store::Change> changes;
+  };
+  Status RefreshJournalTally();
   Status OnHello(const std::string& peer, const WireMessage& hello, const SendFn& send);
   Status SendFragments(FollowerView& f, const SendFn& send);
   Status PumpOne(FollowerView& f, const SendFn& send);
@@ -95,6 +102,11 @@ class Leader {
   SnapshotCache snapshots_;
   std::map<std::string, FollowerView> followers_;
   std::map<std::string, std::unique_ptr<Pending>> pending_;
+  std::map<std::string, Readahead> ahead_;
+  // Every retained journal entry's size and time, oldest first (the caps' arithmetic), and their
+  // sum: kept up to date incrementally so a trim does not rescan the journal.
+  std::deque<JournalPoint> retained_;
+  uint64_t retained_bytes_ = 0;
   std::map<std::string, int64_t> remembered_us_;  // last node-state write per follower
 };
 

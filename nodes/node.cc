@@ -144,25 +144,48 @@ class Node::Impl {
   mutable std::mutex status_mu;
   NodeStatus status;
 
+  // No exception leaves the network thread: ZeroMQ reports some failures by throwing (a bad
+  // endpoint, a closed context); they become a Status at start and a logged error after.
   void Run(std::promise<nemesyst::Status>* started) {
-    nemesyst::Status s = role->SetUp();
-    if (s.ok()) Publish();
+    nemesyst::Status s;
+    try {
+      s = role->SetUp();
+      if (s.ok()) Publish();
+    } catch (const std::exception& e) {
+      s = nemesyst::Status::IOError(std::string("starting the node: ") + e.what());
+    }
     started->set_value(s);
     if (!s.ok()) {
-      role->TearDown();
+      TearDownQuietly();
       return;
     }
     int64_t last_publish = 0;
     while (!stop.load()) {
-      role->RunOnce(std::min(context.options.heartbeat_ms, 50));
+      try {
+        role->RunOnce(std::min(context.options.heartbeat_ms, 50));
+      } catch (const std::exception& e) {
+        context.logger->Log(LogLevel::kError, "nodes", "network loop error", {{"error", e.what()}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // no hot loop on a bug
+      }
       const int64_t now = nodes::NowMicros();
       if (now - last_publish > 100000) {
         last_publish = now;
         Publish();
       }
     }
-    Publish();
-    role->TearDown();
+    try {
+      Publish();
+    } catch (const std::exception&) {
+    }
+    TearDownQuietly();
+  }
+
+  void TearDownQuietly() {
+    try {
+      role->TearDown();
+    } catch (const std::exception& e) {
+      context.logger->Log(LogLevel::kError, "nodes", "stopping the node", {{"error", e.what()}});
+    }
   }
 
   void Publish() {
@@ -178,6 +201,7 @@ namespace {
 
 Status CheckEndpoint(const std::string& endpoint, const char* what, const NodeOptions& o,
                      bool encrypted, Logger* logger) {
+  NEMESYST_RETURN_IF_ERROR(nodes::ValidateEndpoint(endpoint, what));
   if (nodes::IsLocalEndpoint(endpoint)) return Status::OK();
   if (encrypted) return Status::OK();
   if (!o.plaintext_beyond_loopback) {
@@ -290,6 +314,15 @@ std::string Node::client_endpoint() const { return impl_->context.client_endpoin
 
 Result<std::string> NodeRequest(const std::string& endpoint, const std::string& request_json,
                                 const std::string& data, const NodeClientOptions& options) {
+  if (request_json.size() > kMaxNodeRequestJsonBytes) {
+    return Status::InvalidArgument("a node request's JSON is at most 64 KiB");
+  }
+  if (data.size() > kMaxNodeRequestDataBytes) {
+    return Status::InvalidArgument(
+        "one request to a node carries at most 256 MiB of data (this one " +
+        std::to_string(data.size() >> 20) +
+        " MiB): split the input, or ingest it on the node's machine");
+  }
   try {
     zmq::context_t context;
     zmq::socket_t socket(context, zmq::socket_type::dealer);

@@ -74,7 +74,12 @@ void SnapshotCache::Drop() {
 }
 
 Result<const SnapshotCache::Snapshot*> SnapshotCache::Current() {
-  if (!current_.id.empty() && NowMicros() - made_us_ < max_age_s_ * 1000000) return &current_;
+  // Reused while young, and only while the journal still holds every change after it (a
+  // follower installing it continues from its position).
+  if (!current_.id.empty() && NowMicros() - made_us_ < max_age_s_ * 1000000 &&
+      current_.position + 1 >= store_->FirstChangePosition()) {
+    return &current_;
+  }
   Drop();
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -159,16 +164,20 @@ Status BootstrapReceiver::Begin(const std::string& id, const std::vector<Snapsho
   std::vector<bool> verified(files.size(), false);
   std::ifstream in(dir_ / kManifest);
   nlohmann::json manifest = nlohmann::json::parse(in, nullptr, false);
-  if (!manifest.is_discarded() && manifest.value("id", "") == id && manifest.contains("files") &&
-      manifest["files"].is_array() && manifest["files"].size() == files.size()) {
-    resume = true;
-    for (size_t i = 0; i < files.size() && resume; ++i) {
-      const auto& m = manifest["files"][i];
-      resume = m.value("name", "") == files[i].name &&
-               m.value("size", uint64_t{0}) == files[i].size &&
-               m.value("sha256", "") == files[i].sha256;
-      verified[i] = resume && m.value("verified", false);
+  try {  // a damaged manifest (wrong types) means starting over, not a crash
+    if (manifest.is_object() && manifest.value("id", "") == id && manifest.contains("files") &&
+        manifest["files"].is_array() && manifest["files"].size() == files.size()) {
+      resume = true;
+      for (size_t i = 0; i < files.size() && resume; ++i) {
+        const auto& m = manifest["files"][i];
+        resume = m.is_object() && m.value("name", "") == files[i].name &&
+                 m.value("size", uint64_t{0}) == files[i].size &&
+                 m.value("sha256", "") == files[i].sha256;
+        verified[i] = resume && m.value("verified", false);
+      }
     }
+  } catch (const nlohmann::json::exception&) {
+    resume = false;
   }
   std::error_code ec;
   if (!resume) {
@@ -203,6 +212,10 @@ bool BootstrapReceiver::NextFetch(uint32_t* file, uint64_t* offset) const {
     }
   }
   return false;
+}
+
+uint64_t BootstrapReceiver::file_size(uint32_t file) const {
+  return file < files_.size() ? files_[file].size : 0;
 }
 
 bool BootstrapReceiver::complete() const {

@@ -38,7 +38,8 @@ class SnapshotCache {
     uint64_t position = 0;  // the store's last change position when it was taken (at least)
     std::vector<SnapshotFile> files;
   };
-  // The current snapshot, made now when there is none or it is too old.
+  // The current snapshot, made now when there is none, it is too old, or the journal no longer
+  // holds the changes after it.
   Result<const Snapshot*> Current();
   // Up to `max_bytes` of file `file` of snapshot `id` from `offset`. NotFound for another id.
   Result<std::string> ReadChunk(const std::string& id, uint32_t file, uint64_t offset,
@@ -65,6 +66,7 @@ class BootstrapReceiver {
   const std::string& snapshot_id() const { return id_; }
   // What to fetch next: the file and offset; false when every file is complete.
   bool NextFetch(uint32_t* file, uint64_t* offset) const;
+  uint64_t file_size(uint32_t file) const;  // as listed (0 for no such file)
   // A chunk arrived. Chunks not at the expected offset (duplicates, stale ones) are ignored
   // (returns OK). Corruption when a completed file fails its digest (it is restarted from 0).
   Status OnChunk(uint32_t file, uint64_t offset, std::string_view data);

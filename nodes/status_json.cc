@@ -73,9 +73,9 @@ PeerStatus LeaderPeerStatus(const Leader& leader, const std::string& peer,
                    "): it will be bootstrapped when it returns";
   }
   if (p.lag_changes > 0) {
-    // The journal entries the follower lacks (bounded: a far-behind follower reports at least
-    // what the first 100 000 of them hold).
-    auto points = store.ReadJournalPoints(p.applied, 100000);
+    // The journal entries the follower lacks (bounded, as status is built several times a
+    // second: a far-behind follower reports what the first 10 000 of them hold, at least).
+    auto points = store.ReadJournalPoints(p.applied, 10000);
     if (points.ok() && !points->empty()) {
       for (const JournalPoint& point : *points) p.lag_bytes += point.bytes;
       if (points->front().written_us > 0) {

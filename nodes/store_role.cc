@@ -69,6 +69,8 @@ class StoreRole final : public Role {
   void RunOnce(int timeout_ms) override {
     PollRoleSockets(*socket_, *monitor_, *client_, nullptr, timeout_ms, nullptr,
                     [this](Received& received) { OnHubMessage(received); });
+    // Reconnecting replaces the socket, so it waits until the poll has finished reading it.
+    if (reconnect_) Connect();
     const int64_t now = NowMicros();
     const NodeOptions& o = c_.options;
     if (now - last_tick_us_ >= o.heartbeat_ms * 1000) {
@@ -139,6 +141,7 @@ class StoreRole final : public Role {
 
   void Connect() {
     const NodeOptions& o = c_.options;
+    reconnect_ = false;
     monitor_.reset();
     socket_ = std::make_unique<zmq::socket_t>(c_.zmq, zmq::socket_type::dealer);
     SetCommonOptions(*socket_, o);
@@ -171,6 +174,7 @@ class StoreRole final : public Role {
   }
 
   void OnHubMessage(Received& received) {
+    if (reconnect_) return;  // the rest of a connection being replaced
     std::vector<std::string_view> frames;
     for (const zmq::message_t& f : received.frames) frames.emplace_back(f.data<char>(), f.size());
     Result<WireMessage> m = DecodeMessage(frames, c_.options.max_frame_bytes);
@@ -197,10 +201,13 @@ class StoreRole final : public Role {
         s = follower_->OnMessage(*m, ToHubFollower());
         break;
       case Channel::kNode:
+        // The hub's heartbeat carries its newest position: the registry follower's measure of
+        // being behind (and so of stalling).
+        if (m->type == MsgType::kHeartbeat) s = follower_->OnMessage(*m, ToHubFollower());
         if (m->type == MsgType::kError) {
           last_error_ = "hub: " + m->detail;
           if (m->error == ErrorCode::kNeedHello) {
-            Connect();  // the hub does not know this connection (it restarted): JOIN again
+            reconnect_ = true;  // the hub does not know this connection (it restarted): JOIN again
           } else {
             log_->Log(LogLevel::kError, "nodes.store", "the hub refused this node",
                       {{"error", m->detail}});
@@ -221,7 +228,8 @@ class StoreRole final : public Role {
   // store_json.h); an existing stream with the same schema is not an error.
   std::string CreateStream(const std::string& request) {
     nlohmann::json j = nlohmann::json::parse(request, nullptr, false);
-    const std::string stream = j.value("stream", "");
+    const bool named = j.is_object() && j.contains("stream") && j["stream"].is_string();
+    const std::string stream = named ? j["stream"].get<std::string>() : "";
     if (stream.empty() || !j.contains("schema")) {
       return ErrorReply(Status::InvalidArgument("create_stream: needs \"stream\" and \"schema\""));
     }
@@ -256,10 +264,13 @@ class StoreRole final : public Role {
     IngestReport report;
     // Errors name the client's input (its file name, when it sent one).
     const nlohmann::json j = nlohmann::json::parse(request, nullptr, false);
-    const std::string source = j.is_object() ? j.value("source", "client") : "client";
+    const std::string source = j.is_object() && j.contains("source") && j["source"].is_string()
+                                   ? j["source"].get<std::string>()
+                                   : "client";
     Status s = IngestFd(*c_.store, fd, source, io, &report);
     appended_records_ += report.rows_committed;
-    if (!s.ok()) return ErrorReply(s);
+    if (!s.ok() && report.rows_committed == 0) return ErrorReply(s);
+    // A failure after some batches committed still says what is in the store (and replicates).
     const uint64_t position = c_.store->LastChangePosition();
     client_->Kick();  // the network thread sends the new changes now, not at its next tick
     const bool replicated = semi_.WaitDurable(position);
@@ -267,17 +278,21 @@ class StoreRole final : public Role {
     for (const IngestError& e : report.error_details) errors.push_back(e.ToString());
     nlohmann::json seqs = nlohmann::json::array();
     for (const SeqRange& r : report.appended) seqs.push_back({r.first, r.last});
-    return nlohmann::json{{"ok", !report.rejected},
-                          {"rows_read", report.rows_read},
-                          {"rows_committed", report.rows_committed},
-                          {"rows_dead_lettered", report.rows_dead_lettered},
-                          {"rejected", report.rejected},
-                          {"errors", errors},
-                          {"seqs", seqs},
-                          {"position", position},
-                          {"replicated", replicated},
-                          {"ack_mode", semi_.ModeName()}}
-        .dump();
+    nlohmann::json reply = {{"ok", s.ok() && !report.rejected},
+                            {"rows_read", report.rows_read},
+                            {"rows_committed", report.rows_committed},
+                            {"rows_dead_lettered", report.rows_dead_lettered},
+                            {"rejected", report.rejected},
+                            {"errors", errors},
+                            {"seqs", seqs},
+                            {"position", position},
+                            {"replicated", replicated},
+                            {"ack_mode", semi_.ModeName()}};
+    if (!s.ok()) {
+      reply["code"] = std::string(StatusCodeName(s.code()));
+      reply["error"] = std::string(s.message());
+    }
+    return reply.dump();
   }
 
   NodeContext& c_;
@@ -290,6 +305,7 @@ class StoreRole final : public Role {
   std::unique_ptr<SocketMonitor> monitor_;
   std::string public_key_;
   bool connected_ = false, joined_ = false;
+  bool reconnect_ = false;  // set while reading the socket; Connect() runs after the poll
   int64_t last_heard_us_ = 0, last_join_us_ = 0, last_tick_us_ = 0, last_trim_us_ = 0;
   int64_t backoff_ms_ = 0;
   uint64_t malformed_ = 0;

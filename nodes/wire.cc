@@ -289,8 +289,10 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
       r.U64("total", &m.total);
       r.U64("offset", &m.offset);
       r.String("sha256", &m.sha256);
-      if (r.ok() && (m.total == 0 || m.offset >= m.total)) {
-        r.Fail("offset", "must be below total, and total above 0");
+      if (r.ok() && (m.total == 0 || m.total > kMaxChangeBytes)) {
+        r.Fail("total", "must be 1.." + std::to_string(kMaxChangeBytes));
+      } else if (r.ok() && m.offset >= m.total) {
+        r.Fail("offset", "must be below total");
       }
       break;
     case MsgType::kAck:

@@ -47,6 +47,8 @@ inline constexpr uint16_t kProtocolVersion = 1;
 inline constexpr size_t kMaxWireString = 4096;
 inline constexpr uint32_t kMaxSnapshotFiles = 100000;
 inline constexpr uint32_t kMaxChangesPerMessage = 65536;
+// A change sent in fragments is assembled whole (to verify its SHA-256 and apply it).
+inline constexpr uint64_t kMaxChangeBytes = uint64_t{2} << 30;
 
 enum class MsgType : uint8_t {
   kJoin = 1,

@@ -74,7 +74,8 @@ Status AddRange(rocksdb::DB* db, const rocksdb::ReadOptions& read_options,
 }  // namespace
 
 Result<std::vector<Store::Change>> Store::Impl::ReadChanges(uint64_t after_position,
-                                                            size_t max_changes) const {
+                                                            size_t max_changes,
+                                                            size_t max_bytes) const {
   uint64_t watermark = journal_.Watermark();  // nothing past an unfinished write
   const storage::ScopedSnapshot scoped(db_.get(), options_.read_only);
   const rocksdb::Snapshot* snapshot = scoped.get();
@@ -83,9 +84,10 @@ Result<std::vector<Store::Change>> Store::Impl::ReadChanges(uint64_t after_posit
   rocksdb::DB* db = db_.get();
 
   std::vector<Store::Change> changes;
+  size_t bytes = 0;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, meta_cf_));
   for (it->Seek(storage::NumberedKey(storage::kJournalTag, after_position + 1));
-       it->Valid() && changes.size() < max_changes; it->Next()) {
+       it->Valid() && changes.size() < max_changes && bytes < max_bytes; it->Next()) {
     uint64_t position = 0;
     if (!storage::ParseNumberedKey({it->key().data(), it->key().size()}, storage::kJournalTag,
                                    &position) ||
@@ -140,6 +142,7 @@ Result<std::vector<Store::Change>> Store::Impl::ReadChanges(uint64_t after_posit
         break;
     }
     changes.push_back({position, storage::EncodeChange(change)});
+    bytes += changes.back().bytes.size();
   }
   NEMESYST_RETURN_IF_ERROR(FromRocks(it->status()));
   return changes;

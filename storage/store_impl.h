@@ -182,7 +182,8 @@ class Store::Impl {
   uint64_t LastChangePosition() const { return journal_.Watermark(); }
   // Fills the journal trailer of an entry about to be written at `position` with `bytes` of data.
   void StampJournalEntry(uint64_t position, size_t bytes, storage::JournalEntry* entry) const;
-  Result<std::vector<Store::Change>> ReadChanges(uint64_t after_position, size_t max_changes) const;
+  Result<std::vector<Store::Change>> ReadChanges(uint64_t after_position, size_t max_changes,
+                                                 size_t max_bytes) const;
   Status ApplyChange(std::string_view change_bytes);
   // Adds the journal entry for a mutation to `batch`; returns the allocated position, which the
   // caller must Finish() on journal_ after writing.

@@ -175,6 +175,10 @@ NEMESYST_EXPORT Result<std::vector<std::pair<std::string, std::string>>> ReadAll
 struct NodeClientOptions {
   int64_t timeout_ms = 10000;
 };
+// What one request may carry: the JSON (64 KiB) and the data (256 MiB: a bigger file goes in
+// several appends, or is ingested where the store is). NodeRequest refuses more before sending.
+inline constexpr size_t kMaxNodeRequestJsonBytes = size_t{64} << 10;
+inline constexpr size_t kMaxNodeRequestDataBytes = size_t{256} << 20;
 NEMESYST_EXPORT Result<std::string> NodeRequest(const std::string& endpoint,
                                                 const std::string& request_json,
                                                 const std::string& data,

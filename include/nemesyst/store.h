@@ -238,7 +238,9 @@ class NEMESYST_EXPORT Store {
     uint64_t position = 0;
     std::string bytes;  // opaque, self-describing, checksummed
   };
-  Result<std::vector<Change>> ReadChanges(uint64_t after_position, size_t max_changes) const;
+  // At most max_changes, and no more once max_bytes are read (the first change always comes).
+  Result<std::vector<Change>> ReadChanges(uint64_t after_position, size_t max_changes,
+                                          size_t max_bytes = SIZE_MAX) const;
   Status ApplyChange(std::string_view change_bytes);
   // What a change's bytes say about it, without applying it (Corruption when it does not decode
   // or fails its checksum).

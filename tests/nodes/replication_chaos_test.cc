@@ -82,6 +82,27 @@ TEST(ReplicationChaosTest, ABlackholeDelaysButLosesNothing) {
   EXPECT_EQ(Digest(cluster.HubReplica("s1")), Digest(cluster.Path("s1")));
 }
 
+// The store's last changes are lost on the way and the store then goes quiet: nothing new will
+// reveal the gap, so only the store's heartbeat (its newest position) tells the hub it is behind;
+// the hub's follower sees no progress and asks again.
+TEST(ReplicationChaosTest, ALostLastMessageIsNoticedFromHeartbeatsAndRecovered) {
+  Cluster cluster;
+  cluster.StartHub();
+  ZmtpChaosProxy proxy(PortOf(cluster.HubEndpoint()), 4);
+  cluster.StartStore("s1", {}, proxy.endpoint());
+  cluster.CreateFeed("s1");
+  AppendBatches(cluster, "s1", 0, 3, 100);
+  ASSERT_TRUE(cluster.WaitCaughtUp("s1"));
+  proxy.SetFaults({.drop = 1.0}, {});
+  AppendBatches(cluster, "s1", 3, 2, 100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // within the liveness (800 ms)
+  proxy.SetFaults({}, {});
+  EXPECT_LT(cluster.HubApplied("s1"), cluster.LastPosition("s1"));
+  ASSERT_TRUE(cluster.WaitCaughtUp("s1", 15000)) << cluster.hub()->log();
+  EXPECT_EQ(Digest(cluster.HubReplica("s1")), Digest(cluster.Path("s1")));
+  EXPECT_GT(HubDataPeer(cluster, "s1").value("resyncs", 0), 0);
+}
+
 // The journal is kept only a few bytes (node.journal_cap_bytes): a partition longer than that
 // sends the hub back a snapshot; a second partition in the middle of that bootstrap, and the
 // bootstrap resumes where it stopped.

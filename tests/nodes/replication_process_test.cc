@@ -22,8 +22,8 @@ TEST(ReplicationProcessTest, TheHubsCopyIsByteIdenticalOnceIdle) {
   ASSERT_TRUE(cluster.WaitCaughtUp("s1")) << cluster.hub()->log();
   // Idle: equal while both run, and after both stop.
   EXPECT_EQ(Digest(cluster.HubReplica("s1")), Digest(cluster.Path("s1")));
-  EXPECT_EQ(cluster.store("s1")->Terminate(), 0);
-  EXPECT_EQ(cluster.hub()->Terminate(), 0);
+  EXPECT_EQ(cluster.store("s1")->Terminate(), 0) << cluster.store("s1")->log();
+  EXPECT_EQ(cluster.hub()->Terminate(), 0) << cluster.hub()->log();
   const std::string digest = Digest(cluster.Path("s1"));
   EXPECT_EQ(Digest(cluster.HubReplica("s1")), digest);
   EXPECT_EQ(ReadRows(cluster.HubReplica("s1")).size(), 40u * 250);

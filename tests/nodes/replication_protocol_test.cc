@@ -150,9 +150,9 @@ class ReplicationProtocolTest : public ::testing::Test {
   std::unique_ptr<Follower> MakeFollower(bool check_epoch = false, Channel channel = Channel::kData,
                                          uint32_t fetch_bytes = 32 * 1024) {
     FollowerOptions o;
-    o.bootstrap_chunks_in_flight = 1;
+    o.bootstrap_chunks_in_flight = chunks_in_flight_;
     o.channel = channel;
-    o.replica_path = dir_.Sub("replica");
+    o.replica_path = dir_.Sub(replica_name_);
     o.window_bytes = 256 * 1024;
     o.window_changes = 64;
     o.max_frame_bytes = fetch_bytes;
@@ -174,6 +174,8 @@ class ReplicationProtocolTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<Store> source_;
   int written_ = 0;
+  uint32_t chunks_in_flight_ = 1;
+  std::string replica_name_ = "replica";
 };
 
 TEST_F(ReplicationProtocolTest, CatchesUpFromNothingAndResumesWhereItStopped) {
@@ -279,6 +281,58 @@ TEST_F(ReplicationProtocolTest, BootstrapsPastTheJournalAndResumesAnInterruptedB
   Write(3);
   ASSERT_TRUE(link.RunUntilApplied(source_->LastChangePosition()));
   ExpectSameContent(*follower);
+}
+
+// Several fetches in flight never ask past a file's end (a small file is one fetch), and a
+// snapshot the journal has moved past is not handed out again: a second follower bootstrapped
+// after a trim gets a new one and streams on from it, bootstrapped once.
+TEST_F(ReplicationProtocolTest, BootstrapFetchesStayInsideFilesAndStaleSnapshotsAreRemade) {
+  chunks_in_flight_ = 4;
+  Write(30);
+  ASSERT_TRUE(source_->TrimJournal(10).ok());
+  auto leader = MakeLeader();
+  auto first = MakeFollower(false, Channel::kData, /*fetch_bytes=*/4096);
+  {
+    Link link(leader.get(), first.get(), 7);
+    link.ToLeader(first->Hello());
+    ASSERT_TRUE(link.RunUntilApplied(source_->LastChangePosition()));
+  }
+  EXPECT_EQ(first->status().bootstraps, 1u);
+  EXPECT_EQ(first->status().last_error, "") << "no fetch was refused";
+  ExpectSameContent(*first);
+
+  Write(10);
+  ASSERT_TRUE(source_->TrimJournal(source_->LastChangePosition() - 2).ok());
+  replica_name_ = "second";
+  leader->EndSession("f");
+  auto second = MakeFollower(false, Channel::kData, 4096);
+  Link link(leader.get(), second.get(), 8);
+  link.ToLeader(second->Hello());
+  ASSERT_TRUE(link.RunUntilApplied(source_->LastChangePosition()));
+  EXPECT_EQ(second->status().bootstraps, 1u) << "the first snapshot was behind the journal";
+  EXPECT_EQ(second->status().last_error, "");
+  ExpectSameContent(*second);
+}
+
+// An ACK claiming more than the follower was sent moves nothing past what was sent (the journal
+// is trimmed on those positions).
+TEST_F(ReplicationProtocolTest, AcksCannotClaimMoreThanWasSent) {
+  Write(5);
+  auto leader = MakeLeader();
+  auto follower = MakeFollower();
+  Link link(leader.get(), follower.get(), 9);
+  link.ToLeader(follower->Hello());
+  ASSERT_TRUE(link.RunUntilApplied(source_->LastChangePosition()));
+  const uint64_t sent = source_->LastChangePosition();
+  Write(5);  // not pumped yet
+  WireMessage ack;
+  ack.type = MsgType::kAck;
+  ack.applied = ack.durable = sent + 5;
+  ack.granted_bytes = 1 << 20;
+  ack.granted_changes = 1000;
+  ASSERT_TRUE(leader->OnMessage("f", ack, [](const std::string&, WireMessage) {}).ok());
+  EXPECT_EQ(leader->durable("f"), sent);
+  EXPECT_EQ(leader->followers().at("f").applied, sent);
 }
 
 // A leader restored from an older copy (then written to) is not "ahead" of its follower: the

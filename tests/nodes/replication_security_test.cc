@@ -24,7 +24,7 @@ class SecurityTest : public ::testing::Test {
     WriteFile(cluster_.Path("allow"), "# store nodes of this hub\n" + public_["a"] + " store-a\n" +
                                           public_["b"] + " store-b  # the second\n");
     EXPECT_EQ(std::filesystem::status(cluster_.Path("key-hub.key")).permissions() &
-                  std::filesystem::perms::others_read,
+                  (std::filesystem::perms::others_read | std::filesystem::perms::group_read),
               std::filesystem::perms::none)
         << "secret keys are for their owner only";
   }

@@ -146,6 +146,24 @@ TEST(WireTest, TruncatedCorruptedAndMisframedMessagesAreErrors) {
   EXPECT_NE(magic.status().message().find("magic"), std::string_view::npos);
 }
 
+// A fragment's total is what the follower assembles in memory: bounded, and offsets inside it.
+TEST(WireTest, FragmentTotalsAreBounded) {
+  WireMessage m = OneOfEach()[4];
+  ASSERT_EQ(m.type, MsgType::kFragment);
+  m.total = kMaxChangeBytes + 1;
+  auto huge = RoundTrip(m);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("total"), std::string_view::npos)
+      << huge.status().ToString();
+  m.total = 40;  // the offset (40) must be below it
+  auto past = RoundTrip(m);
+  ASSERT_FALSE(past.ok());
+  EXPECT_NE(past.status().message().find("offset"), std::string_view::npos)
+      << past.status().ToString();
+  m.total = kMaxChangeBytes;
+  EXPECT_TRUE(RoundTrip(m).ok());
+}
+
 // Random bytes after a valid magic and type: every outcome is a value (run long by the fuzzer).
 TEST(WireTest, RandomBodiesNeverCrash) {
   std::mt19937_64 rng(1);

@@ -52,6 +52,13 @@ TEST(ChangeTest, ReplicateLogAndRegistryIdempotently) {
   ASSERT_TRUE(source->RemoveAlias("m", "production").ok());
   auto tail = source->ReadChanges(5, 100);
   ASSERT_EQ(tail->size(), 1u);
+  // A byte budget stops the read after the change that reaches it (the first always comes).
+  auto all = source->ReadChanges(0, 100);
+  ASSERT_EQ(all->size(), 6u);
+  EXPECT_EQ(source->ReadChanges(0, 100, 1)->size(), 1u);
+  const size_t two = (*all)[0].bytes.size() + (*all)[1].bytes.size();
+  EXPECT_EQ(source->ReadChanges(0, 100, two)->size(), 2u);
+  EXPECT_EQ(source->ReadChanges(0, 100, two + 1)->size(), 3u);
   ASSERT_TRUE(replica->ApplyChange((*tail)[0].bytes).ok());
   EXPECT_TRUE(replica->ResolveAlias("m", "production").status().IsNotFound());
   replica.reset();

@@ -1,6 +1,8 @@
 // `nemesyst node run|status|keygen` (include/nemesyst/node.h, docs/replication.md).
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -181,12 +183,15 @@ void AddNodeCommands(CLI::App& app, CliContext& ctx) {
       NEMESYST_ASSIGN_OR_RETURN(CurveKeyPair pair, GenerateCurveKeyPair());
       const std::string secret_path = *prefix + ".key", public_path = *prefix + ".pub";
       {
-        std::ofstream secret(secret_path, std::ios::trunc);
-        secret << pair.secret_key << "\n";
-        if (!secret) return Status::IOError("cannot write " + secret_path);
-      }
-      if (::chmod(secret_path.c_str(), 0600) != 0) {
-        return Status::IOError("cannot restrict " + secret_path + " to its owner");
+        // Created owner-only (never readable by others, even for a moment); an existing file
+        // is restricted before it is overwritten.
+        const int fd = ::open(secret_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) return Status::IOError("cannot create " + secret_path);
+        const std::string line = pair.secret_key + "\n";
+        const bool written = ::fchmod(fd, 0600) == 0 && ::write(fd, line.data(), line.size()) ==
+                                                            static_cast<ssize_t>(line.size());
+        const bool closed = ::close(fd) == 0;
+        if (!written || !closed) return Status::IOError("cannot write " + secret_path);
       }
       std::ofstream pub(public_path, std::ios::trunc);
       pub << pair.public_key << "\n";

@@ -209,6 +209,12 @@ struct IngestFlags {
   bool simulator_schema = false, json = false;
 };
 
+// A string member of a node's reply, or `fallback` (replies are checked, not trusted).
+std::string StringIn(const nlohmann::json& j, const char* key, const std::string& fallback) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                : fallback;
+}
+
 // `ingest --connect`: the rows go to a running store node, which ingests them into its store.
 Status IngestThroughNode(const IngestFlags& f, const IngestOptions& options) {
   NEMESYST_ASSIGN_OR_RETURN(std::string rows, ReadInput(f.path));
@@ -219,8 +225,9 @@ Status IngestThroughNode(const IngestFlags& f, const IngestOptions& options) {
         {"schema", nlohmann::json::parse(SchemaToJson(SimulatorSchema(true)))}};
     NEMESYST_ASSIGN_OR_RETURN(std::string created, NodeRequest(f.connect, create.dump(), ""));
     nlohmann::json c = nlohmann::json::parse(created, nullptr, false);
-    if (!c.is_object() || !c.value("ok", false)) {
-      return Status::FailedPrecondition("node at " + f.connect + ": " + c.value("error", created));
+    if (!c.is_object() || c["ok"] != true) {
+      return Status::FailedPrecondition("node at " + f.connect + ": " +
+                                        StringIn(c, "error", created));
     }
   }
   nlohmann::json request = nlohmann::json::parse(IngestOptionsToJson(options));
@@ -231,24 +238,32 @@ Status IngestThroughNode(const IngestFlags& f, const IngestOptions& options) {
   NEMESYST_ASSIGN_OR_RETURN(std::string reply, NodeRequest(f.connect, request.dump(), rows, co));
   nlohmann::json r = nlohmann::json::parse(reply, nullptr, false);
   if (!r.is_object()) return Status::Corruption("node at " + f.connect + ": unreadable reply");
+  std::vector<std::string> errors;
   if (r.contains("errors") && r["errors"].is_array()) {
-    for (const auto& e : r["errors"]) std::cerr << e.get<std::string>() << "\n";
+    for (const auto& e : r["errors"])
+      errors.push_back(e.is_string() ? e.get<std::string>() : e.dump());
   }
-  if (!r.contains("rows_committed")) {
-    return Status::FailedPrecondition("node at " + f.connect + ": " + r.value("error", reply));
+  for (const std::string& e : errors) std::cerr << e << "\n";
+  if (!r.contains("rows_committed") || !r["rows_committed"].is_number_unsigned()) {
+    return Status::FailedPrecondition("node at " + f.connect + ": " + StringIn(r, "error", reply));
+  }
+  if (r.contains("error")) {  // failed part-way: what did commit stays (and replicates)
+    return Status::IOError("node at " + f.connect + ": " + StringIn(r, "error", reply) +
+                           " (after " + std::to_string(r["rows_committed"].get<uint64_t>()) +
+                           " rows were committed)");
   }
   if (f.json) {
     std::cout << r.dump() << "\n";
   } else {
-    std::cout << "ingested " << r.value("rows_committed", 0) << " rows into '" << options.stream
-              << "' on node " << f.connect << " (position " << r.value("position", 0) << ", "
-              << (r.value("replicated", false) ? "on the hub" : "not yet on the hub") << ", "
-              << r.value("ack_mode", "") << ")\n";
+    std::cout << "ingested " << r["rows_committed"].get<uint64_t>() << " rows into '"
+              << options.stream << "' on node " << f.connect << " (position "
+              << (r["position"].is_number_unsigned() ? r["position"].get<uint64_t>() : 0) << ", "
+              << (r["replicated"] == true ? "on the hub" : "not yet on the hub") << ", "
+              << StringIn(r, "ack_mode", "") << ")\n";
   }
-  if (r.value("rejected", false)) {
-    return Status::InvalidArgument("input rejected: " + (r["errors"].empty()
-                                                             ? std::string("see above")
-                                                             : r["errors"][0].get<std::string>()));
+  if (r["rejected"] == true) {
+    return Status::InvalidArgument("input rejected: " +
+                                   (errors.empty() ? std::string("see above") : errors[0]));
   }
   return Status::OK();
 }

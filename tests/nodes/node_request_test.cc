@@ -1,0 +1,36 @@
+// The client call's own limits: an oversized request is refused at once, naming the limit,
+// instead of being sent (the node would drop the connection and the caller would wait out its
+// timeout).
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "nemesyst/node.h"
+#include "tests/testing/node_process.h"
+
+namespace nemesyst {
+namespace {
+
+TEST(NodeRequestTest, OversizedRequestsAreRefusedBeforeSending) {
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::FreePort());
+  NodeClientOptions wait_long;
+  wait_long.timeout_ms = 60000;
+  const auto start = std::chrono::steady_clock::now();
+  auto json = NodeRequest(endpoint, std::string(kMaxNodeRequestJsonBytes + 1, ' '), "", wait_long);
+  ASSERT_FALSE(json.ok());
+  EXPECT_TRUE(json.status().IsInvalidArgument()) << json.status().ToString();
+  auto data = NodeRequest(endpoint, R"({"op":"append"})",
+                          std::string(kMaxNodeRequestDataBytes + 1, 'x'), wait_long);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.status().message().find("256 MiB"), std::string_view::npos)
+      << data.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20)) << "not sent";
+  // Within the limits, nobody there: the timeout, named.
+  NodeClientOptions quick;
+  quick.timeout_ms = 100;
+  auto none = NodeRequest(endpoint, R"({"op":"status"})", "", quick);
+  EXPECT_EQ(none.status().code(), StatusCode::kDeadlineExceeded) << none.status().ToString();
+}
+
+}  // namespace
+}  // namespace nemesyst
