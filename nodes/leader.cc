@@ -275,6 +275,7 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
     if (pending != pending_.end() && !pending->second->bytes.empty()) {
       NEMESYST_RETURN_IF_ERROR(SendFragments(f, send));
       if (pending_.count(f.peer) != 0) return Status::OK();  // out of credit mid-change
+      pending = pending_.end();  // sent whole: SendFragments erased it
     }
     if (f.sent_changes >= f.granted_changes || f.sent_bytes >= f.granted_bytes) {
       return Status::OK();

@@ -283,6 +283,26 @@ TEST_F(ReplicationProtocolTest, BootstrapsPastTheJournalAndResumesAnInterruptedB
   ExpectSameContent(*follower);
 }
 
+// Big changes back to back, each fitting the credit: each goes whole in fragments in one pump,
+// then the next (the leader's bookkeeping of the finished one must be gone, not reused).
+TEST_F(ReplicationProtocolTest, BackToBackBigChangesAreEachSentWhole) {
+  std::vector<std::string> blobs;
+  for (int m = 0; m < 3; ++m) {
+    blobs.emplace_back(80 * 1024, static_cast<char>('a' + m));
+    ASSERT_TRUE(source_->PutModel("m" + std::to_string(m), blobs.back(), {}).ok());
+  }
+  Write(1);
+  auto leader = MakeLeader();
+  auto follower = MakeFollower();
+  Link link(leader.get(), follower.get(), 10);
+  link.ToLeader(follower->Hello());
+  ASSERT_TRUE(link.RunUntilApplied(source_->LastChangePosition()));
+  for (int m = 0; m < 3; ++m) {
+    EXPECT_EQ(follower->replica().ReadModelBlob("m" + std::to_string(m), 1).value(), blobs[m]);
+  }
+  ExpectSameContent(*follower);
+}
+
 // Several fetches in flight never ask past a file's end (a small file is one fetch), and a
 // snapshot the journal has moved past is not handed out again: a second follower bootstrapped
 // after a trim gets a new one and streams on from it, bootstrapped once.
