@@ -128,11 +128,17 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        "3000",
        "A peer silent this long is gone: its sessions end and a store node reconnects.",
        {}},
+      {"node.max_frame_bytes",
+       ConfigType::kInt,
+       "4194304",
+       "Replication: payload bytes per frame this node sends (4 KiB..16 MiB); bigger changes go "
+       "in fragments. Nodes with different values interoperate.",
+       {}},
       {"node.window_bytes",
        ConfigType::kInt,
        "16777216",
        "Flow control: the bytes a follower lets its leader send beyond what has arrived (at least "
-       "one frame, 1 MiB).",
+       "one frame, 4 MiB).",
        {}},
       {"node.journal_cap_bytes",
        ConfigType::kInt,

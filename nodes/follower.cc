@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/coding.h"
-#include "common/sha256.h"
+#include "common/xxh128.h"
 
 namespace nemesyst::nodes {
 namespace fs = std::filesystem;
@@ -48,10 +48,10 @@ Result<std::unique_ptr<Follower>> Follower::Open(FollowerOptions options) {
   std::ifstream meta(PartialMeta(f->options_.replica_path));
   nlohmann::json j = nlohmann::json::parse(meta, nullptr, false);
   if (j.is_object() && j["position"].is_number_unsigned() && j["total"].is_number_unsigned() &&
-      j["sha256"].is_string()) {
+      j["digest"].is_string()) {
     f->partial_.position = j["position"].get<uint64_t>();
     f->partial_.total = j["total"].get<uint64_t>();
-    f->partial_.sha256 = j["sha256"].get<std::string>();
+    f->partial_.digest = j["digest"].get<std::string>();
     f->partial_.have = fs::exists(PartialData(f->options_.replica_path), ec)
                            ? fs::file_size(PartialData(f->options_.replica_path), ec)
                            : 0;
@@ -89,7 +89,7 @@ WireMessage Follower::Hello() {
   if (partial_.position > status_.applied && partial_.have > 0) {
     m.partial_position = partial_.position;
     m.partial_offset = partial_.have;
-    m.partial_sha256 = partial_.sha256;
+    m.partial_digest = partial_.digest;
   }
   status_.in_session = false;
   status_.bootstrapping = false;
@@ -288,29 +288,47 @@ Status Follower::OnChanges(const WireMessage& m, const SendFn& send) {
   status_.leader_last = std::max(status_.leader_last, m.leader_last);
   for (const std::string& p : m.payloads) received_bytes_ += p.size();
   received_changes_ += m.payloads.size();
-  uint64_t follows = m.prev_position;
+  // The changes that follow what the replica holds are applied together (consecutive appends
+  // share one fsync); a bad one ends the run: what came before it is applied, then a resync.
+  std::vector<std::string_view> run;
+  JournalPoint run_last;
+  uint64_t follows = m.prev_position, expect = status_.applied;
+  std::string resync_why;
   for (const std::string& bytes : m.payloads) {
     Result<JournalPoint> point = Store::DescribeChange(bytes);
     if (!point.ok()) {
       ++status_.checksum_failures;
       status_.last_error = point.status().ToString();
-      Resync(send, "a change failed its checksum");
-      return Status::OK();
+      resync_why = "a change failed its checksum";
+      break;
     }
-    if (point->position <= status_.applied) {
+    if (point->position <= expect) {
       ++status_.duplicates;
-    } else if (follows != status_.applied) {
+    } else if (follows != expect) {
       ++status_.gaps;
-      Resync(send, "a gap after position " + std::to_string(status_.applied));
-      return Status::OK();
+      resync_why = "a gap after position " + std::to_string(expect);
+      break;
     } else {
-      Status s = replica_->ApplyChange(bytes);
-      if (!s.ok()) return s.WithContext("applying change " + std::to_string(point->position));
-      status_.applied = point->position;
-      status_.applied_written_us = point->written_us;
-      Progress();
+      run.push_back(bytes);
+      run_last = *point;
+      expect = point->position;
     }
     follows = point->position;
+  }
+  if (!run.empty()) {
+    size_t applied = 0;
+    Status s = replica_->ApplyChanges(run, &applied);
+    if (applied > 0) Progress();
+    if (!s.ok()) {
+      status_.applied = replica_->LastChangePosition();
+      return s.WithContext("applying the changes after " + std::to_string(status_.applied));
+    }
+    status_.applied = run_last.position;
+    status_.applied_written_us = run_last.written_us;
+  }
+  if (!resync_why.empty()) {
+    Resync(send, resync_why);
+    return Status::OK();
   }
   send(Ack());
   return Status::OK();
@@ -320,7 +338,7 @@ Status Follower::SavePartial() const {
   std::ofstream meta(PartialMeta(options_.replica_path), std::ios::trunc);
   meta << nlohmann::json{{"position", partial_.position},
                          {"total", partial_.total},
-                         {"sha256", partial_.sha256}}
+                         {"digest", partial_.digest}}
               .dump();
   return meta ? Status::OK() : Status::IOError("cannot record the partial change");
 }
@@ -352,11 +370,11 @@ Status Follower::OnFragment(const WireMessage& m, const SendFn& send) {
     Resync(send, "a fragment that does not follow position " + std::to_string(status_.applied));
     return Status::OK();
   }
-  if (partial_.position != m.position || partial_.sha256 != m.sha256 || partial_.total != m.total) {
+  if (partial_.position != m.position || partial_.digest != m.digest || partial_.total != m.total) {
     ResetPartial();
     partial_.position = m.position;
     partial_.total = m.total;
-    partial_.sha256 = m.sha256;
+    partial_.digest = m.digest;
     NEMESYST_RETURN_IF_ERROR(SavePartial());
   }
   if (m.offset != partial_.have) {
@@ -381,12 +399,16 @@ Status Follower::OnFragment(const WireMessage& m, const SendFn& send) {
   status_.partial_bytes = partial_.have;
   Progress();
   if (partial_.have == partial_.total) {
-    std::ifstream in(PartialData(options_.replica_path), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string bytes(partial_.total, '\0');
+    {
+      std::ifstream in(PartialData(options_.replica_path), std::ios::binary);
+      in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (static_cast<uint64_t>(in.gcount()) != partial_.total) bytes.clear();  // fails the digest
+    }
     Result<JournalPoint> point = Store::DescribeChange(bytes);
-    if (Sha256Hex(bytes) != partial_.sha256 || !point.ok() || point->position != m.position) {
+    if (Xxh128Hex(bytes) != partial_.digest || !point.ok() || point->position != m.position) {
       ++status_.checksum_failures;
-      status_.last_error = "a change sent in fragments failed its SHA-256";
+      status_.last_error = "a change sent in fragments failed its XXH3-128 digest";
       ResetPartial();
       Resync(send, status_.last_error);
       return Status::OK();

@@ -113,7 +113,7 @@ class Follower {
     uint64_t position = 0;
     uint64_t total = 0;
     uint64_t have = 0;
-    std::string sha256;
+    std::string digest;
   } partial_;
 };
 

@@ -214,7 +214,7 @@ class HubRole final : public Role {
     for (size_t i = 1; i < received.frames.size(); ++i) {
       frames.emplace_back(received.frames[i].data<char>(), received.frames[i].size());
     }
-    Result<WireMessage> m = DecodeMessage(frames, c_.options.max_frame_bytes);
+    Result<WireMessage> m = DecodeMessage(frames, kMaxWireFrameBytes);
     if (!m.ok()) {
       ++malformed_;
       log_->Log(LogLevel::kDebug, "nodes.hub", "malformed message dropped",

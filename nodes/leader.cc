@@ -4,7 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "common/sha256.h"
+#include "common/xxh128.h"
 
 namespace nemesyst::nodes {
 namespace {
@@ -29,7 +29,7 @@ WireMessage Error(Channel channel, ErrorCode code, std::string detail) {
 struct Leader::Pending {
   uint64_t position = 0;
   std::string bytes;
-  std::string sha256;
+  std::string digest;
   uint64_t offset = 0;
 };
 
@@ -203,10 +203,10 @@ Status Leader::OnHello(const std::string& peer, const WireMessage& hello, const 
     welcome.previous_id = now.previous_id;
     welcome.switch_position = now.switch_position;
     f.next_after = hello.applied;
-    if (hello.partial_position > hello.applied && !hello.partial_sha256.empty()) {
+    if (hello.partial_position > hello.applied && !hello.partial_digest.empty()) {
       auto pending = std::make_unique<Pending>();
       pending->position = hello.partial_position;
-      pending->sha256 = hello.partial_sha256;
+      pending->digest = hello.partial_digest;
       pending->offset = hello.partial_offset;
       pending_[peer] = std::move(pending);  // confirmed against the change itself in Pump
     }
@@ -255,7 +255,7 @@ Status Leader::SendFragments(FollowerView& f, const SendFn& send) {
     m.position = p.position;
     m.total = p.bytes.size();
     m.offset = p.offset;
-    m.sha256 = p.sha256;
+    m.digest = p.digest;
     m.payloads.push_back(p.bytes.substr(p.offset, n));
     p.offset += n;
     f.sent_bytes += n;
@@ -275,7 +275,7 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
     if (pending != pending_.end() && !pending->second->bytes.empty()) {
       NEMESYST_RETURN_IF_ERROR(SendFragments(f, send));
       if (pending_.count(f.peer) != 0) return Status::OK();  // out of credit mid-change
-      pending = pending_.end();  // sent whole: SendFragments erased it
+      pending = pending_.end();                              // sent whole: SendFragments erased it
     }
     if (f.sent_changes >= f.granted_changes || f.sent_bytes >= f.granted_bytes) {
       return Status::OK();
@@ -295,7 +295,8 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
       // Read no more than the credit lets us send (a change read is sent, not read again).
       const size_t want = static_cast<size_t>(
           std::min<uint64_t>(options_.max_changes_per_message, f.granted_changes - f.sent_changes));
-      const size_t room = static_cast<size_t>(f.granted_bytes - f.sent_bytes);
+      const size_t room = static_cast<size_t>(
+          std::min<uint64_t>(f.granted_bytes - f.sent_bytes, options_.max_frame_bytes));
       NEMESYST_ASSIGN_OR_RETURN(std::vector<Store::Change> read,
                                 store_->ReadChanges(f.next_after, want, room));
       if (read.empty()) return Status::OK();
@@ -307,10 +308,10 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
     if (first.bytes.size() > options_.max_frame_bytes) {
       // Too big for one frame (a model version): fragments, resumed where the follower's partial
       // copy of this very change stopped.
-      std::string sha = Sha256Hex(first.bytes);
+      std::string digest = Xxh128Hex(first.bytes);
       uint64_t offset = 0;
       if (pending != pending_.end() && pending->second->position == first.position &&
-          pending->second->sha256 == sha && pending->second->offset < first.bytes.size()) {
+          pending->second->digest == digest && pending->second->offset < first.bytes.size()) {
         offset = pending->second->offset;
         options_.logger->Log(LogLevel::kInfo, "nodes.leader", "resuming a change sent in fragments",
                              {{"peer", f.peer},
@@ -320,7 +321,7 @@ Status Leader::PumpOne(FollowerView& f, const SendFn& send) {
       auto p = std::make_unique<Pending>();
       p->position = first.position;
       p->bytes = std::move(first.bytes);
-      p->sha256 = std::move(sha);
+      p->digest = std::move(digest);
       p->offset = offset;
       pending_[f.peer] = std::move(p);
       ahead.after = ahead.changes.front().position;

@@ -7,7 +7,7 @@
 // checkpoint. Then Pump() sends changes strictly in journal order, each CHANGES message saying
 // which position it follows, within the credit the follower granted (bytes and changes, both
 // cumulative per session), never more. A change bigger than a frame goes as FRAGMENTs that carry
-// the SHA-256 of the whole change and resume where a follower's partial copy stopped.
+// the XXH3-128 digest of the whole change and resume where a follower's partial copy stopped.
 //
 // ACKs carry the follower's applied and durable positions; they are remembered in the store's
 // node state, so a follower that is away still holds the journal back (up to the caps: past them

@@ -111,6 +111,12 @@ bool SemiSync::WaitDurable(uint64_t position) {
   return false;
 }
 
+bool SemiSync::WaitUntil(uint64_t position, int64_t timeout_ms) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                      [&] { return durable_ >= position; });
+}
+
 void SemiSync::Update(uint64_t durable, uint64_t newest) {
   {
     std::lock_guard lock(mu_);
@@ -224,8 +230,10 @@ Status Validate(const NodeOptions& o, Logger* logger) {
         "node timing: heartbeat_ms >= 10, liveness_ms >= 2 x heartbeat_ms, reconnect_max_ms >= "
         "100");
   }
-  if (o.max_frame_bytes < 4096 || o.window_bytes < o.max_frame_bytes) {
-    return Status::InvalidArgument("node: max_frame_bytes >= 4096 and window_bytes >= it");
+  if (o.max_frame_bytes < 4096 || o.max_frame_bytes > nodes::kMaxWireFrameBytes ||
+      o.window_bytes < o.max_frame_bytes) {
+    return Status::InvalidArgument(
+        "node: max_frame_bytes must be 4 KiB..16 MiB, and window_bytes at least max_frame_bytes");
   }
   const bool keys = !o.secret_key.empty();
   if (keys) {
@@ -309,42 +317,14 @@ NodeStatus Node::Status() const {
   return impl_->status;
 }
 
+nemesyst::Status Node::WaitReplicated(uint64_t position, int64_t timeout_ms) const {
+  if (!impl_ || !impl_->network.joinable()) {
+    return nemesyst::Status::FailedPrecondition("the node is stopped");
+  }
+  return impl_->role->WaitReplicated(position, timeout_ms);
+}
+
 std::string Node::listen_endpoint() const { return impl_->context.listen_endpoint; }
 std::string Node::client_endpoint() const { return impl_->context.client_endpoint; }
-
-Result<std::string> NodeRequest(const std::string& endpoint, const std::string& request_json,
-                                const std::string& data, const NodeClientOptions& options) {
-  if (request_json.size() > kMaxNodeRequestJsonBytes) {
-    return Status::InvalidArgument("a node request's JSON is at most 64 KiB");
-  }
-  if (data.size() > kMaxNodeRequestDataBytes) {
-    return Status::InvalidArgument(
-        "one request to a node carries at most 256 MiB of data (this one " +
-        std::to_string(data.size() >> 20) +
-        " MiB): split the input, or ingest it on the node's machine");
-  }
-  try {
-    zmq::context_t context;
-    zmq::socket_t socket(context, zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.connect(endpoint);
-    std::vector<zmq::const_buffer> parts = {zmq::buffer(request_json)};
-    if (!data.empty()) parts.push_back(zmq::buffer(data));
-    if (!zmq::send_multipart(socket, parts)) return Status::IOError("cannot send to " + endpoint);
-    zmq::pollitem_t item = {socket.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(options.timeout_ms));
-    if ((item.revents & ZMQ_POLLIN) == 0) {
-      return Status::DeadlineExceeded("no reply from " + endpoint + " within " +
-                                      std::to_string(options.timeout_ms) +
-                                      " ms (is a node running there?)");
-    }
-    std::vector<zmq::message_t> reply;
-    (void)zmq::recv_multipart(socket, std::back_inserter(reply));
-    if (reply.empty()) return Status::Corruption("empty reply from " + endpoint);
-    return reply.back().to_string();
-  } catch (const zmq::error_t& e) {
-    return Status::IOError("talking to " + endpoint + ": " + e.what());
-  }
-}
 
 }  // namespace nemesyst

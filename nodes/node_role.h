@@ -41,6 +41,8 @@ class SemiSync {
   // Worker thread: returns whether the hub has `position` durably (waiting up to the timeout in
   // semi-sync; at once in async or when degraded). A timeout degrades the node to async.
   bool WaitDurable(uint64_t position);
+  // Any thread: waits up to timeout_ms for the hub to hold `position` durably, whatever the mode.
+  bool WaitUntil(uint64_t position, int64_t timeout_ms);
   // Network thread: the hub's durable position, and the store's newest position (back to
   // semi-sync once the hub has caught up).
   void Update(uint64_t durable, uint64_t newest);
@@ -64,6 +66,10 @@ class Role {
   virtual void RunOnce(int timeout_ms) = 0;
   virtual NodeStatus BuildStatus() = 0;
   virtual void TearDown() = 0;
+  // Any thread (Node::WaitReplicated).
+  virtual Status WaitReplicated(uint64_t /*position*/, int64_t /*timeout_ms*/) {
+    return Status::FailedPrecondition("only a store node replicates to a hub");
+  }
 };
 
 // What both roles' loops share.

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "common/sha256.h"
+#include "common/xxh128.h"
 
 namespace nemesyst::nodes {
 namespace fs = std::filesystem;
@@ -22,10 +22,10 @@ int64_t NowMicros() {
       .count();
 }
 
-Result<std::string> FileSha256(const fs::path& path) {
+Result<std::string> FileDigest(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot read '" + path.string() + "'");
-  Sha256 digest;
+  Xxh128 digest;
   std::string buffer(1 << 20, '\0');
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
@@ -99,7 +99,7 @@ Result<const SnapshotCache::Snapshot*> SnapshotCache::Current() {
     f.name = name.string();
     f.size = fs::file_size(path / name, ec);
     if (ec) return Status::IOError("size of '" + (path / name).string() + "': " + ec.message());
-    NEMESYST_ASSIGN_OR_RETURN(f.sha256, FileSha256(path / name));
+    NEMESYST_ASSIGN_OR_RETURN(f.digest, FileDigest(path / name));
     snapshot.files.push_back(std::move(f));
   }
   current_ = std::move(snapshot);
@@ -138,7 +138,7 @@ Status BootstrapReceiver::SaveManifest() const {
   for (size_t i = 0; i < files_.size(); ++i) {
     files.push_back({{"name", files_[i].name},
                      {"size", files_[i].size},
-                     {"sha256", files_[i].sha256},
+                     {"digest", files_[i].digest},
                      {"verified", static_cast<bool>(verified_[i])}});
   }
   const fs::path tmp = dir_ / (std::string(kManifest) + ".tmp");
@@ -154,7 +154,7 @@ Status BootstrapReceiver::SaveManifest() const {
 
 Status BootstrapReceiver::Begin(const std::string& id, const std::vector<SnapshotFile>& files) {
   for (const SnapshotFile& f : files) {
-    if (!SafeFileName(f.name) || f.sha256.size() != 64) {
+    if (!SafeFileName(f.name) || f.digest.size() != kXxh128HexChars) {
       return Status::InvalidArgument("bootstrap: unacceptable snapshot file entry '" + f.name +
                                      "'");
     }
@@ -172,7 +172,7 @@ Status BootstrapReceiver::Begin(const std::string& id, const std::vector<Snapsho
         const auto& m = manifest["files"][i];
         resume = m.is_object() && m.value("name", "") == files[i].name &&
                  m.value("size", uint64_t{0}) == files[i].size &&
-                 m.value("sha256", "") == files[i].sha256;
+                 m.value("digest", "") == files[i].digest;
         verified[i] = resume && m.value("verified", false);
       }
     }
@@ -235,12 +235,13 @@ Status BootstrapReceiver::OnChunk(uint32_t file, uint64_t offset, std::string_vi
   }
   have_[file] += data.size();
   if (have_[file] < f.size) return Status::OK();
-  NEMESYST_ASSIGN_OR_RETURN(std::string digest, FileSha256(dir_ / f.name));
-  if (digest != f.sha256) {
+  NEMESYST_ASSIGN_OR_RETURN(std::string digest, FileDigest(dir_ / f.name));
+  if (digest != f.digest) {
     std::error_code ec;
     fs::resize_file(dir_ / f.name, 0, ec);
     have_[file] = 0;
-    return Status::Corruption("bootstrap: " + f.name + " failed its SHA-256; fetching it again");
+    return Status::Corruption("bootstrap: " + f.name +
+                              " failed its XXH3-128 digest; fetching it again");
   }
   verified_[file] = true;
   return SaveManifest();

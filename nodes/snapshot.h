@@ -1,15 +1,15 @@
 // Bootstrapping a follower from a RocksDB checkpoint of its leader's store.
 //
 // Leader side, SnapshotCache: makes a checkpoint (hard links: same filesystem as the store) in
-// its own directory, lists its files with their sizes and SHA-256, serves chunks by (file,
+// its own directory, lists its files with their sizes and XXH3-128 digest, serves chunks by (file,
 // offset), and keeps it while followers fetch it (one snapshot serves every follower that needs
 // one; it is replaced when older than `max_age_s` and deleted when the cache goes).
 //
 // Follower side, BootstrapReceiver: writes the files into an incoming directory next to the
-// replica, one chunk at a time at the offset it asked for, verifies each file's SHA-256 when it is
-// complete (a bad one is fetched again from 0), and records progress in a manifest there, so a
-// bootstrap interrupted half-way — connection lost, process killed — resumes with the same
-// snapshot where it stopped. Install() swaps the directory in for the replica (after fsyncing
+// replica, one chunk at a time at the offset it asked for, verifies each file's XXH3-128 digest
+// when it is complete (a bad one is fetched again from 0), and records progress in a manifest
+// there, so a bootstrap interrupted half-way — connection lost, process killed — resumes with the
+// same snapshot where it stopped. Install() swaps the directory in for the replica (after fsyncing
 // the files): the old replica goes only once the new one is in place.
 //
 // Thread-safety: one thread (the node's network thread) per object.

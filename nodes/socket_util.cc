@@ -11,7 +11,7 @@ void SetCommonOptions(zmq::socket_t& socket, const NodeOptions& o) {
   socket.set(zmq::sockopt::linger, 0);
   // The application refuses bigger payloads itself; this only keeps a peer from making us buffer
   // an absurd frame.
-  socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(o.max_frame_bytes) + (64 << 10));
+  socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxWireFrameBytes) + (64 << 10));
   socket.set(zmq::sockopt::heartbeat_ivl, o.heartbeat_ms * 2);
   socket.set(zmq::sockopt::heartbeat_timeout, o.liveness_ms);
   socket.set(zmq::sockopt::heartbeat_ttl, o.liveness_ms);

@@ -117,6 +117,13 @@ class StoreRole final : public Role {
     return s;
   }
 
+  Status WaitReplicated(uint64_t position, int64_t timeout_ms) override {
+    if (semi_.WaitUntil(position, timeout_ms)) return Status::OK();
+    return Status::DeadlineExceeded("the hub did not acknowledge position " +
+                                    std::to_string(position) + " within " +
+                                    std::to_string(timeout_ms) + " ms");
+  }
+
   void TearDown() override {
     if (client_) client_->Stop();
     client_.reset();
@@ -177,7 +184,7 @@ class StoreRole final : public Role {
     if (reconnect_) return;  // the rest of a connection being replaced
     std::vector<std::string_view> frames;
     for (const zmq::message_t& f : received.frames) frames.emplace_back(f.data<char>(), f.size());
-    Result<WireMessage> m = DecodeMessage(frames, c_.options.max_frame_bytes);
+    Result<WireMessage> m = DecodeMessage(frames, kMaxWireFrameBytes);
     if (!m.ok()) {
       ++malformed_;
       log_->Log(LogLevel::kDebug, "nodes.store", "malformed message dropped",

@@ -2,6 +2,7 @@
 
 #include "common/coding.h"
 #include "common/crc32c.h"
+#include "common/xxh128.h"
 
 namespace nemesyst::nodes {
 namespace {
@@ -145,7 +146,7 @@ static std::string EncodeBody(const WireMessage& m) {
       PutFixed64(&out, m.epoch);
       PutFixed64(&out, m.partial_position);
       PutFixed64(&out, m.partial_offset);
-      PutString(&out, m.partial_sha256);
+      PutString(&out, m.partial_digest);
       break;
     case MsgType::kWelcome:
       out.push_back(m.bootstrap ? 1 : 0);
@@ -159,7 +160,7 @@ static std::string EncodeBody(const WireMessage& m) {
       for (const SnapshotFile& f : m.files) {
         PutString(&out, f.name);
         PutFixed64(&out, f.size);
-        PutString(&out, f.sha256);
+        PutString(&out, f.digest);
       }
       break;
     case MsgType::kChanges:
@@ -177,7 +178,7 @@ static std::string EncodeBody(const WireMessage& m) {
       PutFixed64(&out, m.position);
       PutFixed64(&out, m.total);
       PutFixed64(&out, m.offset);
-      PutString(&out, m.sha256);
+      PutString(&out, m.digest);
       break;
     case MsgType::kAck:
       PutFixed64(&out, m.applied);
@@ -249,7 +250,7 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
       r.U64("epoch", &m.epoch);
       r.U64("partial_position", &m.partial_position);
       r.U64("partial_offset", &m.partial_offset);
-      r.String("partial_sha256", &m.partial_sha256);
+      r.String("partial_digest", &m.partial_digest);
       break;
     case MsgType::kWelcome:
       r.Bool("bootstrap", &m.bootstrap);
@@ -265,7 +266,7 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
         SnapshotFile f;
         r.String("files.name", &f.name);
         r.U64("files.size", &f.size);
-        r.String("files.sha256", &f.sha256);
+        r.String("files.digest", &f.digest);
         m.files.push_back(std::move(f));
       }
       break;
@@ -288,8 +289,10 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
       r.U64("position", &m.position);
       r.U64("total", &m.total);
       r.U64("offset", &m.offset);
-      r.String("sha256", &m.sha256);
-      if (r.ok() && (m.total == 0 || m.total > kMaxChangeBytes)) {
+      r.String("digest", &m.digest);
+      if (r.ok() && m.digest.size() != kXxh128HexChars) {
+        r.Fail("digest", "must be " + std::to_string(kXxh128HexChars) + " hex characters");
+      } else if (r.ok() && (m.total == 0 || m.total > kMaxChangeBytes)) {
         r.Fail("total", "must be 1.." + std::to_string(kMaxChangeBytes));
       } else if (r.ok() && m.offset >= m.total) {
         r.Fail("offset", "must be below total");

@@ -11,13 +11,13 @@
 //   JOIN       node_id | role:u8 (1 store, 2 hub) | protocol:u16
 //   HELLO      history_id | applied:u64 | applied_stamp:u64 | granted_bytes:u64 |
 //              granted_changes:u64 | epoch:u64 | partial_position:u64 | partial_offset:u64 |
-//              partial_sha256
+//              partial_digest
 //   WELCOME    bootstrap:u8 | history_id | previous_id | switch_position:u64 | leader_last:u64 |
-//              epoch:u64 | snapshot_id | file_count:u32 | file_count × {name | size:u64 | sha256}
+//              epoch:u64 | snapshot_id | file_count:u32 | file_count × {name | size:u64 | digest}
 //   CHANGES    history_id | epoch:u64 | prev_position:u64 | leader_last:u64 | sent_us:i64 |
 //              count:u32                                   (+ count payload frames)
 //   FRAGMENT   history_id | epoch:u64 | prev_position:u64 | position:u64 | total:u64 |
-//              offset:u64 | sha256                         (+ 1 payload frame)
+//              offset:u64 | digest                         (+ 1 payload frame)
 //   ACK        applied:u64 | durable:u64 | granted_bytes:u64 | granted_changes:u64 |
 //              partial_position:u64 | partial_offset:u64
 //   HEARTBEAT  position:u64 | now_us:i64
@@ -47,7 +47,11 @@ inline constexpr uint16_t kProtocolVersion = 1;
 inline constexpr size_t kMaxWireString = 4096;
 inline constexpr uint32_t kMaxSnapshotFiles = 100000;
 inline constexpr uint32_t kMaxChangesPerMessage = 65536;
-// A change sent in fragments is assembled whole (to verify its SHA-256 and apply it).
+// What a receiver accepts in one payload frame (and the sockets' ZMQ_MAXMSGSIZE, plus the
+// header's room): independent of the frame size a sender is configured with, so nodes whose
+// node.max_frame_bytes differ still understand each other.
+inline constexpr uint32_t kMaxWireFrameBytes = 16u << 20;
+// A change sent in fragments is assembled whole (to verify its XXH3-128 digest and apply it).
 inline constexpr uint64_t kMaxChangeBytes = uint64_t{2} << 30;
 
 enum class MsgType : uint8_t {
@@ -83,7 +87,7 @@ enum class ErrorCode : uint16_t {
 struct SnapshotFile {
   std::string name;
   uint64_t size = 0;
-  std::string sha256;  // hex
+  std::string digest;  // hex
 };
 
 // One decoded message: the fields of its type are set, the rest keep their defaults.
@@ -103,7 +107,7 @@ struct WireMessage {
   uint64_t epoch = 0;
   uint64_t partial_position = 0;
   uint64_t partial_offset = 0;
-  std::string partial_sha256;
+  std::string partial_digest;
   bool bootstrap = false;
   std::string previous_id;
   uint64_t switch_position = 0;
@@ -115,7 +119,7 @@ struct WireMessage {
   uint64_t position = 0;
   uint64_t total = 0;
   uint64_t offset = 0;
-  std::string sha256;
+  std::string digest;
   // ACK
   uint64_t durable = 0;
   // HEARTBEAT

@@ -507,6 +507,11 @@ Status Store::ApplyChange(std::string_view change_bytes) {
   return impl_->ApplyChange(change_bytes);
 }
 
+Status Store::ApplyChanges(std::span<const std::string_view> changes, size_t* applied) {
+  size_t ignored = 0;
+  return impl_->ApplyChanges(changes, applied != nullptr ? applied : &ignored);
+}
+
 Result<JournalPoint> Store::DescribeChange(std::string_view change_bytes) {
   storage::DecodedChange change;
   NEMESYST_RETURN_IF_ERROR(storage::DecodeChange(change_bytes, &change));

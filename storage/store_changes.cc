@@ -148,6 +148,39 @@ Result<std::vector<Store::Change>> Store::Impl::ReadChanges(uint64_t after_posit
   return changes;
 }
 
+// The writes of one decoded change, in `batch` (the stream definition it carries, if any, in
+// `stream_def`).
+Status Store::Impl::AddChangeWrites(const storage::DecodedChange& change,
+                                    rocksdb::WriteBatch* batch, std::string* stream_def) {
+  for (const ChangeOp& op : change.ops) {
+    rocksdb::ColumnFamilyHandle* cf = op.cf == ChangeCf::kLog      ? log_cf_
+                                      : op.cf == ChangeCf::kModels ? models_cf_
+                                                                   : meta_cf_;
+    if (op.kind == ChangeOpKind::kDelete) {
+      batch->Delete(cf, op.key);
+      continue;
+    }
+    std::string value = op.value;
+    if (op.cf == ChangeCf::kModels && !op.key.empty() && op.key[0] == storage::kModelCounterTag) {
+      // Version counters only move forward, whatever order changes are re-applied in.
+      std::string current;
+      if (db_->Get(rocksdb::ReadOptions(), models_cf_, op.key, &current).ok() &&
+          current.size() == 4 && value.size() == 4 &&
+          DecodeFixed32(current.data()) > DecodeFixed32(value.data())) {
+        value = current;
+      }
+    }
+    if (op.cf == ChangeCf::kMeta && !op.key.empty() && op.key[0] == storage::kStreamDefTag) {
+      NEMESYST_RETURN_IF_ERROR(storage::DecodeStreamDef(op.value).status());
+      *stream_def = op.value;
+    }
+    batch->Put(cf, op.key, value);
+  }
+  batch->Put(meta_cf_, storage::NumberedKey(storage::kJournalTag, change.position),
+             change.descriptor);
+  return Status::OK();
+}
+
 Status Store::Impl::ApplyChange(std::string_view bytes) {
   storage::DecodedChange change;
   NEMESYST_RETURN_IF_ERROR(storage::DecodeChange(bytes, &change));
@@ -165,32 +198,7 @@ Status Store::Impl::ApplyChange(std::string_view bytes) {
   std::lock_guard ddl(ddl_mu_);  // stream definitions change under it
   rocksdb::WriteBatch batch;
   std::string stream_def;
-  for (const ChangeOp& op : change.ops) {
-    rocksdb::ColumnFamilyHandle* cf = op.cf == ChangeCf::kLog      ? log_cf_
-                                      : op.cf == ChangeCf::kModels ? models_cf_
-                                                                   : meta_cf_;
-    if (op.kind == ChangeOpKind::kDelete) {
-      batch.Delete(cf, op.key);
-      continue;
-    }
-    std::string value = op.value;
-    if (op.cf == ChangeCf::kModels && !op.key.empty() && op.key[0] == storage::kModelCounterTag) {
-      // Version counters only move forward, whatever order changes are re-applied in.
-      std::string current;
-      if (db_->Get(rocksdb::ReadOptions(), models_cf_, op.key, &current).ok() &&
-          current.size() == 4 && value.size() == 4 &&
-          DecodeFixed32(current.data()) > DecodeFixed32(value.data())) {
-        value = current;
-      }
-    }
-    if (op.cf == ChangeCf::kMeta && !op.key.empty() && op.key[0] == storage::kStreamDefTag) {
-      NEMESYST_RETURN_IF_ERROR(storage::DecodeStreamDef(op.value).status());
-      stream_def = op.value;
-    }
-    batch.Put(cf, op.key, value);
-  }
-  batch.Put(meta_cf_, storage::NumberedKey(storage::kJournalTag, change.position),
-            change.descriptor);
+  NEMESYST_RETURN_IF_ERROR(AddChangeWrites(change, &batch, &stream_def));
   NEMESYST_RETURN_IF_ERROR(Write(&batch, true));
 
   journal_.AdvanceTo(change.position + 1);
@@ -219,6 +227,52 @@ Status Store::Impl::ApplyChange(std::string_view bytes) {
       break;
   }
   return Status::OK();
+}
+
+// Consecutive appends to known streams share one write (one fsync); anything else — a stream
+// definition, a model, an alias — is applied alone, in order, since what follows may depend on
+// it. Appends carry only record and summary keys, so batching them changes nothing they write.
+Status Store::Impl::ApplyChanges(std::span<const std::string_view> changes, size_t* applied) {
+  *applied = 0;
+  struct Batched {
+    std::shared_ptr<storage::StreamState> stream;
+    uint64_t last_seq = 0, position = 0;
+  };
+  std::vector<Batched> batched;
+  rocksdb::WriteBatch batch;
+  auto flush = [&]() -> Status {
+    if (batched.empty()) return Status::OK();
+    {
+      std::lock_guard ddl(ddl_mu_);
+      NEMESYST_RETURN_IF_ERROR(Write(&batch, true));
+    }
+    for (const Batched& b : batched) {
+      journal_.AdvanceTo(b.position + 1);
+      b.stream->seqs.AdvanceTo(b.last_seq + 1);
+    }
+    *applied += batched.size();
+    batched.clear();
+    batch.Clear();
+    return Status::OK();
+  };
+  for (std::string_view bytes : changes) {
+    storage::DecodedChange change;
+    storage::JournalEntry entry;
+    NEMESYST_RETURN_IF_ERROR(storage::DecodeChange(bytes, &change));
+    NEMESYST_RETURN_IF_ERROR(storage::DecodeJournalEntry(change.descriptor, &entry));
+    std::shared_ptr<storage::StreamState> stream =
+        entry.kind == JournalKind::kAppend ? FindStreamById(entry.stream_id) : nullptr;
+    if (stream == nullptr) {
+      NEMESYST_RETURN_IF_ERROR(flush());
+      NEMESYST_RETURN_IF_ERROR(ApplyChange(bytes));
+      ++*applied;
+      continue;
+    }
+    std::string no_def;
+    NEMESYST_RETURN_IF_ERROR(AddChangeWrites(change, &batch, &no_def));
+    batched.push_back({std::move(stream), entry.last_seq, change.position});
+  }
+  return flush();
 }
 
 }  // namespace nemesyst

@@ -11,6 +11,7 @@
 #define NEMESYST_STORAGE_STORE_IMPL_H_
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <functional>
@@ -18,10 +19,12 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "nemesyst/store.h"
+#include "storage/change_format.h"
 #include "storage/group_format.h"
 #include "storage/log_chunk.h"
 #include "storage/meta_format.h"
@@ -185,6 +188,9 @@ class Store::Impl {
   Result<std::vector<Store::Change>> ReadChanges(uint64_t after_position, size_t max_changes,
                                                  size_t max_bytes) const;
   Status ApplyChange(std::string_view change_bytes);
+  Status ApplyChanges(std::span<const std::string_view> changes, size_t* applied);
+  Status AddChangeWrites(const storage::DecodedChange& change, rocksdb::WriteBatch* batch,
+                         std::string* stream_def);
   // Adds the journal entry for a mutation to `batch`; returns the allocated position, which the
   // caller must Finish() on journal_ after writing.
   uint64_t AddJournalEntry(const storage::JournalEntry& entry, rocksdb::WriteBatch* batch);

@@ -40,8 +40,8 @@ class Ingester {
   Ingester(Store& store, const std::string& name, const IngestOptions& options,
            const StreamSchema& schema, IngestReport* report)
       : store_(store), name_(name), options_(options), schema_(schema), report_(report) {
-    batch_.resize(options.batch_rows);
-    for (Record& r : batch_) r.values.resize(schema.fields.size());
+    // batch_ grows as rows arrive (a one-row append does not pay for batch_rows slots) and its
+    // slots are reused from batch to batch.
     // Per field, the interval a value must lie in: the schema's range intersected with what the
     // type can hold. Values inside it (every good row) pass with two comparisons.
     for (const FieldSpec& f : schema.fields) {
@@ -148,7 +148,13 @@ class Ingester {
     return ok;
   }
 
-  Record& Slot() { return batch_[used_]; }
+  Record& Slot() {
+    if (used_ == batch_.size()) {
+      batch_.emplace_back();
+      batch_.back().values.resize(schema_.fields.size());
+    }
+    return batch_[used_];
+  }
   int field_count() const { return static_cast<int>(schema_.fields.size()); }
   const std::string& field_name(size_t i) const { return schema_.fields[i].name; }
 
@@ -199,7 +205,7 @@ class Ingester {
     return true;
   }
 
-  bool Full() const { return used_ == batch_.size(); }
+  bool Full() const { return used_ >= options_.batch_rows; }
 
   Status Flush() {
     if (used_ > 0 && options_.dry_run) {

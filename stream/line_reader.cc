@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -14,7 +15,9 @@ Status LineReader::Refill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (buffer_.size() < end_ + chunk_) buffer_.resize(end_ + chunk_);
+  // Reads grow with the input, 64 KiB up to chunk_: a one-line request does not zero megabytes.
+  const size_t want = std::min(chunk_, std::max<size_t>(size_t{64} << 10, bytes_read_));
+  if (buffer_.size() < end_ + want) buffer_.resize(end_ + want);
   for (;;) {
     const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
     if (n < 0 && errno == EINTR) continue;

@@ -10,7 +10,7 @@ packages=(
   librocksdb-dev
   libdnnl-dev ocl-icd-opencl-dev
   libeigen3-dev
-  libzmq3-dev cppzmq-dev libsodium-dev ccache
+  libzmq3-dev cppzmq-dev libsodium-dev libxxhash-dev ccache
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev libfast-float-dev
 )

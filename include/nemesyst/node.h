@@ -83,7 +83,7 @@ struct NodeOptions {
   int liveness_ms = 3000;
   int reconnect_max_ms = 5000;
   // Flow control: payload bytes per frame, and the credit a follower grants beyond what arrived.
-  uint32_t max_frame_bytes = 1 << 20;
+  uint32_t max_frame_bytes = 4 << 20;
   uint64_t window_bytes = 16 << 20;
   // Journal retention: trimmed to what every follower has durably applied, within these caps;
   // a follower past them is bootstrapped.
@@ -143,6 +143,10 @@ class NEMESYST_EXPORT Node {
   // Ends the sessions and the threads, closes the stores. Idempotent.
   void Stop();
   NodeStatus Status() const;
+  // Store role: waits until the hub holds this store's changes through `position` durably (its
+  // acknowledgement; e.g. Status().last_position after a burst of appends). DeadlineExceeded
+  // after timeout_ms; FailedPrecondition on a hub or a stopped node. Not during Stop().
+  nemesyst::Status WaitReplicated(uint64_t position, int64_t timeout_ms) const;
   std::string listen_endpoint() const;  // the bound address (hub), port resolved
   std::string client_endpoint() const;
 
@@ -183,6 +187,28 @@ NEMESYST_EXPORT Result<std::string> NodeRequest(const std::string& endpoint,
                                                 const std::string& request_json,
                                                 const std::string& data,
                                                 const NodeClientOptions& options = {});
+
+// A connection kept open for many requests (NodeRequest opens one per call): what a program
+// appending every few seconds should hold. Requests are answered in order; after a timeout the
+// connection is replaced, so a late reply is never taken for the next request's.
+// Thread-safety: one thread at a time per client.
+class NEMESYST_EXPORT NodeClient {
+ public:
+  // Connecting does not wait for the node: a node not there yet is reached when it starts.
+  static Result<std::unique_ptr<NodeClient>> Connect(const std::string& endpoint,
+                                                     const NodeClientOptions& options = {});
+  ~NodeClient();
+  NodeClient(const NodeClient&) = delete;
+  NodeClient& operator=(const NodeClient&) = delete;
+
+  Result<std::string> Request(const std::string& request_json, const std::string& data = "");
+  const std::string& endpoint() const;
+
+ private:
+  struct Impl;
+  explicit NodeClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace nemesyst
 

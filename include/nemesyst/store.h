@@ -242,6 +242,9 @@ class NEMESYST_EXPORT Store {
   Result<std::vector<Change>> ReadChanges(uint64_t after_position, size_t max_changes,
                                           size_t max_bytes = SIZE_MAX) const;
   Status ApplyChange(std::string_view change_bytes);
+  // Applies changes in order, as ApplyChange would one by one, but consecutive appends share one
+  // write (and one fsync). On an error, `applied` says how many (a prefix) are in the store.
+  Status ApplyChanges(std::span<const std::string_view> changes, size_t* applied = nullptr);
   // What a change's bytes say about it, without applying it (Corruption when it does not decode
   // or fails its checksum).
   static Result<JournalPoint> DescribeChange(std::string_view change_bytes);

@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
     m.node_id = "store-1";
     m.history_id = std::string(32, 'a');
     m.snapshot_id = "snap";
-    m.files = {{"000009.sst", 100, std::string(64, 'b')}};
-    m.sha256 = std::string(64, 'c');
+    m.files = {{"000009.sst", 100, std::string(32, 'b')}};
+    m.digest = std::string(32, 'c');
     m.total = 10;
     m.detail = "why";
     if (type == MsgType::kChanges) m.payloads = changes;

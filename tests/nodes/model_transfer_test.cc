@@ -1,7 +1,7 @@
 // Models go from the hub's registry to every store node: in fragments (a model is bigger than a
-// frame), verified by SHA-256 before they are applied — a transfer killed half-way resumes where
-// it stopped, corrupted fragments are refused and sent again — and only from the hub's epoch or a
-// newer one (a demoted hub cannot push).
+// frame), verified by XXH3-128 digest before they are applied — a transfer killed half-way resumes
+// where it stopped, corrupted fragments are refused and sent again — and only from the hub's epoch
+// or a newer one (a demoted hub cannot push).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -55,13 +55,14 @@ int PortOf(const std::string& endpoint) {
 
 TEST(ModelTransferTest, AModelKilledHalfWayResumesAndCorruptFragmentsAreRefused) {
   Cluster cluster;
-  const std::string blob = Blob(6 << 20, 1);  // six frames' worth
+  const std::string blob = Blob(6 << 20, 1);  // six of the hub's 1 MiB frames
   PutModel(cluster.HubStore(), "lstm", blob);
-  cluster.StartHub();
+  cluster.StartHub({"--set", "node.max_frame_bytes=1048576"});
   ZmtpChaosProxy proxy(PortOf(cluster.HubEndpoint()), 7);
   // Slow fragments, one in flight (the store's credit is one frame), so the transfer can be
   // caught half-way.
-  const std::vector<std::string> one_frame = {"--set", "node.window_bytes=1048576"};
+  const std::vector<std::string> one_frame = {"--set", "node.window_bytes=1048576", "--set",
+                                               "node.max_frame_bytes=1048576"};
   proxy.SetFaults({}, {.delay_ms = 200});
   cluster.StartStore("s1", one_frame, proxy.endpoint());
   ASSERT_TRUE(WaitFor(
@@ -72,8 +73,8 @@ TEST(ModelTransferTest, AModelKilledHalfWayResumesAndCorruptFragmentsAreRefused)
       20000))
       << cluster.hub()->log() << cluster.store("s1")->log() << RegistryPeer(cluster, "s1").dump();
   cluster.store("s1")->Kill();  // half-way: the partial change is on disk
-  // Back, with every second fragment corrupted for a while: each is refused (SHA-256) and asked
-  // for again.
+  // Back, with every second fragment corrupted for a while: each is refused (XXH3-128 digest) and
+  // asked for again.
   proxy.SetFaults({}, {.flip = 0.5});
   cluster.StartStore("s1", one_frame, proxy.endpoint());
   ASSERT_TRUE(WaitFor([&] { return RegistryPeer(cluster, "s1").value("resyncs", 0) > 0; }, 20000));

@@ -5,7 +5,10 @@
 
 #include <chrono>
 
+#include <csignal>
+
 #include "nemesyst/node.h"
+#include "tests/nodes/cluster_fixture.h"
 #include "tests/testing/node_process.h"
 
 namespace nemesyst {
@@ -30,6 +33,29 @@ TEST(NodeRequestTest, OversizedRequestsAreRefusedBeforeSending) {
   quick.timeout_ms = 100;
   auto none = NodeRequest(endpoint, R"({"op":"status"})", "", quick);
   EXPECT_EQ(none.status().code(), StatusCode::kDeadlineExceeded) << none.status().ToString();
+}
+
+// A kept connection: many requests; after a timeout (the node stopped with SIGSTOP) the reply that
+// arrives late is not taken for the next request's.
+TEST(NodeClientTest, AfterATimeoutTheLateReplyIsNotTheNextOnes) {
+  testing::Cluster cluster;
+  testing::NodeProcess* hub = cluster.StartHub();
+  NodeClientOptions o;
+  o.timeout_ms = 300;
+  auto client = NodeClient::Connect(hub->client(), o).value();
+  for (int i = 0; i < 3; ++i) {
+    auto status = client->Request(R"({"op":"status"})");
+    ASSERT_TRUE(status.ok()) << status.status().ToString();
+    EXPECT_NE(status->find("\"role\""), std::string::npos) << *status;
+  }
+  hub->Signal(SIGSTOP);
+  auto late = client->Request(R"({"op":"status"})");
+  EXPECT_EQ(late.status().code(), StatusCode::kDeadlineExceeded);
+  hub->Signal(SIGCONT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the late reply is sent now
+  auto next = client->Request(R"({"op":"no-such-op"})");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_NE(next->find("unknown op"), std::string::npos) << "got the stale reply: " << *next;
 }
 
 }  // namespace

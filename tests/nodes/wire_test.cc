@@ -34,7 +34,7 @@ std::vector<WireMessage> OneOfEach() {
   m.epoch = 3;
   m.partial_position = 78;
   m.partial_offset = 1000;
-  m.partial_sha256 = std::string(64, 'f');
+  m.partial_digest = std::string(32, 'f');
   all.push_back(m);
   m = {};
   m.type = MsgType::kWelcome;
@@ -45,7 +45,7 @@ std::vector<WireMessage> OneOfEach() {
   m.leader_last = 99;
   m.epoch = 2;
   m.snapshot_id = "snap-1";
-  m.files = {{"000012.sst", 4096, std::string(64, '0')}, {"CURRENT", 16, std::string(64, '1')}};
+  m.files = {{"000012.sst", 4096, std::string(32, '0')}, {"CURRENT", 16, std::string(32, '1')}};
   all.push_back(m);
   m = {};
   m.type = MsgType::kChanges;
@@ -63,7 +63,7 @@ std::vector<WireMessage> OneOfEach() {
   m.prev_position = 12;
   m.total = 100;
   m.offset = 40;
-  m.sha256 = std::string(64, 'c');
+  m.digest = std::string(32, 'c');
   m.payloads = {std::string(60, 'x')};
   all.push_back(m);
   m = {};

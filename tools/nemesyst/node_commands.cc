@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -45,6 +46,8 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
   o.liveness_ms = static_cast<int>(c.GetInt("node.liveness_ms"));
   o.journal_cap_bytes = static_cast<uint64_t>(c.GetInt("node.journal_cap_bytes"));
   o.window_bytes = static_cast<uint64_t>(c.GetInt("node.window_bytes"));
+  o.max_frame_bytes = static_cast<uint32_t>(
+      std::clamp<int64_t>(c.GetInt("node.max_frame_bytes"), 0, int64_t{1} << 31));
   o.journal_cap_age_s = c.GetInt("node.journal_cap_age_s");
   if (!c.GetString("node.secret_key_file").empty()) {
     NEMESYST_ASSIGN_OR_RETURN(o.secret_key,
