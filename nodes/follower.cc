@@ -93,7 +93,7 @@ WireMessage Follower::Hello() {
   }
   status_.in_session = false;
   status_.bootstrapping = false;
-  chunks_in_flight_ = 0;
+  ResetFetches();
   hello_sent_us_ = last_progress_us_ = NowMicros();
   return m;
 }
@@ -114,7 +114,7 @@ WireMessage Follower::Ack() const {
 void Follower::EndSession() {
   status_.in_session = false;
   status_.bootstrapping = false;
-  chunks_in_flight_ = 0;
+  ResetFetches();
 }
 
 void Follower::Progress() { last_progress_us_ = NowMicros(); }
@@ -196,7 +196,7 @@ Status Follower::OnWelcome(const WireMessage& m, const SendFn& send) {
                             {"received_bytes", std::to_string(status_.bootstrap_received)},
                             {"total_bytes", std::to_string(status_.bootstrap_total)}});
     }
-    chunks_in_flight_ = 0;
+    ResetFetches();
     if (receiver_.complete()) return OnBootChunk(WireMessage{}, send);  // resumed at the end
     RequestChunks(send);
     return Status::OK();
@@ -216,24 +216,31 @@ Status Follower::OnWelcome(const WireMessage& m, const SendFn& send) {
 }
 
 void Follower::RequestChunks(const SendFn& send) {
-  uint32_t file = 0;
-  uint64_t offset = 0;
-  if (!receiver_.NextFetch(&file, &offset)) return;
-  // Chunks of one file, in order, a few in flight; chunks that arrive out of place are ignored,
-  // and a stall asks again from what is on disk (Tick).
-  // Never past the file's end: the leader refuses such a fetch.
-  const uint64_t size = receiver_.file_size(file);
+  // A sliding window: up to bootstrap_chunks_in_flight fetches out, one more as each chunk
+  // arrives, file after file. Chunks arrive in order on the connection; one that does not fit
+  // (a lost message before it) is ignored, and the stall timer asks again from what is on disk.
+  if (!fetch_cursor_valid_) {
+    if (!receiver_.NextFetch(&fetch_file_, &fetch_offset_)) return;
+    fetch_cursor_valid_ = true;
+  }
   while (chunks_in_flight_ < options_.bootstrap_chunks_in_flight) {
-    const uint64_t at = offset + uint64_t{chunks_in_flight_} * options_.max_frame_bytes;
-    if (chunks_in_flight_ > 0 && at >= size) break;
+    // Never past a file's end (the leader refuses such a fetch); an empty file is one fetch.
+    while (fetch_file_ < receiver_.file_count() &&
+           (receiver_.verified(fetch_file_) ||
+            (fetch_offset_ > 0 && fetch_offset_ >= receiver_.file_size(fetch_file_)))) {
+      ++fetch_file_;
+      fetch_offset_ = receiver_.have(fetch_file_);
+    }
+    if (fetch_file_ >= receiver_.file_count()) return;
     WireMessage f;
     f.type = MsgType::kBootFetch;
     f.channel = options_.channel;
     f.snapshot_id = receiver_.snapshot_id();
-    f.file = file;
-    f.offset = at;
+    f.file = fetch_file_;
+    f.offset = fetch_offset_;
     f.max_bytes = options_.max_frame_bytes;
     send(std::move(f));
+    fetch_offset_ += std::max<uint64_t>(1, options_.max_frame_bytes);
     ++chunks_in_flight_;
   }
 }
@@ -243,19 +250,20 @@ Status Follower::OnBootChunk(const WireMessage& m, const SendFn& send) {
   if (!m.payloads.empty()) {
     if (m.snapshot_id != receiver_.snapshot_id()) return Status::OK();
     if (chunks_in_flight_ > 0) --chunks_in_flight_;
+    const bool fits = !receiver_.verified(m.file) && m.offset == receiver_.have(m.file);
     Status s = receiver_.OnChunk(m.file, m.offset, m.payloads[0]);
     if (s.IsCorruption()) {
       ++status_.checksum_failures;
       status_.last_error = s.ToString();
-      chunks_in_flight_ = 0;
+      ResetFetches();  // that file again from 0
     } else if (!s.ok()) {
       return s;
     }
     status_.bootstrap_received = receiver_.received_bytes();
-    Progress();
+    if (fits) Progress();  // an ignored chunk is no progress: a gap ends in the stall timer
   }
   if (!receiver_.complete()) {
-    if (chunks_in_flight_ == 0) RequestChunks(send);
+    RequestChunks(send);
     return Status::OK();
   }
   // Every file arrived and matched its digest: swap the replica.
@@ -429,7 +437,7 @@ void Follower::Tick(const SendFn& send) {
   const bool stalled = now - last_progress_us_ > options_.stall_timeout_ms * 1000;
   if (status_.bootstrapping) {
     if (stalled) {
-      chunks_in_flight_ = 0;  // lost fetches or chunks: ask again from what is on disk
+      ResetFetches();  // lost fetches or chunks: ask again from what is on disk
       RequestChunks(send);
       Progress();
     }

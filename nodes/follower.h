@@ -107,6 +107,15 @@ class Follower {
   // Per session.
   uint64_t received_bytes_ = 0, received_changes_ = 0;
   uint32_t chunks_in_flight_ = 0;
+  // The next chunk to fetch (a sliding window of bootstrap_chunks_in_flight over the files);
+  // invalid: start again from what is on disk.
+  bool fetch_cursor_valid_ = false;
+  uint32_t fetch_file_ = 0;
+  uint64_t fetch_offset_ = 0;
+  void ResetFetches() {
+    chunks_in_flight_ = 0;
+    fetch_cursor_valid_ = false;
+  }
   int64_t last_progress_us_ = 0, last_tick_us_ = 0, hello_sent_us_ = 0;
   // A change arriving in fragments (kept on disk: resumes across reconnects and restarts).
   struct Partial {

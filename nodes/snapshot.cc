@@ -132,6 +132,7 @@ Result<std::string> SnapshotCache::ReadChunk(const std::string& id, uint32_t fil
 // ---- BootstrapReceiver -----------------------------------------------------------------------
 
 BootstrapReceiver::BootstrapReceiver(fs::path incoming_dir) : dir_(std::move(incoming_dir)) {}
+BootstrapReceiver::~BootstrapReceiver() = default;
 
 Status BootstrapReceiver::SaveManifest() const {
   nlohmann::json files = nlohmann::json::array();
@@ -190,6 +191,7 @@ Status BootstrapReceiver::Begin(const std::string& id, const std::vector<Snapsho
   files_ = files;
   verified_ = verified;
   have_.assign(files.size(), 0);
+  digests_.clear();
   for (size_t i = 0; i < files.size(); ++i) {
     const fs::path path = dir_ / files[i].name;
     uint64_t size = fs::exists(path, ec) ? fs::file_size(path, ec) : 0;
@@ -199,6 +201,25 @@ Status BootstrapReceiver::Begin(const std::string& id, const std::vector<Snapsho
       verified_[i] = false;
     }
     have_[i] = size;
+    digests_.push_back(std::make_unique<Xxh128>());
+    if (!verified_[i] && size > 0) {
+      // Resuming this file: its digest starts from what is on disk.
+      std::ifstream in(path, std::ios::binary);
+      std::string buffer(1 << 20, '\0');
+      uint64_t left = size;
+      while (left > 0 && in) {
+        in.read(buffer.data(),
+                static_cast<std::streamsize>(std::min<uint64_t>(left, buffer.size())));
+        const auto got = static_cast<size_t>(in.gcount());
+        digests_[i]->Update(std::string_view(buffer.data(), got));
+        left -= got;
+      }
+      if (left > 0) {
+        fs::resize_file(path, 0, ec);
+        have_[i] = 0;
+        digests_[i] = std::make_unique<Xxh128>();
+      }
+    }
   }
   return SaveManifest();
 }
@@ -234,12 +255,13 @@ Status BootstrapReceiver::OnChunk(uint32_t file, uint64_t offset, std::string_vi
     if (!out) return Status::IOError("cannot write " + (dir_ / f.name).string());
   }
   have_[file] += data.size();
+  digests_[file]->Update(data);
   if (have_[file] < f.size) return Status::OK();
-  NEMESYST_ASSIGN_OR_RETURN(std::string digest, FileDigest(dir_ / f.name));
-  if (digest != f.digest) {
+  if (digests_[file]->HexDigest() != f.digest) {
     std::error_code ec;
     fs::resize_file(dir_ / f.name, 0, ec);
     have_[file] = 0;
+    digests_[file] = std::make_unique<Xxh128>();
     return Status::Corruption("bootstrap: " + f.name +
                               " failed its XXH3-128 digest; fetching it again");
   }
@@ -280,6 +302,7 @@ Status BootstrapReceiver::Install(const fs::path& replica_dir) {
   files_.clear();
   have_.clear();
   verified_.clear();
+  digests_.clear();
   return Status::OK();
 }
 

@@ -18,12 +18,17 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "nemesyst/status.h"
 #include "nemesyst/store.h"
 #include "nodes/wire.h"
+
+namespace nemesyst {
+class Xxh128;
+}
 
 namespace nemesyst::nodes {
 
@@ -58,6 +63,7 @@ class SnapshotCache {
 class BootstrapReceiver {
  public:
   explicit BootstrapReceiver(std::filesystem::path incoming_dir);
+  ~BootstrapReceiver();
 
   // Starts receiving `id`'s `files`, resuming what the incoming directory already holds of the
   // same snapshot (same id and file list), else from nothing.
@@ -67,6 +73,9 @@ class BootstrapReceiver {
   // What to fetch next: the file and offset; false when every file is complete.
   bool NextFetch(uint32_t* file, uint64_t* offset) const;
   uint64_t file_size(uint32_t file) const;  // as listed (0 for no such file)
+  size_t file_count() const { return files_.size(); }
+  bool verified(uint32_t file) const { return file < verified_.size() && verified_[file]; }
+  uint64_t have(uint32_t file) const { return file < have_.size() ? have_[file] : 0; }
   // A chunk arrived. Chunks not at the expected offset (duplicates, stale ones) are ignored
   // (returns OK). Corruption when a completed file fails its digest (it is restarted from 0).
   Status OnChunk(uint32_t file, uint64_t offset, std::string_view data);
@@ -84,6 +93,8 @@ class BootstrapReceiver {
   std::vector<SnapshotFile> files_;
   std::vector<uint64_t> have_;  // bytes of each file on disk
   std::vector<bool> verified_;
+  // Each file's digest so far, fed as chunks arrive (a completed file is not read back).
+  std::vector<std::unique_ptr<Xxh128>> digests_;
 };
 
 }  // namespace nemesyst::nodes
