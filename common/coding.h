@@ -1,6 +1,7 @@
-// Byte-level helpers for the binary formats (the store's keys and values, the node wire protocol): fixed-width integers (little-endian in
-// values, big-endian in keys so that byte order = numeric order), varint-prefixed strings, and a
-// bounds-checked Reader that never reads past its input (truncated bytes -> false, not a crash).
+// Byte-level helpers for the binary formats (the store's keys and values, the node wire protocol):
+// fixed-width integers (little-endian in values, big-endian in keys so that byte order = numeric
+// order), varint-prefixed strings, and a bounds-checked Reader that never reads past its input
+// (truncated bytes -> false, not a crash).
 //
 // Thread-safety: pure functions; a Reader is used by one thread.
 #ifndef NEMESYST_COMMON_CODING_H_

@@ -100,17 +100,9 @@ class HubRole final : public Role {
   }
 
   NodeStatus BuildStatus() override {
-    NodeStatus s;
-    s.node_id = c_.options.node_id;
-    s.role = NodeRole::kHub;
-    s.history_id = c_.store->History().id;
-    s.last_position = c_.store->LastChangePosition();
-    s.first_position = c_.store->FirstChangePosition();
+    NodeStatus s = BaseNodeStatus(c_, NodeRole::kHub, malformed_);
     s.epoch = leader_->epoch();
     s.ack_mode = "async";
-    s.listen_endpoint = c_.listen_endpoint;
-    s.client_endpoint = c_.client_endpoint;
-    s.malformed_messages = malformed_;
     for (auto& [id, peer] : peers_) {
       s.connected = s.connected || !peer.routing_id.empty();
       s.peers.push_back(FollowerPeerStatus(*peer.data, id, "data"));

@@ -74,6 +74,19 @@ void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService&
   }
 }
 
+NodeStatus BaseNodeStatus(const NodeContext& c, NodeRole role, uint64_t malformed_messages) {
+  NodeStatus s;
+  s.node_id = c.options.node_id;
+  s.role = role;
+  s.history_id = c.store->History().id;
+  s.last_position = c.store->LastChangePosition();
+  s.first_position = c.store->FirstChangePosition();
+  s.listen_endpoint = c.listen_endpoint;
+  s.client_endpoint = c.client_endpoint;
+  s.malformed_messages = malformed_messages;
+  return s;
+}
+
 WireMessage Heartbeat(const Store& store) {
   WireMessage beat;
   beat.type = MsgType::kHeartbeat;

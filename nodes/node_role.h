@@ -85,6 +85,8 @@ struct WireMessage;
 void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService& client,
                      zmq::socket_t* extra, int timeout_ms, const std::function<void()>& on_extra,
                      const std::function<void(Received&)>& on_message);
+// What every role's status starts from: the node, its store's positions and endpoints.
+NodeStatus BaseNodeStatus(const NodeContext& context, NodeRole role, uint64_t malformed_messages);
 // A node-channel HEARTBEAT carrying this store's newest position.
 WireMessage Heartbeat(const Store& store);
 // Trims `leader`'s journal every 20 heartbeats (5 s by default); a failure is logged.

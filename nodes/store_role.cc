@@ -104,7 +104,7 @@ class StoreRole final : public Role {
   }
 
   NodeStatus BuildStatus() override {
-    NodeStatus s = BaseStatus();
+    NodeStatus s = BaseNodeStatus(c_, NodeRole::kStore, malformed_);
     s.ack_mode = semi_.ModeName();
     s.connected = connected_;
     s.appended_records = appended_records_.load();
@@ -134,18 +134,6 @@ class StoreRole final : public Role {
   }
 
  private:
-  NodeStatus BaseStatus() {
-    NodeStatus s;
-    s.node_id = c_.options.node_id;
-    s.role = NodeRole::kStore;
-    s.history_id = c_.store->History().id;
-    s.last_position = c_.store->LastChangePosition();
-    s.first_position = c_.store->FirstChangePosition();
-    s.client_endpoint = c_.client_endpoint;
-    s.malformed_messages = malformed_;
-    return s;
-  }
-
   void Connect() {
     const NodeOptions& o = c_.options;
     reconnect_ = false;

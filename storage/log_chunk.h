@@ -27,9 +27,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/coding.h"
 #include "nemesyst/status.h"
 #include "nemesyst/store_types.h"
-#include "common/coding.h"
 
 namespace nemesyst::storage {
 

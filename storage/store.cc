@@ -498,8 +498,8 @@ Status Store::RetireModel(std::string_view name, uint32_t version) {
 
 uint64_t Store::LastChangePosition() const { return impl_->LastChangePosition(); }
 
-Result<std::vector<Store::Change>> Store::ReadChanges(uint64_t after_position,
-                                                      size_t max_changes, size_t max_bytes) const {
+Result<std::vector<Store::Change>> Store::ReadChanges(uint64_t after_position, size_t max_changes,
+                                                      size_t max_bytes) const {
   return impl_->ReadChanges(after_position, max_changes, max_bytes);
 }
 

@@ -4,8 +4,11 @@
 // values as they are now); ApplyChange writes them on another store.
 #include <rocksdb/write_batch.h>
 
+#include <optional>
+
 #include "common/coding.h"
 #include "common/random.h"
+#include "common/sha256.h"
 #include "storage/change_format.h"
 #include "storage/log_format.h"
 #include "storage/model_format.h"
@@ -181,11 +184,54 @@ Status Store::Impl::AddChangeWrites(const storage::DecodedChange& change,
   return Status::OK();
 }
 
+namespace {
+
+// A model version that arrives by replication is installed only if its content is what the
+// registry that wrote it recorded: every chunk's CRC, the chunk count and size, and the SHA-256
+// of the whole blob (end to end, from the PutModel on the hub to this store).
+Status VerifyModelContent(const storage::DecodedChange& change,
+                          const storage::JournalEntry& entry) {
+  const std::string header_key = storage::ModelHeaderKey(entry.name, entry.version);
+  const std::string chunk_prefix = storage::ModelChunkPrefix(entry.name, entry.version);
+  const std::string what =
+      "model '" + entry.name + "' version " + std::to_string(entry.version) + " (replicated)";
+  std::optional<storage::ModelHeader> header;
+  Sha256 digest;
+  uint64_t bytes = 0;
+  uint32_t chunks = 0;
+  for (const ChangeOp& op : change.ops) {
+    if (op.cf != ChangeCf::kModels || op.kind != ChangeOpKind::kPut) continue;
+    if (op.key == header_key) {
+      NEMESYST_ASSIGN_OR_RETURN(header, storage::DecodeModelHeader(op.value));
+    } else if (op.key.starts_with(chunk_prefix)) {
+      std::string_view data;
+      NEMESYST_RETURN_IF_ERROR(storage::DecodeChunk(op.value, &data).WithContext(what));
+      digest.Update(data);
+      bytes += data.size();
+      ++chunks;
+    }
+  }
+  if (!header) return Status::Corruption(what + ": the change carries no header");
+  if (header->blob.sha256.empty()) return Status::OK();  // written before digests were recorded
+  if (chunks != header->blob.chunks || bytes != header->blob.bytes ||
+      digest.HexDigest() != header->blob.sha256) {
+    return Status::Corruption(what + ": its content does not match its recorded SHA-256 (" +
+                              std::to_string(bytes) + " bytes in " + std::to_string(chunks) +
+                              " chunks); not installed");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status Store::Impl::ApplyChange(std::string_view bytes) {
   storage::DecodedChange change;
   NEMESYST_RETURN_IF_ERROR(storage::DecodeChange(bytes, &change));
   storage::JournalEntry entry;
   NEMESYST_RETURN_IF_ERROR(storage::DecodeJournalEntry(change.descriptor, &entry));
+  if (entry.kind == JournalKind::kModelPut) {
+    NEMESYST_RETURN_IF_ERROR(VerifyModelContent(change, entry));
+  }
   std::shared_ptr<storage::StreamState> stream;
   if (entry.kind == JournalKind::kAppend) {
     stream = FindStreamById(entry.stream_id);

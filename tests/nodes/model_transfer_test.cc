@@ -62,7 +62,7 @@ TEST(ModelTransferTest, AModelKilledHalfWayResumesAndCorruptFragmentsAreRefused)
   // Slow fragments, one in flight (the store's credit is one frame), so the transfer can be
   // caught half-way.
   const std::vector<std::string> one_frame = {"--set", "node.window_bytes=1048576", "--set",
-                                               "node.max_frame_bytes=1048576"};
+                                              "node.max_frame_bytes=1048576"};
   proxy.SetFaults({}, {.delay_ms = 200});
   cluster.StartStore("s1", one_frame, proxy.endpoint());
   ASSERT_TRUE(WaitFor(

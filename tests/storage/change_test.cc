@@ -2,6 +2,8 @@
 // another store, idempotently, giving the same records, models and aliases.
 #include <gtest/gtest.h>
 
+#include "storage/change_format.h"
+#include "storage/model_format.h"
 #include "tests/storage/store_fixture.h"
 
 namespace nemesyst::testing {
@@ -69,6 +71,42 @@ TEST(ChangeTest, ReplicateLogAndRegistryIdempotently) {
   std::string corrupt = (*tail)[0].bytes;
   corrupt[corrupt.size() / 2] ^= 1;
   EXPECT_TRUE(replica->ApplyChange(corrupt).IsCorruption());
+}
+
+// A replicated model version is installed only if its content matches the SHA-256 the writing
+// registry recorded: a chunk replaced by other bytes (with a valid CRC of its own) is refused.
+TEST(ChangeTest, AReplicatedModelWhoseContentDoesNotMatchItsDigestIsNotInstalled) {
+  TempDir dir;
+  auto source = OpenStore(dir.Sub("source"));
+  auto replica = OpenStore(dir.Sub("replica"));
+  ASSERT_TRUE(source && replica);
+  ASSERT_TRUE(source->PutModel("m", std::string(5000, 'w'), {}).ok());
+  auto changes = source->ReadChanges(0, 10);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 1u);
+  storage::DecodedChange change;
+  ASSERT_TRUE(storage::DecodeChange((*changes)[0].bytes, &change).ok());
+  bool tampered = false;
+  for (storage::ChangeOp& op : change.ops) {
+    std::string_view data;
+    if (op.key.starts_with(storage::ModelChunkPrefix("m", 1)) &&
+        storage::DecodeChunk(op.value, &data).ok()) {
+      std::string other(data);
+      other[0] = 'X';
+      op.value = storage::EncodeChunk(other);  // a chunk that checks out on its own
+      tampered = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(tampered);
+  Status s = replica->ApplyChange(storage::EncodeChange(change));
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("SHA-256"), std::string_view::npos) << s.ToString();
+  EXPECT_TRUE(replica->ReadModelBlob("m", 1).status().IsNotFound());
+  EXPECT_EQ(replica->LastChangePosition(), 0u);
+  // The untouched change installs.
+  ASSERT_TRUE(replica->ApplyChange((*changes)[0].bytes).ok());
+  EXPECT_EQ(replica->ReadModelBlob("m", 1).value(), std::string(5000, 'w'));
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
 
 #include <cstring>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 #include "storage/change_format.h"
-#include "common/coding.h"
 #include "storage/group_format.h"
 #include "storage/log_chunk.h"
 #include "storage/log_format.h"
