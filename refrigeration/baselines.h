@@ -1,4 +1,4 @@
-// The baselines a skeptical engineer tries before a neural network (CASE-STUDY.md):
+// The baselines a skeptical engineer tries before a neural network (docs/case-study.md):
 //   mean   — always predict the training labels' mean;
 //   ridge  — ridge regression on the current reading's features (closed form, Eigen);
 //   slope  — extrapolate the latest warm-up slope of the air temperature to the case's limit.

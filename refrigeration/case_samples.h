@@ -6,7 +6,7 @@
 // air_off_c, product_c, ambient_c, cooling, defrost, power_kw, case_type, and the label
 // safe_off_s. The air temperature the baselines track is the mean of air-on and air-off (the air
 // node sits between the two sensors); the limit is the nominal one of the case type (8 °C chilled,
-// −15 °C frozen; CASE-STUDY.md).
+// −15 °C frozen; docs/case-study.md).
 //
 // Thread-safety: a built DeviceReadings is read-only; share it freely.
 #ifndef NEMESYST_REFRIGERATION_CASE_SAMPLES_H_

@@ -1,4 +1,4 @@
-// Physical sanity of the fleet simulator on a generated fleet (CASE-STUDY.md): duty cycles,
+// Physical sanity of the fleet simulator on a generated fleet (docs/case-study.md): duty cycles,
 // defrost schedules, plausible temperatures, safe_off_s monotone in temperature, determinism.
 #include <gtest/gtest.h>
 
