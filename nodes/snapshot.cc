@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/json_number.h"
 #include "common/xxh128.h"
 
 namespace nemesyst::nodes {
@@ -172,7 +173,7 @@ Status BootstrapReceiver::Begin(const std::string& id, const std::vector<Snapsho
       for (size_t i = 0; i < files.size() && resume; ++i) {
         const auto& m = manifest["files"][i];
         resume = m.is_object() && m.value("name", "") == files[i].name &&
-                 m.value("size", uint64_t{0}) == files[i].size &&
+                 JsonInteger(m, "size", uint64_t{0}) == files[i].size &&
                  m.value("digest", "") == files[i].digest;
         verified[i] = resume && m.value("verified", false);
       }

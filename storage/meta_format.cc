@@ -2,6 +2,7 @@
 
 #include "common/coding.h"
 #include "common/crc32c.h"
+#include "common/json_number.h"
 
 namespace nemesyst::storage {
 
@@ -119,9 +120,9 @@ Result<StreamDef> DecodeStreamDef(std::string_view value) {
   StreamDef def;
   def.schema = std::move(*schema);
   try {
-    def.retention.max_age_us = j.at("retention").at("max_age_us").get<int64_t>();
-    def.retention.max_records = j.at("retention").at("max_records").get<uint64_t>();
-    def.created_us = j.at("created_us").get<int64_t>();
+    def.retention.max_age_us = JsonInteger<int64_t>(j.at("retention").at("max_age_us"));
+    def.retention.max_records = JsonInteger<uint64_t>(j.at("retention").at("max_records"));
+    def.created_us = JsonInteger<int64_t>(j.at("created_us"));
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("stream definition: ") + e.what());
   }
@@ -145,7 +146,7 @@ Result<DeadLetterRow> DecodeDeadLetterRow(std::string_view value) {
     row.source = j.at("source").get<std::string>();
     row.reason = j.at("reason").get<std::string>();
     row.raw = j.at("raw").get<std::string>();
-    row.received_us = j.at("received_us").get<int64_t>();
+    row.received_us = JsonInteger<int64_t>(j.at("received_us"));
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("dead-letter row: ") + e.what());
   }
@@ -227,7 +228,7 @@ Result<HistoryInfo> DecodeHistory(std::string_view value) {
   try {
     h.id = j.at("id").get<std::string>();
     h.previous_id = j.at("previous_id").get<std::string>();
-    h.switch_position = j.at("switch_position").get<uint64_t>();
+    h.switch_position = JsonInteger<uint64_t>(j.at("switch_position"));
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("history: ") + e.what());
   }

@@ -1,7 +1,10 @@
 #include "storage/model_format.h"
 
+#include <type_traits>
+
 #include "common/coding.h"
 #include "common/crc32c.h"
+#include "common/json_number.h"
 #include "storage/meta_format.h"
 
 namespace nemesyst::storage {
@@ -78,7 +81,11 @@ template <typename T>
 Status Optional(const nlohmann::json& obj, const char* key, const std::string& path, T* out) {
   if (!obj.contains(key) || obj[key].is_null()) return Status::OK();
   try {
-    *out = obj[key].get<T>();
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      *out = JsonInteger<T>(obj[key]);
+    } else {
+      *out = obj[key].get<T>();
+    }
   } catch (const nlohmann::json::exception&) {
     return Status::InvalidArgument(path + key + ": wrong type");
   }
@@ -148,7 +155,7 @@ Result<ModelMetadata> MetadataFromJson(const nlohmann::json& j) {
           return Status::InvalidArgument("lineage.seq_ranges[" + std::to_string(i) +
                                          "]: expected [first, last]");
         }
-        m.lineage.seq_ranges.push_back({r[0].get<uint64_t>(), r[1].get<uint64_t>()});
+        m.lineage.seq_ranges.push_back({JsonInteger<uint64_t>(r[0]), JsonInteger<uint64_t>(r[1])});
       }
     }
   }
@@ -175,11 +182,11 @@ Result<ModelHeader> DecodeModelHeader(std::string_view value) {
   h.metadata = std::move(*metadata);
   try {
     const auto& b = j.at("blob");
-    h.blob.bytes = b.at("bytes").get<uint64_t>();
-    h.blob.crc32c = b.at("crc32c").get<uint32_t>();
+    h.blob.bytes = JsonInteger<uint64_t>(b.at("bytes"));
+    h.blob.crc32c = JsonInteger<uint32_t>(b.at("crc32c"));
     h.blob.sha256 = b.value("sha256", std::string());
-    h.blob.chunk_bytes = b.at("chunk_bytes").get<uint32_t>();
-    h.blob.chunks = b.at("chunks").get<uint32_t>();
+    h.blob.chunk_bytes = JsonInteger<uint32_t>(b.at("chunk_bytes"));
+    h.blob.chunks = JsonInteger<uint32_t>(b.at("chunks"));
     h.retired = j.at("retired").get<bool>();
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("model header: ") + e.what());

@@ -1,6 +1,7 @@
 // IngestOptions to and from JSON (ingest.h): how a client hands a node its ingest options.
 #include <nlohmann/json.hpp>
 
+#include "common/json_number.h"
 #include "nemesyst/ingest.h"
 
 namespace nemesyst {
@@ -66,7 +67,7 @@ Result<IngestOptions> IngestOptionsFromJson(std::string_view json_text) {
     key = "ignore_unknown";
     o.ignore_unknown = j.value(key, o.ignore_unknown);
     key = "batch_rows";
-    o.batch_rows = j.value(key, o.batch_rows);
+    o.batch_rows = JsonInteger(j, key, o.batch_rows);
     key = "on_error";
     NEMESYST_ASSIGN_OR_RETURN(o.on_error, ParseOnError(j.value(key, std::string("reject"))));
     key = "dry_run";

@@ -96,24 +96,41 @@ Status RunNode(CliContext& ctx) {
   return Status::OK();
 }
 
+// A field of a status reply as text: a string as it is, anything else as JSON, "?" when absent.
+// The reply comes from a peer, so nothing here converts (a wrong type must not throw or wrap).
+std::string Field(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end()) return "?";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+bool Flag(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && *it == true;
+}
+
 std::string Describe(const nlohmann::json& s) {
   std::ostringstream out;
-  out << s.value("role", "?") << " node '" << s.value("node_id", "?") << "'  history "
-      << s.value("history_id", "?") << "  position " << s.value("last_position", 0)
-      << " (journal from " << s.value("first_position", 0) << ")\n";
-  out << "  ack mode " << s.value("ack_mode", "?");
-  if (s.value("role", "") == "store")
-    out << "  connected " << (s.value("connected", false) ? "yes" : "no");
-  out << "  epoch " << s.value("epoch", 0) << "  client " << s.value("client_endpoint", "") << "\n";
-  for (const auto& p : s["peers"]) {
-    out << "  " << p.value("direction", "") << " of " << p.value("channel", "") << " with "
-        << p.value("peer", "") << ": applied " << p.value("applied", 0) << " of "
-        << p.value("leader_last", 0) << "  lag " << p.value("lag_changes", 0) << " changes, "
-        << p.value("lag_bytes", 0) << " bytes, " << p.value("lag_seconds", 0.0) << " s"
-        << (p.value("bootstrapping", false) ? "  (bootstrapping)" : "")
-        << (p.value("in_session", false) ? "" : "  (no session)");
-    const std::string error = p.value("last_error", "");
-    if (!error.empty()) out << "  last error: " << error;
+  out << Field(s, "role") << " node '" << Field(s, "node_id") << "'  history "
+      << Field(s, "history_id") << "  position " << Field(s, "last_position") << " (journal from "
+      << Field(s, "first_position") << ")\n";
+  out << "  ack mode " << Field(s, "ack_mode");
+  if (Field(s, "role") == "store") out << "  connected " << (Flag(s, "connected") ? "yes" : "no");
+  out << "  epoch " << Field(s, "epoch") << "  client " << Field(s, "client_endpoint") << "\n";
+  const auto peers = s.find("peers");
+  if (peers == s.end() || !peers->is_array()) return out.str();
+  for (const auto& p : *peers) {
+    if (!p.is_object()) continue;
+    out << "  " << Field(p, "direction") << " of " << Field(p, "channel") << " with "
+        << Field(p, "peer") << ": applied " << Field(p, "applied") << " of "
+        << Field(p, "leader_last") << "  lag " << Field(p, "lag_changes") << " changes, "
+        << Field(p, "lag_bytes") << " bytes, " << Field(p, "lag_seconds") << " s"
+        << (Flag(p, "bootstrapping") ? "  (bootstrapping)" : "")
+        << (Flag(p, "in_session") ? "" : "  (no session)");
+    const auto error = p.find("last_error");
+    if (error != p.end() && error->is_string() && !error->get<std::string>().empty()) {
+      out << "  last error: " << error->get<std::string>();
+    }
     out << "\n";
   }
   return out.str();
