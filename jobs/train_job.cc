@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/scope_exit.h"
 #include "jobs/augmented_provider.h"
 #include "jobs/replay_provider.h"
 #include "nemesyst/pipeline.h"
@@ -374,10 +375,24 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
   }
   s.group = o.group.empty() ? "train." + o.model_name : o.group;
   auto groups = store.ListGroups();
+  // A group this job creates is removed again if the job ends without registering a version: left
+  // behind, it would hold back the stream's retention forever. One that existed before is kept.
+  bool created_group = false;
+  bool registered = false;
   if (groups.ok() && std::find(groups->begin(), groups->end(), s.group) == groups->end()) {
     Status created = store.CreateGroup(s.group, s.stream, GroupStart::kEarliest);
     if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+    created_group = created.ok();
   }
+  // Declared before the learners, so it runs after they (and their leases) are gone.
+  const ScopeExit remove_created_group([&] {
+    if (!created_group || registered) return;
+    Status removed = store.DeleteGroup(s.group, /*force=*/true);
+    s.logger->Log(removed.ok() ? LogLevel::kInfo : LogLevel::kWarn, "jobs.train",
+                  removed.ok() ? "removed the consumer group this failed job created"
+                               : "could not remove the consumer group this failed job created",
+                  {{"group", s.group}, {"status", removed.ToString()}});
+  });
   NEMESYST_ASSIGN_OR_RETURN(GroupStats gstats, store.GetGroupStats(s.group));
   if (gstats.stream != s.stream) {
     return Status::InvalidArgument("train: consumer group '" + s.group + "' reads stream '" +
@@ -423,7 +438,11 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
     return failed;
   }
   // Registered in learner order, so version numbers are reproducible too.
-  for (Learner& l : learners) NEMESYST_RETURN_IF_ERROR(CommitLearner(s, &l));
+  for (Learner& l : learners) {
+    Status committed = CommitLearner(s, &l);
+    registered = registered || l.out->version != 0;
+    NEMESYST_RETURN_IF_ERROR(committed);
+  }
 
   // The candidate: best validation MAE; for GANs (no validation) the discriminator loss closest
   // to the equilibrium is not a reliable signal, so the learner that saw the most data wins.

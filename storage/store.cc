@@ -418,6 +418,11 @@ Status Store::CreateGroup(std::string_view group, std::string_view stream, Group
   return impl_->CreateGroup(group, stream, start);
 }
 
+Status Store::DeleteGroup(std::string_view group, bool force) {
+  NEMESYST_CHECK_NAME("group", group);
+  return impl_->DeleteGroup(group, force);
+}
+
 Result<std::vector<std::string>> Store::ListGroups() const { return impl_->ListGroups(); }
 
 Result<ClaimedBatch> Store::Claim(std::string_view group, std::string_view member,

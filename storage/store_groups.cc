@@ -82,6 +82,43 @@ Status Store::Impl::CreateGroup(std::string_view name, std::string_view stream, 
   return Status::OK();
 }
 
+Status Store::Impl::DeleteGroup(std::string_view name, bool force) {
+  std::lock_guard ddl(ddl_mu_);
+  auto group = FindGroup(name);
+  if (!group) return Status::NotFound(NoGroup(name));
+  std::lock_guard lock(group->mu);
+  if (!force) {
+    size_t open = 0;
+    std::string example;
+    for (const auto& [id, b] : group->batches) {
+      if (open++ == 0) {
+        example =
+            "batch " + std::to_string(id) + " (seq " + std::to_string(b.range.first) + ".." +
+            std::to_string(b.range.last) + ", " +
+            (b.state == BatchState::kDead ? "dead-lettered" : "claimed by '" + b.member + "'") +
+            ")";
+      }
+    }
+    if (open > 0) {
+      return Status::FailedPrecondition(
+          "consumer group '" + group->name + "' has " + std::to_string(open) +
+          " unacknowledged batch" + (open == 1 ? "" : "es") + ", e.g. " + example +
+          "; acknowledge them or delete with force (their records become free for retention)");
+    }
+  }
+  rocksdb::WriteBatch batch;
+  batch.Delete(groups_cf_, storage::GroupKey(group->name));
+  for (const auto& [id, b] : group->batches) {
+    batch.Delete(groups_cf_, storage::BatchKey(group->name, id));
+  }
+  NEMESYST_RETURN_IF_ERROR(Write(&batch, true));
+  // Callers that found the group before this point see `deleted` once they hold its mutex.
+  group->deleted = true;
+  std::unique_lock map_lock(groups_mu_);
+  groups_.erase(group->name);
+  return Status::OK();
+}
+
 Result<std::vector<std::string>> Store::Impl::ListGroups() const {
   std::shared_lock lock(groups_mu_);
   std::vector<std::string> names;
@@ -99,6 +136,7 @@ Result<ClaimedBatch> Store::Impl::Claim(std::string_view name, std::string_view 
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));
   std::lock_guard lock(group->mu);
+  if (group->deleted) return Status::NotFound(NoGroup(name));
   int64_t now_ms = storage::NowMillis();
   rocksdb::WriteBatch batch;
   storage::GroupRecord record = group->record;
@@ -202,6 +240,7 @@ Status Store::Impl::Ack(std::string_view name, const LeaseId& lease) {
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));
   std::lock_guard lock(group->mu);
+  if (group->deleted) return Status::NotFound(NoGroup(name));
   rocksdb::WriteBatch batch;
   storage::GroupRecord record = group->record;
   NEMESYST_RETURN_IF_ERROR(PrepareAck(*group, lease, &batch, &record));
@@ -217,6 +256,7 @@ Status Store::Impl::RewriteHeldBatch(std::string_view name, const LeaseId& lease
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));
   std::lock_guard lock(group->mu);
+  if (group->deleted) return Status::NotFound(NoGroup(name));
   NEMESYST_RETURN_IF_ERROR(CheckLease(*group, lease));
   BatchRecord b = group->batches[lease.batch_id];
   change(&b);
@@ -245,6 +285,7 @@ Result<GroupStats> Store::Impl::GetGroupStats(std::string_view name) const {
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));
   std::lock_guard lock(group->mu);
+  if (group->deleted) return Status::NotFound(NoGroup(name));
   GroupStats stats;
   stats.group = group->name;
   stats.stream = group->stream->name;
@@ -273,6 +314,7 @@ Result<std::vector<DeadLetterBatch>> Store::Impl::ListDeadLetterBatches(
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));
   std::lock_guard lock(group->mu);
+  if (group->deleted) return Status::NotFound(NoGroup(name));
   std::vector<DeadLetterBatch> dead;
   for (const auto& [id, b] : group->batches) {
     if (b.state == BatchState::kDead) dead.push_back({id, b.range, b.delivery, b.member});
@@ -284,6 +326,7 @@ Status Store::Impl::ResolveDeadLetterBatch(std::string_view name, uint64_t batch
   auto group = FindGroup(name);
   if (!group) return Status::NotFound(NoGroup(name));
   std::lock_guard lock(group->mu);
+  if (group->deleted) return Status::NotFound(NoGroup(name));
   auto it = group->batches.find(batch_id);
   if (it == group->batches.end() || it->second.state != BatchState::kDead) {
     return Status::NotFound("group '" + group->name + "' has no dead-lettered batch " +

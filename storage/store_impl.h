@@ -55,6 +55,8 @@ struct GroupState {
   std::shared_ptr<StreamState> stream;
   GroupRecord record;
   std::map<uint64_t, BatchRecord> batches;  // outstanding: leased, pending, dead
+  // Set (under mu) by DeleteGroup: whoever found the group before it went must not write it back.
+  bool deleted = false;
   // Every seq <= this is acknowledged (or resolved from the dead-letter list).
   uint64_t CommittedSeq() const {
     uint64_t floor = record.cursor;
@@ -147,6 +149,7 @@ class Store::Impl {
 
   // ---- store_groups.cc
   Status CreateGroup(std::string_view group, std::string_view stream, GroupStart start);
+  Status DeleteGroup(std::string_view group, bool force);
   Result<std::vector<std::string>> ListGroups() const;
   Result<ClaimedBatch> Claim(std::string_view group, std::string_view member, uint32_t max_records,
                              int64_t lease_ms);

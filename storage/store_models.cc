@@ -41,6 +41,9 @@ Result<uint32_t> Store::Impl::CommitModel(std::string_view name, std::string_vie
   }
   std::vector<std::unique_lock<std::mutex>> group_locks;
   for (auto& [group_name, group] : groups) group_locks.emplace_back(group->mu);
+  for (auto& [group_name, group] : groups) {
+    if (group->deleted) return Status::NotFound("no consumer group '" + group_name + "'");
+  }
 
   rocksdb::WriteBatch batch;
   std::map<std::string, storage::GroupRecord> records;

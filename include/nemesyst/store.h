@@ -164,6 +164,10 @@ class NEMESYST_EXPORT Store {
 
   Status CreateGroup(std::string_view group, std::string_view stream,
                      GroupStart start = GroupStart::kEarliest);
+  // Deletes a group and its outstanding batches, so it no longer holds back retention. Refuses
+  // (FailedPrecondition, naming a batch) a group with unacknowledged batches — leased, pending or
+  // dead-lettered — unless `force`. A member still holding a lease gets NotFound on its next call.
+  Status DeleteGroup(std::string_view group, bool force = false);
   Result<std::vector<std::string>> ListGroups() const;  // sorted
 
   // Hands `member` a batch no other member holds: first a batch whose lease expired or was nacked

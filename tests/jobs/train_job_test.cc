@@ -112,5 +112,34 @@ TEST(TrainJobTest, ClearErrors) {
   EXPECT_TRUE(!versions.ok() || versions->empty()) << "a failed run registers nothing";
 }
 
+TEST(TrainJobTest, AFailedRunRemovesTheGroupItCreatedButNotOneThatExisted) {
+  testing::SmallFleet f;
+  TrainJobOptions o = f.Options("x", 2);
+  o.should_stop = [] { return true; };  // stopped before the last epoch: nothing registered
+  auto stopped = RunTrainJob(*f.store, o);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().code(), StatusCode::kAborted) << stopped.status().ToString();
+  EXPECT_TRUE(f.store->GetGroupStats("train.x").status().IsNotFound())
+      << "a group left behind would hold back retention forever";
+  o = f.Options("x", 1);
+  o.model_spec_json = refrigeration::DemoRegressorSpec("lstm", 7, 8);  // fails in the learners
+  ASSERT_FALSE(RunTrainJob(*f.store, o).ok());
+  EXPECT_TRUE(f.store->GetGroupStats("train.x").status().IsNotFound());
+
+  ASSERT_TRUE(f.store->CreateGroup("mine", "fleet").ok());
+  o = f.Options("x", 1);
+  o.group = "mine";
+  o.should_stop = [] { return true; };
+  ASSERT_FALSE(RunTrainJob(*f.store, o).ok());
+  auto kept = f.store->GetGroupStats("mine");
+  ASSERT_TRUE(kept.ok()) << "the job did not create it, so it does not delete it";
+  EXPECT_EQ(kept->leased_batches, 0u) << "the stopped learner gave its claims back";
+
+  o = f.Options("x", 1);  // and a run that registers keeps its group
+  auto ok = RunTrainJob(*f.store, o);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(f.store->GetGroupStats("train.x").ok());
+}
+
 }  // namespace
 }  // namespace nemesyst

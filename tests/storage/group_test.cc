@@ -79,6 +79,49 @@ TEST_F(GroupTest, ClaimsAreDisjointAndAckedProgressSurvivesReopen) {
   EXPECT_EQ(stats->redeliveries_total, 1u);
 }
 
+TEST_F(GroupTest, DeleteRefusesUnacknowledgedBatchesUnlessForcedAndFreesRetention) {
+  AppendN(10);
+  ASSERT_TRUE(store_->CreateGroup("learners", "fridges").ok());
+  auto held = store_->Claim("learners", "m1", 4, 60'000);
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(store_->SetRetention("fridges", {0, 2}).ok());
+  auto report = store_->ApplyRetention("fridges");
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->deleted_through_seq, 0u);  // the claim holds seq 1.. back
+  ASSERT_EQ(report->held_back.size(), 1u);
+
+  Status refused = store_->DeleteGroup("learners");
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("claimed by 'm1'"), std::string_view::npos) << refused.ToString();
+  EXPECT_TRUE(store_->GetGroupStats("learners").ok());  // refused = untouched
+
+  ASSERT_TRUE(store_->DeleteGroup("learners", /*force=*/true).ok());
+  EXPECT_TRUE(store_->DeleteGroup("learners", true).IsNotFound());
+  EXPECT_TRUE(store_->GetGroupStats("learners").status().IsNotFound());
+  EXPECT_TRUE(store_->Ack("learners", held->lease).IsNotFound());  // the old holder is told
+  auto names = store_->ListGroups();
+  ASSERT_TRUE(names.ok());
+  EXPECT_TRUE(names->empty());
+  report = store_->ApplyRetention("fridges");
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->deleted_through_seq, 8u);  // nothing holds it back any more
+  EXPECT_TRUE(report->held_back.empty());
+
+  // Gone on disk too: after a reopen the name is free and a new group starts afresh.
+  store_.reset();
+  store_ = OpenStore(dir_.Sub("store"));
+  ASSERT_TRUE(store_);
+  EXPECT_TRUE(store_->GetGroupStats("learners").status().IsNotFound());
+  ASSERT_TRUE(store_->CreateGroup("learners", "fridges").ok());
+  auto fresh = store_->Claim("learners", "m2", 100, 60'000);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->range.first, 9u);
+  EXPECT_EQ(fresh->lease.batch_id, 1u);
+  // A group whose batches are all acknowledged needs no force.
+  ASSERT_TRUE(store_->Ack("learners", fresh->lease).ok());
+  EXPECT_TRUE(store_->DeleteGroup("learners").ok());
+}
+
 TEST_F(GroupTest, LeaseExpiryRedeliversAndDeadLettersAfterMaxDeliveries) {
   options_.max_deliveries = 3;
   store_.reset();

@@ -144,6 +144,25 @@ TEST_F(StorageCliTest, GroupClaimAckStatAndRetain) {
   EXPECT_EQ(none["claimed"], false);
 }
 
+TEST_F(StorageCliTest, GroupDeleteRefusesClaimsUnlessForced) {
+  CreateFridges();
+  ASSERT_EQ(
+      Run({"log", "append", "fridges"}, "{\"device\":\"a\",\"timestamp_us\":1,\"values\":[1,2]}\n")
+          .exit_code,
+      0);
+  ASSERT_EQ(Run({"group", "create", "learners", "--stream", "fridges"}).exit_code, 0);
+  ASSERT_EQ(Run({"group", "claim", "learners", "--member", "m1"}).exit_code, 0);
+  auto refused = Run({"group", "delete", "learners"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("unacknowledged"), std::string::npos) << refused.err;
+  auto forced = Run({"group", "delete", "learners", "--force"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_NE(forced.out.find("deleted group learners"), std::string::npos);
+  auto again = Run({"group", "delete", "learners"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("no consumer group 'learners'"), std::string::npos) << again.err;
+}
+
 TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
   const std::string w1 = FridgeModelFile(1), w2 = FridgeModelFile(2);
   testing::WriteFile(dir_.Sub("w1.bin"), w1);

@@ -1,5 +1,5 @@
-// `nemesyst group create|claim|ack|stat`: consumer groups from the command line (for scripts and
-// operators; learners use the library API).
+// `nemesyst group create|delete|claim|ack|stat`: consumer groups from the command line (for scripts
+// and operators; learners use the library API).
 #include <iostream>
 
 #include "tools/nemesyst/storage_cli.h"
@@ -23,6 +23,27 @@ void AddCreate(CLI::App& group, CliContext& ctx) {
       NEMESYST_RETURN_IF_ERROR(store->CreateGroup(
           args->group, args->stream, args->latest ? GroupStart::kLatest : GroupStart::kEarliest));
       std::cout << "created group " << args->group << " on " << args->stream << "\n";
+      return Status::OK();
+    };
+  });
+}
+
+void AddDelete(CLI::App& group, CliContext& ctx) {
+  CLI::App* cmd =
+      group.add_subcommand("delete", "Delete a consumer group (it stops holding back retention)");
+  struct Args {
+    std::string group;
+    bool force = false;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("group", args->group, "Group name")->required();
+  cmd->add_flag("--force", args->force,
+                "Delete even with unacknowledged (claimed, pending or dead-lettered) batches");
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
+      NEMESYST_RETURN_IF_ERROR(store->DeleteGroup(args->group, args->force));
+      std::cout << "deleted group " << args->group << "\n";
       return Status::OK();
     };
   });
@@ -153,6 +174,7 @@ void AddGroupCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* group = app.add_subcommand("group", "Consumer groups: unique batches for workers");
   group->require_subcommand(1);
   AddCreate(*group, ctx);
+  AddDelete(*group, ctx);
   AddClaim(*group, ctx);
   AddAck(*group, ctx);
   AddStat(*group, ctx);
