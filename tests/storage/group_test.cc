@@ -92,7 +92,8 @@ TEST_F(GroupTest, DeleteRefusesUnacknowledgedBatchesUnlessForcedAndFreesRetentio
 
   Status refused = store_->DeleteGroup("learners");
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.message().find("claimed by 'm1'"), std::string_view::npos) << refused.ToString();
+  EXPECT_NE(refused.message().find("claimed by 'm1'"), std::string_view::npos)
+      << refused.ToString();
   EXPECT_TRUE(store_->GetGroupStats("learners").ok());  // refused = untouched
 
   ASSERT_TRUE(store_->DeleteGroup("learners", /*force=*/true).ok());
