@@ -17,6 +17,7 @@
 #include "storage/log_chunk.h"
 #include "storage/log_format.h"
 #include "storage/meta_format.h"
+#include "storage/rocks_hooks.h"
 #include "storage/store_impl.h"
 
 namespace nemesyst {
@@ -35,12 +36,19 @@ uint64_t SeekLastRecordKey(rocksdb::Iterator* it, uint64_t stream_id) {
   return 0;
 }
 
+bool IsDiskFull(const rocksdb::Status& s) {
+  return s.IsNoSpace() || (s.IsIOError() && s.subcode() == rocksdb::Status::kSpaceLimit);
+}
+
 Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return Status::OK();
   if (s.IsNotFound()) return Status::NotFound(s.ToString());
   if (s.IsCorruption()) return Status::Corruption(s.ToString());
   if (s.IsInvalidArgument()) return Status::InvalidArgument(s.ToString());
   if (s.IsBusy() || s.IsTryAgain()) return Status::Aborted(s.ToString());
+  if (storage::IsDiskFull(s)) {
+    return Status::ResourceExhausted("the store's disk is full (" + s.ToString() + ")");
+  }
   return Status::IOError(s.ToString());
 }
 
@@ -149,18 +157,19 @@ Status Store::Impl::Open() {
   db_options.create_if_missing = options_.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 3;
-  db_options.max_log_file_size = 4 << 20;
+  // No LOG file (storage/rocks_hooks.h says why): RocksDB's warnings go to our logger.
+  db_options.info_log = storage::RocksDiagnostics(options_.logger);
+  db_options.listeners.push_back(storage::ManualRecoveryListener());
 
   rocksdb::ColumnFamilyOptions log_options;
   log_options.write_buffer_size = 64 << 20;
   rocksdb::ColumnFamilyOptions small_options;
   small_options.write_buffer_size = 8 << 20;
-  // Model chunks are large, write-once values: keep them in blob files so compactions of the
-  // small keys (headers, aliases) do not rewrite megabytes of weights.
+  // Model chunks stay inline, not in blob files: RocksDB's secondary instances (how read-only
+  // commands open a store, even one a node owns) do not support blob files — 7.8 segfaults
+  // reading one (RocksDB wiki, BlobDB "future work"; facebook/rocksdb#13248, #13296). The
+  // registry is small and written rarely, so compactions rewriting its chunks cost little.
   rocksdb::ColumnFamilyOptions model_options = small_options;
-  model_options.enable_blob_files = true;
-  model_options.min_blob_size = 4096;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, small_options},
@@ -203,6 +212,12 @@ Status Store::Impl::Open() {
     if ((s.IsInvalidArgument() || s.IsNotFound() || s.IsPathNotFound()) &&
         (!options_.create_if_missing || options_.read_only)) {
       return Status::NotFound("no store at '" + path_ + "': " + s.ToString());
+    }
+    if (storage::IsDiskFull(s)) {
+      return Status::ResourceExhausted(
+          "store '" + path_ + "' cannot be opened for writing: its disk is full (opening replays " +
+          "the write-ahead log into a table file); nothing was written and nothing is lost — " +
+          "read-only commands still work; free space and retry (" + s.ToString() + ")");
     }
     return Status::IOError("cannot open store '" + path_ + "': " + s.ToString());
   }
@@ -295,13 +310,46 @@ Status Store::Impl::Write(rocksdb::WriteBatch* batch, bool durable) {
   if (options_.read_only) {
     return Status::FailedPrecondition("store '" + path_ + "' was opened read-only");
   }
+  if (writes_stopped_.load(std::memory_order_acquire)) NEMESYST_RETURN_IF_ERROR(ResumeWrites());
   rocksdb::WriteOptions write_options;
   write_options.sync = durable && options_.durability != Durability::kAsync;
+  rocksdb::Status s;
   if (write_options.sync && options_.durability == Durability::kSync) {
     std::lock_guard lock(sync_mu_);
-    return FromRocks(db_->Write(write_options, batch));
+    s = db_->Write(write_options, batch);
+  } else {
+    s = db_->Write(write_options, batch);
   }
-  return FromRocks(db_->Write(write_options, batch));
+  if (!s.ok() &&
+      (storage::IsDiskFull(s) || s.severity() >= rocksdb::Status::Severity::kHardError)) {
+    // RocksDB refuses every write from now on (its background error) until Resume().
+    writes_stopped_.store(true, std::memory_order_release);
+  }
+  return FromRocks(s);
+}
+
+Status Store::Impl::ResumeWrites() {
+  std::lock_guard lock(resume_mu_);
+  if (!writes_stopped_.load(std::memory_order_acquire)) return Status::OK();
+  // On a disk that is still full every attempt starts a flush that fails: try at most once a
+  // second and answer the others with the reason at once.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_resume_attempt_ < std::chrono::seconds(1)) {
+    return Status::ResourceExhausted(
+        "writes to store '" + path_ +
+        "' are stopped since a write failed for lack of space; they resume by themselves once "
+        "space is freed");
+  }
+  last_resume_attempt_ = now;
+  // Flushes the memtables, starts a new write-ahead log and clears RocksDB's background error.
+  rocksdb::Status s = db_->Resume();
+  if (!s.ok()) {
+    return FromRocks(s).WithContext("writes to store '" + path_ + "' are still stopped");
+  }
+  writes_stopped_.store(false, std::memory_order_release);
+  options_.logger->Log(LogLevel::kInfo, "storage", "writes resumed after the disk was full",
+                       {{"path", path_}});
+  return Status::OK();
 }
 
 std::shared_ptr<storage::StreamState> Store::Impl::FindStream(std::string_view name) const {

@@ -14,6 +14,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -76,6 +77,8 @@ Status FromRocks(const rocksdb::Status& s);
 // key's seq, the stream's last record (a chunk key names its last record); 0 when the stream has
 // no record key. The caller checks it->status().
 uint64_t SeekLastRecordKey(rocksdb::Iterator* it, uint64_t stream_id);
+// A write or open failed for lack of space (ENOSPC, or an SstFileManager space limit).
+bool IsDiskFull(const rocksdb::Status& s);
 int64_t NowMicros();
 int64_t NowMillis();
 
@@ -211,7 +214,13 @@ class Store::Impl {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
 
   std::mutex sync_mu_;  // kSync: one fsynced write at a time
-  std::mutex ddl_mu_;   // CreateStream / SetRetention / CreateGroup
+  // Set when a write failed in a way after which RocksDB refuses all writes (a full disk); the next
+  // Write() calls ResumeWrites() first, so writes resume by themselves once space is freed.
+  Status ResumeWrites();
+  std::atomic<bool> writes_stopped_{false};
+  std::mutex resume_mu_;  // guards last_resume_attempt_; serialises Resume()
+  std::chrono::steady_clock::time_point last_resume_attempt_{};
+  std::mutex ddl_mu_;  // CreateStream / SetRetention / CreateGroup
 
   mutable std::shared_mutex streams_mu_;
   std::map<std::string, std::shared_ptr<storage::StreamState>, std::less<>> streams_;

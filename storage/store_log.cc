@@ -165,7 +165,18 @@ Result<SeqRange> Store::Impl::Append(std::string_view stream, std::span<const Re
   Status s = Write(&batch, true);
   state->seqs.Finish(first);
   journal_.Finish(position);
-  if (!s.ok()) return s.WithContext("append to '" + state->name + "'");
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kResourceExhausted) {
+      // Say what did commit (reads work on a full disk): the caller reports it and loses nothing.
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+      const uint64_t committed = storage::SeekLastRecordKey(it.get(), state->id);
+      return s.WithContext("append to '" + state->name + "': seqs " + std::to_string(first) + ".." +
+                           std::to_string(last) +
+                           " were not written; the stream's last committed seq is " +
+                           std::to_string(committed));
+    }
+    return s.WithContext("append to '" + state->name + "'");
+  }
   return SeqRange{first, last};
 }
 

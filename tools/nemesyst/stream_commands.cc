@@ -338,11 +338,13 @@ void AddIngest(CLI::App& app, CliContext& ctx) {
       if (f->json) {
         std::cout << out.dump() << "\n";
       } else {
-        std::cout << "ingested " << report.rows_committed << " rows into '" << options.stream
-                  << "' (" << report.batches_committed << " batches";
+        // On a failure this line says what did commit (it stays; the error follows on stderr).
+        std::cout << (status.ok() ? "ingested " : "committed ") << report.rows_committed
+                  << " rows into '" << options.stream << "' (" << report.batches_committed
+                  << " batches";
         if (report.rows_dead_lettered)
           std::cout << ", " << report.rows_dead_lettered << " dead-lettered";
-        std::cout << ")\n";
+        std::cout << (status.ok() ? ")\n" : ") before the error\n");
       }
       NEMESYST_RETURN_IF_ERROR(status);
       if (report.rejected) {
