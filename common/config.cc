@@ -10,6 +10,8 @@
 #include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
+#include "common/read_file.h"
+
 namespace nemesyst {
 namespace {
 
@@ -27,7 +29,26 @@ std::string_view TypeName(ConfigType type) {
   return "?";
 }
 
-std::string Quoted(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
+// `s` as a JSON string, for messages. A flag's or an environment variable's bytes need not be
+// UTF-8: bytes that are not become U+FFFD instead of an exception.
+std::string Quoted(std::string_view s) {
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// `s` as a TOML basic string: the JSON escapes are TOML's too, and TOML also refuses a raw DEL.
+// TOML text is UTF-8, so bytes that are not cannot be shown as they are (they become U+FFFD).
+std::string TomlQuoted(std::string_view s) {
+  std::string out;
+  for (char c : Quoted(s)) {
+    if (c == '\x7f') {
+      out += "\\u007F";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 // Converts one TOML leaf node to the text form a flag would take, or explains why it can't.
 Result<std::string> TomlLeafToText(const ConfigKeySpec& spec, const toml::node& node) {
@@ -96,6 +117,11 @@ Result<std::string> CanonicalConfigValue(const ConfigKeySpec& spec, std::string_
         return Status::InvalidArgument("'" + std::string(spec.name) + "' must be an integer, got " +
                                        Quoted(value));
       }
+      if (parsed < spec.min_int || parsed > spec.max_int) {
+        return Status::InvalidArgument("'" + std::string(spec.name) + "' must be in [" +
+                                       std::to_string(spec.min_int) + ", " +
+                                       std::to_string(spec.max_int) + "], got " + Quoted(value));
+      }
       canonical = std::to_string(parsed);
       break;
     }
@@ -155,11 +181,8 @@ Status Config::Set(std::string_view key, std::string_view value, ConfigSource so
 }
 
 Status Config::ApplyFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path + ": cannot open configuration file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return ApplyToml(buffer.str(), path);
+  NEMESYST_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path, "configuration file"));
+  return ApplyToml(text, path);
 }
 
 Status Config::ApplyToml(std::string_view text, std::string_view source_name) {
@@ -258,7 +281,7 @@ std::string Config::ToToml() const {
     }
     const Entry& entry = GetEntry(key);
     out << key.substr(section.size() + 1) << " = "
-        << (spec.type == ConfigType::kString ? Quoted(entry.value) : entry.value) << "  # "
+        << (spec.type == ConfigType::kString ? TomlQuoted(entry.value) : entry.value) << "  # "
         << ConfigSourceName(entry.source);
     if (entry.source != ConfigSource::kDefault) out << " (" << entry.origin << ")";
     out << "\n";
@@ -289,7 +312,7 @@ std::string Config::ToJson() const {
                                    {"source", std::string(ConfigSourceName(entry.source))},
                                    {"origin", entry.origin}};
   }
-  return out.dump(2);
+  return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace nemesyst

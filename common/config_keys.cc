@@ -22,7 +22,9 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        "64",
        "Records of one append stored under one key (1..4096; 1 = one key per record). Larger "
        "chunks append faster; changing it never affects reading existing data.",
-       {}},
+       {},
+       1,
+       4096},
       {"log.level",
        ConfigType::kString,
        "info",
@@ -41,9 +43,11 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
       {"kernels.threads",
        ConfigType::kInt,
        "1",
-       "Threads per kernel call (batch split; each parallel learner runs this many). 1 keeps "
-       "results bit-reproducible.",
-       {}},
+       "Threads per kernel call (batch split; each parallel learner runs this many; 1..256). 1 "
+       "keeps results bit-reproducible.",
+       {},
+       1,
+       256},
       {"kernels.max_isa",
        ConfigType::kString,
        "avx512",

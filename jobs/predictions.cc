@@ -1,5 +1,7 @@
 #include "nemesyst/predictions.h"
 
+#include "common/read_file.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -163,11 +165,8 @@ Result<std::vector<PredictionRow>> ParsePredictions(std::string_view text,
 }
 
 Result<std::vector<PredictionRow>> ReadPredictionsFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open predictions file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParsePredictions(text.str(), path);
+  NEMESYST_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path, "predictions file"));
+  return ParsePredictions(text, path);
 }
 
 std::vector<PredictionRow> LatestPerDevice(const std::vector<PredictionRow>& rows) {

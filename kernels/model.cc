@@ -5,6 +5,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "common/read_file.h"
 #include "kernels/dispatch.h"
 #include "kernels/model_file.h"
 #include "kernels/model_impl.h"
@@ -150,12 +151,8 @@ Result<std::unique_ptr<Model>> Model::Deserialize(std::string_view bytes,
 
 Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const ModelOptions& options,
                                            ModelFileMetadata* metadata) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot open model file " + path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Status::IOError("cannot read model file " + path);
-  auto model = Deserialize(buffer.str(), options, metadata);
+  NEMESYST_ASSIGN_OR_RETURN(const std::string bytes, ReadWholeFile(path, "model file"));
+  auto model = Deserialize(bytes, options, metadata);
   if (!model.ok()) return model.status().WithContext(path);
   return model;
 }

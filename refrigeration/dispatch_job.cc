@@ -3,25 +3,30 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
 
+#include "common/json_number.h"
+#include "common/read_file.h"
 #include "nemesyst/store.h"
 #include "refrigeration/case_samples.h"
 
 namespace nemesyst::refrigeration {
 
 Result<SimulatorOptions> ReadFleetFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open fleet file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
+  NEMESYST_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path, "fleet file"));
   SimulatorOptions o;
   try {
-    const auto j = nlohmann::json::parse(text.str());
+    const auto j = nlohmann::json::parse(text);
     auto get = [&](const char* key, auto* out) -> Status {
       if (!j.contains(key)) return Status::InvalidArgument(path + ": missing key '" + key + "'");
       if (!j[key].is_number())
         return Status::InvalidArgument(path + ": '" + key + "' must be a number");
-      *out = j[key].get<std::remove_pointer_t<decltype(out)>>();
+      using T = std::remove_pointer_t<decltype(out)>;
+      if constexpr (std::is_integral_v<T>) {
+        *out = JsonInteger<T>(j[key]);  // a fraction or out of range is an error, not UB
+      } else {
+        *out = j[key].get<T>();
+      }
       return Status::OK();
     };
     NEMESYST_RETURN_IF_ERROR(get("seed", &o.seed));

@@ -34,7 +34,6 @@ constexpr char kSummaryKeyTag = 's';
 constexpr size_t kLogKeySize = 17;
 constexpr uint8_t kRecordFormatV1 = 1;
 constexpr uint8_t kSummaryFormatV1 = 1;
-constexpr size_t kMaxDeviceIdBytes = 256;
 constexpr size_t kBloomBytes = 32;
 
 uint64_t Hash64(std::string_view bytes);  // FNV-1a 64

@@ -134,6 +134,7 @@ std::string EncodeDeadLetterRow(const DeadLetterRow& row) {
                    {"source", row.source},
                    {"reason", row.reason},
                    {"raw", row.raw},
+                   {"raw_bytes", row.raw_bytes},
                    {"received_us", row.received_us}});
 }
 
@@ -146,6 +147,8 @@ Result<DeadLetterRow> DecodeDeadLetterRow(std::string_view value) {
     row.source = j.at("source").get<std::string>();
     row.reason = j.at("reason").get<std::string>();
     row.raw = j.at("raw").get<std::string>();
+    // Rows written before raw_bytes existed were always whole.
+    row.raw_bytes = JsonInteger(j, "raw_bytes", uint64_t{row.raw.size()});
     row.received_us = JsonInteger<int64_t>(j.at("received_us"));
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("dead-letter row: ") + e.what());

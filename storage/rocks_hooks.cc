@@ -20,7 +20,10 @@ class RocksDiagnosticsLogger final : public rocksdb::Logger {
     char line[1024];
     const int n = std::vsnprintf(line, sizeof line, format, ap);
     if (n < 0) return;
-    out_->Log(level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? LogLevel::kError : LogLevel::kWarn,
+    // Every failure of a call reaches its caller as a Status, so RocksDB's own warnings about it
+    // (a held LOCK, the write that hit a full disk) are debug detail; its errors (a background
+    // compaction or flush that failed with no caller to tell) are warnings.
+    out_->Log(level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? LogLevel::kWarn : LogLevel::kDebug,
               "rocksdb", line);
   }
 

@@ -17,9 +17,9 @@
 
 namespace nemesyst::storage {
 
-// RocksDB's warnings and errors, as lines of our Logger (component "rocksdb"); its info-level
-// chatter (options dumps, flush and compaction progress) is dropped. Thread-safe as the Logger is;
-// `logger` must outlive the database.
+// RocksDB's warnings (as debug lines) and errors (as warnings) through our Logger, component
+// "rocksdb"; its info-level chatter (options dumps, flush and compaction progress) is dropped.
+// Thread-safe as the Logger is; `logger` must outlive the database.
 std::shared_ptr<rocksdb::Logger> RocksDiagnostics(Logger* logger);
 
 // After a write fails for lack of space RocksDB stops all writes ("background error") and, by

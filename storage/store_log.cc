@@ -309,15 +309,12 @@ Status Store::Impl::ForEachChunk(const storage::StreamState& stream, uint64_t fi
 
 Result<uint64_t> Store::Impl::AppendDeadLetterRow(std::string_view stream, std::string_view source,
                                                   std::string_view reason, std::string_view raw) {
-  if (raw.size() > options_.max_record_bytes * 16ull) {
-    return Status::ResourceExhausted("dead-letter row of " + std::to_string(raw.size()) +
-                                     " bytes is too large");
-  }
   DeadLetterRow row;
   row.stream = std::string(stream);
   row.source = std::string(source);
   row.reason = std::string(reason);
-  row.raw = std::string(raw);
+  row.raw = std::string(raw.substr(0, kMaxDeadLetterRawBytes));
+  row.raw_bytes = raw.size();
   row.received_us = storage::NowMicros();
   uint64_t id = next_dead_letter_id_.fetch_add(1);
   rocksdb::WriteBatch batch;

@@ -18,12 +18,23 @@
 #include <fast_float/fast_float.h>
 #include <nlohmann/json.hpp>
 
+#include "common/read_file.h"
 #include "nemesyst/store.h"
 #include "nemesyst/timestamp.h"
 #include "stream/line_reader.h"
 
 namespace nemesyst {
 namespace {
+
+// At most this much of an offending value is quoted back in an error: a 2 MB field must not
+// become a 2 MB message (the raw row itself is kept whole or as a prefix by dead-lettering).
+constexpr size_t kMaxQuotedBytes = 64;
+
+std::string Quoted(std::string_view text) {
+  if (text.size() <= kMaxQuotedBytes) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kMaxQuotedBytes)) + "...' (" +
+         std::to_string(text.size()) + " bytes)";
+}
 
 using stream::LineReader;
 
@@ -68,8 +79,9 @@ class Ingester {
       if (schema_.fields[i].name == name) return static_cast<int>(i);
     }
     if (options_.ignore_unknown) return static_cast<int>(kIgnore);
-    return Status::InvalidArgument("unknown field '" + raw + "' (not in the schema of stream '" +
-                                   options_.stream + "', not the device or timestamp column)");
+    return Status::InvalidArgument("unknown field " + Quoted(raw) +
+                                   " (not in the schema of stream '" + options_.stream +
+                                   "', not the device or timestamp column)");
   }
 
   // Parses one value of field `index` into `out`; error text otherwise.
@@ -82,7 +94,7 @@ class Ingester {
     double v = 0;
     const auto r = fast_float::from_chars(text.data(), text.data() + text.size(), v);
     if (r.ec != std::errc() || r.ptr != text.data() + text.size() || !std::isfinite(v)) {
-      *why = "cannot parse '" + std::string(text) + "' as a number for field '" + f.name + "'";
+      *why = "cannot parse " + Quoted(text) + " as a number for field '" + f.name + "'";
       return false;
     }
     return CheckValue(index, v, out, why);
@@ -119,6 +131,22 @@ class Ingester {
     return true;
   }
 
+  // The store's limits on a device id, checked per row so the row's line is named and only that
+  // row is refused (or dead-lettered), never its whole batch at append time.
+  bool CheckDevice(std::string_view id, std::string* why) const {
+    if (id.empty()) {
+      *why = "empty device id";
+    } else if (id.size() > kMaxDeviceIdBytes) {
+      *why = "device id of " + std::to_string(id.size()) + " bytes is over the " +
+             std::to_string(kMaxDeviceIdBytes) + "-byte limit";
+    } else if (id.find('\0') != std::string_view::npos) {
+      *why = "device id contains a NUL byte";
+    } else {
+      return true;
+    }
+    return false;
+  }
+
   bool ParseTime(std::string_view text, int64_t* us, std::string* why) const {
     bool ok = false;
     switch (options_.timestamp_format) {
@@ -144,7 +172,7 @@ class Ingester {
         ok = ParseEpoch(text, EpochUnit::kNanoseconds, us);
         break;
     }
-    if (!ok) *why = "cannot parse timestamp '" + std::string(text) + "'";
+    if (!ok) *why = "cannot parse timestamp " + Quoted(text);
     return ok;
   }
 
@@ -172,7 +200,7 @@ class Ingester {
     auto it = last_us_.find(r.device_id);
     if (it != last_us_.end() && r.timestamp_us <= it->second) {
       return Bad(line, timestamp_column,
-                 "timestamp does not advance for device '" + r.device_id + "' (" +
+                 "timestamp does not advance for device " + Quoted(r.device_id) + " (" +
                      std::to_string(r.timestamp_us) + " us after " + std::to_string(it->second) +
                      " us)",
                  raw);
@@ -306,10 +334,17 @@ Status IngestCsv(LineReader& reader, Ingester& ingester, const std::string& name
     return Status::InvalidArgument(name +
                                    ":1: the header needs a device column and a timestamp column");
   }
-  int mapped = 0;
-  for (int role : roles) mapped += role >= 0;
-  if (mapped != ingester.field_count()) {
-    return Status::InvalidArgument(name + ":1: the header does not cover every schema field");
+  std::vector<bool> covered(ingester.field_count(), false);
+  for (int role : roles) {
+    if (role >= 0) covered[role] = true;
+  }
+  std::string missing;
+  for (int f = 0; f < ingester.field_count(); ++f) {
+    if (!covered[f]) missing += (missing.empty() ? "'" : ", '") + ingester.field_name(f) + "'";
+  }
+  if (!missing.empty()) {
+    return Status::InvalidArgument(name + ":1: the header has no column for schema field" +
+                                   (missing.find(',') == std::string::npos ? " " : "s ") + missing);
   }
   const size_t expected = roles.size();
   for (;;) {
@@ -318,7 +353,12 @@ Status IngestCsv(LineReader& reader, Ingester& ingester, const std::string& name
     if (item.text.empty() && item.terminated) continue;  // blank line
     ++report->rows_read;
     bool ok = true;
-    if (!item.terminated) {
+    if (item.open_quote) {
+      ok = ingester.Bad(item.line, 0,
+                        "unterminated quoted field: the quote opened on this line is never "
+                        "closed (the rest of the input is inside it)",
+                        item.text);
+    } else if (!item.terminated) {
       ok = ingester.Bad(item.line, 0, kTruncated, item.text);
     } else if (!stream::SplitCsv(item.text, item.has_quote, &fields, &scratch, &why, &why_column)) {
       ok = ingester.Bad(item.line, why_column, why, item.text);
@@ -335,11 +375,8 @@ Status IngestCsv(LineReader& reader, Ingester& ingester, const std::string& name
         if (role >= 0) {
           good = ingester.ParseValue(role, fields[c], &r.values[role], &why);
         } else if (role == kDevice) {
-          good = !fields[c].empty();
-          if (good)
-            r.device_id.assign(fields[c]);
-          else
-            why = "empty device id";
+          good = ingester.CheckDevice(fields[c], &why);
+          if (good) r.device_id.assign(fields[c]);
         } else if (role == kTimestamp) {
           good = ingester.ParseTime(fields[c], &r.timestamp_us, &why);
         }
@@ -351,6 +388,33 @@ Status IngestCsv(LineReader& reader, Ingester& ingester, const std::string& name
     if (ingester.Full()) NEMESYST_RETURN_IF_ERROR(ingester.Flush());
   }
   return ingester.Flush();
+}
+
+// A parser callback that counts the keys of the top-level object as the parser meets them.
+nlohmann::ordered_json::parser_callback_t CountTopLevelKeys(size_t* count) {
+  return [count](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json&) {
+    if (depth == 1 && event == nlohmann::ordered_json::parse_event_t::key) ++*count;
+    return true;
+  };
+}
+
+// The first top-level key of a JSON object text that occurs twice (the slow path of a bad row).
+std::string RepeatedKey(std::string_view text) {
+  std::vector<std::string> keys;
+  std::string repeated;
+  const nlohmann::ordered_json discarded = nlohmann::ordered_json::parse(
+      text,
+      [&](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json& parsed) {
+        if (depth == 1 && event == nlohmann::ordered_json::parse_event_t::key && repeated.empty()) {
+          const std::string& key = parsed.get_ref<const std::string&>();
+          if (std::find(keys.begin(), keys.end(), key) != keys.end()) repeated = key;
+          keys.push_back(key);
+        }
+        return true;
+      },
+      false);
+  (void)discarded;
+  return repeated;
 }
 
 Status IngestJsonLines(LineReader& reader, Ingester& ingester, IngestReport* report) {
@@ -367,8 +431,9 @@ Status IngestJsonLines(LineReader& reader, Ingester& ingester, IngestReport* rep
       ok = ingester.Bad(item.line, 0, kTruncated, item.text);
     } else {
       nlohmann::ordered_json row;
+      size_t top_level_keys = 0;
       try {
-        row = nlohmann::ordered_json::parse(item.text);
+        row = nlohmann::ordered_json::parse(item.text, CountTopLevelKeys(&top_level_keys));
       } catch (const std::exception& e) {
         why = std::string("invalid JSON: ") + e.what();
         row = nullptr;
@@ -376,6 +441,11 @@ Status IngestJsonLines(LineReader& reader, Ingester& ingester, IngestReport* rep
       if (row.is_null() || !row.is_object()) {
         if (!row.is_null()) why = "a JSON lines row must be an object";
         ok = ingester.Bad(item.line, 0, why, item.text);
+      } else if (top_level_keys != row.size()) {
+        // The parser keeps one value of a repeated key silently; refuse the row instead, as a
+        // CSV header that names a column twice is refused.
+        ok = ingester.Bad(item.line, 0, "duplicate key " + Quoted(RepeatedKey(item.text)),
+                          item.text);
       } else {
         Record& r = ingester.Slot();
         seen.assign(ingester.field_count(), false);
@@ -389,18 +459,17 @@ Status IngestJsonLines(LineReader& reader, Ingester& ingester, IngestReport* rep
             good = false;
           } else if (*role >= 0) {
             if (!it->is_number()) {
-              why = "field '" + it.key() + "' must be a number";
+              why = "field " + Quoted(it.key()) + " must be a number";
               good = false;
             } else {
               good = ingester.CheckValue(*role, it->get<double>(), &r.values[*role], &why);
               seen[*role] = true;
             }
           } else if (*role == kDevice) {
-            good = it->is_string() && !it->get<std::string>().empty();
-            if (good)
-              r.device_id = it->get<std::string>();
-            else
-              why = "'" + it.key() + "' must be a non-empty string";
+            good = it->is_string();
+            if (!good) why = Quoted(it.key()) + " must be a string";
+            good = good && ingester.CheckDevice(it->get_ref<const std::string&>(), &why);
+            if (good) r.device_id = it->get<std::string>();
             has_device = good;
           } else if (*role == kTimestamp) {
             time_column = column;
@@ -500,8 +569,7 @@ Status IngestFd(Store& store, int fd, const std::string& name, const IngestOptio
 
 Result<std::vector<std::string>> ReadInputColumns(const std::string& path,
                                                   const IngestOptions& options) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+  NEMESYST_ASSIGN_OR_RETURN(const int fd, OpenInputFile(path, "input file"));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
@@ -546,13 +614,13 @@ Result<std::vector<std::string>> ReadInputColumns(const std::string& path,
 Status Ingest(Store& store, const std::string& path, const IngestOptions& options,
               IngestReport* report) {
   if (path == "-") return IngestFd(store, STDIN_FILENO, "<stdin>", options, report);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  Result<int> fd = OpenInputFile(path, "input file");
+  if (!fd.ok()) {
     *report = IngestReport();
-    return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+    return fd.status();
   }
-  Status status = IngestFd(store, fd, path, options, report);
-  ::close(fd);
+  Status status = IngestFd(store, *fd, path, options, report);
+  ::close(*fd);
   return status;
 }
 

@@ -29,10 +29,21 @@ Status LineReader::Refill() {
   }
 }
 
+Status LineReader::SkipByteOrderMark() {
+  bom_checked_ = true;
+  while (end_ - begin_ < 3 && !eof_) NEMESYST_RETURN_IF_ERROR(Refill());
+  if (end_ - begin_ >= 3 && std::memcmp(buffer_.data() + begin_, "\xEF\xBB\xBF", 3) == 0) {
+    begin_ += 3;
+  }
+  return Status::OK();
+}
+
 Result<bool> LineReader::Next(bool csv, Item* item) {
+  if (!bom_checked_) NEMESYST_RETURN_IF_ERROR(SkipByteOrderMark());
   size_t scan = begin_;  // where to continue looking for the end of the record
   bool in_quotes = false;
   item->has_quote = false;
+  item->open_quote = false;
   for (;;) {
     const char* base = buffer_.data();
     // Find a line break outside quotes in [scan, end_).
@@ -73,6 +84,7 @@ Result<bool> LineReader::Next(bool csv, Item* item) {
       item->text = std::string_view(base + begin_, end_ - begin_);
       item->line = line_;
       item->terminated = false;
+      item->open_quote = in_quotes;
       begin_ = end_;
       return true;
     }
@@ -83,6 +95,7 @@ Result<bool> LineReader::Next(bool csv, Item* item) {
 }
 
 Result<int> LineReader::PeekNonSpace() {
+  if (!bom_checked_) NEMESYST_RETURN_IF_ERROR(SkipByteOrderMark());
   for (;;) {
     for (size_t i = begin_; i < end_; ++i) {
       const char c = buffer_[i];

@@ -21,10 +21,11 @@ class LineReader {
   explicit LineReader(int fd, size_t chunk_bytes = 4 << 20) : fd_(fd), chunk_(chunk_bytes) {}
 
   struct Item {
-    std::string_view text;   // without the line break (and without a trailing '\r')
-    uint64_t line = 0;       // 1-based line where it starts
-    bool terminated = true;  // false: the input ended without a line break after it
-    bool has_quote = false;  // a '"' occurs in it (CSV: needs the careful split)
+    std::string_view text;    // without the line break (and without a trailing '\r')
+    uint64_t line = 0;        // 1-based line where it starts
+    bool terminated = true;   // false: the input ended without a line break after it
+    bool has_quote = false;   // a '"' occurs in it (CSV: needs the careful split)
+    bool open_quote = false;  // CSV: the input ended inside a quoted field that starts here
   };
   // Next record; false at the end of input. `csv` = quotes may protect line breaks.
   Result<bool> Next(bool csv, Item* item);
@@ -34,6 +35,9 @@ class LineReader {
 
  private:
   Status Refill();  // moves the unread tail to the front and reads more; sets eof_
+  // Once, before the first record: skips a UTF-8 byte order mark (spreadsheets write one).
+  Status SkipByteOrderMark();
+  bool bom_checked_ = false;
 
   int fd_;
   size_t chunk_;

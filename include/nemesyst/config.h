@@ -15,6 +15,7 @@
 #define NEMESYST_CONFIG_H_
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ struct ConfigKeySpec {
   std::string_view default_value;  // in the same text form a flag takes
   std::string_view help;
   std::vector<std::string_view> choices;  // empty: any value of `type`
+  // kInt: the accepted range, checked when the value is set (so a bad file names its line).
+  int64_t min_int = std::numeric_limits<int64_t>::min();
+  int64_t max_int = std::numeric_limits<int64_t>::max();
 };
 
 // The table of every key Nemesyst knows, in display order.

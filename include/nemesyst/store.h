@@ -151,7 +151,8 @@ class NEMESYST_EXPORT Store {
   // the wall clock. Serialised with Claim/Ack of the stream's groups.
   Result<RetentionReport> ApplyRetention(std::string_view stream, int64_t now_us = 0);
 
-  // Keeps a raw input row that could not be appended (the stream need not exist). Returns its id.
+  // Keeps a raw input row that could not be appended (the stream need not exist); a row over
+  // kMaxDeadLetterRawBytes is kept as its prefix plus its size. Returns its id.
   Result<uint64_t> AppendDeadLetterRow(std::string_view stream, std::string_view source,
                                        std::string_view reason, std::string_view raw);
   // Rows with id > after_id, oldest first, at most max_rows; `stream` empty = every stream.

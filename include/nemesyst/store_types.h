@@ -50,6 +50,9 @@ struct RetentionPolicy {
   uint64_t max_records = 0;  // keep at most this many records (the size limit, in records)
 };
 
+// A device id is 1..kMaxDeviceIdBytes bytes, any bytes but NUL.
+inline constexpr size_t kMaxDeviceIdBytes = 256;
+
 struct Record {
   std::string device_id;       // 1..256 bytes, any bytes but NUL
   int64_t timestamp_us = 0;    // µs since the Unix epoch (the reading's time, not the append time)
@@ -107,13 +110,18 @@ struct RetentionReport {
 // A raw input row ingest could not turn into a record (bad syntax, schema violation ...), kept so
 // nothing is silently dropped.
 struct DeadLetterRow {
-  uint64_t id = 0;     // store-wide, increasing
-  std::string stream;  // the stream it was meant for (may not exist)
-  std::string source;  // where it came from ("file.csv:17", "zmq:tcp://...")
-  std::string reason;  // why it was refused
-  std::string raw;     // the row as received
+  uint64_t id = 0;         // store-wide, increasing
+  std::string stream;      // the stream it was meant for (may not exist)
+  std::string source;      // where it came from ("file.csv:17", "zmq:tcp://...")
+  std::string reason;      // why it was refused
+  std::string raw;         // the row as received, or its first kMaxDeadLetterRawBytes
+  uint64_t raw_bytes = 0;  // the row's size as received (> raw.size() when raw was cut)
   int64_t received_us = 0;
 };
+
+// A rejected row longer than this is kept as its first this-many bytes plus its size: one huge
+// bad row must neither be lost from the record nor stop dead-letter mode.
+inline constexpr size_t kMaxDeadLetterRawBytes = 64 * 1024;
 
 // ---- Consumer groups ----------------------------------------------------------------------------
 

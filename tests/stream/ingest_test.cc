@@ -208,5 +208,102 @@ TEST_F(IngestTest, JsonLinesGoodAndBad) {
   EXPECT_EQ(Stored().size(), 2u);
 }
 
+TEST_F(IngestTest, DeviceIdLimitsAreCheckedPerRowWithTheLine) {
+  const std::string long_id(300, 'd');
+  const std::string csv =
+      "device,timestamp,temp,state\n"
+      "ok1,1767571200,1,0\n" +
+      long_id + ",1767571200,1,0\n" + "ok2,1767571200,1,0\n";
+  // Reject: the error names line 3, column 1, and the batch of good rows before it is not what
+  // fails (batch_rows 3 holds all three rows: nothing of that batch is written).
+  Status status;
+  IngestReport report = Run(csv, OnError::kReject, "in.csv", &status);
+  ASSERT_TRUE(report.rejected);
+  ASSERT_FALSE(report.error_details.empty());
+  EXPECT_EQ(report.error_details[0].line, 3u);
+  EXPECT_EQ(report.error_details[0].column, 1);
+  EXPECT_NE(report.error_details[0].reason.find("over the 256-byte limit"), std::string::npos)
+      << report.error_details[0].reason;
+  EXPECT_EQ(Stored().size(), 0u);
+  // Dead-letter: the good rows go in, the long one is kept as a dead-letter row.
+  report = Run(csv, OnError::kDeadLetter);
+  EXPECT_EQ(report.rows_committed, 2u);
+  EXPECT_EQ(report.rows_dead_lettered, 1u);
+  auto dead = store_->ListDeadLetterRows("s", 0, 10);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].source, dir_.Sub("in.csv") + ":3:1");
+  // JSON lines: the same check; a NUL in a device id too.
+  SetUp();
+  report =
+      Run("{\"device\":\"" + long_id + "\",\"timestamp\":1767571200,\"temp\":1,\"state\":0}\n" +
+              "{\"device\":\"a\\u0000b\",\"timestamp\":1767571200,\"temp\":1,\"state\":0}\n" +
+              "{\"device\":\"c\",\"timestamp\":1767571200,\"temp\":1,\"state\":0}\n",
+          OnError::kDeadLetter, "in.jsonl");
+  EXPECT_EQ(report.rows_committed, 1u);
+  EXPECT_EQ(report.rows_dead_lettered, 2u);
+  ASSERT_EQ(report.error_details.size(), 2u);
+  EXPECT_NE(report.error_details[1].reason.find("NUL"), std::string::npos);
+}
+
+TEST_F(IngestTest, AHugeBadRowIsDeadLetteredAsAPrefixAndQuotedBriefly) {
+  const std::string huge(2 << 20, 'x');
+  const std::string csv = "device,timestamp,temp,state\nok1,1767571200,1,0\nbig,1767571200," +
+                          huge + ",0\nok2,1767571200,1,0\n";
+  IngestReport report = Run(csv, OnError::kDeadLetter);
+  EXPECT_EQ(report.rows_committed, 2u);
+  EXPECT_EQ(report.rows_dead_lettered, 1u);
+  ASSERT_EQ(report.error_details.size(), 1u);
+  EXPECT_LT(report.error_details[0].reason.size(), 200u) << "the offending value is quoted briefly";
+  EXPECT_NE(report.error_details[0].reason.find("(2097152 bytes)"), std::string::npos);
+  auto dead = store_->ListDeadLetterRows("s", 0, 10);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].raw.size(), kMaxDeadLetterRawBytes);
+  EXPECT_EQ((*dead)[0].raw_bytes, std::string("big,1767571200,").size() + huge.size() + 2);
+  EXPECT_EQ((*dead)[0].raw.rfind("big,1767571200,xxx", 0), 0u);
+}
+
+TEST_F(IngestTest, ByteOrderMarkDuplicateKeysUnterminatedQuotesAndMissingColumns) {
+  // A UTF-8 BOM before the header is skipped.
+  IngestReport report =
+      Run("\xEF\xBB\xBF"
+          "device,timestamp,temp,state\na,1767571200,1,0\n",
+          OnError::kReject);
+  EXPECT_EQ(report.rows_committed, 1u);
+  // JSON lines: a key given twice refuses the row.
+  SetUp();
+  report =
+      Run("{\"device\":\"a\",\"timestamp\":1767571200,\"temp\":1,\"temp\":2,\"state\":0}\n"
+          "{\"device\":\"b\",\"timestamp\":1767571200,\"temp\":1,\"state\":0}\n",
+          OnError::kDeadLetter, "in.jsonl");
+  EXPECT_EQ(report.rows_committed, 1u);
+  ASSERT_EQ(report.error_details.size(), 1u);
+  EXPECT_EQ(report.error_details[0].reason, "duplicate key 'temp'");
+  // A quote that never closes is reported as such, on the line where it opens.
+  SetUp();
+  Status status;
+  report =
+      Run("device,timestamp,temp,state\na,1767571200,1,0\n\"b,1767571260,1,0\nc,1767571320,1,0\n",
+          OnError::kReject, "in.csv", &status);
+  ASSERT_FALSE(report.error_details.empty());
+  EXPECT_EQ(report.error_details[0].line, 3u);
+  EXPECT_NE(report.error_details[0].reason.find("unterminated quoted field"), std::string::npos)
+      << report.error_details[0].reason;
+  // The header names every schema field it lacks.
+  SetUp();
+  Run("device,timestamp\na,1767571200\n", OnError::kReject, "in.csv", &status);
+  EXPECT_TRUE(status.IsInvalidArgument());
+  EXPECT_NE(status.message().find("no column for schema fields 'temp', 'state'"),
+            std::string_view::npos)
+      << status.ToString();
+  // A directory is refused by name.
+  IngestOptions options;
+  options.stream = "s";
+  Status dir_status = Ingest(*store_, dir_.path().string(), options, &report);
+  EXPECT_TRUE(dir_status.IsInvalidArgument()) << dir_status.ToString();
+  EXPECT_NE(dir_status.message().find("is a directory"), std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace nemesyst

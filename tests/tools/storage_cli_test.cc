@@ -276,7 +276,7 @@ TEST_F(StorageCliTest, RecordsPerChunkIsConfigurable) {
   r = RunCli(
       {"--store", dir_.Sub("store"), "--set", "store.records_per_chunk=5000", "log", "stat"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("outside 1..4096"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("must be in [1, 4096]"), std::string::npos) << r.err;
 
   CreateFridges();
   // Seqs 1..10 one record per key, then 11..15 in the default chunks; reads span both.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
@@ -68,6 +69,48 @@ TEST(StreamCliTest, IngestRejectAndDeadLetterExitCodes) {
   EXPECT_NE(ok.out.find("1 dead-lettered"), std::string::npos) << ok.out;
   EXPECT_EQ(RunCli({"ingest", path}).exit_code, 2);  // --stream is required
   EXPECT_EQ(RunCli({"simulate", "--stores", "0", "--out", "-"}).exit_code, 1);
+}
+
+TEST(StreamCliTest, DirectoriesAreRefusedByNameAndDryRunSaysSo) {
+  TempDir dir;
+  const std::string store = dir.Sub("db");
+  ASSERT_EQ(RunCli({"--store", store, "log", "create", "s", "--field", "t:float32"}).exit_code, 0);
+  const std::string folder = dir.Sub("folder");
+  std::filesystem::create_directories(folder);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--store", store, "ingest", "--stream", "s", folder},
+           {"--store", store, "log", "append", "s", "-f", folder},
+           {"--store", store, "model", "import", "m", "--blob", folder},
+           {"--config", folder, "--store", store, "log", "stat"}}) {
+    const auto r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 1) << args[2] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("'" + folder + "' is a directory, not a file"), std::string::npos)
+        << r.err;
+  }
+  auto stat = RunCli({"--store", store, "log", "stat", "s", "--json"});
+  EXPECT_NE(stat.out.find("\"last_seq\":0"), std::string::npos) << "nothing was appended";
+
+  testing::WriteFile(dir.Sub("in.csv"), "device,timestamp,t\na,1767571200,1\n");
+  const auto dry =
+      RunCli({"--store", store, "ingest", "--stream", "s", "--dry-run", dir.Sub("in.csv")});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would ingest 1 rows"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("nothing was written"), std::string::npos) << dry.out;
+  stat = RunCli({"--store", store, "log", "stat", "s", "--json"});
+  EXPECT_NE(stat.out.find("\"last_seq\":0"), std::string::npos) << stat.out;
+}
+
+TEST(StreamCliTest, ConfigRangesAreCheckedAtLoadWithTheFileAndLine) {
+  TempDir dir;
+  testing::WriteFile(dir.Sub("c.toml"), "[kernels]\nbackend = \"auto\"\nthreads = 0\n");
+  auto r = RunCli({"--config", dir.Sub("c.toml"), "--store", dir.Sub("db"), "config", "show"});
+  EXPECT_EQ(r.exit_code, 1);  // refused before any command runs
+  EXPECT_NE(r.err.find(dir.Sub("c.toml") + ":3:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'kernels.threads' must be in [1, 256]"), std::string::npos) << r.err;
+  r = RunCli({"--set", "store.records_per_chunk=5000", "config", "show"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("'store.records_per_chunk' must be in [1, 4096]"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

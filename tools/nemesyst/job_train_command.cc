@@ -10,16 +10,18 @@
 #include "nemesyst/train_job.h"
 #include "nemesyst/version.h"
 #include "tools/nemesyst/job_cli.h"
+#include "tools/nemesyst/storage_cli.h"
 
 namespace nemesyst::cli {
 namespace {
 
 Result<std::string> ReadTextFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(std::string("cannot open ") + what + " " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  if (path.empty() || path == "-") {  // ReadInput would read stdin
+    return Status::InvalidArgument(std::string(what) + ": a file path is required");
+  }
+  auto text = ReadInput(path);
+  if (!text.ok()) return text.status().WithContext(what);
+  return text;
 }
 
 }  // namespace

@@ -13,15 +13,18 @@
 #include "nemesyst/node.h"
 #include "tools/nemesyst/cli_store.h"
 #include "tools/nemesyst/commands.h"
+#include "tools/nemesyst/storage_cli.h"
 
 namespace nemesyst::cli {
 namespace {
 
 Result<std::string> ReadKeyFile(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) return Status::IOError(std::string("cannot read ") + what + " '" + path + "'");
-  std::string key;
-  std::getline(in, key);
+  if (path.empty() || path == "-") {  // ReadInput would read stdin
+    return Status::InvalidArgument(std::string(what) + ": a file path is required");
+  }
+  auto text = ReadInput(path);
+  if (!text.ok()) return text.status().WithContext(std::string("cannot read ") + what);
+  std::string key = text->substr(0, text->find('\n'));
   while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
   return key;
 }

@@ -1,5 +1,6 @@
 #include "tools/nemesyst/storage_cli.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -14,6 +15,11 @@ Result<std::string> ReadInput(const std::string& path) {
   if (path.empty() || path == "-") {
     buffer << std::cin.rdbuf();
     return buffer.str();
+  }
+  // A directory opens as a stream of zero bytes: refuse it rather than import or append nothing.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("'" + path + "' is a directory, not a file");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError("cannot open '" + path + "'");

@@ -451,14 +451,22 @@ void AddRejects(CLI::App& log, CliContext& ctx) {
                                 store->ListDeadLetterRows(args->stream, args->after, args->count));
       for (const DeadLetterRow& row : rows) {
         if (args->json) {
-          std::cout << nlohmann::json{{"id", row.id},         {"stream", row.stream},
-                                      {"source", row.source}, {"reason", row.reason},
-                                      {"raw", row.raw},       {"received_us", row.received_us}}
+          std::cout << nlohmann::json{{"id", row.id},
+                                      {"stream", row.stream},
+                                      {"source", row.source},
+                                      {"reason", row.reason},
+                                      {"raw", row.raw},
+                                      {"raw_bytes", row.raw_bytes},
+                                      {"received_us", row.received_us}}
                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                     << "\n";
         } else {
-          std::cout << row.id << "\t" << row.stream << "\t" << row.source << "\t" << row.reason
-                    << "\n";
+          std::cout << row.id << "\t" << row.stream << "\t" << row.source << "\t" << row.reason;
+          if (row.raw_bytes > row.raw.size()) {
+            std::cout << " (row of " << row.raw_bytes << " bytes, first " << row.raw.size()
+                      << " kept)";
+          }
+          std::cout << "\n";
         }
       }
       return Status::OK();

@@ -337,14 +337,20 @@ void AddIngest(CLI::App& app, CliContext& ctx) {
                             {"rejected", report.rejected}};
       if (f->json) {
         std::cout << out.dump() << "\n";
-      } else {
+      } else if (status.ok() || report.rows_read > 0) {
         // On a failure this line says what did commit (it stays; the error follows on stderr).
-        std::cout << (status.ok() ? "ingested " : "committed ") << report.rows_committed
-                  << " rows into '" << options.stream << "' (" << report.batches_committed
-                  << " batches";
-        if (report.rows_dead_lettered)
-          std::cout << ", " << report.rows_dead_lettered << " dead-lettered";
-        std::cout << (status.ok() ? ")\n" : ") before the error\n");
+        const bool failed = !status.ok() || report.rejected;
+        std::cout << (options.dry_run ? "would ingest "
+                      : failed        ? "committed "
+                                      : "ingested ")
+                  << report.rows_committed << " rows into '" << options.stream << "' ("
+                  << report.batches_committed << " batches";
+        if (report.rows_dead_lettered) {
+          std::cout << ", " << report.rows_dead_lettered
+                    << (options.dry_run ? " would be dead-lettered" : " dead-lettered");
+        }
+        std::cout << (failed ? ") before the error\n" : ")\n");
+        if (options.dry_run) std::cout << "dry run: nothing was written\n";
       }
       NEMESYST_RETURN_IF_ERROR(status);
       if (report.rejected) {
