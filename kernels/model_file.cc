@@ -244,7 +244,8 @@ Result<ModelFileContents> DecodeModelFile(std::string_view bytes) {
       return Corrupt("tensor '" + t.name + "' data lies outside the file or overlaps");
     }
     t.values.resize(e.length / sizeof(float));
-    std::memcpy(t.values.data(), bytes.data() + e.offset, e.length);
+    // A tensor with a zero dim has no data (and values.data() may be null: no memcpy then).
+    if (e.length > 0) std::memcpy(t.values.data(), bytes.data() + e.offset, e.length);
     min_offset = e.offset + e.length;
   }
   return contents;
