@@ -191,8 +191,11 @@ Result<ModelHeader> DecodeModelHeader(std::string_view value) {
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("model header: ") + e.what());
   }
+  // chunks = ceil(bytes / chunk_bytes), computed without bytes + chunk_bytes - 1, which wraps for
+  // a header claiming close to 2^64 bytes (it then passed with 0 chunks).
   if (h.blob.chunk_bytes == 0 ||
-      (h.blob.bytes + h.blob.chunk_bytes - 1) / h.blob.chunk_bytes != h.blob.chunks) {
+      h.blob.bytes / h.blob.chunk_bytes + (h.blob.bytes % h.blob.chunk_bytes != 0) !=
+          h.blob.chunks) {
     return Status::Corruption("model header: blob layout is inconsistent");
   }
   return h;

@@ -328,6 +328,26 @@ TEST(ModelFormatTest, ChunkHeaderAndKeys) {
   EXPECT_TRUE(DecodeModelHeader(sealed).status().IsCorruption());
 }
 
+// The blob layout invariant tests/fuzz/storage_fuzzer checks: bytes + chunk_bytes - 1 wrapped for
+// a header claiming close to 2^64 bytes, so 0 chunks "held" 2^64 - 1 bytes (and a read then
+// reserved that much).
+TEST(ModelFormatTest, BlobLayoutNearTwoToTheSixtyFourIsCorruption) {
+  auto sealed = [](uint64_t bytes, uint32_t chunk_bytes, uint32_t chunks) {
+    const std::string json = R"({"blob":{"bytes":)" + std::to_string(bytes) +
+                             R"(,"crc32c":0,"chunk_bytes":)" + std::to_string(chunk_bytes) +
+                             R"(,"chunks":)" + std::to_string(chunks) + R"(},"retired":false})";
+    return std::string(1, '\1') + Le32(Crc32c(json)) + json;
+  };
+  EXPECT_TRUE(DecodeModelHeader(sealed(UINT64_MAX, 2, 0)).status().IsCorruption());
+  EXPECT_TRUE(DecodeModelHeader(sealed(UINT64_MAX - 3, 8, 0)).status().IsCorruption());
+  // The largest layouts that do exist still decode.
+  const uint64_t max = uint64_t{UINT32_MAX} * UINT32_MAX;
+  EXPECT_TRUE(DecodeModelHeader(sealed(max, UINT32_MAX, UINT32_MAX)).ok());
+  EXPECT_TRUE(DecodeModelHeader(sealed(max - 1, UINT32_MAX, UINT32_MAX)).ok());
+  EXPECT_TRUE(DecodeModelHeader(sealed(max + 1, UINT32_MAX, UINT32_MAX)).status().IsCorruption());
+  EXPECT_TRUE(DecodeModelHeader(sealed(0, 1, 0)).ok());
+}
+
 TEST(MetaFormatTest, StreamDefJournalAndChange) {
   std::string json = R"({"fields":[{"name":"t","type":"float32","unit":"degC","min":-1}],)"
                      R"("retention":{"max_age_us":5,"max_records":0},"created_us":7})";
