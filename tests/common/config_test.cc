@@ -104,5 +104,48 @@ TEST(ConfigTest, TomlOutputRoundTrips) {
   EXPECT_EQ(reparsed.GetString("store.path"), "/data/with \"quotes\"");
 }
 
+// Found by tests/fuzz/config_fuzzer: a flag or environment value that is not UTF-8 threw from the
+// JSON quoting of the error message (std::terminate in any command given such a value).
+TEST(ConfigTest, ValuesThatAreNotUtf8AreRefusedWithoutThrowing) {
+  Config config;
+  Status s = config.ApplyFlag("node.heartbeat_ms",
+                              "\xff"
+                              "500",
+                              "--set");
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  const char* envp[] = {"NEMESYST_LOG_LEVEL=\xfe", nullptr};
+  s = config.ApplyEnvironment(envp);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("NEMESYST_LOG_LEVEL"), std::string_view::npos);
+}
+
+// A path may be any bytes: `config show` (TOML and JSON) shows it, with U+FFFD for what TOML and
+// JSON cannot hold, instead of throwing.
+TEST(ConfigTest, ShowsStringsThatAreNotUtf8) {
+  Config config;
+  ASSERT_TRUE(config.ApplyFlag("store.path", "/data/\xff\xfe", "--store").ok());
+  const std::string toml = config.ToToml();
+  EXPECT_NE(toml.find("/data/\xef\xbf\xbd\xef\xbf\xbd"), std::string::npos) << toml;
+  EXPECT_NE(config.ToJson().find("/data/\xef\xbf\xbd"), std::string::npos);
+  Config reparsed;
+  Status s = reparsed.ApplyToml(toml, "shown.toml");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+// The round trip tests/fuzz/config_fuzzer checks: TOML forbids a raw DEL (U+007F) in a string,
+// and the JSON escaping `config show` used leaves it raw, so the shown configuration did not parse.
+TEST(ConfigTest, TomlOutputEscapesEveryControlCharacter) {
+  Config config;
+  const std::string id = std::string(
+                             "a\x7f"
+                             "b\x01\x1f\t\n\\\"") +
+                         "\xc3\xa9";
+  ASSERT_TRUE(config.ApplyFlag("node.id", id, "--set").ok());
+  Config reparsed;
+  Status s = reparsed.ApplyToml(config.ToToml(), "shown.toml");
+  ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << config.ToToml();
+  EXPECT_EQ(reparsed.GetString("node.id"), id);
+}
+
 }  // namespace
 }  // namespace nemesyst
