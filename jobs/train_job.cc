@@ -320,6 +320,24 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
     s.parent_version = parent.name == o.model_name ? parent.version : 0;
   }
 
+  // Training must fit in the memory budget: estimated from the spec before anything is allocated
+  // (every learner trains its own copy), refused with the estimate rather than left to swap.
+  NEMESYST_ASSIGN_OR_RETURN(
+      const MemoryEstimate need,
+      Model::EstimateMemory(s.spec_json, o.trainer.batch_size, 0, o.trainer.optimizer));
+  const uint64_t budget = MemoryBudgetBytes(o.model);
+  const uint64_t total = need.training_bytes * static_cast<uint64_t>(o.learners);
+  if (total > budget) {
+    return Status::ResourceExhausted(
+        "train: training needs about " + FormatBytes(total) + " (" + std::to_string(o.learners) +
+        " learner(s) × " + FormatBytes(need.training_bytes) + ": " +
+        std::to_string(need.parameters) + " parameters, optimiser state and one batch of " +
+        std::to_string(o.trainer.batch_size) + ") but the memory budget is " + FormatBytes(budget) +
+        " (kernels.memory_budget_mb; default a quarter of physical memory); use a smaller "
+        "model, batch or fewer learners");
+  }
+  s.logger->Log(LogLevel::kInfo, "jobs.train", "memory estimate",
+                {{"bytes", std::to_string(total)}, {"budget", std::to_string(budget)}});
   // The model must build on the asked backend before anything is created: an unavailable backend
   // is an error here, not a silent fallback and not a consumer group left behind.
   NEMESYST_RETURN_IF_ERROR(Model::Create(s.spec_json, o.trainer.seed, o.model).status());

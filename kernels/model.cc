@@ -5,8 +5,11 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <unistd.h>
+
 #include "common/read_file.h"
 #include "kernels/dispatch.h"
+#include "kernels/memory_estimate.h"
 #include "kernels/model_file.h"
 #include "kernels/model_impl.h"
 #include "kernels/random.h"
@@ -38,6 +41,15 @@ Result<std::unique_ptr<Model::Impl>> BuildModelImpl(const ModelSpec& spec,
                                      " parameters; the limit is " +
                                      std::to_string(kMaxModelParameters));
   }
+  // Running it needs at least its inference estimate at batch 1: refuse before allocating.
+  const MemoryEstimate estimate = EstimateMemory(spec, 1, 0, true);
+  const uint64_t budget = MemoryBudgetBytes(options);
+  if (estimate.inference_bytes > budget) {
+    return Status::ResourceExhausted(
+        "the model needs about " + FormatBytes(estimate.inference_bytes) + " to run (" +
+        std::to_string(estimate.parameters) + " parameters) but the memory budget is " +
+        FormatBytes(budget) + " (kernels.memory_budget_mb)");
+  }
   auto impl = std::make_unique<Model::Impl>();
   impl->spec = spec;
   impl->options = options;
@@ -58,6 +70,32 @@ Result<std::unique_ptr<Model::Impl>> BuildModelImpl(const ModelSpec& spec,
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
+
+uint64_t MemoryBudgetBytes(const ModelOptions& options) {
+  if (options.memory_budget_bytes > 0) return options.memory_budget_bytes;
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return uint64_t{4} << 30;  // unknown: assume a small machine
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4;
+}
+
+std::string FormatBytes(uint64_t bytes) {
+  char text[32];
+  if (bytes >= 1'000'000'000) {
+    std::snprintf(text, sizeof text, "%.2f GB", bytes / 1e9);
+  } else if (bytes >= 1'000'000) {
+    std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f kB", bytes / 1e3);
+  }
+  return text;
+}
+
+Result<MemoryEstimate> Model::EstimateMemory(std::string_view spec_json, int batch_size, int steps,
+                                             std::string_view optimizer) {
+  NEMESYST_ASSIGN_OR_RETURN(kernels::ModelSpec spec, kernels::ParseModelSpec(spec_json));
+  return kernels::EstimateMemory(spec, batch_size, steps, optimizer != "sgd");
+}
 
 Result<std::unique_ptr<Model>> Model::Create(std::string_view spec_json, uint64_t seed,
                                              const ModelOptions& options) {

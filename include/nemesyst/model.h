@@ -43,14 +43,37 @@ struct ModelOptions {
   // kernels info` shows the choice). Forcing one that is unavailable makes Create fail.
   Backend backend = Backend::kAuto;
   KernelOptions kernel;
+  // The most memory one model may take (MemoryEstimate): Create and Deserialize refuse a model
+  // whose inference estimate exceeds it, the train job one whose training estimate (times its
+  // learners) does. 0 = a quarter of the machine's physical memory (MemoryBudgetBytes).
+  uint64_t memory_budget_bytes = 0;
 };
+
+// `options.memory_budget_bytes`, or a quarter of physical memory when it is 0.
+NEMESYST_EXPORT uint64_t MemoryBudgetBytes(const ModelOptions& options);
 
 // Caller metadata stored in model files (pipeline spec, normalisation statistics, lineage...).
 // Keys starting with "nemesyst." are reserved.
 using ModelFileMetadata = std::map<std::string, std::string>;
 
+// What a model of some spec needs in memory, estimated from the spec before anything is
+// allocated (Model::EstimateMemory): the jobs refuse work whose estimate exceeds the memory budget
+// (kernels.memory_budget_mb) rather than grow until the machine swaps.
+struct MemoryEstimate {
+  uint64_t parameters = 0;
+  uint64_t training_bytes = 0;   // weights, gradients, optimiser state, tape and batch
+  uint64_t inference_bytes = 0;  // weights and one batch's working buffers
+};
+
+// "1.23 GB" (decimal units), for messages.
+NEMESYST_EXPORT std::string FormatBytes(uint64_t bytes);
+
 class NEMESYST_EXPORT Model {
  public:
+  // The memory estimate for this spec at this batch size and window length (`steps` 0 = the
+  // spec's) with the given optimiser ("adam" | "sgd"). Invalid specs: as Create.
+  static Result<MemoryEstimate> EstimateMemory(std::string_view spec_json, int batch_size,
+                                               int steps = 0, std::string_view optimizer = "adam");
   // Builds a model from a JSON spec with weights initialised deterministically from `seed`.
   // Invalid specs: InvalidArgument naming the key path ("spec.recurrent.hidden[0]: ...");
   // more than 2^28 parameters: ResourceExhausted.

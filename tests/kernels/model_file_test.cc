@@ -227,3 +227,50 @@ TEST(ModelFileTest, ZeroSizedTensorsRoundTrip) {
 
 }  // namespace
 }  // namespace nemesyst
+
+namespace nemesyst {
+namespace {
+
+// The estimate counts exactly the parameters Create allocates, grows with the batch and the
+// window, and a model over the budget is refused before it is allocated.
+TEST(MemoryEstimateTest, CountsTheParametersAndRefusesOverTheBudget) {
+  for (const char* spec : {R"({"kind": "regressor", "input": {"features": 3, "steps": 8},
+            "recurrent": {"cell": "lstm", "hidden": [16, 8]}, "head": {"hidden": [4]},
+            "output": {"width": 2}})",
+                           R"({"kind": "regressor", "input": {"features": 5, "steps": 0},
+            "recurrent": {"cell": "rnn", "hidden": [32]}, "output": {"width": 1}})",
+                           R"({"kind": "gan", "window": {"steps": 6, "features": 2}, "noise": 4,
+            "generator": {"type": "lstm", "hidden": [8]},
+            "discriminator": {"type": "dense", "hidden": [16]}})"}) {
+    auto model = Model::Create(spec, 1);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    auto e = Model::EstimateMemory(spec, 32);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->parameters, (*model)->Parameters().size()) << spec;
+    EXPECT_GE(e->training_bytes, 6 * 4 * e->parameters) << "weights, grads, moments, copies";
+    EXPECT_GT(e->training_bytes, e->inference_bytes);
+    auto bigger = Model::EstimateMemory(spec, 64, 40);
+    ASSERT_TRUE(bigger.ok());
+    EXPECT_GT(bigger->training_bytes, e->training_bytes);
+    auto one = Model::EstimateMemory(spec, 1);  // what Create checks: running at batch 1
+    ASSERT_TRUE(one.ok());
+    ModelOptions tight;
+    tight.memory_budget_bytes = one->inference_bytes - 1;
+    auto refused = Model::Create(spec, 1, tight);
+    EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+    EXPECT_NE(refused.status().message().find("memory budget"), std::string_view::npos);
+  }
+  auto sgd = Model::EstimateMemory(
+      R"({"kind": "regressor", "input": {"features": 3}, "recurrent": {"hidden": [8]}})", 8, 4,
+      "sgd");
+  auto adam = Model::EstimateMemory(
+      R"({"kind": "regressor", "input": {"features": 3}, "recurrent": {"hidden": [8]}})", 8, 4,
+      "adam");
+  ASSERT_TRUE(sgd.ok() && adam.ok());
+  EXPECT_EQ(adam->training_bytes - sgd->training_bytes, 4 * adam->parameters);
+  EXPECT_GT(MemoryBudgetBytes(ModelOptions{}), 0u);
+  EXPECT_TRUE(Model::EstimateMemory("{", 1).status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace nemesyst

@@ -5,6 +5,8 @@
 // fallback.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "nemesyst/refrigeration/demo_specs.h"
@@ -124,6 +126,41 @@ TEST_F(SettingsCliTest, BackendAndNodeIdReachTheDemo) {
   auto m = nlohmann::json::parse(show.out);
   EXPECT_EQ(m["metadata"]["hyper_parameters"]["backend"], "ref");
   EXPECT_EQ(m["metadata"]["lineage"]["node_id"], "hub-1");
+}
+
+// A small spec that asks for gigabytes (one LSTM layer of hidden 8000: 256 M weights) is refused
+// at once with the estimate, writing nothing — it used to grow to 5.9 GB with no output.
+TEST_F(SettingsCliTest, TrainingOverTheMemoryBudgetIsRefusedWithTheEstimate) {
+  testing::WriteFile(fleet_.dir.Sub("huge.json"),
+                     R"({"kind": "regressor", "input": {"features": 3, "steps": 0},
+                         "recurrent": {"cell": "lstm", "hidden": [8000]}, "output": {"width": 1}})");
+  std::vector<std::string> args = {"--store",
+                                   fleet_.StorePath(),
+                                   "--set",
+                                   "kernels.memory_budget_mb=2000",
+                                   "train",
+                                   "--pipeline",
+                                   fleet_.dir.Sub("p.toml"),
+                                   "--model",
+                                   fleet_.dir.Sub("huge.json"),
+                                   "--name",
+                                   "huge",
+                                   "--epochs",
+                                   "1"};
+  const auto start = std::chrono::steady_clock::now();
+  auto r = RunCli(args);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("training needs about"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("but the memory budget is 2.00 GB"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(resource_exhausted)"), std::string::npos) << r.err;
+  auto list = RunCli({"--store", fleet_.StorePath(), "model", "list", "--json"});
+  EXPECT_EQ(list.out.find("huge"), std::string::npos) << "nothing was registered";
+  auto groups = RunCli({"--store", fleet_.StorePath(), "group", "stat", "--json"});
+  EXPECT_EQ(groups.out.find("train.huge"), std::string::npos) << "no group was left behind";
+  // The small spec trains under a budget that fits it.
+  r = Train("small", {"--set", "kernels.memory_budget_mb=500"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace

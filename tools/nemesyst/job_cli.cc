@@ -29,6 +29,8 @@ Result<ModelOptions> ConfiguredModelOptions(const CliContext& ctx) {
                                    ctx.config.GetEntry("kernels.threads").origin + ")");
   }
   options.kernel.threads = static_cast<int>(threads);
+  options.memory_budget_bytes =
+      static_cast<uint64_t>(ctx.config.GetInt("kernels.memory_budget_mb")) * 1'000'000;
   return options;
 }
 
