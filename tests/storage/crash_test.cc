@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -23,8 +24,16 @@ namespace nemesyst::testing {
 namespace {
 
 constexpr char kChildEnv[] = "NEMESYST_CRASH_CHILD";
-constexpr int kRounds = 24;  // alternating sync and group
+constexpr char kCommitChildEnv[] = "NEMESYST_CRASH_COMMIT_CHILD";
 constexpr int kChildThreads = 3;
+
+// Rounds per campaign: 24 in CI (alternating sync and group); NEMESYST_CRASH_ROUNDS for longer
+// offline campaigns.
+int Rounds() {
+  const char* v = std::getenv("NEMESYST_CRASH_ROUNDS");
+  const int n = v != nullptr ? std::atoi(v) : 0;
+  return n > 0 ? n : 24;
+}
 
 struct AckMessage {  // one per acknowledged Append; 40 bytes < PIPE_BUF, so writes are atomic
   uint64_t first_seq;
@@ -104,7 +113,8 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
   }
   std::mt19937 rng(20260601);
   std::vector<AckMessage> acked;
-  for (int round = 0; round < kRounds; ++round) {
+  const int rounds = Rounds();
+  for (int round = 0; round < rounds; ++round) {
     const char* mode = round % 2 == 0 ? "sync" : "group";
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
@@ -165,7 +175,193 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
     }
     ASSERT_TRUE((*it)->status().ok()) << (*it)->status().ToString();
   }
-  EXPECT_GT(acked.size(), size_t{kRounds});
+  EXPECT_GT(acked.size(), size_t(rounds));
+}
+
+// ---- Model commits and retention under SIGKILL ----------------------------------------------
+// The child appends (one thread), runs retention on the same stream (one thread) and commits a
+// "model" per claimed batch with the batch's ack in the same write (one thread), reporting each
+// acknowledged append and each registered version. After every kill: every reported version is
+// there with its exact bytes and lineage; no registered version's range can be claimed again (the
+// model and its ack were one write); retention never deleted a record a group still needed;
+// acknowledged appends past the retention point are all there.
+
+std::string ModelBlobFor(uint64_t first, uint64_t last) {
+  std::string blob = "model-for-" + std::to_string(first) + "-" + std::to_string(last) + ":";
+  while (blob.size() < 3000) blob += std::to_string(blob.size() * 7919 % 1000003);
+  return blob;
+}
+
+constexpr uint32_t kModelMessage = 99;  // AckMessage::thread of a registered version
+
+TEST(CrashChild, CommitUntilKilled) {
+  const char* spec = std::getenv(kCommitChildEnv);
+  if (spec == nullptr) GTEST_SKIP() << "only runs as the crash test's child process";
+  char path[4096];
+  char mode[16];
+  int fd = -1;
+  unsigned round = 0;
+  ASSERT_EQ(std::sscanf(spec, "%4095[^|]|%15[^|]|%d|%u", path, mode, &fd, &round), 4);
+  auto durability = ParseDurability(mode);
+  ASSERT_TRUE(durability.ok());
+  StoreOptions options;
+  options.durability = *durability;
+  options.max_records_per_chunk = 4;
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(options, path, &store).ok());
+  std::mutex pipe_mu;
+  auto report = [&](const AckMessage& msg) {
+    std::lock_guard lock(pipe_mu);
+    if (write(fd, &msg, sizeof msg) != sizeof msg) std::abort();
+  };
+  std::thread appender([&] {
+    uint64_t counter = 0;
+    for (uint64_t n = 0;; ++n) {
+      const size_t size = 1 + n % 17;
+      std::vector<Record> batch;
+      for (size_t i = 0; i < size; ++i) {
+        batch.push_back(Record{"r" + std::to_string(round),
+                               static_cast<int64_t>(counter + i),
+                               {double(round), 0.0, double(counter + i)}});
+      }
+      auto seqs = store->Append("crash", batch);
+      if (!seqs.ok()) std::abort();
+      report(AckMessage{seqs->first, seqs->last, counter, round, 0, 0});
+      counter += size;
+    }
+  });
+  std::thread retention([&] {
+    for (;;) {
+      if (!store->ApplyRetention("crash").ok()) std::abort();
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+  });
+  std::thread committer([&] {
+    for (;;) {
+      // A 1 ms lease: after the kill, what this child held is claimable again at once.
+      auto claim = store->Claim("learners", "m" + std::to_string(round), 40, 1);
+      if (!claim.ok()) {
+        if (!claim.status().IsWouldBlock()) std::abort();
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        continue;
+      }
+      ModelMetadata meta;
+      meta.kind = "test";
+      meta.lineage.seq_ranges = {claim->range};
+      const GroupAck ack{"learners", claim->lease};
+      auto version = store->CommitModel("m", ModelBlobFor(claim->range.first, claim->range.last),
+                                        meta, std::span<const GroupAck>(&ack, 1));
+      if (!version.ok()) {
+        if (version.status().code() == StatusCode::kFailedPrecondition) continue;  // lease ran out
+        std::abort();
+      }
+      report(AckMessage{claim->range.first, claim->range.last, *version, round, kModelMessage, 0});
+    }
+  });
+  appender.join();
+  retention.join();
+  committer.join();
+}
+
+TEST(CrashTest, ModelCommitsAndRetentionSurviveSigkill) {
+  TempDir dir;
+  const std::string path = dir.Sub("store");
+  {
+    auto store = OpenStore(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->CreateStream("crash", CrashSchema()).ok());
+    ASSERT_TRUE(store->SetRetention("crash", {0, 300}).ok());  // keep at most 300 records
+    ASSERT_TRUE(store->CreateGroup("learners", "crash").ok());
+  }
+  std::mt19937 rng(20261205);
+  std::vector<AckMessage> appends, models;
+  const int rounds = Rounds();
+  for (int round = 0; round < rounds; ++round) {
+    const char* mode = round % 2 == 0 ? "group" : "sync";
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const std::string spec =
+        path + "|" + mode + "|" + std::to_string(fds[1]) + "|" + std::to_string(round);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(fds[0]);
+      setenv(kCommitChildEnv, spec.c_str(), 1);
+      const char* argv[] = {"nemesyst_storage_tests", "--gtest_filter=CrashChild.CommitUntilKilled",
+                            nullptr};
+      execv("/proc/self/exe", const_cast<char* const*>(argv));
+      _exit(127);
+    }
+    close(fds[1]);
+    const int wait_for = std::uniform_int_distribution<int>(5, 80)(rng);
+    AckMessage msg;
+    auto keep = [&](const AckMessage& m) {
+      (m.thread == kModelMessage ? models : appends).push_back(m);
+    };
+    for (int i = 0; i < wait_for && ReadMessage(fds[0], &msg); ++i) keep(msg);
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2000)(rng)));
+    kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status))
+        << "round " << round << ": child exited with " << WEXITSTATUS(status) << " before the kill";
+    while (ReadMessage(fds[0], &msg)) keep(msg);
+    close(fds[0]);
+
+    auto store = OpenStore(path);
+    ASSERT_TRUE(store) << "round " << round;
+    // Every reported version: present, its exact bytes, its lineage.
+    for (const AckMessage& m : models) {
+      const uint32_t version = static_cast<uint32_t>(m.counter_start);
+      auto blob = store->ReadModelBlob("m", version);
+      ASSERT_TRUE(blob.ok()) << "round " << round << ": m@" << version
+                             << " lost: " << blob.status().ToString();
+      ASSERT_EQ(*blob, ModelBlobFor(m.first_seq, m.last_seq)) << "m@" << version;
+    }
+    // Registered versions and claimable ranges never overlap: a version and its ack were one
+    // write. Claim everything claimable now (the child's 1 ms leases have run out), check, and
+    // give it all back for the next round.
+    auto versions = store->ListModelVersions("m");
+    ASSERT_TRUE(versions.ok() || versions.status().IsNotFound());
+    std::vector<SeqRange> registered;
+    if (versions.ok()) {
+      for (const ModelInfo& v : *versions) {
+        ASSERT_EQ(v.metadata.lineage.seq_ranges.size(), 1u) << "m@" << v.version;
+        registered.push_back(v.metadata.lineage.seq_ranges[0]);
+      }
+    }
+    const auto info = store->GetStreamInfo("crash");
+    ASSERT_TRUE(info.ok());
+    std::vector<LeaseId> taken;
+    for (int i = 0; i < 100000; ++i) {
+      auto claim = store->Claim("learners", "checker", 40, 60'000);
+      if (!claim.ok()) {
+        ASSERT_TRUE(claim.status().IsWouldBlock()) << claim.status().ToString();
+        break;
+      }
+      taken.push_back(claim->lease);
+      for (const SeqRange& r : registered) {
+        ASSERT_TRUE(claim->range.last < r.first || claim->range.first > r.last)
+            << "round " << round << ": seqs " << claim->range.first << ".." << claim->range.last
+            << " are claimable although a registered version acknowledged " << r.first << ".."
+            << r.last;
+      }
+      // Retention never deletes what a group still needs: an unacknowledged range is readable.
+      ASSERT_GE(claim->range.first, info->first_seq)
+          << "round " << round << ": retention deleted unacknowledged seqs";
+    }
+    for (const LeaseId& lease : taken) ASSERT_TRUE(store->Nack("learners", lease).ok());
+    // Acknowledged appends past what retention deleted are all there.
+    for (const AckMessage& a : appends) {
+      if (a.last_seq < info->first_seq) continue;
+      const uint64_t from = std::max(a.first_seq, info->first_seq);
+      auto rows = ReadAll(*store, "crash", {from, a.last_seq});
+      ASSERT_EQ(rows.size(), a.last_seq - from + 1) << "round " << round << ": acknowledged seqs "
+                                                    << from << ".." << a.last_seq << " missing";
+    }
+  }
+  EXPECT_GE(models.size(), size_t(rounds)) << "the kills should land among commits";
 }
 
 }  // namespace
