@@ -1,6 +1,8 @@
 // `nemesyst log|group|model`, run as the real binary against a store in a temporary directory.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "nemesyst/model.h"
@@ -177,6 +179,24 @@ TEST_F(StorageCliTest, ReadOnlyModelCommandsWorkAfterTheRegistryIsFlushed) {
   auto exported = Run({"model", "export", "m@1", "--out", dir_.Sub("back.bin")});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_EQ(testing::ReadFile(dir_.Sub("back.bin")), testing::ReadFile(dir_.Sub("w1.bin")));
+}
+
+TEST_F(StorageCliTest, ReadOnlyCommandsNeverCreateAStore) {
+  const std::string missing = dir_.Sub("mistyped/path");
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"log", "stat"},
+                                             {"log", "tail", "s"},
+                                             {"log", "rejects"},
+                                             {"model", "list"},
+                                             {"model", "show", "m@1"},
+                                             {"group", "stat"}}) {
+    std::vector<std::string> args = {"--store", missing};
+    args.insert(args.end(), command.begin(), command.end());
+    auto r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 1) << command[0] << " " << command[1];
+    EXPECT_NE(r.err.find("no store at '" + missing + "'"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("mistyped"))) << "a read created the tree";
 }
 
 TEST_F(StorageCliTest, ModelImportListShowAliasExportRetire) {
