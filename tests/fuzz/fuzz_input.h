@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,5 +36,15 @@ inline std::string JoinFrames(const std::vector<std::string>& frames) {
 }
 
 }  // namespace nemesyst::fuzz
+
+// An invariant of a harness: when it does not hold, says which and where, then aborts (libFuzzer
+// keeps the input as a crash).
+#define NEMESYST_FUZZ_CHECK(condition)                                                       \
+  do {                                                                                       \
+    if (!(condition)) {                                                                      \
+      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #condition); \
+      std::abort();                                                                          \
+    }                                                                                        \
+  } while (false)
 
 #endif  // NEMESYST_TESTS_FUZZ_FUZZ_INPUT_H_
