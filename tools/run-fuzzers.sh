@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer harness of a build (built with -DNEMESYST_FUZZ=ON, clang) for a fixed time
 # each, from its seed corpus in tests/fuzz/corpus/<name>/ (read, never written: new inputs go to
-# a scratch directory). CI runs NEMESYST_FUZZ_SECONDS=20 per harness (the default); an offline
-# campaign sets it to hours. A crash leaves its input (crash-*) in the scratch directory, whose
-# path is printed, and fails the script: make it a regression test.
+# a scratch directory). The harnesses and what they check: docs/architecture.md, "Fuzzing".
+# CI runs NEMESYST_FUZZ_SECONDS=20 per harness (the default): 7 harnesses (wire, control, ingest,
+# config, spec, model_file, storage), about 2.5 minutes. An offline campaign sets hours:
+#   NEMESYST_FUZZ_SECONDS=3600 bash tools/run-fuzzers.sh build-sanitize
+# A crash leaves its input (crash-*) in the scratch directory, whose path is printed, and fails
+# the script: add the input to the harness's corpus and make it a regression test. Harnesses that
+# need files (ingest_fuzzer's store) make them under TMPDIR, set to a scratch directory here.
 # Usage: tools/run-fuzzers.sh BUILD_DIR
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,11 +17,12 @@ scratch="$(mktemp -d /tmp/nemesyst-fuzz-XXXXXX)"
 status=0
 for fuzzer in "$build"/fuzz/*_fuzzer; do
   name="$(basename "$fuzzer" _fuzzer)"
-  mkdir -p "$scratch/$name"
+  mkdir -p "$scratch/$name" "$scratch/$name.tmp"
   start=$(date +%s)
   if ! (cd "$scratch/$name" &&
-        ASAN_OPTIONS=detect_leaks=1 "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 \
-          -print_final_stats=1 "$scratch/$name" "$here/tests/fuzz/corpus/$name" \
+        TMPDIR="$scratch/$name.tmp" ASAN_OPTIONS=detect_leaks=1 "$fuzzer" \
+          -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 \
+          "$scratch/$name" "$here/tests/fuzz/corpus/$name" \
           > "$scratch/$name.log" 2>&1); then
     echo "fuzz: $name FAILED — inputs and log in $scratch/$name ($scratch/$name.log)" >&2
     tail -40 "$scratch/$name.log" >&2
