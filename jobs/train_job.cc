@@ -292,6 +292,28 @@ TrainerOptions TrainJobOptions::DefaultTrainer() {
   return t;
 }
 
+// Refuses the job when its learners' training (at window length `steps`, 0 = the spec's) plus
+// `extra_bytes` exceeds the memory budget, with the estimate in the message.
+Status CheckTrainingMemory(const Shared& s, int steps, uint64_t extra_bytes) {
+  const TrainJobOptions& o = *s.options;
+  NEMESYST_ASSIGN_OR_RETURN(
+      const MemoryEstimate need,
+      Model::EstimateMemory(s.spec_json, o.trainer.batch_size, steps, o.trainer.optimizer));
+  const uint64_t budget = MemoryBudgetBytes(o.model);
+  const uint64_t total = need.training_bytes * static_cast<uint64_t>(o.learners) + extra_bytes;
+  s.logger->Log(LogLevel::kDebug, "jobs.train", "memory estimate",
+                {{"bytes", std::to_string(total)}, {"budget", std::to_string(budget)}});
+  if (total <= budget) return Status::OK();
+  return Status::ResourceExhausted(
+      "train: training needs about " + FormatBytes(total) + " (" + std::to_string(o.learners) +
+      " learner(s) × " + FormatBytes(need.training_bytes) + ": " + std::to_string(need.parameters) +
+      " parameters, optimiser state and one batch of " + std::to_string(o.trainer.batch_size) +
+      (extra_bytes > 0 ? "; " + FormatBytes(extra_bytes) + " for the fit sample" : "") +
+      ") but the memory budget is " + FormatBytes(budget) +
+      " (kernels.memory_budget_mb; default a quarter of physical memory); use a smaller model, "
+      "batch, window, fit sample or fewer learners");
+}
+
 Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
   NEMESYST_RETURN_IF_ERROR(ValidateOptions(o));
   const auto t0 = Clock::now();
@@ -322,22 +344,9 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
 
   // Training must fit in the memory budget: estimated from the spec before anything is allocated
   // (every learner trains its own copy), refused with the estimate rather than left to swap.
-  NEMESYST_ASSIGN_OR_RETURN(
-      const MemoryEstimate need,
-      Model::EstimateMemory(s.spec_json, o.trainer.batch_size, 0, o.trainer.optimizer));
-  const uint64_t budget = MemoryBudgetBytes(o.model);
-  const uint64_t total = need.training_bytes * static_cast<uint64_t>(o.learners);
-  if (total > budget) {
-    return Status::ResourceExhausted(
-        "train: training needs about " + FormatBytes(total) + " (" + std::to_string(o.learners) +
-        " learner(s) × " + FormatBytes(need.training_bytes) + ": " +
-        std::to_string(need.parameters) + " parameters, optimiser state and one batch of " +
-        std::to_string(o.trainer.batch_size) + ") but the memory budget is " + FormatBytes(budget) +
-        " (kernels.memory_budget_mb; default a quarter of physical memory); use a smaller "
-        "model, batch or fewer learners");
-  }
-  s.logger->Log(LogLevel::kInfo, "jobs.train", "memory estimate",
-                {{"bytes", std::to_string(total)}, {"budget", std::to_string(budget)}});
+  // Checked here with the spec's window, and again once the pipeline says its window and the
+  // fit sample is counted.
+  NEMESYST_RETURN_IF_ERROR(CheckTrainingMemory(s, 0, 0));
   // The model must build on the asked backend before anything is created: an unavailable backend
   // is an error here, not a silent fallback and not a consumer group left behind.
   NEMESYST_RETURN_IF_ERROR(Model::Create(s.spec_json, o.trainer.seed, o.model).status());
@@ -359,6 +368,12 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
   if (pipeline->label_width() < 1) {
     return Status::InvalidArgument("train: the pipeline has no label (set label.field)");
   }
+  // The fit sample: its records, then its processed rows (a window references rows, no copy).
+  const uint64_t sample_bytes =
+      static_cast<uint64_t>(o.fit_records) *
+      (sizeof(Record) + 48 + 8 * pipeline->input_fields().size() +
+       4 * static_cast<uint64_t>(pipeline->features() + pipeline->label_width() + 2));
+  NEMESYST_RETURN_IF_ERROR(CheckTrainingMemory(s, pipeline->steps(), sample_bytes));
 
   // Fit on the stream's first hours (every device's), at most fit_records records, and window
   // them for validation.
@@ -376,8 +391,15 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
   }
   RecordQuery query;
   query.max_timestamp_us = first_us + static_cast<int64_t>(o.fit_hours * 3600e6);
-  NEMESYST_ASSIGN_OR_RETURN(std::vector<Record> sample, ReadRecords(store, s.stream, query));
-  if (sample.size() > o.fit_records) sample.resize(o.fit_records);
+  std::vector<Record> sample;
+  {
+    // At most fit_records are ever held (not all of fit_hours, then cut).
+    NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(s.stream, query));
+    for (; it->Valid() && sample.size() < o.fit_records; it->Next()) {
+      sample.push_back(it->record().record);
+    }
+    NEMESYST_RETURN_IF_ERROR(it->status());
+  }
   if (sample.empty()) return Status::FailedPrecondition("train: no records to fit the pipeline on");
   if (!pipeline->fitted() || o.parent.empty()) NEMESYST_RETURN_IF_ERROR(pipeline->Fit(sample));
   NEMESYST_ASSIGN_OR_RETURN(s.validation, pipeline->Apply(sample));

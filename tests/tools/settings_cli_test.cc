@@ -158,6 +158,13 @@ TEST_F(SettingsCliTest, TrainingOverTheMemoryBudgetIsRefusedWithTheEstimate) {
   EXPECT_EQ(list.out.find("huge"), std::string::npos) << "nothing was registered";
   auto groups = RunCli({"--store", fleet_.StorePath(), "group", "stat", "--json"});
   EXPECT_EQ(groups.out.find("train.huge"), std::string::npos) << "no group was left behind";
+  // A small model with a fit sample that cannot fit is refused too, naming the sample.
+  auto sample =
+      RunCli({"--store", fleet_.StorePath(), "--set", "kernels.memory_budget_mb=500", "train",
+              "--pipeline", fleet_.dir.Sub("p.toml"), "--model", fleet_.dir.Sub("m.json"), "--name",
+              "sample", "--fit-records", "100000000"});
+  EXPECT_EQ(sample.exit_code, 1) << sample.err;
+  EXPECT_NE(sample.err.find("for the fit sample"), std::string::npos) << sample.err;
   // The small spec trains under a budget that fits it.
   r = Train("small", {"--set", "kernels.memory_budget_mb=500"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
