@@ -346,7 +346,26 @@ Result<PredictJobResult> RunPredictJob(const Store& store, const PredictJobOptio
         o.from_us == std::numeric_limits<int64_t>::min() ? o.from_us : o.from_us - lookback_us;
     q.max_timestamp_us = o.to_us;
     q.device_id = o.device;
-    NEMESYST_ASSIGN_OR_RETURN(records, ReadRecords(store, o.stream, q));
+    // The readings, their processed rows and windows stay in memory together: stop with the
+    // reason once they would pass the memory budget instead of growing until the machine swaps.
+    const uint64_t budget = MemoryBudgetBytes(o.model_options);
+    const uint64_t per_row =
+        4 * static_cast<uint64_t>(m.pipeline->features() + m.pipeline->label_width() + 2) + 16;
+    uint64_t bytes = 0;
+    NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(o.stream, q));
+    for (; it->Valid(); it->Next()) {
+      const Record& r = it->record().record;
+      bytes += sizeof(Record) + r.device_id.size() + 8 * r.values.size() + per_row;
+      if (bytes > budget) {
+        return Status::ResourceExhausted(
+            "predict: the readings selected from stream '" + o.stream + "' (over " +
+            std::to_string(records.size()) + " records) would take more than the memory budget " +
+            "of " + FormatBytes(budget) +
+            " (kernels.memory_budget_mb); narrow them with --from/--to or --device");
+      }
+      records.push_back(r);
+    }
+    NEMESYST_RETURN_IF_ERROR(it->status());
   } else {
     NEMESYST_ASSIGN_OR_RETURN(ReadingsFile file, ReadReadingsFile(o.input_path, *m.pipeline));
     records = std::move(file.records);

@@ -168,6 +168,16 @@ TEST_F(SettingsCliTest, TrainingOverTheMemoryBudgetIsRefusedWithTheEstimate) {
   // The small spec trains under a budget that fits it.
   r = Train("small", {"--set", "kernels.memory_budget_mb=500"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  // predict over a stream stops once the selected readings would pass the budget (1 MB here:
+  // the fleet's ~8 600 readings take about 2 MB), and runs under one that holds them.
+  auto predict = RunCli({"--store", fleet_.StorePath(), "--set", "kernels.memory_budget_mb=1",
+                         "predict", "--model", "small:candidate", "--input-stream", "fleet"});
+  EXPECT_EQ(predict.exit_code, 1) << predict.err;
+  EXPECT_NE(predict.err.find("narrow them with --from/--to or --device"), std::string::npos)
+      << predict.err;
+  predict = RunCli({"--store", fleet_.StorePath(), "--set", "kernels.memory_budget_mb=500",
+                    "predict", "--model", "small:candidate", "--input-stream", "fleet"});
+  EXPECT_EQ(predict.exit_code, 0) << predict.err;
 }
 
 }  // namespace
