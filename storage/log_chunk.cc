@@ -74,6 +74,7 @@ Status ChunkReader::Open(const StreamSchema& schema, std::string_view value, uin
   schema_ = &schema;
   value_ = value;
   last_seq_ = last_seq;
+  left_ = 0;
   if (!value.empty() && static_cast<uint8_t>(value[0]) == kRecordFormatV1) {
     // One record (stores written before chunks); DecodeRecord checks it in Next().
     v1_ = true;
@@ -103,6 +104,7 @@ Status ChunkReader::Open(const StreamSchema& schema, std::string_view value, uin
   }
   if (count_ > last_seq) return Status::Corruption("record chunk holds more records than its seq");
   next_seq_ = last_seq - count_ + 1;
+  left_ = count_;
   return Status::OK();
 }
 
@@ -110,6 +112,7 @@ Status ChunkReader::Next(Record* record) {
   if (v1_) {
     NEMESYST_RETURN_IF_ERROR(DecodeRecord(*schema_, value_, record));
     ++next_seq_;
+    --left_;
     return Status::OK();
   }
   std::string_view device, fields;
@@ -124,6 +127,7 @@ Status ChunkReader::Next(Record* record) {
   record->values.resize(schema_->fields.size());
   DecodeFields(*schema_, fields.data(), record->values.data());
   ++next_seq_;
+  --left_;
   if (done() && !body_.empty()) return Status::Corruption("record chunk has trailing bytes");
   return Status::OK();
 }
@@ -131,6 +135,7 @@ Status ChunkReader::Next(Record* record) {
 Status ChunkReader::Skip() {
   if (v1_) {
     ++next_seq_;
+    --left_;
     return Status::OK();
   }
   std::string_view device, rest;
@@ -139,6 +144,7 @@ Status ChunkReader::Skip() {
                               std::to_string(next_seq_ - first_seq()));
   }
   ++next_seq_;
+  --left_;
   if (done() && !body_.empty()) return Status::Corruption("record chunk has trailing bytes");
   return Status::OK();
 }

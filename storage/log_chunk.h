@@ -85,7 +85,7 @@ class ChunkReader {
   uint64_t first_seq() const { return last_seq_ - count_ + 1; }
   uint64_t last_seq() const { return last_seq_; }
   uint32_t count() const { return count_; }
-  bool done() const { return next_seq_ > last_seq_; }
+  bool done() const { return left_ == 0; }
   uint64_t next_seq() const { return next_seq_; }  // seq of the record Next() decodes
   // Decodes the next record (only when !done()); Corruption if its bytes are malformed.
   Status Next(Record* record);
@@ -99,6 +99,8 @@ class ChunkReader {
   size_t fields_bytes_ = 0;
   bool v1_ = false;
   uint32_t count_ = 0;
+  uint32_t left_ = 0;  // records not yet decoded or skipped (not next_seq_ > last_seq_: the seq
+                       // after a chunk ending at 2^64 - 1 wraps to 0)
   uint64_t last_seq_ = 0;
   uint64_t next_seq_ = 1;
 };

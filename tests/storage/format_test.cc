@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 
 #include "common/coding.h"
 #include "common/crc32c.h"
@@ -220,6 +221,34 @@ TEST(LogChunkTest, EveryTruncationAndByteFlipIsCorruption) {
   EXPECT_TRUE(ReadChunk(schema, resealed(3, 2), 5).IsCorruption());
   Status s = ReadChunk(schema, resealed(0, 7), 5);
   EXPECT_NE(s.message().find("format"), std::string_view::npos) << s.ToString();
+}
+
+// Found by tests/fuzz/storage_fuzzer: under a key whose seq is 2^64 - 1 (any bytes from a peer or
+// a damaged disk can say so) the seq after the chunk's last record wrapped to 0, so done() never
+// became true — a chunk then failed as truncated, and a format-1 record was read forever.
+TEST(LogChunkTest, ChunkEndingAtTheLastSeqEnds) {
+  StreamSchema schema = testing::FridgeSchema();
+  const uint64_t last = std::numeric_limits<uint64_t>::max();
+  const std::string chunk = HandBuiltChunk();
+  ChunkReader reader;
+  ASSERT_TRUE(reader.Open(schema, chunk, last).ok());
+  EXPECT_EQ(reader.first_seq(), last - 1);
+  Record r;
+  ASSERT_TRUE(reader.Next(&r).ok());
+  EXPECT_FALSE(reader.done());
+  ASSERT_TRUE(reader.Next(&r).ok());
+  EXPECT_TRUE(reader.done());
+  ASSERT_TRUE(reader.Open(schema, chunk, last).ok());
+  ASSERT_TRUE(reader.Skip().ok());
+  ASSERT_TRUE(reader.Skip().ok());
+  EXPECT_TRUE(reader.done());
+
+  const std::string record = HandBuiltRecord();
+  ASSERT_TRUE(reader.Open(schema, record, last).ok());
+  EXPECT_FALSE(reader.done());
+  ASSERT_TRUE(reader.Next(&r).ok());
+  EXPECT_EQ(r.device_id, "abc");
+  EXPECT_TRUE(reader.done());
 }
 
 TEST(LogFormatTest, SummaryBytes) {
