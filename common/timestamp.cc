@@ -136,6 +136,8 @@ bool ParseEpoch(std::string_view s, EpochUnit unit, int64_t* time_us) {
   if (pos != s.size() || digits + frac_digits == 0) return false;
   if (unit == EpochUnit::kNanoseconds) whole /= 1000;
   if (whole > INT64_MAX / per_unit) return false;
+  // The fraction can push a whole at the limit over it (9223372036854.9 s).
+  if (whole * per_unit > INT64_MAX - fraction_us) return false;
   int64_t us = whole * per_unit + fraction_us;
   *time_us = negative ? -us : us;
   return true;

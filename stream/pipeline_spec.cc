@@ -112,7 +112,13 @@ Result<int64_t> GetTime(const json& obj, const std::string& path, const std::str
                         int64_t fallback) {
   auto it = obj.find(key);
   if (it == obj.end()) return fallback;
-  if (it->is_number_integer()) return it->get<int64_t>();
+  if (it->is_number_integer()) {
+    // Beyond int64 (18446744073709551615) is an error, not a wrap to -1.
+    if (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX)) {
+      return Bad(Join(path, key), "is out of range for µs since the epoch");
+    }
+    return it->get<int64_t>();
+  }
   int64_t us = 0;
   if (it->is_string() && ParseIso8601(it->get<std::string>(), &us)) return us;
   return Bad(Join(path, key), "must be µs since the epoch or an ISO-8601 timestamp");

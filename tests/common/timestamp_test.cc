@@ -42,7 +42,12 @@ TEST(TimestampTest, ParsesEpochUnits) {
   EXPECT_EQ(us, kT0);
   ASSERT_TRUE(ParseEpoch("-1", EpochUnit::kSeconds, &us));
   EXPECT_EQ(us, -1000000);
-  for (const char* bad : {"", "-", "1e9", "12a", ".", "99999999999999999999"}) {
+  // The largest whole number of seconds that fits, then with a fraction that would overflow (a
+  // signed overflow, found by ingest_fuzzer under UBSan).
+  ASSERT_TRUE(ParseEpoch("9223372036854", EpochUnit::kSeconds, &us));
+  EXPECT_EQ(us, int64_t{9223372036854} * 1000000);
+  for (const char* bad : {"", "-", "1e9", "12a", ".", "99999999999999999999", "9223372036854.9",
+                          "-9223372036854.9", "9223372036854775807.5"}) {
     EXPECT_FALSE(ParseEpoch(bad, EpochUnit::kSeconds, &us)) << bad;
   }
 }

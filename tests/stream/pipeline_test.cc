@@ -65,6 +65,10 @@ TEST(PipelineSpecTest, RefusesBadSpecsWithKeyPathAndReason) {
        "steps[0].max_gap_s: is required"},
       {"[[steps]]\nop = \"select\"\nfields = [\"v\", \"zz\"]\n[window]\nlength = 1\n",
        "steps[0].fields[1]"},
+      // Beyond int64 µs: an error, not a silent wrap to -1.
+      {"{\"window\": {\"length\": 2}, \"steps\": [{\"op\": \"filter\", \"from\": "
+       "18446744073709551615}]}",
+       "steps[0].from: is out of range"},
   };
   for (const Case& c : cases) {
     auto p = Pipeline::Create(c.spec, {"v", "d"});
