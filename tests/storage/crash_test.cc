@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -52,23 +54,87 @@ StreamSchema CrashSchema() {
   return schema;
 }
 
-// Runs in the child process: appends until killed.
-TEST(CrashChild, AppendUntilKilled) {
-  const char* spec = std::getenv(kChildEnv);
-  if (spec == nullptr) GTEST_SKIP() << "only runs as the crash test's child process";
-  char path[4096];
-  char mode[16];
+// What the parent tells a child through its environment: "path|durability|pipe fd|round".
+struct ChildSpec {
+  std::string path;
+  Durability durability = Durability::kGroup;
   int fd = -1;
   unsigned round = 0;
-  ASSERT_EQ(std::sscanf(spec, "%4095[^|]|%15[^|]|%d|%u", path, mode, &fd, &round), 4);
+};
+
+// In the child: the spec from `env`, or nullopt when this process is not a crash child.
+std::optional<ChildSpec> ReadChildSpec(const char* env) {
+  const char* text = std::getenv(env);
+  if (text == nullptr) return std::nullopt;
+  char path[4096];
+  char mode[16];
+  ChildSpec spec;
+  if (std::sscanf(text, "%4095[^|]|%15[^|]|%d|%u", path, mode, &spec.fd, &spec.round) != 4) {
+    std::abort();
+  }
   auto durability = ParseDurability(mode);
-  ASSERT_TRUE(durability.ok());
+  if (!durability.ok()) std::abort();
+  spec.path = path;
+  spec.durability = *durability;
+  return spec;
+}
+
+// In the child: the store, with small chunks so most appends span several keys of one batch.
+std::unique_ptr<Store> OpenChildStore(const ChildSpec& spec) {
   StoreOptions options;
-  options.durability = *durability;
-  // Small chunks, so most appends (1..23 records) span several chunks (keys) of one WriteBatch.
+  options.durability = spec.durability;
   options.max_records_per_chunk = 4;
   std::unique_ptr<Store> store;
-  ASSERT_TRUE(Store::Open(options, path, &store).ok());
+  if (!Store::Open(options, spec.path, &store).ok()) std::abort();
+  return store;
+}
+
+bool ReadMessage(int fd, AckMessage* msg);
+
+// In the parent: runs this test binary again as the child test `child_test` (a plain fork of a
+// process that has run RocksDB would inherit its thread pools without their threads), passes it
+// `path`, `mode` and `round` through `env`, hands every message it reports to `keep`, and kills it
+// with SIGKILL after a random number of messages in [min_messages, max_messages] plus a random
+// 0..2 ms, so the kill lands in the middle of writes, fsyncs and group commits.
+void RunChildUntilKilled(const char* env, const char* child_test, const std::string& path,
+                         const char* mode, int round, std::mt19937& rng, int min_messages,
+                         int max_messages, const std::function<void(const AckMessage&)>& keep) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const std::string spec =
+      path + "|" + mode + "|" + std::to_string(fds[1]) + "|" + std::to_string(round);
+  const std::string filter = std::string("--gtest_filter=") + child_test;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    setenv(env, spec.c_str(), 1);
+    const char* argv[] = {"nemesyst_storage_tests", filter.c_str(), nullptr};
+    execv("/proc/self/exe", const_cast<char* const*>(argv));
+    _exit(127);
+  }
+  close(fds[1]);
+  const int wait_for = std::uniform_int_distribution<int>(min_messages, max_messages)(rng);
+  AckMessage msg;
+  for (int i = 0; i < wait_for && ReadMessage(fds[0], &msg); ++i) keep(msg);
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2000)(rng)));
+  kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status))
+      << "round " << round << ": child exited with " << WEXITSTATUS(status) << " before the kill";
+  while (ReadMessage(fds[0], &msg)) keep(msg);  // acks still in the pipe
+  close(fds[0]);
+}
+
+// Runs in the child process: appends until killed.
+TEST(CrashChild, AppendUntilKilled) {
+  const auto spec = ReadChildSpec(kChildEnv);
+  if (!spec) GTEST_SKIP() << "only runs as the crash test's child process";
+  const int fd = spec->fd;
+  const unsigned round = spec->round;
+  auto store = OpenChildStore(*spec);
   std::vector<std::thread> threads;
   for (uint32_t t = 0; t < kChildThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -116,35 +182,9 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
   const int rounds = Rounds();
   for (int round = 0; round < rounds; ++round) {
     const char* mode = round % 2 == 0 ? "sync" : "group";
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    std::string spec =
-        path + "|" + mode + "|" + std::to_string(fds[1]) + "|" + std::to_string(round);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
-      setenv(kChildEnv, spec.c_str(), 1);
-      const char* argv[] = {"nemesyst_storage_tests", "--gtest_filter=CrashChild.AppendUntilKilled",
-                            nullptr};
-      execv("/proc/self/exe", const_cast<char* const*>(argv));
-      _exit(127);
-    }
-    close(fds[1]);
-    // Kill after a random number of acknowledgements plus a random few hundred microseconds, so
-    // the kill lands in the middle of appends, fsyncs and group commits.
-    int wait_for = std::uniform_int_distribution<int>(1, 60)(rng);
-    AckMessage msg;
-    for (int i = 0; i < wait_for && ReadMessage(fds[0], &msg); ++i) acked.push_back(msg);
-    std::this_thread::sleep_for(
-        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2000)(rng)));
-    kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status))
-        << "round " << round << ": child exited with " << WEXITSTATUS(status) << " before the kill";
-    while (ReadMessage(fds[0], &msg)) acked.push_back(msg);  // acks still in the pipe
-    close(fds[0]);
+    RunChildUntilKilled(kChildEnv, "CrashChild.AppendUntilKilled", path, mode, round, rng, 1, 60,
+                        [&](const AckMessage& m) { acked.push_back(m); });
+    if (HasFatalFailure()) return;
 
     // Reopen and check everything acknowledged so far (this and every earlier round).
     auto store = OpenStore(path);
@@ -195,20 +235,11 @@ std::string ModelBlobFor(uint64_t first, uint64_t last) {
 constexpr uint32_t kModelMessage = 99;  // AckMessage::thread of a registered version
 
 TEST(CrashChild, CommitUntilKilled) {
-  const char* spec = std::getenv(kCommitChildEnv);
-  if (spec == nullptr) GTEST_SKIP() << "only runs as the crash test's child process";
-  char path[4096];
-  char mode[16];
-  int fd = -1;
-  unsigned round = 0;
-  ASSERT_EQ(std::sscanf(spec, "%4095[^|]|%15[^|]|%d|%u", path, mode, &fd, &round), 4);
-  auto durability = ParseDurability(mode);
-  ASSERT_TRUE(durability.ok());
-  StoreOptions options;
-  options.durability = *durability;
-  options.max_records_per_chunk = 4;
-  std::unique_ptr<Store> store;
-  ASSERT_TRUE(Store::Open(options, path, &store).ok());
+  const auto spec = ReadChildSpec(kCommitChildEnv);
+  if (!spec) GTEST_SKIP() << "only runs as the crash test's child process";
+  const int fd = spec->fd;
+  const unsigned round = spec->round;
+  auto store = OpenChildStore(*spec);
   std::mutex pipe_mu;
   auto report = [&](const AckMessage& msg) {
     std::lock_guard lock(pipe_mu);
@@ -278,36 +309,10 @@ TEST(CrashTest, ModelCommitsAndRetentionSurviveSigkill) {
   const int rounds = Rounds();
   for (int round = 0; round < rounds; ++round) {
     const char* mode = round % 2 == 0 ? "group" : "sync";
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const std::string spec =
-        path + "|" + mode + "|" + std::to_string(fds[1]) + "|" + std::to_string(round);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
-      setenv(kCommitChildEnv, spec.c_str(), 1);
-      const char* argv[] = {"nemesyst_storage_tests", "--gtest_filter=CrashChild.CommitUntilKilled",
-                            nullptr};
-      execv("/proc/self/exe", const_cast<char* const*>(argv));
-      _exit(127);
-    }
-    close(fds[1]);
-    const int wait_for = std::uniform_int_distribution<int>(5, 80)(rng);
-    AckMessage msg;
-    auto keep = [&](const AckMessage& m) {
-      (m.thread == kModelMessage ? models : appends).push_back(m);
-    };
-    for (int i = 0; i < wait_for && ReadMessage(fds[0], &msg); ++i) keep(msg);
-    std::this_thread::sleep_for(
-        std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2000)(rng)));
-    kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status))
-        << "round " << round << ": child exited with " << WEXITSTATUS(status) << " before the kill";
-    while (ReadMessage(fds[0], &msg)) keep(msg);
-    close(fds[0]);
+    RunChildUntilKilled(
+        kCommitChildEnv, "CrashChild.CommitUntilKilled", path, mode, round, rng, 5, 80,
+        [&](const AckMessage& m) { (m.thread == kModelMessage ? models : appends).push_back(m); });
+    if (HasFatalFailure()) return;
 
     auto store = OpenStore(path);
     ASSERT_TRUE(store) << "round " << round;
