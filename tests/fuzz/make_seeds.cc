@@ -20,6 +20,7 @@
 #include "storage/model_format.h"
 #include "stream/pipeline_spec.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/storage_decoders.h"
 
 using namespace nemesyst;
 
@@ -53,20 +54,7 @@ void WriteStorage(const std::filesystem::path& dir, const std::string& name, uin
 
 void WriteStorageSeeds(const std::filesystem::path& dir, const std::vector<std::string>& changes) {
   using namespace storage;
-  enum : uint8_t {
-    kChunk,
-    kRecordV1,
-    kSummary,
-    kChange,
-    kJournal,
-    kGroup,
-    kBatch,
-    kStreamDef,
-    kDeadLetter,
-    kHistory,
-    kModelHeader,
-    kModelChunk
-  };
+  using namespace fuzz;  // the decoder numbers (storage_decoders.h)
   StreamSchema two, three, none;
   two.fields = {{"a", FieldType::kFloat32, "", std::nullopt, std::nullopt},
                 {"b", FieldType::kFloat64, "", std::nullopt, std::nullopt}};

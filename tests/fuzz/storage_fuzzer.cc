@@ -30,27 +30,15 @@
 #include "storage/meta_format.h"
 #include "storage/model_format.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/storage_decoders.h"
 
 namespace nemesyst::fuzz {
 namespace {
 
 using namespace storage;
 
-enum Decoder : uint8_t {
-  kChunk,
-  kRecordV1,
-  kSummary,
-  kChange,
-  kJournal,
-  kGroup,
-  kBatch,
-  kStreamDef,
-  kDeadLetter,
-  kHistory,
-  kModelHeader,
-  kModelChunk,
-  kDecoders
-};
+using Decoder = fuzz::StorageDecoder;
+using namespace fuzz;
 
 // Recomputes the checksum where `decoder` keeps it.
 void Reseal(Decoder decoder, std::string* v) {
