@@ -366,6 +366,7 @@ TEST(CrashTest, ModelCommitsAndRetentionSurviveSigkill) {
                                                     << from << ".." << a.last_seq << " missing";
     }
   }
+  RecordProperty("registered_versions", static_cast<int>(models.size()));
   EXPECT_GE(models.size(), size_t(rounds)) << "the kills should land among commits";
 }
 
