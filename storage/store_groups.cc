@@ -21,6 +21,16 @@ std::string NoGroup(std::string_view group) {
 
 }  // namespace
 
+Result<std::shared_ptr<storage::GroupState>> Store::Impl::LockGroup(
+    std::string_view name, std::unique_lock<std::mutex>* lock) const {
+  auto group = FindGroup(name);
+  if (!group) return Status::NotFound(NoGroup(name));
+  *lock = std::unique_lock(group->mu);
+  // Deleted between the lookup and the lock: whoever holds it now must not write it back.
+  if (group->deleted) return Status::NotFound(NoGroup(name));
+  return group;
+}
+
 Status Store::Impl::LoadGroups() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), groups_cf_));
   for (it->Seek(std::string(1, storage::kGroupKeyTag));
@@ -84,27 +94,18 @@ Status Store::Impl::CreateGroup(std::string_view name, std::string_view stream, 
 
 Status Store::Impl::DeleteGroup(std::string_view name, bool force) {
   std::lock_guard ddl(ddl_mu_);
-  auto group = FindGroup(name);
-  if (!group) return Status::NotFound(NoGroup(name));
-  std::lock_guard lock(group->mu);
-  if (!force) {
-    size_t open = 0;
-    std::string example;
-    for (const auto& [id, b] : group->batches) {
-      if (open++ == 0) {
-        example =
-            "batch " + std::to_string(id) + " (seq " + std::to_string(b.range.first) + ".." +
-            std::to_string(b.range.last) + ", " +
-            (b.state == BatchState::kDead ? "dead-lettered" : "claimed by '" + b.member + "'") +
-            ")";
-      }
-    }
-    if (open > 0) {
-      return Status::FailedPrecondition(
-          "consumer group '" + group->name + "' has " + std::to_string(open) +
-          " unacknowledged batch" + (open == 1 ? "" : "es") + ", e.g. " + example +
-          "; acknowledge them or delete with force (their records become free for retention)");
-    }
+  std::unique_lock<std::mutex> lock;
+  NEMESYST_ASSIGN_OR_RETURN(auto group, LockGroup(name, &lock));
+  if (!force && !group->batches.empty()) {
+    // Every outstanding batch is unacknowledged (acknowledged ones are deleted): name the first.
+    const size_t open = group->batches.size();
+    const auto& [id, b] = *group->batches.begin();
+    return Status::FailedPrecondition(
+        "consumer group '" + group->name + "' has " + std::to_string(open) +
+        " unacknowledged batch" + (open == 1 ? "" : "es") + ", e.g. batch " + std::to_string(id) +
+        " (seq " + std::to_string(b.range.first) + ".." + std::to_string(b.range.last) + ", " +
+        (b.state == BatchState::kDead ? "dead-lettered" : "claimed by '" + b.member + "'") +
+        "); acknowledge them or delete with force (their records become free for retention)");
   }
   rocksdb::WriteBatch batch;
   batch.Delete(groups_cf_, storage::GroupKey(group->name));
@@ -133,10 +134,8 @@ Result<ClaimedBatch> Store::Impl::Claim(std::string_view name, std::string_view 
   }
   if (max_records == 0) return Status::InvalidArgument("max_records must be > 0");
   if (lease_ms <= 0) return Status::InvalidArgument("lease_ms must be > 0");
-  auto group = FindGroup(name);
-  if (!group) return Status::NotFound(NoGroup(name));
-  std::lock_guard lock(group->mu);
-  if (group->deleted) return Status::NotFound(NoGroup(name));
+  std::unique_lock<std::mutex> lock;
+  NEMESYST_ASSIGN_OR_RETURN(auto group, LockGroup(name, &lock));
   int64_t now_ms = storage::NowMillis();
   rocksdb::WriteBatch batch;
   storage::GroupRecord record = group->record;
@@ -237,10 +236,8 @@ Status Store::Impl::PrepareAck(storage::GroupState& group, const LeaseId& lease,
 }
 
 Status Store::Impl::Ack(std::string_view name, const LeaseId& lease) {
-  auto group = FindGroup(name);
-  if (!group) return Status::NotFound(NoGroup(name));
-  std::lock_guard lock(group->mu);
-  if (group->deleted) return Status::NotFound(NoGroup(name));
+  std::unique_lock<std::mutex> lock;
+  NEMESYST_ASSIGN_OR_RETURN(auto group, LockGroup(name, &lock));
   rocksdb::WriteBatch batch;
   storage::GroupRecord record = group->record;
   NEMESYST_RETURN_IF_ERROR(PrepareAck(*group, lease, &batch, &record));
@@ -253,10 +250,8 @@ Status Store::Impl::Ack(std::string_view name, const LeaseId& lease) {
 
 Status Store::Impl::RewriteHeldBatch(std::string_view name, const LeaseId& lease,
                                      const std::function<void(BatchRecord*)>& change) {
-  auto group = FindGroup(name);
-  if (!group) return Status::NotFound(NoGroup(name));
-  std::lock_guard lock(group->mu);
-  if (group->deleted) return Status::NotFound(NoGroup(name));
+  std::unique_lock<std::mutex> lock;
+  NEMESYST_ASSIGN_OR_RETURN(auto group, LockGroup(name, &lock));
   NEMESYST_RETURN_IF_ERROR(CheckLease(*group, lease));
   BatchRecord b = group->batches[lease.batch_id];
   change(&b);
@@ -282,10 +277,8 @@ Result<int64_t> Store::Impl::RenewLease(std::string_view name, const LeaseId& le
 }
 
 Result<GroupStats> Store::Impl::GetGroupStats(std::string_view name) const {
-  auto group = FindGroup(name);
-  if (!group) return Status::NotFound(NoGroup(name));
-  std::lock_guard lock(group->mu);
-  if (group->deleted) return Status::NotFound(NoGroup(name));
+  std::unique_lock<std::mutex> lock;
+  NEMESYST_ASSIGN_OR_RETURN(auto group, LockGroup(name, &lock));
   GroupStats stats;
   stats.group = group->name;
   stats.stream = group->stream->name;
@@ -311,10 +304,8 @@ Result<GroupStats> Store::Impl::GetGroupStats(std::string_view name) const {
 
 Result<std::vector<DeadLetterBatch>> Store::Impl::ListDeadLetterBatches(
     std::string_view name) const {
-  auto group = FindGroup(name);
-  if (!group) return Status::NotFound(NoGroup(name));
-  std::lock_guard lock(group->mu);
-  if (group->deleted) return Status::NotFound(NoGroup(name));
+  std::unique_lock<std::mutex> lock;
+  NEMESYST_ASSIGN_OR_RETURN(auto group, LockGroup(name, &lock));
   std::vector<DeadLetterBatch> dead;
   for (const auto& [id, b] : group->batches) {
     if (b.state == BatchState::kDead) dead.push_back({id, b.range, b.delivery, b.member});
@@ -323,10 +314,8 @@ Result<std::vector<DeadLetterBatch>> Store::Impl::ListDeadLetterBatches(
 }
 
 Status Store::Impl::ResolveDeadLetterBatch(std::string_view name, uint64_t batch_id) {
-  auto group = FindGroup(name);
-  if (!group) return Status::NotFound(NoGroup(name));
-  std::lock_guard lock(group->mu);
-  if (group->deleted) return Status::NotFound(NoGroup(name));
+  std::unique_lock<std::mutex> lock;
+  NEMESYST_ASSIGN_OR_RETURN(auto group, LockGroup(name, &lock));
   auto it = group->batches.find(batch_id);
   if (it == group->batches.end() || it->second.state != BatchState::kDead) {
     return Status::NotFound("group '" + group->name + "' has no dead-lettered batch " +

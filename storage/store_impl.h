@@ -153,6 +153,10 @@ class Store::Impl {
   // ---- store_groups.cc
   Status CreateGroup(std::string_view group, std::string_view stream, GroupStart start);
   Status DeleteGroup(std::string_view group, bool force);
+  // The group named `name` with its mutex held by `*lock`; NotFound when there is none, or when it
+  // was deleted between the lookup and the lock.
+  Result<std::shared_ptr<storage::GroupState>> LockGroup(std::string_view name,
+                                                         std::unique_lock<std::mutex>* lock) const;
   Result<std::vector<std::string>> ListGroups() const;
   Result<ClaimedBatch> Claim(std::string_view group, std::string_view member, uint32_t max_records,
                              int64_t lease_ms);
