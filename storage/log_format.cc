@@ -49,8 +49,7 @@ std::string Where(int64_t record_index, const FieldSpec* field) {
 }  // namespace
 
 Status ValidateRecord(const StreamSchema& schema, const Record& record, int64_t record_index) {
-  if (record.device_id.empty() || record.device_id.size() > kMaxDeviceIdBytes ||
-      record.device_id.find('\0') != std::string::npos) {
+  if (!DeviceIdProblem(record.device_id).empty()) {
     return Status::InvalidArgument(Where(record_index, nullptr) + (record_index >= 0 ? ": " : "") +
                                    "device id must be 1..256 bytes without NUL");
   }

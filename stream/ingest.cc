@@ -134,17 +134,8 @@ class Ingester {
   // The store's limits on a device id, checked per row so the row's line is named and only that
   // row is refused (or dead-lettered), never its whole batch at append time.
   bool CheckDevice(std::string_view id, std::string* why) const {
-    if (id.empty()) {
-      *why = "empty device id";
-    } else if (id.size() > kMaxDeviceIdBytes) {
-      *why = "device id of " + std::to_string(id.size()) + " bytes is over the " +
-             std::to_string(kMaxDeviceIdBytes) + "-byte limit";
-    } else if (id.find('\0') != std::string_view::npos) {
-      *why = "device id contains a NUL byte";
-    } else {
-      return true;
-    }
-    return false;
+    *why = DeviceIdProblem(id);
+    return why->empty();
   }
 
   bool ParseTime(std::string_view text, int64_t* us, std::string* why) const {

@@ -53,6 +53,18 @@ struct RetentionPolicy {
 // A device id is 1..kMaxDeviceIdBytes bytes, any bytes but NUL.
 inline constexpr size_t kMaxDeviceIdBytes = 256;
 
+// Why `id` cannot be a device id ("empty device id", ...), or an empty string when it can: the one
+// rule both the store (at append) and ingest (per row, to name the line) apply.
+inline std::string DeviceIdProblem(std::string_view id) {
+  if (id.empty()) return "empty device id";
+  if (id.size() > kMaxDeviceIdBytes) {
+    return "device id of " + std::to_string(id.size()) + " bytes is over the " +
+           std::to_string(kMaxDeviceIdBytes) + "-byte limit";
+  }
+  if (id.find('\0') != std::string_view::npos) return "device id contains a NUL byte";
+  return {};
+}
+
 struct Record {
   std::string device_id;       // 1..256 bytes, any bytes but NUL
   int64_t timestamp_us = 0;    // µs since the Unix epoch (the reading's time, not the append time)
