@@ -48,6 +48,17 @@ T JsonInteger(const nlohmann::json& v) {
                                 : static_cast<T>(v.get<int64_t>());
 }
 
+// `v` as T: an integer type through JsonInteger, anything else (bool, floating point, strings,
+// containers) as nlohmann reads it — for readers generic over the field's type.
+template <class T>
+T JsonValue(const nlohmann::json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    return JsonInteger<T>(v);
+  } else {
+    return v.get<T>();
+  }
+}
+
 // object[key] read as JsonInteger<T>, or `fallback` when the key is absent (json::value's contract,
 // with the checks above).
 template <class T>

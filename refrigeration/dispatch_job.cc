@@ -1,8 +1,6 @@
 #include "nemesyst/refrigeration/dispatch.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <type_traits>
 
 #include "common/json_number.h"
@@ -21,12 +19,8 @@ Result<SimulatorOptions> ReadFleetFile(const std::string& path) {
       if (!j.contains(key)) return Status::InvalidArgument(path + ": missing key '" + key + "'");
       if (!j[key].is_number())
         return Status::InvalidArgument(path + ": '" + key + "' must be a number");
-      using T = std::remove_pointer_t<decltype(out)>;
-      if constexpr (std::is_integral_v<T>) {
-        *out = JsonInteger<T>(j[key]);  // a fraction or out of range is an error, not UB
-      } else {
-        *out = j[key].get<T>();
-      }
+      // An integer field: a fraction or out of range is an error, not undefined behaviour.
+      *out = JsonValue<std::remove_pointer_t<decltype(out)>>(j[key]);
       return Status::OK();
     };
     NEMESYST_RETURN_IF_ERROR(get("seed", &o.seed));

@@ -1,7 +1,5 @@
 #include "storage/model_format.h"
 
-#include <type_traits>
-
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "common/json_number.h"
@@ -81,11 +79,7 @@ template <typename T>
 Status Optional(const nlohmann::json& obj, const char* key, const std::string& path, T* out) {
   if (!obj.contains(key) || obj[key].is_null()) return Status::OK();
   try {
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      *out = JsonInteger<T>(obj[key]);
-    } else {
-      *out = obj[key].get<T>();
-    }
+    *out = JsonValue<T>(obj[key]);
   } catch (const nlohmann::json::exception&) {
     return Status::InvalidArgument(path + key + ": wrong type");
   }
