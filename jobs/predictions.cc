@@ -1,14 +1,12 @@
 #include "nemesyst/predictions.h"
 
-#include "common/read_file.h"
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "common/read_file.h"
 
 namespace nemesyst {
 namespace {

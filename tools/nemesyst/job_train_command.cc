@@ -2,10 +2,8 @@
 // (include/nemesyst/train_job.h).
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "nemesyst/train_job.h"
 #include "nemesyst/version.h"
