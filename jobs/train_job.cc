@@ -418,6 +418,8 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
   // A group this job creates is removed again if the job ends without registering a version: left
   // behind, it would hold back the stream's retention forever. One that existed before is kept.
   bool created_group = false;
+  // A flag, not derived from `result` in the guard: `return result;` moves it out before the
+  // guard runs.
   bool registered = false;
   if (groups.ok() && std::find(groups->begin(), groups->end(), s.group) == groups->end()) {
     Status created = store.CreateGroup(s.group, s.stream, GroupStart::kEarliest);
