@@ -1,12 +1,12 @@
 #include "nemesyst/predict_job.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <random>
 
+#include "jobs/live_model_impl.h"
 #include "nemesyst/ingest.h"
 #include "nemesyst/model.h"
 #include "nemesyst/pipeline.h"
@@ -14,8 +14,6 @@
 
 namespace nemesyst {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // Readings from a file, validated by the same ingest code as `nemesyst ingest`.
 struct ReadingsFile {
@@ -110,86 +108,6 @@ Status WindowedPredictions(Model& model, const Pipeline& pipeline,
   return Status::OK();
 }
 
-// Readings in time order (ties by device), each advancing its device by one step; devices of one
-// instant advance together in one batched call.
-Status StreamingPredictions(Model& model, const Pipeline& pipeline, std::vector<Record> records,
-                            const PredictionSink& sink, PredictJobResult* result,
-                            std::vector<PredictionRow>* first) {
-  if (model.kind() != "regressor") {
-    return Status::InvalidArgument("streaming prediction needs a regressor, not a " +
-                                   std::string(model.kind()));
-  }
-  std::stable_sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
-    return a.timestamp_us != b.timestamp_us ? a.timestamp_us < b.timestamp_us
-                                            : a.device_id < b.device_id;
-  });
-  const auto& fields = pipeline.input_fields();
-  const std::vector<std::string> labels = pipeline.label_names();
-  int label_index = -1;
-  for (size_t i = 0; i < fields.size() && !labels.empty(); ++i) {
-    if (fields[i] == labels[0]) label_index = static_cast<int>(i);
-  }
-  auto featurizer = pipeline.MakeStreaming();
-  NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<StreamingPredictor> predictor,
-                            model.NewStreamingPredictor());
-  const int steps = pipeline.steps();
-  std::map<std::string, int, std::less<>> since_reset;
-  std::vector<std::string> devices;
-  std::vector<float> rows, out;
-  std::vector<const Record*> sources;
-  auto flush = [&]() -> Status {
-    if (devices.empty()) return Status::OK();
-    const auto t0 = Clock::now();
-    out.resize(devices.size() * static_cast<size_t>(predictor->output_width()));
-    NEMESYST_RETURN_IF_ERROR(predictor->Advance(devices, rows.data(), out.data()));
-    result->model_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-    result->case_steps += static_cast<int64_t>(devices.size());
-    for (size_t i = 0; i < devices.size(); ++i) {
-      int& count = since_reset[devices[i]];
-      if (++count < steps) continue;
-      PredictionRow row;
-      row.device = devices[i];
-      row.timestamp_us = sources[i]->timestamp_us;
-      row.prediction_s = std::clamp(pipeline.LabelToOriginal(0, out[i * predictor->output_width()]),
-                                    0.0, kMaxPredictionS);
-      if (label_index >= 0) row.label_s = sources[i]->values[label_index];
-      if (first != nullptr && count == steps) first->push_back(row);
-      NEMESYST_RETURN_IF_ERROR(sink(row));
-      ++result->predictions;
-    }
-    devices.clear();
-    rows.clear();
-    sources.clear();
-    return Status::OK();
-  };
-  int64_t instant = std::numeric_limits<int64_t>::min();
-  for (const Record& r : records) {
-    if (r.timestamp_us != instant) {
-      NEMESYST_RETURN_IF_ERROR(flush());
-      instant = r.timestamp_us;
-    }
-    NEMESYST_ASSIGN_OR_RETURN(StreamingFeaturizer::Update update, featurizer->Push(r));
-    if (update.reset) {
-      predictor->Slot(r.device_id);  // registers a new device, so Reset finds it
-      NEMESYST_RETURN_IF_ERROR(predictor->Reset(r.device_id));
-      since_reset[r.device_id] = 0;
-    }
-    // Rows a fill inserted before this reading advance the state first (one call each, as they
-    // are the same device); the last row is this reading's and joins the instant's batch.
-    for (size_t k = 0; k + 1 < update.rows.size(); ++k) {
-      std::vector<float> one_out(static_cast<size_t>(predictor->output_width()));
-      NEMESYST_RETURN_IF_ERROR(
-          predictor->Advance({r.device_id}, update.rows[k].data(), one_out.data()));
-      ++since_reset[r.device_id];
-    }
-    if (update.rows.empty()) continue;
-    devices.push_back(r.device_id);
-    rows.insert(rows.end(), update.rows.back().begin(), update.rows.back().end());
-    sources.push_back(&r);
-  }
-  return flush();
-}
-
 }  // namespace
 
 std::vector<std::string> SplitFieldList(const std::string& text) {
@@ -259,8 +177,7 @@ Status PredictRecords(LoadedModel& m, std::vector<Record> records, bool streamin
                       std::vector<PredictionRow>* first_after_restart) {
   result->readings += records.size();
   if (streaming) {
-    return StreamingPredictions(*m.model, *m.pipeline, std::move(records), sink, result,
-                                first_after_restart);
+    return StreamRecords(m, std::move(records), sink, result, first_after_restart);
   }
   return WindowedPredictions(*m.model, *m.pipeline, records, sink, result);
 }
