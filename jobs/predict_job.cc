@@ -150,15 +150,20 @@ Status LoadModelFile(std::string_view blob, const ModelOptions& options, const s
 
 }  // namespace
 
-Result<LoadedModel> LoadModelForPrediction(const Store& store, const std::string& model_ref,
-                                           const ModelOptions& options) {
+Result<LoadedModel> LoadModelFromBlob(std::string_view blob, const ResolvedModel& resolved,
+                                      const ModelOptions& options) {
   LoadedModel m;
-  NEMESYST_ASSIGN_OR_RETURN(ResolvedModel resolved, store.ResolveModel(model_ref));
-  NEMESYST_ASSIGN_OR_RETURN(std::string blob, store.ReadModelBlob(resolved.name, resolved.version));
   m.ref = resolved.ToString();
   m.resolved_by = resolved.how;
   NEMESYST_RETURN_IF_ERROR(LoadModelFile(blob, options, "model " + m.ref, &m));
   return m;
+}
+
+Result<LoadedModel> LoadModelForPrediction(const Store& store, const std::string& model_ref,
+                                           const ModelOptions& options) {
+  NEMESYST_ASSIGN_OR_RETURN(ResolvedModel resolved, store.ResolveModel(model_ref));
+  NEMESYST_ASSIGN_OR_RETURN(std::string blob, store.ReadModelBlob(resolved.name, resolved.version));
+  return LoadModelFromBlob(blob, resolved, options);
 }
 
 Result<uint32_t> ImportModel(Store& store, std::string_view name, std::string_view blob,

@@ -50,6 +50,53 @@ Status ClientService::Bind(const std::string& endpoint) {
   return Status::OK();
 }
 
+Status ClientService::BindPull(const std::string& endpoint) {
+  try {
+    pull_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pull);
+    pull_->set(zmq::sockopt::linger, 0);
+    pull_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxClientDataBytes + 4096));
+    pull_->bind(endpoint);
+    pull_endpoint_ = pull_->get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::IOError("cannot bind the ingest endpoint " + endpoint + ": " + e.what());
+  }
+  return Status::OK();
+}
+
+zmq::socket_t* ClientService::pull_when_ready() {
+  if (!pull_ || !work_) return nullptr;
+  std::lock_guard lock(mu_);
+  return queued_pushes_ < kMaxQueuedPushes ? pull_.get() : nullptr;
+}
+
+void ClientService::OnPush() {
+  if (!pull_) return;
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (queued_pushes_ >= kMaxQueuedPushes) return;  // the rest waits in the socket
+    }
+    std::vector<zmq::message_t> frames;
+    try {
+      auto got = zmq::recv_multipart(*pull_, std::back_inserter(frames), zmq::recv_flags::dontwait);
+      if (!got) return;
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    // The worker validates it like any append; a malformed push is counted there.
+    std::string request = frames.empty() ? "" : frames[0].to_string();
+    std::string data = frames.size() >= 2 ? frames[1].to_string() : "";
+    if (frames.size() > 2 || request.size() > kMaxClientRequestBytes) {
+      request = "";  // refused by the worker with the reason
+      data = frames.size() > 2 ? "3+ frames" : "JSON over 64 KiB";
+    }
+    std::lock_guard lock(mu_);
+    ++queued_pushes_;
+    jobs_.push_back({"", "push", std::move(request), std::move(data)});
+    cv_.notify_one();
+  }
+}
+
 void ClientService::Stop() {
   {
     std::lock_guard lock(mu_);
@@ -96,18 +143,13 @@ void ClientService::OnRequest() {
     const std::string op = j["op"].get<std::string>();
     if (op == "status") {
       Reply(routing_id, status_());
-    } else if (op == "append" || op == "create_stream") {
-      if (!work_) {
-        Reply(routing_id, ErrorReply(Status::FailedPrecondition(
-                              "this node takes no writes (a hub replicates its stores' streams)")));
-        continue;
-      }
+    } else if (!work_) {
+      Reply(routing_id, ErrorReply(Status::InvalidArgument("unknown op '" + op + "' (status)")));
+    } else {
+      // Every other op is the role's (it answers an op it does not know with an error).
       std::lock_guard lock(mu_);
       jobs_.push_back({routing_id, op, request, frames.size() == 3 ? frames[2].to_string() : ""});
       cv_.notify_one();
-    } else {
-      Reply(routing_id, ErrorReply(Status::InvalidArgument("unknown op '" + op +
-                                                           "' (status, append, create_stream)")));
     }
   }
 }
@@ -140,6 +182,7 @@ void ClientService::Work() {
       if (jobs_.empty()) return;  // stopping
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      if (job.routing_id.empty()) --queued_pushes_;
     }
     std::string reply;
     try {
@@ -147,6 +190,7 @@ void ClientService::Work() {
     } catch (const std::exception& e) {  // a bug must not take the node down
       reply = ErrorReply(Status::Internal(job.op + " failed: " + e.what()));
     }
+    if (job.routing_id.empty()) continue;  // a push: nobody to answer
     {
       std::lock_guard lock(mu_);
       done_.emplace_back(std::move(job.routing_id), std::move(reply));

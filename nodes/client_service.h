@@ -1,4 +1,5 @@
-// A node's client endpoint (docs/replication.md, "Client requests"): a ROUTER socket taking
+// A node's client endpoints (docs/replication.md, "Client requests"; docs/serving.md, "Live
+// ingest"): a ROUTER socket taking
 // JSON requests — {"op":"status"} answered on the network thread; {"op":"append",...} with the
 // rows in a second frame, and {"op":"create_stream",...}, handed to a worker thread (ingest
 // parses and fsyncs; semi-sync waits for the hub) — and the replies sent back by the network
@@ -15,6 +16,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,8 +34,9 @@ class ClientService {
  public:
   // Network thread; returns the status as JSON.
   using StatusFn = std::function<std::string()>;
-  // Worker thread: a write request ("append", "create_stream": its op, JSON and data frame) →
-  // the reply JSON. Null: writes are refused (the hub's streams are its stores').
+  // Worker thread: a write request ("append", "create_stream", or "push" from the ingest
+  // endpoint: its op, JSON and data frame) → the reply JSON (a push's is not sent anywhere).
+  // Null: writes are refused (the hub's streams are its stores').
   using WorkFn = std::function<std::string(const std::string& op, const std::string& request,
                                            const std::string& data)>;
 
@@ -42,10 +45,20 @@ class ClientService {
   // Binds `endpoint` ("tcp://127.0.0.1:*" allowed); the resolved endpoint is endpoint().
   Status Bind(const std::string& endpoint);
   const std::string& endpoint() const { return endpoint_; }
+  // Binds the ingest endpoint: a PULL socket taking the frames of an append request (JSON, rows)
+  // with no reply — what a feed PUSHes. They go to the worker as op "push", in arrival order
+  // with the appends. At most kMaxQueuedPushes wait for the worker: past that the socket is not
+  // read, its queue fills, and the feeds' PUSH sockets block (back-pressure, nothing dropped).
+  Status BindPull(const std::string& endpoint);
+  const std::string& pull_endpoint() const { return pull_endpoint_; }
+  static constexpr size_t kMaxQueuedPushes = 64;
 
   zmq::socket_t& socket() { return socket_; }
   zmq::socket_t& wake() { return wake_in_; }
+  // The PULL socket while the worker can take more pushes; null otherwise (or when not bound).
+  zmq::socket_t* pull_when_ready();
   void OnRequest();  // the client socket is readable
+  void OnPush();     // the PULL socket is readable
   void OnWake();     // the worker finished something: send its replies
   // Worker thread: wakes the network thread now (e.g. new changes to send before waiting for
   // the hub's acknowledgement of them).
@@ -65,7 +78,9 @@ class ClientService {
   WorkFn work_;
   zmq::socket_t socket_;
   zmq::socket_t wake_in_, wake_out_;  // PAIR: worker → network thread
-  std::string endpoint_;
+  std::unique_ptr<zmq::socket_t> pull_;
+  std::string endpoint_, pull_endpoint_;
+  size_t queued_pushes_ = 0;  // under mu_
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> jobs_;

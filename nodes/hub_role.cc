@@ -17,6 +17,7 @@
 #include "nodes/follower.h"
 #include "nodes/leader.h"
 #include "nodes/node_role.h"
+#include "nodes/registry_requests.h"
 #include "nodes/socket_util.h"
 #include "nodes/status_json.h"
 
@@ -63,7 +64,10 @@ class HubRole final : public Role {
       return Status::IOError("cannot listen on " + o.listen_endpoint + ": " + e.what());
     }
     client_ = std::make_unique<ClientService>(
-        c_.zmq, log_, [this] { return NodeStatusToJson(BuildStatus()); }, nullptr);
+        c_.zmq, log_, [this] { return NodeStatusToJson(BuildStatus()); },
+        [this](const std::string& op, const std::string& request, const std::string& data) {
+          return RegistryRequest(*c_.store, c_.options.node_id, op, request, data);
+        });
     NEMESYST_RETURN_IF_ERROR(client_->Bind(o.client_endpoint));
     c_.client_endpoint = client_->endpoint();
     return Status::OK();

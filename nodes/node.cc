@@ -59,16 +59,20 @@ Status ValidateNodeId(const std::string& id) {
 void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService& client,
                      zmq::socket_t* extra, int timeout_ms, const std::function<void()>& on_extra,
                      const std::function<void(Received&)>& on_message) {
+  zmq::socket_t* pull = client.pull_when_ready();
   zmq::pollitem_t items[] = {{main.handle(), 0, ZMQ_POLLIN, 0},
                              {monitor.socket().handle(), 0, ZMQ_POLLIN, 0},
                              {client.socket().handle(), 0, ZMQ_POLLIN, 0},
                              {client.wake().handle(), 0, ZMQ_POLLIN, 0},
+                             {pull != nullptr ? pull->handle() : nullptr, 0,
+                              static_cast<short>(pull != nullptr ? ZMQ_POLLIN : 0), 0},
                              {extra != nullptr ? extra->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
-  zmq::poll(items, extra != nullptr ? 5 : 4, std::chrono::milliseconds(timeout_ms));
+  zmq::poll(items, extra != nullptr ? 6 : 5, std::chrono::milliseconds(timeout_ms));
   if (items[1].revents & ZMQ_POLLIN) monitor.Drain();
   if (items[2].revents & ZMQ_POLLIN) client.OnRequest();
   if (items[3].revents & ZMQ_POLLIN) client.OnWake();
-  if (extra != nullptr && (items[4].revents & ZMQ_POLLIN)) on_extra();
+  if (items[4].revents & ZMQ_POLLIN) client.OnPush();
+  if (extra != nullptr && (items[5].revents & ZMQ_POLLIN)) on_extra();
   if (items[0].revents & ZMQ_POLLIN) {
     while (auto received = ReceiveNow(main)) on_message(*received);
   }
@@ -263,8 +267,19 @@ Status Validate(const NodeOptions& o, Logger* logger) {
   } else {
     NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.listen_endpoint, "listen endpoint", o, keys, logger));
   }
-  // The client endpoint has no CURVE in this version: local only unless said otherwise.
-  return CheckEndpoint(o.client_endpoint, "client endpoint", o, false, logger);
+  // The client and serving endpoints have no CURVE in this version: local only unless said
+  // otherwise.
+  NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.client_endpoint, "client endpoint", o, false, logger));
+  if (o.role == NodeRole::kStore) {
+    NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.ingest_endpoint, "ingest endpoint", o, false, logger));
+    if (!o.serve_model.empty()) {
+      NEMESYST_RETURN_IF_ERROR(
+          CheckEndpoint(o.predictions_endpoint, "predictions endpoint", o, false, logger));
+      NEMESYST_RETURN_IF_ERROR(
+          CheckEndpoint(o.predict_endpoint, "predict endpoint", o, false, logger));
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -280,6 +295,11 @@ Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
         options.role == NodeRole::kHub ? "tcp://127.0.0.1:7752" : "tcp://127.0.0.1:7751";
   }
   if (options.state_dir.empty()) options.state_dir = options.store_path + ".node";
+  if (options.ingest_endpoint.empty()) options.ingest_endpoint = "tcp://127.0.0.1:7753";
+  if (options.predictions_endpoint.empty()) {
+    options.predictions_endpoint = "tcp://127.0.0.1:7754";
+  }
+  if (options.predict_endpoint.empty()) options.predict_endpoint = "tcp://127.0.0.1:7755";
   NEMESYST_RETURN_IF_ERROR(Validate(options, logger));
 
   auto impl = std::make_unique<Impl>();

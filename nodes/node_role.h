@@ -79,9 +79,10 @@ class SocketMonitor;
 struct Received;
 struct WireMessage;
 
-// Polls the main socket, its monitor, the client endpoint and its worker's wake-ups (and `extra`,
-// the hub's ZAP handler, when given) for up to `timeout_ms`, then dispatches: monitor events,
-// client requests, the worker's replies, `on_extra`, and every message waiting on `main`.
+// Polls the main socket, its monitor, the client endpoint, its worker's wake-ups, the ingest
+// endpoint while the worker has room (and `extra`, the hub's ZAP handler, when given) for up to
+// `timeout_ms`, then dispatches: monitor events, client requests, the worker's replies, pushed
+// readings, `on_extra`, and every message waiting on `main`.
 void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService& client,
                      zmq::socket_t* extra, int timeout_ms, const std::function<void()>& on_extra,
                      const std::function<void(Received&)>& on_message);

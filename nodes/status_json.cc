@@ -6,6 +6,40 @@
 
 namespace nemesyst {
 
+namespace nodes {
+
+nlohmann::json ServingStatusJson(const ServingStatus& s) {
+  return {{"reference", s.reference},
+          {"model", s.model},
+          {"building", s.building},
+          {"stream", s.stream},
+          {"ingest_endpoint", s.ingest_endpoint},
+          {"predictions_endpoint", s.predictions_endpoint},
+          {"predict_endpoint", s.predict_endpoint},
+          {"devices", s.devices},
+          {"readings", s.readings},
+          {"predictions", s.predictions},
+          {"requests", s.requests},
+          {"request_errors", s.request_errors},
+          {"pushes", s.pushes},
+          {"push_errors", s.push_errors},
+          {"swaps", s.swaps},
+          {"last_build_ms", s.last_build_ms},
+          {"last_swap_pause_us", s.last_swap_pause_us},
+          {"request_p50_us", s.request_p50_us},
+          {"request_p99_us", s.request_p99_us},
+          {"publish_p50_us", s.publish_p50_us},
+          {"publish_p99_us", s.publish_p99_us},
+          {"last_error", s.last_error}};
+}
+
+std::string ServingStatusToJson(const ServingStatus& s) {
+  nlohmann::json j = {{"ok", true}, {"serving", ServingStatusJson(s)}};
+  return j.dump();
+}
+
+}  // namespace nodes
+
 std::string NodeStatusToJson(const NodeStatus& s) {
   nlohmann::json peers = nlohmann::json::array();
   for (const PeerStatus& p : s.peers) {
@@ -44,7 +78,8 @@ std::string NodeStatusToJson(const NodeStatus& s) {
                         {"connected", s.connected},
                         {"appended_records", s.appended_records},
                         {"malformed_messages", s.malformed_messages},
-                        {"peers", peers}}
+                        {"peers", peers},
+                        {"serving", nodes::ServingStatusJson(s.serving)}}
       .dump();
 }
 

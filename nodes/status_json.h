@@ -17,6 +17,9 @@ namespace nemesyst::nodes {
 // is in changes, bytes and seconds (from the journal entries it has not applied).
 PeerStatus LeaderPeerStatus(const Leader& leader, const std::string& peer,
                             const std::string& channel, const Store& store);
+// {"ok":true,"serving":{...}}: a predict endpoint's answer to {"op":"status"}.
+std::string ServingStatusToJson(const ServingStatus& status);
+
 PeerStatus FollowerPeerStatus(const Follower& follower, const std::string& peer,
                               const std::string& channel);
 

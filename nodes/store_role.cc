@@ -18,6 +18,7 @@
 #include "nodes/follower.h"
 #include "nodes/leader.h"
 #include "nodes/node_role.h"
+#include "nodes/serving.h"
 #include "nodes/socket_util.h"
 #include "nodes/status_json.h"
 
@@ -54,10 +55,20 @@ class StoreRole final : public Role {
     client_ = std::make_unique<ClientService>(
         c_.zmq, log_, [this] { return NodeStatusToJson(BuildStatus()); },
         [this](const std::string& op, const std::string& request, const std::string& data) {
-          return op == "append" ? Append(request, data) : CreateStream(request);
+          if (op == "push") return Push(request, data);
+          if (op == "append") return Append(request, data);
+          if (op == "create_stream") return CreateStream(request);
+          return ErrorReply(Status::InvalidArgument(
+              "unknown op '" + op + "' for a store node (status, append, create_stream)" +
+              (op == "import_model" || op == "alias" ? "; the hub owns the model registry" : "")));
         });
     NEMESYST_RETURN_IF_ERROR(client_->Bind(o.client_endpoint));
     c_.client_endpoint = client_->endpoint();
+    NEMESYST_RETURN_IF_ERROR(client_->BindPull(o.ingest_endpoint));
+    if (!o.serve_model.empty()) {
+      serving_ = std::make_unique<Serving>(c_.zmq, c_.store.get(), o, log_);
+      NEMESYST_RETURN_IF_ERROR(serving_->Start());
+    }
     if (!o.secret_key.empty()) {
       NEMESYST_ASSIGN_OR_RETURN(public_key_, CurvePublicKeyOf(o.secret_key));
       NEMESYST_RETURN_IF_ERROR(DecodeCurveKey(o.hub_public_key, "the hub's public key").status());
@@ -91,6 +102,8 @@ class StoreRole final : public Role {
         Connect();
       }
       TrimWhenDue(*leader_, o, &last_trim_us_, log_);
+      // A promotion replicated into the registry replica: the new version is built and swapped.
+      if (serving_) serving_->Track(follower_->replica());
     }
     if (joined_) {
       Status pumped = leader_->Pump(ToHubLeader());
@@ -111,6 +124,10 @@ class StoreRole final : public Role {
     s.epoch = follower_->status().epoch;
     s.peers.push_back(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
     s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
+    if (serving_) s.serving = serving_->Snapshot();
+    s.serving.ingest_endpoint = client_->pull_endpoint();
+    s.serving.pushes = pushes_.load();
+    s.serving.push_errors = push_errors_.load();
     // A refusal stays the reported error until the hub admits this node.
     const std::string& error = !refusal_.empty() ? refusal_ : last_error_;
     if (!error.empty() && s.peers[0].last_error.empty()) s.peers[0].last_error = error;
@@ -125,7 +142,8 @@ class StoreRole final : public Role {
   }
 
   void TearDown() override {
-    if (client_) client_->Stop();
+    if (client_) client_->Stop();  // no more appends reach the serving thread
+    serving_.reset();
     client_.reset();
     monitor_.reset();
     socket_.reset();
@@ -239,9 +257,33 @@ class StoreRole final : public Role {
     return nlohmann::json{{"ok", true}, {"stream", stream}}.dump();
   }
 
+  // Worker thread: readings a feed pushed (ingest endpoint): an append whose reply goes nowhere,
+  // so a refusal is counted and logged (with the feed's source name when it gives one).
+  std::string Push(const std::string& request, const std::string& data) {
+    ++pushes_;
+    std::string reply;
+    bool ok = false;
+    if (request.empty()) {
+      reply =
+          ErrorReply(Status::InvalidArgument("a push is one JSON frame (at most 64 KiB) and "
+                                             "an optional rows frame, not " +
+                                             data));
+    } else {
+      reply = Append(request, data);
+      const nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
+      ok = j.is_object() && j.value("ok", false);
+    }
+    if (!ok) {
+      ++push_errors_;
+      log_->Log(LogLevel::kWarn, "nodes.store", "pushed readings refused", {{"reply", reply}});
+    }
+    return reply;
+  }
+
   // Worker thread: an append request from a local client, through the same validation as
   // `nemesyst ingest` (the request carries its options: IngestOptionsFromJson).
   std::string Append(const std::string& request, const std::string& data) {
+    const Serving::Clock::time_point arrived = Serving::Clock::now();
     Result<IngestOptions> parsed = IngestOptionsFromJson(request);
     if (!parsed.ok()) return ErrorReply(parsed.status());
     IngestOptions io = std::move(*parsed);
@@ -264,6 +306,8 @@ class StoreRole final : public Role {
                                    : "client";
     Status s = IngestFd(*c_.store, fd, source, io, &report);
     appended_records_ += report.rows_committed;
+    // Appends run one at a time on this thread, so ranges reach serving in commit order.
+    if (serving_) serving_->OnAppended(io.stream, report.appended, arrived);
     if (!s.ok() && report.rows_committed == 0) return ErrorReply(s);
     // A failure after some batches committed still says what is in the store (and replicates).
     const uint64_t position = c_.store->LastChangePosition();
@@ -296,6 +340,7 @@ class StoreRole final : public Role {
   std::unique_ptr<Leader> leader_;
   std::unique_ptr<Follower> follower_;
   std::unique_ptr<ClientService> client_;
+  std::unique_ptr<Serving> serving_;  // when serve_model is set
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<SocketMonitor> monitor_;
   std::string public_key_;
@@ -305,6 +350,7 @@ class StoreRole final : public Role {
   int64_t backoff_ms_ = 0;
   uint64_t malformed_ = 0;
   std::atomic<uint64_t> appended_records_{0};
+  std::atomic<uint64_t> pushes_{0}, push_errors_{0};
   std::string last_error_;
   std::string refusal_;  // why the hub refused this node, until it admits it
 };

@@ -199,6 +199,7 @@ NodeOptions Options(NodeRole role, const fs::path& store, const std::string& hub
   o.store.durability = Durability::kAsync;
   o.listen_endpoint = "tcp://127.0.0.1:*";
   o.client_endpoint = "tcp://127.0.0.1:*";
+  o.ingest_endpoint = "tcp://127.0.0.1:*";
   o.hub_endpoint = hub;
   o.heartbeat_ms = 50;
   return o;

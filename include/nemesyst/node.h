@@ -24,6 +24,7 @@
 
 #include "nemesyst/export.h"
 #include "nemesyst/logger.h"
+#include "nemesyst/model.h"
 #include "nemesyst/status.h"
 #include "nemesyst/store.h"
 
@@ -61,6 +62,20 @@ struct NodeOptions {
   // Where clients append and ask for status (`ingest --connect`, `node status`). Empty: the
   // role's default, tcp://127.0.0.1:7751 (store) or :7752 (hub).
   std::string client_endpoint;
+
+  // Store role, live serving (docs/serving.md). serve_model: the registered model to serve, as a
+  // reference resolved in the registry replica ("lstm:production"); empty = no serving. Each new
+  // version it resolves to is built, warmed and swapped in without stopping the service.
+  // serve_stream: the stream it serves; empty = the one the model was trained on.
+  std::string serve_model;
+  std::string serve_stream;
+  // Readings pushed by feeds (PULL; the same frames as an append request, no reply), predictions
+  // published (PUB: one message per prediction, topic = device id), predict requests (ROUTER).
+  // Empty: tcp://127.0.0.1:7753, :7754, :7755. Loopback only unless plaintext_beyond_loopback.
+  std::string ingest_endpoint;
+  std::string predictions_endpoint;
+  std::string predict_endpoint;
+  ModelOptions serve_model_options;  // backend and threads of the served model
 
   AckMode ack_mode = AckMode::kAsync;
   int64_t semi_sync_timeout_ms = 1000;
@@ -115,6 +130,30 @@ struct PeerStatus {
   std::string last_error;
 };
 
+// What a store node serves (docs/serving.md).
+struct ServingStatus {
+  std::string reference;  // the configured serve_model ("lstm:production"); empty: not serving
+  std::string model;      // the version served ("lstm@3"); empty until one is built
+  std::string building;   // a version being built and warmed, to be swapped in
+  std::string stream;
+  std::string ingest_endpoint, predictions_endpoint, predict_endpoint;
+  uint64_t devices = 0;
+  uint64_t readings = 0;          // readings that advanced the served model
+  uint64_t predictions = 0;       // published
+  uint64_t requests = 0;          // predict requests answered (errors included)
+  uint64_t request_errors = 0;    // answered with an error
+  uint64_t pushes = 0;            // messages taken on the ingest endpoint
+  uint64_t push_errors = 0;       // of those, refused (malformed, or rows rejected)
+  uint64_t swaps = 0;             // versions swapped in (the first one included)
+  double last_build_ms = 0;       // load, check, rebuild the state and warm (off the serving path)
+  double last_swap_pause_us = 0;  // the serving thread's time to catch up and swap
+  // Over the most recent samples: a predict request's time in the node (received → answered),
+  // and a reading's (its append received → its prediction published).
+  double request_p50_us = 0, request_p99_us = 0;
+  double publish_p50_us = 0, publish_p99_us = 0;
+  std::string last_error;
+};
+
 struct NodeStatus {
   std::string node_id;
   NodeRole role = NodeRole::kStore;
@@ -128,6 +167,7 @@ struct NodeStatus {
   uint64_t appended_records = 0;
   uint64_t malformed_messages = 0;  // dropped and counted
   std::vector<PeerStatus> peers;
+  ServingStatus serving;  // store role
 };
 NEMESYST_EXPORT std::string NodeStatusToJson(const NodeStatus& status);
 

@@ -108,6 +108,11 @@ struct LoadedModel {
 NEMESYST_EXPORT Result<uint32_t> ImportModel(Store& store, std::string_view name,
                                              std::string_view blob, ModelMetadata metadata);
 
+// The same from the bytes of a registered version (e.g. read from a registry replica by another
+// thread): `resolved` names it in errors and in the LoadedModel.
+NEMESYST_EXPORT Result<LoadedModel> LoadModelFromBlob(std::string_view blob,
+                                                      const ResolvedModel& resolved,
+                                                      const ModelOptions& options = {});
 NEMESYST_EXPORT Result<LoadedModel> LoadModelForPrediction(const Store& store,
                                                            const std::string& model_ref,
                                                            const ModelOptions& options = {});

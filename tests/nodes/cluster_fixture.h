@@ -110,6 +110,10 @@ class Cluster {
     args.push_back(hub_endpoint.empty() ? HubEndpoint() : hub_endpoint);
     args.push_back("--client");
     args.push_back("tcp://127.0.0.1:" + std::to_string(port));
+    // Several store nodes share the machine: their other endpoints take free ports.
+    for (const char* key : {"node.ingest", "node.predictions", "node.predict"}) {
+      args.insert(args.begin(), {"--set", std::string(key) + "=tcp://127.0.0.1:*"});
+    }
     auto& node = stores_[id];
     node = std::make_unique<NodeProcess>(args, Path(id + ".log"));
     EXPECT_TRUE(node->WaitReady()) << node->log();

@@ -69,6 +69,7 @@ bool NodeProcess::WaitReady(int timeout_ms) {
   if (!ready.is_object() || !ready.value("ready", false)) return false;
   listen_ = ready.value("listen", "");
   client_ = ready.value("client", "");
+  ready_ = std::move(ready);
   return true;
 }
 

@@ -29,6 +29,9 @@ class NodeProcess {
   bool WaitReady(int timeout_ms = 10000);
   const std::string& listen() const { return listen_; }
   const std::string& client() const { return client_; }
+  // The ready line as JSON (a store node's ingest endpoint, a serving node's predictions and
+  // predict endpoints ...).
+  const nlohmann::json& ready() const { return ready_; }
   pid_t pid() const { return pid_; }
 
   void Signal(int signal);
@@ -43,6 +46,7 @@ class NodeProcess {
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::string out_, listen_, client_;
+  nlohmann::json ready_;
 };
 
 // The node's {"op":"status"} reply (null JSON on failure).

@@ -1,4 +1,4 @@
-// `nemesyst node run|status|keygen` (include/nemesyst/node.h, docs/replication.md).
+// `nemesyst node run|status|predict|keygen` (include/nemesyst/node.h, docs/replication.md).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,6 +13,7 @@
 #include "nemesyst/node.h"
 #include "tools/nemesyst/cli_store.h"
 #include "tools/nemesyst/commands.h"
+#include "tools/nemesyst/job_cli.h"
 #include "tools/nemesyst/storage_cli.h"
 
 namespace nemesyst::cli {
@@ -41,6 +42,12 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
   o.hub_endpoint = c.GetString("node.hub");
   o.listen_endpoint = c.GetString("node.listen");
   o.client_endpoint = c.GetString("node.client");
+  o.ingest_endpoint = c.GetString("node.ingest");
+  o.predictions_endpoint = c.GetString("node.predictions");
+  o.predict_endpoint = c.GetString("node.predict");
+  o.serve_model = c.GetString("serving.model");
+  o.serve_stream = c.GetString("serving.stream");
+  NEMESYST_ASSIGN_OR_RETURN(o.serve_model_options, ConfiguredModelOptions(ctx));
   NEMESYST_ASSIGN_OR_RETURN(o.ack_mode, ParseAckMode(c.GetString("node.ack_mode")));
   o.semi_sync_timeout_ms = c.GetInt("node.semi_sync_timeout_ms");
   o.epoch = static_cast<uint64_t>(c.GetInt("node.epoch"));
@@ -85,13 +92,20 @@ Status RunNode(CliContext& ctx) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<Node> node, Node::Start(options));
   // One line on stdout for whoever started the node (scripts, tests): where it can be reached.
-  std::cout << nlohmann::json{{"ready", true},
-                              {"node", options.node_id},
-                              {"role", std::string(NodeRoleName(options.role))},
-                              {"listen", node->listen_endpoint()},
-                              {"client", node->client_endpoint()}}
-                   .dump()
-            << std::endl;
+  nlohmann::json ready = {{"ready", true},
+                          {"node", options.node_id},
+                          {"role", std::string(NodeRoleName(options.role))},
+                          {"listen", node->listen_endpoint()},
+                          {"client", node->client_endpoint()}};
+  if (options.role == NodeRole::kStore) {
+    const ServingStatus serving = node->Status().serving;
+    ready["ingest"] = serving.ingest_endpoint;
+    if (!options.serve_model.empty()) {
+      ready["predictions"] = serving.predictions_endpoint;
+      ready["predict"] = serving.predict_endpoint;
+    }
+  }
+  std::cout << ready.dump() << std::endl;
   int signal = 0;
   sigwait(&signals, &signal);
   ctx.logger->Log(LogLevel::kInfo, "node", "stopping", {{"signal", std::to_string(signal)}});
@@ -120,6 +134,20 @@ std::string Describe(const nlohmann::json& s) {
   out << "  ack mode " << Field(s, "ack_mode");
   if (Field(s, "role") == "store") out << "  connected " << (Flag(s, "connected") ? "yes" : "no");
   out << "  epoch " << Field(s, "epoch") << "  client " << Field(s, "client_endpoint") << "\n";
+  const auto serving = s.find("serving");
+  if (serving != s.end() && serving->is_object() && Field(*serving, "reference") != "" &&
+      Field(s, "role") == "store") {
+    const nlohmann::json& v = *serving;
+    out << "  serving " << Field(v, "reference") << ": "
+        << (Field(v, "model").empty() ? std::string("(none yet)") : Field(v, "model"))
+        << (Field(v, "building").empty() ? "" : "  building " + Field(v, "building")) << "  on "
+        << Field(v, "stream") << "  devices " << Field(v, "devices") << "  predictions "
+        << Field(v, "predictions") << "  requests " << Field(v, "requests") << " (p50 "
+        << Field(v, "request_p50_us") << " us, p99 " << Field(v, "request_p99_us") << " us)  swaps "
+        << Field(v, "swaps") << "\n";
+    if (!Field(v, "last_error").empty())
+      out << "  serving error: " << Field(v, "last_error") << "\n";
+  }
   const auto peers = s.find("peers");
   if (peers == s.end() || !peers->is_array()) return out.str();
   for (const auto& p : *peers) {
@@ -193,6 +221,52 @@ void AddNodeCommands(CLI::App& app, CliContext& ctx) {
         return Status::IOError("node at " + endpoint + " answered: " + reply);
       }
       std::cout << (*json ? s.dump(2) + "\n" : Describe(s));
+      return Status::OK();
+    };
+  });
+
+  CLI::App* predict =
+      node->add_subcommand("predict", "Ask a serving store node for its live predictions");
+  auto predict_connect = std::make_shared<std::string>("tcp://127.0.0.1:7755");
+  auto devices = std::make_shared<std::vector<std::string>>();
+  auto predict_json = std::make_shared<bool>(false);
+  auto predict_timeout = std::make_shared<int64_t>(5000);
+  predict->add_option("--connect", *predict_connect, "The node's predict endpoint (node.predict)")
+      ->capture_default_str();
+  predict->add_option("--device", *devices, "A device to predict (repeat for several)")->required();
+  predict->add_flag("--json", *predict_json, "Print the node's JSON answer");
+  predict->add_option("--timeout-ms", *predict_timeout, "How long to wait for the answer")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
+  predict->callback([&ctx, predict_connect, devices, predict_json, predict_timeout] {
+    ctx.action = [predict_connect, devices, predict_json, predict_timeout]() -> Status {
+      NodeClientOptions co;
+      co.timeout_ms = *predict_timeout;
+      const nlohmann::json request = {{"op", "predict"}, {"devices", *devices}};
+      NEMESYST_ASSIGN_OR_RETURN(std::string reply,
+                                NodeRequest(*predict_connect, request.dump(), "", co));
+      nlohmann::json r = nlohmann::json::parse(reply, nullptr, false);
+      if (!r.is_object() || !r.value("ok", false)) {
+        return Status::FailedPrecondition("node at " + *predict_connect + " answered: " + reply);
+      }
+      if (*predict_json) {
+        std::cout << r.dump(2) << "\n";
+        return Status::OK();
+      }
+      std::cout << "device,timestamp_us,prediction_s,model\n";
+      const auto rows = r.find("predictions");
+      if (rows != r.end() && rows->is_array()) {
+        for (const auto& p : *rows) {
+          if (!p.is_object()) continue;
+          std::cout << Field(p, "device") << "," << Field(p, "timestamp_us") << ","
+                    << Field(p, "prediction_s") << "," << Field(r, "model") << "\n";
+        }
+      }
+      const auto unknown = r.find("unknown");
+      if (unknown != r.end() && unknown->is_array() && !unknown->empty()) {
+        std::cerr << "no live prediction (unknown device, or not a full window yet): "
+                  << unknown->dump() << "\n";
+      }
       return Status::OK();
     };
   });

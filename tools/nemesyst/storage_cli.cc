@@ -5,10 +5,27 @@
 #include <iostream>
 #include <sstream>
 
+#include "nemesyst/node.h"
 #include "nemesyst/store.h"
 #include "nemesyst/store_json.h"
 
 namespace nemesyst::cli {
+
+Result<nlohmann::json> NodeJsonRequest(const std::string& endpoint, const std::string& request,
+                                       const std::string& data, int64_t timeout_ms) {
+  NodeClientOptions co;
+  co.timeout_ms = timeout_ms;
+  NEMESYST_ASSIGN_OR_RETURN(std::string reply, NodeRequest(endpoint, request, data, co));
+  nlohmann::json r = nlohmann::json::parse(reply, nullptr, false);
+  if (!r.is_object()) return Status::Corruption("node at " + endpoint + ": unreadable reply");
+  if (r.value("ok", false) == true) return r;
+  const auto text = [&](const char* key) {
+    const auto it = r.find(key);
+    return it != r.end() && it->is_string() ? it->get<std::string>() : std::string("?");
+  };
+  return Status::FailedPrecondition("node at " + endpoint + " refused it (" + text("code") +
+                                    "): " + text("error"));
+}
 
 Result<std::string> ReadInput(const std::string& path) {
   std::ostringstream buffer;

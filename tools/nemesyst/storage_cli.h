@@ -24,6 +24,12 @@ void AddModelCommands(CLI::App& app, CliContext& ctx);
 Result<std::string> ReadInput(const std::string& path);
 Status WriteOutput(const std::string& path, std::string_view bytes);
 
+// One request to a running node (`--connect`): its reply when it says "ok":true, otherwise an
+// error naming the endpoint with the node's code and message (a reply is a peer's: read without
+// converting anything).
+Result<nlohmann::json> NodeJsonRequest(const std::string& endpoint, const std::string& request,
+                                       const std::string& data, int64_t timeout_ms = 60000);
+
 nlohmann::json ToJson(const StreamInfo& info);
 nlohmann::json ToJson(const StoredRecord& record, const StreamSchema& schema);
 nlohmann::json ToJson(const GroupStats& stats);

@@ -148,7 +148,7 @@ void AddImport(CLI::App& model, CliContext& ctx) {
       "Register a model file as a new version, after checking the whole file and the metadata "
       "predict needs (nothing is written when it fails)");
   struct Args {
-    std::string name, blob, metadata;
+    std::string name, blob, metadata, connect;
     bool json = false;
   };
   auto args = std::make_shared<Args>();
@@ -156,6 +156,8 @@ void AddImport(CLI::App& model, CliContext& ctx) {
   cmd->add_option("--blob", args->blob, "The model file")->required();
   cmd->add_option("--metadata", args->metadata,
                   "Metadata JSON: {kind, hyper_parameters, metrics, epoch_metrics, lineage}");
+  cmd->add_option("--connect", args->connect,
+                  "A running hub's client endpoint: import through it (it owns the registry)");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
@@ -168,11 +170,22 @@ void AddImport(CLI::App& model, CliContext& ctx) {
         if (!parsed.ok()) return parsed.status().WithContext(args->metadata);
         metadata = std::move(*parsed);
       }
-      if (metadata.lineage.node_id.empty())
-        metadata.lineage.node_id = ctx.config.GetString("node.id");
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
-      NEMESYST_ASSIGN_OR_RETURN(uint32_t version,
-                                ImportModel(*store, args->name, blob, std::move(metadata)));
+      uint32_t version = 0;
+      if (!args->connect.empty()) {
+        nlohmann::json request = {{"op", "import_model"}, {"name", args->name}};
+        if (!args->metadata.empty()) {
+          request["metadata"] = nlohmann::json::parse(ModelMetadataToJson(metadata));
+        }
+        NEMESYST_ASSIGN_OR_RETURN(nlohmann::json reply,
+                                  NodeJsonRequest(args->connect, request.dump(), blob));
+        version = reply.value("version", 0u);
+      } else {
+        if (metadata.lineage.node_id.empty())
+          metadata.lineage.node_id = ctx.config.GetString("node.id");
+        NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
+        NEMESYST_ASSIGN_OR_RETURN(version,
+                                  ImportModel(*store, args->name, blob, std::move(metadata)));
+      }
       if (args->json) {
         std::cout << nlohmann::json{{"name", args->name},
                                     {"version", version},
@@ -191,7 +204,7 @@ void AddImport(CLI::App& model, CliContext& ctx) {
 void AddAlias(CLI::App& model, CliContext& ctx) {
   CLI::App* cmd = model.add_subcommand("alias", "Point an alias at a version (or --remove it)");
   struct Args {
-    std::string name, alias;
+    std::string name, alias, connect;
     uint32_t version = 0;
     bool remove = false, json = false;
   };
@@ -200,16 +213,29 @@ void AddAlias(CLI::App& model, CliContext& ctx) {
   cmd->add_option("alias", args->alias, "Alias (production, candidate, ...)")->required();
   cmd->add_option("version", args->version, "Version to point at");
   cmd->add_flag("--remove", args->remove, "Remove the alias");
+  cmd->add_option("--connect", args->connect,
+                  "A running hub's client endpoint: change the alias through it (it is "
+                  "replicated to every store, whose serving swaps to the version)");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
       if (!args->remove && args->version == 0) {
         return Status::InvalidArgument("give a VERSION, or --remove");
       }
-      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
-      NEMESYST_RETURN_IF_ERROR(args->remove
-                                   ? store->RemoveAlias(args->name, args->alias)
-                                   : store->SetAlias(args->name, args->alias, args->version));
+      if (!args->connect.empty()) {
+        nlohmann::json request = {{"op", "alias"}, {"name", args->name}, {"alias", args->alias}};
+        if (args->remove) {
+          request["remove"] = true;
+        } else {
+          request["version"] = args->version;
+        }
+        NEMESYST_RETURN_IF_ERROR(NodeJsonRequest(args->connect, request.dump(), "").status());
+      } else {
+        NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
+        NEMESYST_RETURN_IF_ERROR(args->remove
+                                     ? store->RemoveAlias(args->name, args->alias)
+                                     : store->SetAlias(args->name, args->alias, args->version));
+      }
       if (args->json) {
         std::cout << nlohmann::json{{"name", args->name},
                                     {"alias", args->alias},
