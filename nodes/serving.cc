@@ -493,6 +493,8 @@ ServingStatus Serving::Snapshot() const {
   s.request_p99_us = req.p99_us;
   s.publish_p50_us = pub.p50_us;
   s.publish_p99_us = pub.p99_us;
+  s.request_latency = request_latency_.Histogram();
+  s.publish_latency = publish_latency_.Histogram();
   return s;
 }
 

@@ -130,6 +130,15 @@ struct PeerStatus {
   std::string last_error;
 };
 
+// A latency distribution since the node started, in Prometheus's histogram form: counts[i] is
+// the number of samples <= bounds_us[i] (cumulative); count and sum over every sample.
+struct LatencyHistogram {
+  std::vector<double> bounds_us;
+  std::vector<uint64_t> counts;
+  uint64_t count = 0;
+  double sum_us = 0;
+};
+
 // What a store node serves (docs/serving.md).
 struct ServingStatus {
   std::string reference;  // the configured serve_model ("lstm:production"); empty: not serving
@@ -151,6 +160,7 @@ struct ServingStatus {
   // and a reading's (its append received → its prediction published).
   double request_p50_us = 0, request_p99_us = 0;
   double publish_p50_us = 0, publish_p99_us = 0;
+  LatencyHistogram request_latency, publish_latency;  // since start (for /metrics)
   std::string last_error;
 };
 
