@@ -6,10 +6,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "common/json_number.h"
 #include "nemesyst/pipeline.h"
 #include "nodes/client_service.h"
 #include "nodes/status_json.h"
+#include "nodes/window_request.h"
 
 namespace nemesyst::nodes {
 namespace {
@@ -325,11 +325,15 @@ void Serving::OnRequest() {
     const Clock::time_point t0 = Clock::now();
     if (frames.size() < 2) continue;  // no routing id and request: nobody to answer
     Reply reply;
-    if (frames.size() != 2) {
-      reply = Fail(Status::InvalidArgument("a predict request is one JSON frame"));
+    if (frames.size() > 3) {
+      reply = Fail(Status::InvalidArgument(
+          "a predict request is one JSON frame and, for a binary window, one data frame"));
     } else {
       try {
-        reply = Answer(frames[1].to_string());
+        reply =
+            Answer(frames[1].to_string(),
+                   frames.size() == 3 ? std::string_view(frames[2].data<char>(), frames[2].size())
+                                      : std::string_view());
       } catch (const std::exception& e) {
         reply = Fail(Status::Internal(std::string("predict: ") + e.what()));
       }
@@ -348,14 +352,16 @@ void Serving::OnRequest() {
   }
 }
 
-Serving::Reply Serving::Answer(const std::string& request) {
+Serving::Reply Serving::Answer(const std::string& request, std::string_view data) {
   nlohmann::json j = nlohmann::json::parse(request, nullptr, false);
   if (!j.is_object() || !j.contains("op") || !j["op"].is_string()) {
     return Fail(Status::InvalidArgument("the request must be a JSON object with a string \"op\""));
   }
   const std::string op = j["op"].get<std::string>();
   Reply reply;
-  if (op == "status") {
+  if (!data.empty() && !j.contains("window")) {
+    reply = Fail(Status::InvalidArgument("a data frame comes only with a binary \"window\""));
+  } else if (op == "status") {
     reply.json = ServingStatusToJson(Snapshot());
   } else if (op != "predict") {
     reply = Fail(Status::InvalidArgument("unknown op '" + op + "' (predict, status)"));
@@ -366,14 +372,7 @@ Serving::Reply Serving::Answer(const std::string& request) {
                                      : "no version of " + options_.serve_model + " is served yet" +
                                            (last_error_.empty() ? "" : " (" + last_error_ + ")")));
   } else if (j.contains("window")) {
-    const nlohmann::json& w = j["window"];
-    if (!w.is_object() || !w.contains("device") || !w["device"].is_string() ||
-        !w.contains("readings") || !w["readings"].is_array()) {
-      reply = Fail(Status::InvalidArgument(
-          "predict: \"window\" needs \"device\" (string) and \"readings\" (array)"));
-    } else {
-      reply = PredictWindow(w["device"].get<std::string>(), w["readings"]);
-    }
+    reply = PredictWindow(j["window"], data);
   } else {
     std::vector<std::string> devices;
     bool valid = true;
@@ -418,41 +417,10 @@ Serving::Reply Serving::PredictLive(const std::vector<std::string>& devices) con
           .dump()};
 }
 
-Serving::Reply Serving::PredictWindow(const std::string& device, const nlohmann::json& readings) {
-  const std::vector<std::string>& fields = live_->loaded().input_fields;
-  std::vector<Record> window;
-  window.reserve(readings.size());
-  for (size_t i = 0; i < readings.size(); ++i) {
-    const nlohmann::json& r = readings[i];
-    const std::string where = "predict: window reading " + std::to_string(i);
-    if (!r.is_object()) return Fail(Status::InvalidArgument(where + ": not an object"));
-    Record rec;
-    rec.device_id = device;
-    if (!r.contains("timestamp_us")) {
-      return Fail(Status::InvalidArgument(where + ": no \"timestamp_us\""));
-    }
-    try {
-      rec.timestamp_us = JsonInteger<int64_t>(r["timestamp_us"]);
-    } catch (const nlohmann::json::exception& e) {
-      return Fail(Status::InvalidArgument(where + ": timestamp_us: " + e.what()));
-    }
-    for (const std::string& f : fields) {
-      if (!r.contains(f)) {
-        return Fail(Status::InvalidArgument(where + ": no field '" + f + "' (model " +
-                                            live_->ref() + " takes " + JoinFieldList(fields) +
-                                            ")"));
-      }
-      if (r[f].is_null()) {
-        rec.values.push_back(std::nan(""));
-      } else if (r[f].is_number()) {
-        rec.values.push_back(r[f].get<double>());
-      } else {
-        return Fail(Status::InvalidArgument(where + ": field '" + f + "' is not a number"));
-      }
-    }
-    window.push_back(std::move(rec));
-  }
-  Result<PredictionRow> row = live_->PredictWindow(std::move(window));
+Serving::Reply Serving::PredictWindow(const nlohmann::json& window, std::string_view data) {
+  Result<std::vector<Record>> readings = DecodeWindow(window, data, live_->loaded().input_fields);
+  if (!readings.ok()) return Fail(readings.status().WithContext("predict"));
+  Result<PredictionRow> row = live_->PredictWindow(std::move(*readings));
   if (!row.ok()) return Fail(row.status());
   return {true, nlohmann::json{{"ok", true},
                                {"model", live_->ref()},

@@ -93,9 +93,9 @@ class Serving {
   void Apply(const Appended& appended);
   void SwapIn(Built built);
   void OnRequest();
-  Reply Answer(const std::string& request);
+  Reply Answer(const std::string& request, std::string_view data);
   Reply PredictLive(const std::vector<std::string>& devices) const;
-  Reply PredictWindow(const std::string& device, const nlohmann::json& readings);
+  Reply PredictWindow(const nlohmann::json& window, std::string_view data);
   void Publish(const PredictionRow& row, uint64_t seq);
   void SetError(const std::string& error);
 

@@ -255,6 +255,42 @@ TEST_F(ServingTest, PushedReadingsAreStoredAndPredictedAsTheLiveModelPredictsThe
           .dump());
   ASSERT_EQ(w["ok"], true) << w.dump().substr(0, 500);
   EXPECT_NEAR(w["predictions"][0]["prediction_s"].get<double>(), windowed->prediction_s, 1e-9);
+  // The same window in the binary form (columns in another order than the model's).
+  nlohmann::json columns = nlohmann::json::array();
+  for (size_t i = fields.size(); i-- > 0;) columns.push_back(fields[i]);
+  columns.push_back("timestamp_us");
+  std::string rows;
+  for (const Record& r : mine) {
+    for (size_t i = fields.size(); i-- > 0;)
+      rows.append(reinterpret_cast<const char*>(&r.values[i]), 8);
+    rows.append(reinterpret_cast<const char*>(&r.timestamp_us), 8);
+  }
+  auto binary = NodeRequest(
+      store_->Status().serving.predict_endpoint,
+      nlohmann::json{{"op", "predict"}, {"window", {{"device", device}, {"fields", columns}}}}
+          .dump(),
+      rows);
+  ASSERT_TRUE(binary.ok());
+  nlohmann::json b = nlohmann::json::parse(*binary);
+  ASSERT_EQ(b["ok"], true) << b.dump();
+  EXPECT_EQ(b["predictions"][0]["prediction_s"], w["predictions"][0]["prediction_s"]);
+  EXPECT_EQ(b["predictions"][0]["timestamp_us"], mine.back().timestamp_us);
+  // A frame that is not whole rows, or columns that are not the model's, are refused.
+  auto torn = NodeRequest(
+      store_->Status().serving.predict_endpoint,
+      nlohmann::json{{"op", "predict"}, {"window", {{"device", device}, {"fields", columns}}}}
+          .dump(),
+      rows.substr(0, rows.size() - 3));
+  ASSERT_TRUE(torn.ok());
+  EXPECT_NE(torn->find("not a whole number of"), std::string::npos) << *torn;
+  columns[0] = "nonsense";
+  auto wrong = NodeRequest(
+      store_->Status().serving.predict_endpoint,
+      nlohmann::json{{"op", "predict"}, {"window", {{"device", device}, {"fields", columns}}}}
+          .dump(),
+      rows);
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_NE(wrong->find("field 'nonsense' is not the model's"), std::string::npos) << *wrong;
 }
 
 // Nothing a client or feed sends stops the service: each bad request gets an error naming the
@@ -266,6 +302,8 @@ TEST_F(ServingTest, MalformedRequestsAndPushesGetErrorsNotACrash) {
       {R"({"op":"predict"})", "give \"device\""},
       {R"({"op":"predict","devices":[1,2]})", "give \"device\""},
       {R"({"op":"predict","window":{"device":"d"}})", "\"readings\""},
+      {R"({"op":"predict","window":{"readings":[]}})", "\"device\""},
+      {R"({"op":"predict","window":{"device":"d","fields":"x"}})", "\"fields\" lists"},
       {R"({"op":"predict","window":{"device":"d","readings":[{"timestamp_us":1.5}]}})",
        "timestamp_us"},
       {R"({"op":"predict","window":{"device":"d","readings":[{"timestamp_us":1}]}})", "no field"},
