@@ -341,6 +341,20 @@ int main(int argc, char** argv) {
   io.stream = "feed";
   io.rename["a"] = "b";
   Write(root / "control", "ingest-options", IngestOptionsToJson(io));
+  // Predict requests: live, a JSON window, a binary window (timestamp + 3 fields a row).
+  Write(root / "predict", "live", fuzz::JoinFrames({R"({"op":"predict","devices":["d1","d2"]})"}));
+  Write(root / "predict", "json-window",
+        fuzz::JoinFrames({R"({"op":"predict","window":{"device":"d","readings":[)"
+                          R"({"timestamp_us":60000000,"air_c":3.5,"setpoint_c":3,"door":null}]}})"}));
+  std::string rows;
+  for (int64_t t : {int64_t{60000000}, int64_t{120000000}}) {
+    rows.append(reinterpret_cast<const char*>(&t), 8);
+    for (double v : {3.5, 3.0, 0.0}) rows.append(reinterpret_cast<const char*>(&v), 8);
+  }
+  Write(root / "predict", "binary-window",
+        fuzz::JoinFrames({R"({"op":"predict","window":{"device":"d","fields":)"
+                          R"(["door","timestamp_us","air_c","setpoint_c"]}})",
+                          rows}));
   WriteStorageSeeds(root / "storage", changes);
   WriteModelSeeds(root / "model_file");
   WriteIngestSeeds(root / "ingest");
