@@ -105,17 +105,12 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        "tcp://127.0.0.1:7755",
        "Store role, serving: where predict requests are answered (ROUTER).",
        {}},
-      {"serving.model",
+      {"node.http",
        ConfigType::kString,
        "",
-       "Store role: the model to serve live, resolved in the registry the hub replicates "
-       "(name:alias, name@version or name); each version it resolves to is built, warmed and "
-       "swapped in. Empty = no serving.",
-       {}},
-      {"serving.stream",
-       ConfigType::kString,
-       "",
-       "The stream served; empty = the one the model was trained on.",
+       "HTTP for Prometheus (/metrics) and the hub's fleet page (/): host:port (port 0 = chosen at "
+       "start); empty = 127.0.0.1:7756 (store) or :7757 (hub); off = no HTTP. Loopback only "
+       "unless node.plaintext_remote.",
        {}},
       {"node.dir",
        ConfigType::kString,
@@ -190,6 +185,18 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        ConfigType::kInt,
        "604800",
        "... and up to this age (seconds).",
+       {}},
+      {"serving.model",
+       ConfigType::kString,
+       "",
+       "Store role: the model to serve live, resolved in the registry the hub replicates "
+       "(name:alias, name@version or name); each version it resolves to is built, warmed and "
+       "swapped in. Empty = no serving.",
+       {}},
+      {"serving.stream",
+       ConfigType::kString,
+       "",
+       "The stream served; empty = the one the model was trained on.",
        {}},
       {"demo.seed",
        ConfigType::kInt,

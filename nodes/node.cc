@@ -11,9 +11,12 @@
 
 #include "nodes/client_service.h"
 #include "nodes/curve.h"
+#include "nodes/http_endpoint.h"
 #include "nodes/leader.h"
+#include "nodes/metrics.h"
 #include "nodes/node_role.h"
 #include "nodes/socket_util.h"
+#include "nodes/status_page.h"
 
 namespace nemesyst {
 
@@ -166,6 +169,12 @@ class Node::Impl {
   std::atomic<bool> stop{false};
   mutable std::mutex status_mu;
   NodeStatus status;
+  std::unique_ptr<nodes::HttpEndpoint> http;  // /metrics (and the hub's page), when configured
+
+  NodeStatus Snapshot() const {
+    std::lock_guard lock(status_mu);
+    return status;
+  }
 
   // No exception leaves the network thread: ZeroMQ reports some failures by throwing (a bad
   // endpoint, a closed context); they become a Status at start and a logged error after.
@@ -270,6 +279,10 @@ Status Validate(const NodeOptions& o, Logger* logger) {
   // The client and serving endpoints have no CURVE in this version: local only unless said
   // otherwise.
   NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.client_endpoint, "client endpoint", o, false, logger));
+  if (!o.http_endpoint.empty()) {
+    NEMESYST_RETURN_IF_ERROR(
+        CheckEndpoint("tcp://" + o.http_endpoint, "HTTP endpoint", o, false, logger));
+  }
   if (o.role == NodeRole::kStore) {
     NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.ingest_endpoint, "ingest endpoint", o, false, logger));
     if (!o.serve_model.empty()) {
@@ -327,6 +340,24 @@ Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
     impl->network.join();
     return s;
   }
+  if (!options.http_endpoint.empty()) {
+    // The callbacks read the published status snapshot (thread-safe) on the HTTP threads.
+    nodes::HttpEndpoint::TextFn page;
+    if (options.role == NodeRole::kHub) {
+      page = [raw] {
+        return nodes::FleetStatusPage(nodes::FleetViewFromHubStatus(raw->Snapshot()));
+      };
+    }
+    Result<std::unique_ptr<nodes::HttpEndpoint>> http = nodes::HttpEndpoint::Start(
+        options.http_endpoint, [raw] { return nodes::PrometheusText(raw->Snapshot()); },
+        std::move(page), logger);
+    if (!http.ok()) {
+      raw->stop = true;
+      raw->network.join();
+      return http.status();
+    }
+    raw->http = std::move(*http);
+  }
   logger->Log(LogLevel::kInfo, "nodes", "node started",
               {{"node", options.node_id},
                {"role", std::string(NodeRoleName(options.role))},
@@ -340,15 +371,13 @@ Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
 
 void Node::Stop() {
   if (!impl_ || !impl_->network.joinable()) return;
+  if (impl_->http) impl_->http->Stop();  // its callbacks read the status: stop them first
   impl_->stop = true;
   impl_->network.join();
   impl_->context.store.reset();
 }
 
-NodeStatus Node::Status() const {
-  std::lock_guard lock(impl_->status_mu);
-  return impl_->status;
-}
+NodeStatus Node::Status() const { return impl_->Snapshot(); }
 
 nemesyst::Status Node::WaitReplicated(uint64_t position, int64_t timeout_ms) const {
   if (!impl_ || !impl_->network.joinable()) {
@@ -359,5 +388,6 @@ nemesyst::Status Node::WaitReplicated(uint64_t position, int64_t timeout_ms) con
 
 std::string Node::listen_endpoint() const { return impl_->context.listen_endpoint; }
 std::string Node::client_endpoint() const { return impl_->context.client_endpoint; }
+std::string Node::http_endpoint() const { return impl_->http ? impl_->http->address() : ""; }
 
 }  // namespace nemesyst

@@ -77,6 +77,11 @@ struct NodeOptions {
   std::string predict_endpoint;
   ModelOptions serve_model_options;  // backend and threads of the served model
 
+  // HTTP for Prometheus (GET /metrics) and, on a hub, the fleet status page (GET /): "host:port"
+  // (port 0 = chosen at start; http_endpoint() tells it). Empty = no HTTP. Loopback only unless
+  // plaintext_beyond_loopback (docs/operations.md, "Metrics").
+  std::string http_endpoint;
+
   AckMode ack_mode = AckMode::kAsync;
   int64_t semi_sync_timeout_ms = 1000;
   // Hub: the registry epoch stamped on every registry change. A store refuses changes from an
@@ -199,6 +204,7 @@ class NEMESYST_EXPORT Node {
   nemesyst::Status WaitReplicated(uint64_t position, int64_t timeout_ms) const;
   std::string listen_endpoint() const;  // the bound address (hub), port resolved
   std::string client_endpoint() const;
+  std::string http_endpoint() const;  // "127.0.0.1:7756" (port resolved); empty without HTTP
 
   class Impl;
 

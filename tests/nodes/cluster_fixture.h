@@ -87,7 +87,8 @@ class Cluster {
     std::vector<std::string> args = {"--store", store.empty() ? HubStore() : store};
     args.insert(args.end(), extra.begin(), extra.end());
     for (const std::string& a : Timing()) args.push_back(a);
-    for (const char* a : {"node", "run", "--role", "hub", "--client", "tcp://127.0.0.1:*"}) {
+    for (const char* a : {"--set", "node.http=127.0.0.1:0", "node", "run", "--role", "hub",
+                          "--client", "tcp://127.0.0.1:*"}) {
       args.push_back(a);
     }
     args.push_back("--listen");
@@ -114,6 +115,7 @@ class Cluster {
     for (const char* key : {"node.ingest", "node.predictions", "node.predict"}) {
       args.insert(args.begin(), {"--set", std::string(key) + "=tcp://127.0.0.1:*"});
     }
+    args.insert(args.begin(), {"--set", "node.http=127.0.0.1:0"});
     auto& node = stores_[id];
     node = std::make_unique<NodeProcess>(args, Path(id + ".log"));
     EXPECT_TRUE(node->WaitReady()) << node->log();

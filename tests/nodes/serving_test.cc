@@ -4,6 +4,7 @@
 // from live state or a given window; malformed pushes and requests get errors, never a crash; a
 // promotion on the hub swaps the version under a stream of requests without failing any.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <map>
@@ -39,6 +40,14 @@ std::string ReadingsCsv(std::span<const Record> records) {
     csv += "\n";
   }
   return csv;
+}
+
+// GET `path` from a node's HTTP endpoint ("host:port"); the body, or "" on failure.
+std::string HttpGet(const std::string& address, const std::string& path) {
+  const size_t colon = address.rfind(':');
+  httplib::Client client(address.substr(0, colon), std::stoi(address.substr(colon + 1)));
+  auto r = client.Get(path);
+  return r && r->status == 200 ? r->body : "";
 }
 
 const char* kPushOptions = R"({"stream":"fleet","format":"csv","timestamp_format":"us"})";
@@ -92,6 +101,7 @@ class ServingTest : public ::testing::Test {
     ho.store_path = dir_.Sub("hub");
     ho.listen_endpoint = ho.client_endpoint = "tcp://127.0.0.1:*";
     ho.heartbeat_ms = 50;
+    ho.http_endpoint = "127.0.0.1:0";
     hub_ = std::move(Node::Start(ho)).value();
     NodeOptions so;
     so.node_id = "store-1";
@@ -101,6 +111,7 @@ class ServingTest : public ::testing::Test {
         "tcp://127.0.0.1:*";
     so.serve_model = "lstm:production";
     so.heartbeat_ms = 50;
+    so.http_endpoint = "127.0.0.1:0";
     store_ = std::move(Node::Start(so)).value();
     ASSERT_TRUE(WaitServing("lstm@1")) << store_->Status().serving.last_error;
   }
@@ -214,6 +225,16 @@ TEST_F(ServingTest, PushedReadingsAreStoredAndPredictedAsTheLiveModelPredictsThe
   EXPECT_EQ(after.push_errors, 0u);
   EXPECT_EQ(after.predictions, expected_rows.size());
   EXPECT_GT(after.publish_p50_us, 0);
+  // The same figures on the node's /metrics, and the store on the hub's fleet page.
+  const std::string metrics = HttpGet(store_->http_endpoint(), "/metrics");
+  EXPECT_NE(metrics.find("\nnemesyst_serving_predictions_total " +
+                         std::to_string(expected_rows.size()) + "\n"),
+            std::string::npos)
+      << metrics.substr(0, 2000);
+  EXPECT_NE(metrics.find(R"(nemesyst_serving_info{reference="lstm:production",model="lstm@1"} 1)"),
+            std::string::npos);
+  const std::string page = HttpGet(hub_->http_endpoint(), "/");
+  EXPECT_NE(page.find(R"(data-store="store-1")"), std::string::npos) << page;
 
   // Predict requests from live state: the device's newest prediction; unknown devices listed.
   std::set<std::string> unique;

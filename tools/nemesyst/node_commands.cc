@@ -45,6 +45,11 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
   o.ingest_endpoint = c.GetString("node.ingest");
   o.predictions_endpoint = c.GetString("node.predictions");
   o.predict_endpoint = c.GetString("node.predict");
+  const std::string http = c.GetString("node.http");
+  if (http != "off") {
+    o.http_endpoint =
+        !http.empty() ? http : (o.role == NodeRole::kHub ? "127.0.0.1:7757" : "127.0.0.1:7756");
+  }
   o.serve_model = c.GetString("serving.model");
   o.serve_stream = c.GetString("serving.stream");
   NEMESYST_ASSIGN_OR_RETURN(o.serve_model_options, ConfiguredModelOptions(ctx));
@@ -96,7 +101,8 @@ Status RunNode(CliContext& ctx) {
                           {"node", options.node_id},
                           {"role", std::string(NodeRoleName(options.role))},
                           {"listen", node->listen_endpoint()},
-                          {"client", node->client_endpoint()}};
+                          {"client", node->client_endpoint()},
+                          {"http", node->http_endpoint()}};
   if (options.role == NodeRole::kStore) {
     const ServingStatus serving = node->Status().serving;
     ready["ingest"] = serving.ingest_endpoint;
