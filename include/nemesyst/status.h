@@ -37,6 +37,7 @@ enum class StatusCode : uint8_t {
   kDeadlineExceeded = 11,   // a timeout
   kUnimplemented = 12,      // not supported by this build or backend
   kInternal = 13,           // a bug: an invariant does not hold
+  kPermissionDenied = 14,   // the caller is known but its role may not do this
 };
 
 // Stable lower-case name of a code ("not_found"), used in messages and JSON output.
@@ -77,6 +78,9 @@ class [[nodiscard]] NEMESYST_EXPORT Status {
   }
   static Status Unimplemented(std::string_view msg) { return {StatusCode::kUnimplemented, msg}; }
   static Status Internal(std::string_view msg) { return {StatusCode::kInternal, msg}; }
+  static Status PermissionDenied(std::string_view msg) {
+    return {StatusCode::kPermissionDenied, msg};
+  }
 
   bool ok() const noexcept { return rep_ == nullptr; }
   StatusCode code() const noexcept { return rep_ ? rep_->code : StatusCode::kOk; }
