@@ -457,6 +457,10 @@ void BM_ReadingToPrediction(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(readings));
   state.counters["predicted"] = static_cast<double>(us.size()) / std::max<size_t>(readings, 1);
+  // The node's own view (append received by its worker → published), over its recent samples.
+  const ServingStatus after = d.store->Status().serving;
+  state.counters["node_p50_us"] = after.publish_p50_us;
+  state.counters["node_p99_us"] = after.publish_p99_us;
   Percentiles(state, us);
 }
 
