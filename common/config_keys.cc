@@ -105,6 +105,18 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        "tcp://127.0.0.1:7755",
        "Store role, serving: where predict requests are answered (ROUTER).",
        {}},
+      {"node.control",
+       ConfigType::kString,
+       "tcp://127.0.0.1:7758",
+       "Hub role: the control endpoint (status, promote, train; docs/control.md). CURVE with the "
+       "node's keys; without keys loopback only.",
+       {}},
+      {"node.operators_file",
+       ConfigType::kString,
+       "",
+       "Hub role with keys: operators' public keys, one '<public key> <name>' per line: only they "
+       "may promote and train through the control endpoint.",
+       {}},
       {"node.http",
        ConfigType::kString,
        "",

@@ -13,8 +13,10 @@
 #include <set>
 
 #include "nodes/client_service.h"
+#include "nodes/control_service.h"
 #include "nodes/curve.h"
 #include "nodes/follower.h"
+#include "nodes/hub_control.h"
 #include "nodes/leader.h"
 #include "nodes/node_role.h"
 #include "nodes/registry_requests.h"
@@ -34,6 +36,13 @@ class HubRole final : public Role {
   Status SetUp() override {
     const NodeOptions& o = c_.options;
     for (const auto& [key, id] : o.allowed) allowed_[key] = id;
+    // Control callers by key: operators, and store nodes (which may ask for status).
+    for (const auto& [key, name] : o.operators) {
+      control_allowed_[key] = ControlUserId(key, {{key, name}}, {});
+    }
+    for (const auto& [key, id] : o.allowed) {
+      if (control_allowed_.count(key) == 0) control_allowed_[key] = "store:" + id;
+    }
     LeaderOptions lo;
     lo.channel = Channel::kRegistry;
     lo.epoch = o.epoch;
@@ -70,13 +79,24 @@ class HubRole final : public Role {
         });
     NEMESYST_RETURN_IF_ERROR(client_->Bind(o.client_endpoint));
     c_.client_endpoint = client_->endpoint();
+    HubControlContext hc;
+    hc.registry = c_.store.get();
+    hc.state_dir = c_.state_dir;
+    hc.node_id = o.node_id;
+    hc.status = [this] { return NodeStatusToJson(BuildStatus()); };  // a quick op: this thread
+    hc.logger = log_;
+    control_ = std::make_unique<ControlService>(c_.zmq, log_, HubControlOps(std::move(hc)));
+    NEMESYST_RETURN_IF_ERROR(control_->Bind(o.control_endpoint, o.secret_key));
+    c_.control_endpoint = control_->endpoint();
+    if (zap_) extras_.push_back({zap_.get(), [this] { AnswerZap(); }});
+    extras_.push_back({&control_->socket(), [this] { control_->OnRequest(); }});
+    extras_.push_back({&control_->wake(), [this] { control_->OnWake(); }});
     return Status::OK();
   }
 
   void RunOnce(int timeout_ms) override {
-    PollRoleSockets(
-        *socket_, *monitor_, *client_, zap_.get(), timeout_ms, [this] { AnswerZap(); },
-        [this](Received& received) { OnMessage(received); });
+    PollRoleSockets(*socket_, *monitor_, *client_, extras_, timeout_ms,
+                    [this](Received& received) { OnMessage(received); });
     DisconnectGone();
     const int64_t now = NowMicros();
     const NodeOptions& o = c_.options;
@@ -116,6 +136,9 @@ class HubRole final : public Role {
   }
 
   void TearDown() override {
+    if (control_) control_->Stop();
+    extras_.clear();
+    control_.reset();
     if (client_) client_->Stop();
     client_.reset();
     monitor_.reset();
@@ -189,7 +212,9 @@ class HubRole final : public Role {
       std::vector<std::string_view> views;
       for (const auto& f : frames) views.emplace_back(f.data<char>(), f.size());
       std::string who;
-      std::vector<std::string> reply = ZapReply(views, allowed_, &who);
+      // Replication connections are named by node id; control connections by role:name.
+      const bool control = views.size() > 2 && views[2] == kControlZapDomain;
+      std::vector<std::string> reply = ZapReply(views, control ? control_allowed_ : allowed_, &who);
       if (reply[2] != "200") {
         log_->Log(LogLevel::kWarn, "nodes.hub", "connection refused",
                   {{"why", who}, {"address", views.size() > 3 ? std::string(views[3]) : ""}});
@@ -295,6 +320,9 @@ class HubRole final : public Role {
   AllowList allowed_;
   std::unique_ptr<Leader> leader_;
   std::unique_ptr<zmq::socket_t> socket_, zap_;
+  std::unique_ptr<ControlService> control_;
+  std::vector<ExtraSocket> extras_;
+  AllowList control_allowed_;  // key → "operator:<name>" | "store:<id>"
   std::unique_ptr<SocketMonitor> monitor_;
   std::unique_ptr<ClientService> client_;
   std::map<std::string, Peer> peers_;

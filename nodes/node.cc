@@ -60,22 +60,24 @@ Status ValidateNodeId(const std::string& id) {
 }
 
 void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService& client,
-                     zmq::socket_t* extra, int timeout_ms, const std::function<void()>& on_extra,
+                     const std::vector<ExtraSocket>& extras, int timeout_ms,
                      const std::function<void(Received&)>& on_message) {
   zmq::socket_t* pull = client.pull_when_ready();
-  zmq::pollitem_t items[] = {{main.handle(), 0, ZMQ_POLLIN, 0},
-                             {monitor.socket().handle(), 0, ZMQ_POLLIN, 0},
-                             {client.socket().handle(), 0, ZMQ_POLLIN, 0},
-                             {client.wake().handle(), 0, ZMQ_POLLIN, 0},
-                             {pull != nullptr ? pull->handle() : nullptr, 0,
-                              static_cast<short>(pull != nullptr ? ZMQ_POLLIN : 0), 0},
-                             {extra != nullptr ? extra->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
-  zmq::poll(items, extra != nullptr ? 6 : 5, std::chrono::milliseconds(timeout_ms));
+  std::vector<zmq::pollitem_t> items = {{main.handle(), 0, ZMQ_POLLIN, 0},
+                                        {monitor.socket().handle(), 0, ZMQ_POLLIN, 0},
+                                        {client.socket().handle(), 0, ZMQ_POLLIN, 0},
+                                        {client.wake().handle(), 0, ZMQ_POLLIN, 0},
+                                        {pull != nullptr ? pull->handle() : nullptr, 0,
+                                         static_cast<short>(pull != nullptr ? ZMQ_POLLIN : 0), 0}};
+  for (const ExtraSocket& e : extras) items.push_back({e.socket->handle(), 0, ZMQ_POLLIN, 0});
+  zmq::poll(items.data(), items.size(), std::chrono::milliseconds(timeout_ms));
   if (items[1].revents & ZMQ_POLLIN) monitor.Drain();
   if (items[2].revents & ZMQ_POLLIN) client.OnRequest();
   if (items[3].revents & ZMQ_POLLIN) client.OnWake();
   if (items[4].revents & ZMQ_POLLIN) client.OnPush();
-  if (extra != nullptr && (items[5].revents & ZMQ_POLLIN)) on_extra();
+  for (size_t i = 0; i < extras.size(); ++i) {
+    if (items[5 + i].revents & ZMQ_POLLIN) extras[i].on_readable();
+  }
   if (items[0].revents & ZMQ_POLLIN) {
     while (auto received = ReceiveNow(main)) on_message(*received);
   }
@@ -224,6 +226,7 @@ class Node::Impl {
     NodeStatus s = role->BuildStatus();
     s.listen_endpoint = context.listen_endpoint;
     s.client_endpoint = context.client_endpoint;
+    s.control_endpoint = context.control_endpoint;
     std::lock_guard lock(status_mu);
     status = std::move(s);
   }
@@ -279,6 +282,13 @@ Status Validate(const NodeOptions& o, Logger* logger) {
   // The client and serving endpoints have no CURVE in this version: local only unless said
   // otherwise.
   NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.client_endpoint, "client endpoint", o, false, logger));
+  if (o.role == NodeRole::kHub) {
+    NEMESYST_RETURN_IF_ERROR(
+        CheckEndpoint(o.control_endpoint, "control endpoint", o, keys, logger));
+  }
+  for (const auto& [key, name] : o.operators) {
+    NEMESYST_RETURN_IF_ERROR(nodes::DecodeCurveKey(key, "operator key of '" + name + "'").status());
+  }
   if (!o.http_endpoint.empty()) {
     NEMESYST_RETURN_IF_ERROR(
         CheckEndpoint("tcp://" + o.http_endpoint, "HTTP endpoint", o, false, logger));
@@ -313,6 +323,7 @@ Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
     options.predictions_endpoint = "tcp://127.0.0.1:7754";
   }
   if (options.predict_endpoint.empty()) options.predict_endpoint = "tcp://127.0.0.1:7755";
+  if (options.control_endpoint.empty()) options.control_endpoint = "tcp://127.0.0.1:7758";
   NEMESYST_RETURN_IF_ERROR(Validate(options, logger));
 
   auto impl = std::make_unique<Impl>();
@@ -388,6 +399,7 @@ nemesyst::Status Node::WaitReplicated(uint64_t position, int64_t timeout_ms) con
 
 std::string Node::listen_endpoint() const { return impl_->context.listen_endpoint; }
 std::string Node::client_endpoint() const { return impl_->context.client_endpoint; }
+std::string Node::control_endpoint() const { return impl_->context.control_endpoint; }
 std::string Node::http_endpoint() const { return impl_->http ? impl_->http->address() : ""; }
 
 }  // namespace nemesyst

@@ -16,6 +16,15 @@ struct NodeClient::Impl {
   void Open() {
     socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
     socket->set(zmq::sockopt::linger, 0);
+    if (!options.curve_secret_key.empty()) {
+      char public_key[41];
+      if (zmq_curve_public(public_key, options.curve_secret_key.c_str()) != 0) {
+        throw zmq::error_t();
+      }
+      socket->set(zmq::sockopt::curve_serverkey, options.curve_server_key);
+      socket->set(zmq::sockopt::curve_publickey, std::string(public_key));
+      socket->set(zmq::sockopt::curve_secretkey, options.curve_secret_key);
+    }
     socket->connect(endpoint);
   }
 };
@@ -27,6 +36,13 @@ const std::string& NodeClient::endpoint() const { return impl_->endpoint; }
 
 Result<std::unique_ptr<NodeClient>> NodeClient::Connect(const std::string& endpoint,
                                                         const NodeClientOptions& options) {
+  if (options.curve_secret_key.empty() != options.curve_server_key.empty() ||
+      (!options.curve_secret_key.empty() &&
+       (options.curve_secret_key.size() != 40 || options.curve_server_key.size() != 40))) {
+    return Status::InvalidArgument(
+        "a CURVE client needs both its secret key and the node's public key (40 characters of "
+        "Z85 each)");
+  }
   auto impl = std::make_unique<Impl>();
   impl->endpoint = endpoint;
   impl->options = options;

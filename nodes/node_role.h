@@ -29,7 +29,7 @@ struct NodeContext {
   std::unique_ptr<Store> store;  // the node's own store
   std::filesystem::path state_dir;
   // Resolved by SetUp().
-  std::string listen_endpoint, client_endpoint;
+  std::string listen_endpoint, client_endpoint, control_endpoint;
 };
 
 // The hub's durable position as the store's data leader last heard it, and the ack mode state:
@@ -79,12 +79,17 @@ class SocketMonitor;
 struct Received;
 struct WireMessage;
 
+// A role's own socket to poll with the others (the hub's ZAP handler, a control endpoint).
+struct ExtraSocket {
+  zmq::socket_t* socket;
+  std::function<void()> on_readable;
+};
 // Polls the main socket, its monitor, the client endpoint, its worker's wake-ups, the ingest
-// endpoint while the worker has room (and `extra`, the hub's ZAP handler, when given) for up to
-// `timeout_ms`, then dispatches: monitor events, client requests, the worker's replies, pushed
-// readings, `on_extra`, and every message waiting on `main`.
+// endpoint while the worker has room, and `extras`, for up to `timeout_ms`; then dispatches:
+// monitor events, client requests, the worker's replies, pushed readings, the extras, and every
+// message waiting on `main`.
 void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService& client,
-                     zmq::socket_t* extra, int timeout_ms, const std::function<void()>& on_extra,
+                     const std::vector<ExtraSocket>& extras, int timeout_ms,
                      const std::function<void(Received&)>& on_message);
 // What every role's status starts from: the node, its store's positions and endpoints.
 NodeStatus BaseNodeStatus(const NodeContext& context, NodeRole role, uint64_t malformed_messages);

@@ -75,6 +75,7 @@ std::string NodeStatusToJson(const NodeStatus& s) {
                         {"ack_mode", s.ack_mode},
                         {"listen_endpoint", s.listen_endpoint},
                         {"client_endpoint", s.client_endpoint},
+                        {"control_endpoint", s.control_endpoint},
                         {"connected", s.connected},
                         {"appended_records", s.appended_records},
                         {"malformed_messages", s.malformed_messages},

@@ -78,7 +78,7 @@ class StoreRole final : public Role {
   }
 
   void RunOnce(int timeout_ms) override {
-    PollRoleSockets(*socket_, *monitor_, *client_, nullptr, timeout_ms, nullptr,
+    PollRoleSockets(*socket_, *monitor_, *client_, {}, timeout_ms,
                     [this](Received& received) { OnHubMessage(received); });
     // Reconnecting replaces the socket, so it waits until the poll has finished reading it.
     if (reconnect_) Connect();

@@ -77,6 +77,10 @@ struct NodeOptions {
   std::string predict_endpoint;
   ModelOptions serve_model_options;  // backend and threads of the served model
 
+  // Hub: the control endpoint (docs/control.md): requests with ids and deadlines, authorised by
+  // role. Empty: tcp://127.0.0.1:7758. With a secret key it is a CURVE server.
+  std::string control_endpoint;
+
   // HTTP for Prometheus (GET /metrics) and, on a hub, the fleet status page (GET /): "host:port"
   // (port 0 = chosen at start; http_endpoint() tells it). Empty = no HTTP. Loopback only unless
   // plaintext_beyond_loopback (docs/operations.md, "Metrics").
@@ -94,6 +98,9 @@ struct NodeOptions {
   std::string secret_key;
   std::string hub_public_key;                                // store role
   std::vector<std::pair<std::string, std::string>> allowed;  // hub: {public key, node id}
+  // Hub: keys of operators ({public key, name}): with CURVE, only they may promote and train
+  // through the control endpoint (docs/control.md); store keys (allowed) may ask for status.
+  std::vector<std::pair<std::string, std::string>> operators;
   // Without keys, endpoints must be loopback unless this is set (then a warning is logged).
   bool plaintext_beyond_loopback = false;
 
@@ -177,7 +184,7 @@ struct NodeStatus {
   uint64_t first_position = 0;  // the oldest still in its journal
   uint64_t epoch = 0;           // hub: its epoch; store: the highest accepted
   std::string ack_mode;         // "async" | "semi-sync" | "async (degraded)"
-  std::string listen_endpoint, client_endpoint;
+  std::string listen_endpoint, client_endpoint, control_endpoint;
   bool connected = false;  // store: to the hub
   uint64_t appended_records = 0;
   uint64_t malformed_messages = 0;  // dropped and counted
@@ -204,7 +211,8 @@ class NEMESYST_EXPORT Node {
   nemesyst::Status WaitReplicated(uint64_t position, int64_t timeout_ms) const;
   std::string listen_endpoint() const;  // the bound address (hub), port resolved
   std::string client_endpoint() const;
-  std::string http_endpoint() const;  // "127.0.0.1:7756" (port resolved); empty without HTTP
+  std::string http_endpoint() const;     // "127.0.0.1:7756" (port resolved); empty without HTTP
+  std::string control_endpoint() const;  // hub: the control endpoint, port resolved
 
   class Impl;
 
@@ -234,6 +242,10 @@ NEMESYST_EXPORT Result<std::vector<std::pair<std::string, std::string>>> ReadAll
 // node's own machine.
 struct NodeClientOptions {
   int64_t timeout_ms = 10000;
+  // CURVE (a node's control endpoint with keys): this client's secret key and the node's public
+  // key, Z85 text. Empty: plaintext.
+  std::string curve_secret_key;
+  std::string curve_server_key;
 };
 // What one request may carry: the JSON (64 KiB) and the data (256 MiB: a bigger file goes in
 // several appends, or is ingested where the store is). NodeRequest refuses more before sending.

@@ -87,8 +87,9 @@ class Cluster {
     std::vector<std::string> args = {"--store", store.empty() ? HubStore() : store};
     args.insert(args.end(), extra.begin(), extra.end());
     for (const std::string& a : Timing()) args.push_back(a);
-    for (const char* a : {"--set", "node.http=127.0.0.1:0", "node", "run", "--role", "hub",
-                          "--client", "tcp://127.0.0.1:*"}) {
+    for (const char* a :
+         {"--set", "node.http=127.0.0.1:0", "--set", "node.control=tcp://127.0.0.1:*", "node",
+          "run", "--role", "hub", "--client", "tcp://127.0.0.1:*"}) {
       args.push_back(a);
     }
     args.push_back("--listen");

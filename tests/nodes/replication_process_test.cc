@@ -84,7 +84,7 @@ TEST(ReplicationProcessTest, StatusReportsPositionsLagAndSessions) {
   auto human = RunCli({"node", "status", "--connect", cluster.StoreClient("s1")});
   EXPECT_NE(human.out.find("leader of data with hub"), std::string::npos) << human.out;
   // Nobody there: a clear error, not a hang.
-  auto none = RunCli({"node", "status", "--timeout-ms", "300", "--connect",
+  auto none = RunCli({"node", "status", "--deadline-ms", "300", "--connect",
                       "tcp://127.0.0.1:" + std::to_string(FreePort())});
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("no reply"), std::string::npos) << none.err;

@@ -86,16 +86,17 @@ TEST_F(SecurityTest, UnknownKeysPlaintextClientsAndImpostorsAreRefused) {
 }
 
 TEST_F(SecurityTest, PlaintextBeyondLoopbackMustBeAskedFor) {
-  auto refused =
-      RunCli({"--store", cluster_.Path("hub"), "--set", "node.http=off", "node", "run", "--role",
-              "hub", "--listen", "tcp://0.0.0.0:*", "--client", "tcp://127.0.0.1:*"});
+  auto refused = RunCli({"--store", cluster_.Path("hub"), "--set", "node.http=off", "--set",
+                         "node.control=tcp://127.0.0.1:*", "node", "run", "--role", "hub",
+                         "--listen", "tcp://0.0.0.0:*", "--client", "tcp://127.0.0.1:*"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("node.plaintext_remote"), std::string::npos) << refused.err;
   EXPECT_FALSE(std::filesystem::exists(cluster_.Path("hub"))) << "refused before anything";
-  NodeProcess allowed({"--store", cluster_.Path("hub"), "--set", "node.plaintext_remote=true",
-                       "--set", "node.http=off", "node", "run", "--role", "hub", "--listen",
-                       "tcp://0.0.0.0:*", "--client", "tcp://127.0.0.1:*"},
-                      cluster_.Path("plain.log"));
+  NodeProcess allowed(
+      {"--store", cluster_.Path("hub"), "--set", "node.plaintext_remote=true", "--set",
+       "node.http=off", "--set", "node.control=tcp://127.0.0.1:*", "node", "run", "--role", "hub",
+       "--listen", "tcp://0.0.0.0:*", "--client", "tcp://127.0.0.1:*"},
+      cluster_.Path("plain.log"));
   ASSERT_TRUE(allowed.WaitReady()) << allowed.log();
   EXPECT_NE(allowed.log().find("PLAINTEXT between machines"), std::string::npos);
   EXPECT_EQ(allowed.Terminate(), 0);

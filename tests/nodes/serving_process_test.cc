@@ -144,8 +144,12 @@ TEST_F(ServingProcessTest, PromotionsReachAStoreThatWasDownAndAKilledStoreServes
   ASSERT_GE(before.size(), 4u) << "devices with a full window since their last gap";
   store->Kill();
 
-  // Down: the hub moves production back to 1; the store learns it when it returns.
-  ASSERT_EQ(Alias(1), 0);
+  // Down: the hub moves production back to 1 (through its control endpoint this time); the store
+  // learns it when it returns.
+  auto promoted = RunCli({"node", "promote", "lstm", "production", "1", "--connect",
+                          cluster_.hub()->ready().value("control", ""), "--json"});
+  ASSERT_EQ(promoted.exit_code, 0) << promoted.err;
+  EXPECT_EQ(nlohmann::json::parse(promoted.out)["version"], 1);
   store = StartServingStore();
   ASSERT_TRUE(WaitServed("lstm@1")) << store->log();
   EXPECT_EQ(ReadRows(cluster_.Path("s1"), "fleet").size(), acknowledged)

@@ -75,6 +75,10 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
   if (!c.GetString("node.allow_file").empty()) {
     NEMESYST_ASSIGN_OR_RETURN(o.allowed, ReadAllowList(c.GetString("node.allow_file")));
   }
+  if (!c.GetString("node.operators_file").empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(o.operators, ReadAllowList(c.GetString("node.operators_file")));
+  }
+  o.control_endpoint = c.GetString("node.control");
   o.logger = ctx.logger.get();
   return o;
 }
@@ -103,6 +107,7 @@ Status RunNode(CliContext& ctx) {
                           {"listen", node->listen_endpoint()},
                           {"client", node->client_endpoint()},
                           {"http", node->http_endpoint()}};
+  if (options.role == NodeRole::kHub) ready["control"] = node->control_endpoint();
   if (options.role == NodeRole::kStore) {
     const ServingStatus serving = node->Status().serving;
     ready["ingest"] = serving.ingest_endpoint;
@@ -130,6 +135,47 @@ std::string Field(const nlohmann::json& object, const char* key) {
 bool Flag(const nlohmann::json& object, const char* key) {
   const auto it = object.find(key);
   return it != object.end() && *it == true;
+}
+
+// How a control command reaches the node: its endpoint, and CURVE keys when the node has them
+// (--key: this operator's secret key file; --server-key: the node's public key file).
+struct ControlFlags {
+  std::string connect = "tcp://127.0.0.1:7758";
+  std::string key, server_key;
+  int64_t deadline_ms = 30000;
+  bool json = false;
+
+  void Add(CLI::App* cmd) {
+    cmd->add_option("--connect", connect, "The hub's control endpoint (node.control)")
+        ->capture_default_str();
+    cmd->add_option("--key", key, "This operator's CURVE secret key file (node keygen)");
+    cmd->add_option("--server-key", server_key, "The node's CURVE public key file");
+    cmd->add_option("--deadline-ms", deadline_ms, "The request's deadline")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{1}, int64_t{86400000}));
+    cmd->add_flag("--json", json, "Print the node's JSON answer");
+  }
+};
+
+// One control request; the reply when "ok", else an error with the node's code and message.
+Result<nlohmann::json> ControlRequest(const ControlFlags& f, nlohmann::json request) {
+  request["id"] = 1;
+  request["deadline_ms"] = f.deadline_ms;
+  NodeClientOptions co;
+  co.timeout_ms = f.deadline_ms + 2000;  // the node's own deadline answer arrives first
+  if (!f.key.empty() || !f.server_key.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(co.curve_secret_key, ReadKeyFile(f.key, "--key"));
+    NEMESYST_ASSIGN_OR_RETURN(co.curve_server_key, ReadKeyFile(f.server_key, "--server-key"));
+  }
+  NEMESYST_ASSIGN_OR_RETURN(std::string reply, NodeRequest(f.connect, request.dump(), "", co));
+  nlohmann::json r = nlohmann::json::parse(reply, nullptr, false);
+  if (!r.is_object()) return Status::Corruption("node at " + f.connect + ": unreadable reply");
+  if (r.value("ok", false) != true) {
+    return Status::FailedPrecondition("node at " + f.connect + " refused " +
+                                      request.value("op", "") + " (" + Field(r, "code") +
+                                      "): " + Field(r, "error"));
+  }
+  return r;
 }
 
 std::string Describe(const nlohmann::json& s) {
@@ -205,28 +251,19 @@ void AddNodeCommands(CLI::App& app, CliContext& ctx) {
     };
   });
 
-  CLI::App* status = node->add_subcommand("status", "A running node's replication status");
-  auto connect = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false);
-  auto timeout_ms = std::make_shared<int64_t>(5000);
-  status->add_option("--connect", *connect,
-                     "The node's client endpoint (default: node.client, or the role's default)");
-  status->add_flag("--json", *json, "Print JSON");
-  status->add_option("--timeout-ms", *timeout_ms, "How long to wait for the node's answer")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
-  status->callback([&ctx, connect, json, timeout_ms] {
-    ctx.action = [&ctx, connect, json, timeout_ms]() -> Status {
-      const std::string endpoint = connect->empty() ? DefaultClientEndpoint(ctx) : *connect;
-      NodeClientOptions co;
-      co.timeout_ms = *timeout_ms;
-      NEMESYST_ASSIGN_OR_RETURN(std::string reply,
-                                NodeRequest(endpoint, R"({"op":"status"})", "", co));
-      nlohmann::json s = nlohmann::json::parse(reply, nullptr, false);
-      if (!s.is_object() || !s.value("ok", false)) {
-        return Status::IOError("node at " + endpoint + " answered: " + reply);
-      }
-      std::cout << (*json ? s.dump(2) + "\n" : Describe(s));
+  CLI::App* status = node->add_subcommand(
+      "status", "A running node's status (its client endpoint, or the hub's control endpoint)");
+  auto status_flags = std::make_shared<ControlFlags>();
+  status_flags->connect.clear();
+  status_flags->deadline_ms = 5000;
+  status_flags->Add(status);
+  status->callback([&ctx, status_flags] {
+    ctx.action = [&ctx, status_flags]() -> Status {
+      ControlFlags f = *status_flags;
+      if (f.connect.empty()) f.connect = DefaultClientEndpoint(ctx);
+      NEMESYST_ASSIGN_OR_RETURN(nlohmann::json s, ControlRequest(f, {{"op", "status"}}));
+      s.erase("id");
+      std::cout << (f.json ? s.dump(2) + "\n" : Describe(s));
       return Status::OK();
     };
   });
@@ -272,6 +309,76 @@ void AddNodeCommands(CLI::App& app, CliContext& ctx) {
       if (unknown != r.end() && unknown->is_array() && !unknown->empty()) {
         std::cerr << "no live prediction (unknown device, or not a full window yet): "
                   << unknown->dump() << "\n";
+      }
+      return Status::OK();
+    };
+  });
+
+  CLI::App* promote = node->add_subcommand(
+      "promote", "Point a model's alias at a version on the hub (replicated to every store)");
+  auto promote_args = std::make_shared<std::tuple<std::string, std::string, uint32_t>>();
+  auto promote_flags = std::make_shared<ControlFlags>();
+  promote->add_option("model", std::get<0>(*promote_args), "Model name")->required();
+  promote->add_option("alias", std::get<1>(*promote_args), "Alias (production, ...)")->required();
+  promote->add_option("version", std::get<2>(*promote_args), "Version")->required();
+  promote_flags->Add(promote);
+  promote->callback([&ctx, promote_args, promote_flags] {
+    ctx.action = [promote_args, promote_flags]() -> Status {
+      const auto& [model, alias, version] = *promote_args;
+      NEMESYST_ASSIGN_OR_RETURN(
+          nlohmann::json r,
+          ControlRequest(
+              *promote_flags,
+              {{"op", "promote"}, {"model", model}, {"alias", alias}, {"version", version}}));
+      std::cout << (promote_flags->json ? r.dump() + "\n"
+                                        : model + ":" + alias + " -> " + model + "@" +
+                                              std::to_string(version) + "\n");
+      return Status::OK();
+    };
+  });
+
+  CLI::App* train = node->add_subcommand(
+      "train",
+      "Train on the hub over every store's replicated stream; the candidate is registered "
+      "and replicated");
+  struct TrainArgs {
+    std::string name, pipeline, spec, stream;
+    int learners = 1, epochs = 0, batch_size = 0;
+  };
+  auto train_args = std::make_shared<TrainArgs>();
+  auto train_flags = std::make_shared<ControlFlags>();
+  train_flags->deadline_ms = 3600000;
+  train->add_option("--name", train_args->name, "Model name")->required();
+  train->add_option("--pipeline", train_args->pipeline, "Pipeline spec file (TOML/JSON)")
+      ->required();
+  train->add_option("--spec", train_args->spec, "Model spec file (JSON)")->required();
+  train->add_option("--stream", train_args->stream, "Stream (default: the pipeline's)");
+  train->add_option("--learners", train_args->learners, "Parallel learners")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  train->add_option("--epochs", train_args->epochs, "Epochs (default: the job's)");
+  train->add_option("--batch-size", train_args->batch_size, "Batch size (default: the job's)");
+  train_flags->Add(train);
+  train->callback([&ctx, train_args, train_flags] {
+    ctx.action = [train_args, train_flags]() -> Status {
+      const TrainArgs& a = *train_args;
+      NEMESYST_ASSIGN_OR_RETURN(std::string pipeline, ReadInput(a.pipeline));
+      NEMESYST_ASSIGN_OR_RETURN(std::string spec, ReadInput(a.spec));
+      nlohmann::json request = {{"op", "train"},
+                                {"name", a.name},
+                                {"pipeline", pipeline},
+                                {"spec", spec},
+                                {"learners", a.learners}};
+      if (!a.stream.empty()) request["stream"] = a.stream;
+      if (a.epochs > 0) request["epochs"] = a.epochs;
+      if (a.batch_size > 0) request["batch_size"] = a.batch_size;
+      NEMESYST_ASSIGN_OR_RETURN(nlohmann::json r, ControlRequest(*train_flags, request));
+      if (train_flags->json) {
+        std::cout << r.dump() << "\n";
+      } else {
+        std::cout << "registered " << Field(r, "model") << " (candidate) after "
+                  << Field(r, "seconds") << " s on " << Field(r, "gathered_records")
+                  << " newly gathered records\n";
       }
       return Status::OK();
     };

@@ -1,0 +1,204 @@
+#include "nodes/hub_control.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/json_number.h"
+#include "nemesyst/pipeline.h"
+#include "nemesyst/store_json.h"
+#include "nemesyst/train_job.h"
+
+namespace nemesyst::nodes {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A string field, required or with a default.
+Result<std::string> StringField(const nlohmann::json& j, const char* key, const char* fallback) {
+  const auto it = j.find(key);
+  if (it == j.end()) {
+    if (fallback != nullptr) return std::string(fallback);
+    return Status::InvalidArgument(std::string("needs \"") + key + "\"");
+  }
+  if (!it->is_string()) return Status::InvalidArgument(std::string("\"") + key + "\" is a string");
+  return it->get<std::string>();
+}
+
+// An integer field in [lo, hi], or its default.
+template <class T>
+Result<T> IntField(const nlohmann::json& j, const char* key, T fallback, T lo, T hi) {
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  T v;
+  try {
+    v = JsonInteger<T>(*it);
+  } catch (const nlohmann::json::exception&) {
+    return Status::InvalidArgument(std::string("\"") + key + "\" must be an integer");
+  }
+  if (v < lo || v > hi) {
+    return Status::InvalidArgument(std::string("\"") + key + "\" must be in " + std::to_string(lo) +
+                                   ".." + std::to_string(hi));
+  }
+  return v;
+}
+
+Result<nlohmann::json> Promote(Store& registry, const nlohmann::json& j) {
+  NEMESYST_ASSIGN_OR_RETURN(std::string model, StringField(j, "model", nullptr));
+  NEMESYST_ASSIGN_OR_RETURN(std::string alias, StringField(j, "alias", "production"));
+  NEMESYST_ASSIGN_OR_RETURN(uint32_t version, IntField<uint32_t>(j, "version", 0, 1, UINT32_MAX));
+  if (version == 0) return Status::InvalidArgument("promote: needs \"version\"");
+  NEMESYST_RETURN_IF_ERROR(registry.GetModelInfo(model, version).status());
+  NEMESYST_RETURN_IF_ERROR(registry.SetAlias(model, alias, version));
+  return nlohmann::json{{"model", model},
+                        {"alias", alias},
+                        {"version", version},
+                        {"position", registry.LastChangePosition()}};
+}
+
+Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j) {
+  TrainJobOptions t;
+  NEMESYST_ASSIGN_OR_RETURN(t.model_name, StringField(j, "name", nullptr));
+  NEMESYST_ASSIGN_OR_RETURN(t.pipeline_text, StringField(j, "pipeline", nullptr));
+  NEMESYST_ASSIGN_OR_RETURN(t.model_spec_json, StringField(j, "spec", nullptr));
+  NEMESYST_ASSIGN_OR_RETURN(t.stream, StringField(j, "stream", ""));
+  NEMESYST_ASSIGN_OR_RETURN(t.group, StringField(j, "group", ""));
+  NEMESYST_ASSIGN_OR_RETURN(t.learners, IntField<int>(j, "learners", 1, 1, 64));
+  NEMESYST_ASSIGN_OR_RETURN(t.trainer.epochs,
+                            IntField<int>(j, "epochs", t.trainer.epochs, 1, 10000));
+  NEMESYST_ASSIGN_OR_RETURN(t.trainer.batch_size,
+                            IntField<int>(j, "batch_size", t.trainer.batch_size, 1, 1 << 20));
+  NEMESYST_ASSIGN_OR_RETURN(t.trainer.seed,
+                            IntField<uint64_t>(j, "seed", t.trainer.seed, 0, UINT64_MAX));
+  if (t.stream.empty()) {
+    NEMESYST_ASSIGN_OR_RETURN(t.stream, Pipeline::StreamNamedBy(t.pipeline_text));
+    if (t.stream.empty()) {
+      return Status::InvalidArgument("train: the pipeline names no stream; give \"stream\"");
+    }
+  }
+  t.node_id = c.node_id;
+  t.logger = c.logger;
+  std::unique_ptr<Store> training;
+  StoreOptions so;
+  so.durability = Durability::kGroup;
+  so.logger = c.logger;
+  NEMESYST_RETURN_IF_ERROR(Store::Open(so, (c.state_dir / "training").string(), &training));
+  NEMESYST_ASSIGN_OR_RETURN(uint64_t gathered,
+                            GatherReplicatedStream(c.state_dir / "replicas", t.stream, *training));
+  NEMESYST_ASSIGN_OR_RETURN(TrainJobResult result, RunTrainJob(*training, t));
+  // The candidate goes into the hub's registry (replicated to every store), its lineage with it.
+  NEMESYST_ASSIGN_OR_RETURN(std::string blob,
+                            training->ReadModelBlob(t.model_name, result.candidate));
+  NEMESYST_ASSIGN_OR_RETURN(ModelInfo info, training->GetModelInfo(t.model_name, result.candidate));
+  info.metadata.hyper_parameters["trained_on"] = "hub training store (replicated streams)";
+  NEMESYST_ASSIGN_OR_RETURN(uint32_t version,
+                            c.registry->PutModel(t.model_name, blob, info.metadata));
+  NEMESYST_RETURN_IF_ERROR(c.registry->SetAlias(t.model_name, "candidate", version));
+  nlohmann::json learners = nlohmann::json::array();
+  for (const LearnerVersion& l : result.learners) {
+    learners.push_back({{"learner", l.learner},
+                        {"windows", l.windows},
+                        {"val_mae_s", std::isfinite(l.val_mae_s) ? l.val_mae_s : -1.0},
+                        {"seconds", l.train_seconds}});
+  }
+  return nlohmann::json{{"model", t.model_name + "@" + std::to_string(version)},
+                        {"alias", "candidate"},
+                        {"gathered_records", gathered},
+                        {"learners", learners},
+                        {"seconds", result.seconds}};
+}
+
+}  // namespace
+
+Result<uint64_t> GatherReplicatedStream(const fs::path& replicas_dir, const std::string& stream,
+                                        Store& training) {
+  std::error_code ec;
+  std::vector<fs::path> replicas;
+  for (const auto& entry : fs::directory_iterator(replicas_dir, ec)) {
+    // <id>.partial / <id>.incoming are transfers under way, not replicas.
+    if (entry.is_directory() && entry.path().extension().empty()) replicas.push_back(entry.path());
+  }
+  std::sort(replicas.begin(), replicas.end());
+  uint64_t gathered = 0;
+  for (const fs::path& path : replicas) {
+    const std::string id = path.filename().string();
+    StoreOptions ro;
+    ro.read_only = true;
+    std::unique_ptr<Store> replica;
+    NEMESYST_RETURN_IF_ERROR(Store::Open(ro, path.string(), &replica).WithContext("replica " + id));
+    Result<StreamSchema> schema = replica->GetSchema(stream);
+    if (schema.status().code() == StatusCode::kNotFound) continue;  // that store has no such stream
+    NEMESYST_RETURN_IF_ERROR(schema.status());
+    Result<StreamSchema> mine = training.GetSchema(stream);
+    if (mine.status().code() == StatusCode::kNotFound) {
+      NEMESYST_RETURN_IF_ERROR(training.CreateStream(stream, *schema));
+    } else if (!mine.ok()) {
+      return mine.status();
+    } else if (SchemaToJson(*mine) != SchemaToJson(*schema)) {
+      return Status::FailedPrecondition("store '" + id + "' has stream '" + stream +
+                                        "' with another schema than the others");
+    }
+    const std::string key = "gathered/" + id + "/" + stream;
+    uint64_t through = 0;
+    if (Result<std::string> s = training.GetNodeState(key); s.ok()) {
+      through = std::strtoull(s->c_str(), nullptr, 10);
+    }
+    RecordQuery q;
+    q.first_seq = through + 1;
+    NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<RecordIterator> it, replica->Read(stream, q));
+    std::vector<Record> batch;
+    uint64_t last = through;
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::OK();
+      NEMESYST_RETURN_IF_ERROR(training.Append(stream, batch).status());
+      // Records and the position are two writes: a crash between them gathers the batch again
+      // at the next train (duplicates in the training stream, never a loss).
+      NEMESYST_RETURN_IF_ERROR(training.PutNodeState(key, std::to_string(last)));
+      gathered += batch.size();
+      batch.clear();
+      return Status::OK();
+    };
+    for (; it->Valid(); it->Next()) {
+      batch.push_back(it->record().record);
+      last = it->record().seq;
+      if (batch.size() == 20000) NEMESYST_RETURN_IF_ERROR(flush());
+    }
+    NEMESYST_RETURN_IF_ERROR(it->status());
+    NEMESYST_RETURN_IF_ERROR(flush());
+  }
+  return gathered;
+}
+
+std::vector<ControlOp> HubControlOps(HubControlContext context) {
+  auto c = std::make_shared<HubControlContext>(std::move(context));
+  std::vector<ControlOp> ops;
+  ops.push_back({"status",
+                 {"operator", "store"},
+                 /*quick=*/true,
+                 [c](const ControlCaller&, const nlohmann::json&, ControlOp::Clock::time_point)
+                     -> Result<nlohmann::json> { return nlohmann::json::parse(c->status()); }});
+  ops.push_back({"promote",
+                 {"operator"},
+                 false,
+                 [c](const ControlCaller& caller, const nlohmann::json& j,
+                     ControlOp::Clock::time_point) -> Result<nlohmann::json> {
+                   Result<nlohmann::json> r = Promote(*c->registry, j);
+                   if (r.ok()) {
+                     c->logger->Log(LogLevel::kInfo, "nodes.control", "promoted",
+                                    {{"by", caller.role + ":" + caller.name}, {"what", r->dump()}});
+                   }
+                   return r.ok() ? r : Result<nlohmann::json>(r.status().WithContext("promote"));
+                 }});
+  ops.push_back({"train",
+                 {"operator"},
+                 false,
+                 [c](const ControlCaller& caller, const nlohmann::json& j,
+                     ControlOp::Clock::time_point) -> Result<nlohmann::json> {
+                   c->logger->Log(LogLevel::kInfo, "nodes.control", "training",
+                                  {{"by", caller.role + ":" + caller.name}});
+                   Result<nlohmann::json> r = Train(*c, j);
+                   return r.ok() ? r : Result<nlohmann::json>(r.status().WithContext("train"));
+                 }});
+  return ops;
+}
+
+}  // namespace nemesyst::nodes

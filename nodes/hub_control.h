@@ -1,0 +1,50 @@
+// The hub's control ops (docs/control.md), run by its ControlService:
+//
+//  status  (quick; operator, store): the hub's NodeStatus, as `node status` prints it.
+//  promote (operator): {"model": N, "alias": A (default "production"), "version": V} — one
+//          atomic registry write, replicated to every store; stores serving N:A swap to V.
+//  train   (operator): {"name": N, "pipeline": TOML/JSON text, "spec": JSON text, "stream": S
+//          (default: the pipeline's), "learners", "epochs", "batch_size", "seed", "group"} —
+//          the replicated streams of every store are gathered into the hub's training store,
+//          the existing train job runs there with its parallel learners on a consumer group (so
+//          a later train gets the readings that arrived since), and the candidate is registered
+//          in the hub's registry (replicated) with its lineage. Training is not interrupted by
+//          its deadline: the deadline bounds the wait before it starts.
+//
+// Thread-safety: handlers run on the control worker thread (status on the network thread);
+// they touch the hub's store (thread-safe), read-only opens of the replicas, and the training
+// store, which only this worker opens.
+#ifndef NEMESYST_NODES_HUB_CONTROL_H_
+#define NEMESYST_NODES_HUB_CONTROL_H_
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nemesyst/node.h"
+#include "nemesyst/store.h"
+#include "nodes/control_service.h"
+
+namespace nemesyst::nodes {
+
+struct HubControlContext {
+  Store* registry = nullptr;        // the hub's own store
+  std::filesystem::path state_dir;  // replicas/<store id>/, training/
+  std::string node_id;
+  std::function<std::string()> status;  // the hub's status JSON (network thread)
+  Logger* logger = nullptr;
+};
+
+std::vector<ControlOp> HubControlOps(HubControlContext context);
+
+// Appends to `training`'s stream `stream` every record of that stream in the replicas under
+// `replicas_dir` not gathered before (per replica, the last seq gathered is kept in `training`'s
+// node state), creating the stream from the first replica's schema. Replicas whose stream has
+// another schema are an error naming them. Returns the number of records gathered.
+Result<uint64_t> GatherReplicatedStream(const std::filesystem::path& replicas_dir,
+                                        const std::string& stream, Store& training);
+
+}  // namespace nemesyst::nodes
+
+#endif  // NEMESYST_NODES_HUB_CONTROL_H_

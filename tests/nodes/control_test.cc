@@ -1,0 +1,213 @@
+// The hub's control endpoint, in-process on loopback: a store node replicates a simulated fleet;
+// `train` on the hub gathers the replicated stream and registers a candidate that replicates back
+// to the store, `promote` makes it production and the serving store swaps to it. With CURVE, an
+// operator's key may promote, a store's key may only ask for status, an unknown key and a
+// plaintext client are not answered at all; malformed requests get errors naming the problem;
+// a request whose deadline passes while it waits is not run.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "nemesyst/node.h"
+#include "nemesyst/pipeline.h"
+#include "nemesyst/refrigeration/demo_specs.h"
+#include "nodes/control_service.h"
+#include "tests/testing/node_process.h"
+#include "tests/testing/small_fleet.h"
+
+namespace nemesyst {
+namespace {
+
+class ControlTest : public ::testing::Test {
+ protected:
+  // A hub and a serving store node whose store holds the small fleet's stream.
+  void Start(const NodeOptions& hub_extra = {}, bool keys = false) {
+    {
+      std::unique_ptr<Store> own;
+      ASSERT_TRUE(Store::Open({}, dir_.Sub("store"), &own).ok());
+      auto schema = fleet_.store->GetSchema("fleet");
+      auto records = ReadRecords(*fleet_.store, "fleet");
+      ASSERT_TRUE(schema.ok() && records.ok());
+      ASSERT_TRUE(own->CreateStream("fleet", *schema).ok());
+      ASSERT_TRUE(own->Append("fleet", *records).ok());
+    }
+    NodeOptions ho = hub_extra;
+    ho.role = NodeRole::kHub;
+    ho.node_id = "hub";
+    ho.store_path = dir_.Sub("hub");
+    ho.listen_endpoint = ho.client_endpoint = ho.control_endpoint = "tcp://127.0.0.1:*";
+    ho.heartbeat_ms = 50;
+    auto hub = Node::Start(ho);
+    ASSERT_TRUE(hub.ok()) << hub.status().ToString();
+    hub_ = std::move(*hub);
+    NodeOptions so;
+    so.node_id = "store-1";
+    so.store_path = dir_.Sub("store");
+    so.hub_endpoint = hub_->listen_endpoint();
+    so.client_endpoint = so.ingest_endpoint = so.predictions_endpoint = so.predict_endpoint =
+        "tcp://127.0.0.1:*";
+    so.serve_model = "lstm:production";
+    so.heartbeat_ms = 50;
+    if (keys) {
+      so.secret_key = store_keys_.secret_key;
+      so.hub_public_key = hub_keys_.public_key;
+    }
+    auto store = Node::Start(so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    ASSERT_TRUE(store_->WaitReplicated(store_->Status().last_position, 30000).ok());
+  }
+
+  nlohmann::json Control(const nlohmann::json& request, const NodeClientOptions& o = {}) {
+    auto reply = NodeRequest(hub_->control_endpoint(), request.dump(), "", o);
+    if (!reply.ok()) return {{"transport_error", reply.status().ToString()}};
+    return nlohmann::json::parse(*reply, nullptr, false);
+  }
+
+  nlohmann::json TrainRequest() const {
+    refrigeration::DemoPipelineOptions p = fleet_.pipeline;
+    return {{"op", "train"},
+            {"id", "t1"},
+            {"name", "lstm"},
+            {"pipeline", refrigeration::DemoPipelineToml(p)},
+            {"spec", refrigeration::DemoRegressorSpec("lstm", p.window_length, 8)},
+            {"learners", 2},
+            {"epochs", 1},
+            {"batch_size", 32},
+            {"deadline_ms", 120000}};
+  }
+
+  testing::SmallFleet fleet_;
+  testing::TempDir dir_;
+  CurveKeyPair hub_keys_ = GenerateCurveKeyPair().value();
+  CurveKeyPair store_keys_ = GenerateCurveKeyPair().value();
+  CurveKeyPair operator_keys_ = GenerateCurveKeyPair().value();
+  std::unique_ptr<Node> hub_, store_;
+};
+
+// ingest (the store's own) → replicate → train on the hub → replicated → promote → served.
+TEST_F(ControlTest, TrainOnTheReplicatedStreamThenPromoteAndTheStoreServesIt) {
+  Start();
+  nlohmann::json trained = Control(TrainRequest());
+  ASSERT_EQ(trained["ok"], true) << trained.dump();
+  EXPECT_EQ(trained["id"], "t1");
+  EXPECT_EQ(trained["model"], "lstm@1");
+  EXPECT_EQ(trained["learners"].size(), 2u);
+  auto all = ReadRecords(*fleet_.store, "fleet");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(trained["gathered_records"], all->size()) << "every replicated record, once";
+  // Training again gathers only what arrived since (nothing), and its group has nothing new.
+  nlohmann::json again = Control(TrainRequest());
+  EXPECT_EQ(again["ok"], false);
+  EXPECT_NE(again.value("error", "").find("nothing new"), std::string::npos) << again.dump();
+
+  nlohmann::json promoted =
+      Control({{"op", "promote"}, {"id", 2}, {"model", "lstm"}, {"version", 1}});
+  ASSERT_EQ(promoted["ok"], true) << promoted.dump();
+  EXPECT_EQ(promoted["alias"], "production");
+  EXPECT_EQ(promoted["id"], 2);
+  ASSERT_TRUE(testing::WaitFor([&] { return store_->Status().serving.model == "lstm@1"; }, 30000))
+      << store_->Status().serving.last_error;
+  nlohmann::json status = Control({{"op", "status"}});
+  EXPECT_EQ(status["ok"], true);
+  EXPECT_EQ(status["role"], "hub");
+  EXPECT_EQ(status["peers"][0]["peer"], "store-1");
+}
+
+TEST_F(ControlTest, MalformedRequestsGetErrorsNamingTheProblem) {
+  Start();
+  const std::vector<std::pair<nlohmann::json, std::string>> bad = {
+      {{{"id", 1}}, "string \"op\""},
+      {{{"op", "fly"}, {"id", 2}}, "unknown op 'fly'"},
+      {{{"op", "status"}, {"deadline_ms", 0}}, "deadline_ms"},
+      {{{"op", "status"}, {"deadline_ms", 1.5}}, "deadline_ms"},
+      {{{"op", "promote"}, {"version", 1}}, "needs \"model\""},
+      {{{"op", "promote"}, {"model", "lstm"}, {"version", -1}}, "\"version\" must be"},
+      {{{"op", "promote"}, {"model", "nope"}, {"version", 3}}, "not_found"},
+      {{{"op", "train"}, {"name", "x"}}, "needs \"pipeline\""},
+      {{{"op", "train"}, {"name", "x"}, {"pipeline", "nonsense ="}, {"spec", "{}"}}, "train"},
+  };
+  for (const auto& [request, expected] : bad) {
+    nlohmann::json r = Control(request);
+    EXPECT_EQ(r["ok"], false) << request.dump();
+    EXPECT_NE((r.value("code", "") + " " + r.value("error", "")).find(expected), std::string::npos)
+        << request.dump() << " -> " << r.dump();
+    if (request.contains("id")) {
+      EXPECT_EQ(r["id"], request["id"]);
+    }
+  }
+  auto raw = NodeRequest(hub_->control_endpoint(), "not json", "");
+  ASSERT_TRUE(raw.ok());
+  EXPECT_NE(raw->find("one JSON object"), std::string::npos) << *raw;
+  EXPECT_EQ(Control({{"op", "status"}})["ok"], true) << "the hub still answers";
+}
+
+// A request that waited past its deadline behind a long one is answered without being run.
+TEST_F(ControlTest, ARequestWhoseDeadlinePassedWhileItWaitedIsNotRun) {
+  Start();
+  nlohmann::json slow = TrainRequest();
+  slow["epochs"] = 200;  // long enough for the next request to wait behind it
+  std::thread train([&] { EXPECT_EQ(Control(slow)["ok"], true); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the train is running
+  nlohmann::json late =
+      Control({{"op", "promote"}, {"model", "lstm"}, {"version", 1}, {"deadline_ms", 1}});
+  train.join();
+  EXPECT_EQ(late["ok"], false) << late.dump();
+  EXPECT_EQ(late["code"], "deadline_exceeded") << late.dump();
+  auto hub_store_alias = Control({{"op", "status"}});
+  EXPECT_EQ(hub_store_alias["ok"], true);
+  EXPECT_EQ(store_->Status().serving.model, "") << "nothing was promoted";
+}
+
+TEST_F(ControlTest, WithCurveOnlyOperatorsPromoteStoresMayAskStatusOthersAreNotAnswered) {
+  NodeOptions ho;
+  ho.secret_key = hub_keys_.secret_key;
+  ho.allowed = {{store_keys_.public_key, "store-1"}};
+  ho.operators = {{operator_keys_.public_key, "alice"}};
+  Start(ho, /*keys=*/true);
+  nlohmann::json trained = Control(TrainRequest(), {.timeout_ms = 120000,
+                                                    .curve_secret_key = operator_keys_.secret_key,
+                                                    .curve_server_key = hub_keys_.public_key});
+  ASSERT_EQ(trained["ok"], true) << trained.dump();
+
+  NodeClientOptions as_store{.timeout_ms = 5000,
+                             .curve_secret_key = store_keys_.secret_key,
+                             .curve_server_key = hub_keys_.public_key};
+  nlohmann::json refused =
+      Control({{"op", "promote"}, {"model", "lstm"}, {"version", 1}}, as_store);
+  EXPECT_EQ(refused["code"], "permission_denied") << refused.dump();
+  EXPECT_NE(refused.value("error", "").find("role 'store' (store-1) may not promote"),
+            std::string::npos);
+  EXPECT_EQ(Control({{"op", "status"}}, as_store)["ok"], true) << "a store may ask for status";
+
+  // An unknown key and a plaintext client: the handshake fails, nothing is answered.
+  CurveKeyPair stranger = GenerateCurveKeyPair().value();
+  nlohmann::json unknown = Control({{"op", "status"}}, {.timeout_ms = 500,
+                                                        .curve_secret_key = stranger.secret_key,
+                                                        .curve_server_key = hub_keys_.public_key});
+  EXPECT_NE(unknown.value("transport_error", "").find("no reply"), std::string::npos)
+      << unknown.dump();
+  nlohmann::json plain = Control({{"op", "status"}}, {.timeout_ms = 500});
+  EXPECT_NE(plain.value("transport_error", "").find("no reply"), std::string::npos) << plain.dump();
+
+  nlohmann::json promoted = Control({{"op", "promote"}, {"model", "lstm"}, {"version", 1}},
+                                    {.timeout_ms = 5000,
+                                     .curve_secret_key = operator_keys_.secret_key,
+                                     .curve_server_key = hub_keys_.public_key});
+  ASSERT_EQ(promoted["ok"], true) << promoted.dump();
+  ASSERT_TRUE(testing::WaitFor([&] { return store_->Status().serving.model == "lstm@1"; }, 30000));
+}
+
+TEST(ControlUserIdTest, KeysMapToRolesAndBack) {
+  const std::map<std::string, std::string> operators = {{"k1", "alice"}};
+  const std::map<std::string, std::string> stores = {{"k2", "store-1"}};
+  EXPECT_EQ(nodes::ControlUserId("k1", operators, stores), "operator:alice");
+  EXPECT_EQ(nodes::ControlUserId("k2", operators, stores), "store:store-1");
+  EXPECT_EQ(nodes::ControlUserId("k3", operators, stores), "");
+  EXPECT_EQ(nodes::ParseControlUserId("store:store-1").role, "store");
+  EXPECT_EQ(nodes::ParseControlUserId("store:store-1").name, "store-1");
+  EXPECT_EQ(nodes::ParseControlUserId("nocolon").role, "");
+}
+
+}  // namespace
+}  // namespace nemesyst
