@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "common/json_number.h"
 #include "nemesyst/pipeline.h"
@@ -53,6 +54,69 @@ Result<nlohmann::json> Promote(Store& registry, const nlohmann::json& j) {
                         {"alias", alias},
                         {"version", version},
                         {"position", registry.LastChangePosition()}};
+}
+
+Result<nlohmann::json> Deploy(const HubControlContext& c, const nlohmann::json& j,
+                              ControlOp::Clock::time_point deadline) {
+  NEMESYST_ASSIGN_OR_RETURN(std::string model, StringField(j, "model", nullptr));
+  NEMESYST_ASSIGN_OR_RETURN(uint32_t version,
+                            IntField<uint32_t>(j, "version", UINT32_MAX, 0, UINT32_MAX - 1));
+  if (version == UINT32_MAX) return Status::InvalidArgument("needs \"version\" (0 = undeploy)");
+  if (version > 0) NEMESYST_RETURN_IF_ERROR(c.registry->GetModelInfo(model, version).status());
+  std::vector<std::string> stores;
+  if (j.contains("stores")) {
+    if (!j["stores"].is_array() || j["stores"].empty() || j["stores"].size() > 10000) {
+      return Status::InvalidArgument("\"stores\" is a non-empty array of store ids");
+    }
+    for (const auto& s : j["stores"]) {
+      if (!s.is_string()) return Status::InvalidArgument("\"stores\" holds store ids (strings)");
+      stores.push_back(s.get<std::string>());
+    }
+  } else {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(c.state_dir / "replicas", ec)) {
+      if (e.is_directory() && e.path().extension().empty()) {
+        stores.push_back(e.path().filename().string());
+      }
+    }
+    std::sort(stores.begin(), stores.end());
+    if (stores.empty()) return Status::FailedPrecondition("no store has ever joined this hub");
+  }
+  for (const std::string& id : stores) {
+    const std::string alias = "deploy." + id;
+    Status s = version > 0 ? c.registry->SetAlias(model, alias, version)
+                           : c.registry->RemoveAlias(model, alias);
+    if (!s.ok() && !(version == 0 && s.code() == StatusCode::kNotFound)) {
+      return s.WithContext("store '" + id + "'");
+    }
+  }
+  if (version == 0) return nlohmann::json{{"model", model}, {"undeployed", stores}};
+  // Each store reports what it serves every heartbeat: wait for them all, or the deadline.
+  const std::string want = model + "@" + std::to_string(version);
+  std::vector<std::string> pending = stores;
+  while (true) {
+    const std::map<std::string, std::string> served = c.served();
+    std::erase_if(pending, [&](const std::string& id) {
+      auto it = served.find(id);
+      return it != served.end() && it->second == want;
+    });
+    if (pending.empty() || ControlOp::Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  nlohmann::json confirmed = nlohmann::json::array();
+  for (const std::string& id : stores) {
+    if (std::find(pending.begin(), pending.end(), id) == pending.end()) confirmed.push_back(id);
+  }
+  nlohmann::json reply = {{"model", want}, {"serving", confirmed}, {"pending", pending}};
+  if (!pending.empty()) {
+    reply["ok"] = false;
+    reply["code"] = "deadline_exceeded";
+    reply["error"] = std::to_string(pending.size()) + " of " + std::to_string(stores.size()) +
+                     " stores did not report serving " + want +
+                     " before the deadline; each takes it when it returns (the deployment is "
+                     "in the registry)";
+  }
+  return reply;
 }
 
 Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j) {
@@ -187,6 +251,16 @@ std::vector<ControlOp> HubControlOps(HubControlContext context) {
                                     {{"by", caller.role + ":" + caller.name}, {"what", r->dump()}});
                    }
                    return r.ok() ? r : Result<nlohmann::json>(r.status().WithContext("promote"));
+                 }});
+  ops.push_back({"deploy",
+                 {"operator"},
+                 false,
+                 [c](const ControlCaller& caller, const nlohmann::json& j,
+                     ControlOp::Clock::time_point deadline) -> Result<nlohmann::json> {
+                   c->logger->Log(LogLevel::kInfo, "nodes.control", "deploying",
+                                  {{"by", caller.role + ":" + caller.name}, {"what", j.dump()}});
+                   Result<nlohmann::json> r = Deploy(*c, j, deadline);
+                   return r.ok() ? r : Result<nlohmann::json>(r.status().WithContext("deploy"));
                  }});
   ops.push_back({"train",
                  {"operator"},

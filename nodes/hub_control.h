@@ -3,6 +3,13 @@
 //  status  (quick; operator, store): the hub's NodeStatus, as `node status` prints it.
 //  promote (operator): {"model": N, "alias": A (default "production"), "version": V} — one
 //          atomic registry write, replicated to every store; stores serving N:A swap to V.
+//  deploy  (operator): {"model": N, "version": V, "stores": [ids] (default: every store the hub
+//          has a replica of)} — the per-store alias N:deploy.<store id> → V, replicated; each
+//          store serving N verifies the version's digest, builds, warms and swaps to it (it takes
+//          precedence over serving.model's alias), and reports what it serves. The reply waits
+//          until every chosen store reports V, or the deadline: then it lists the stores still
+//          pending — each takes the version when it returns (the alias is in the registry).
+//          {"version": 0} removes the stores' deploy alias (back to serving.model).
 //  train   (operator): {"name": N, "pipeline": TOML/JSON text, "spec": JSON text, "stream": S
 //          (default: the pipeline's), "learners", "epochs", "batch_size", "seed", "group"} —
 //          the replicated streams of every store are gathered into the hub's training store,
@@ -19,6 +26,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +41,8 @@ struct HubControlContext {
   std::filesystem::path state_dir;  // replicas/<store id>/, training/
   std::string node_id;
   std::function<std::string()> status;  // the hub's status JSON (network thread)
+  // Store id → the version it last reported serving ("lstm@4"); any thread.
+  std::function<std::map<std::string, std::string>()> served;
   Logger* logger = nullptr;
 };
 

@@ -85,6 +85,11 @@ class HubRole final : public Role {
     hc.node_id = o.node_id;
     hc.status = [this] { return NodeStatusToJson(BuildStatus()); };  // a quick op: this thread
     hc.logger = log_;
+    hc.served = [this] {
+      std::lock_guard lock(served_mu_);
+      return served_;
+    };
+
     control_ = std::make_unique<ControlService>(c_.zmq, log_, HubControlOps(std::move(hc)));
     NEMESYST_RETURN_IF_ERROR(control_->Bind(o.control_endpoint, o.secret_key));
     c_.control_endpoint = control_->endpoint();
@@ -130,6 +135,10 @@ class HubRole final : public Role {
     for (auto& [id, peer] : peers_) {
       s.connected = s.connected || !peer.routing_id.empty();
       s.peers.push_back(FollowerPeerStatus(*peer.data, id, "data"));
+      s.peers.back().serving_reference = peer.serving_reference;
+      s.peers.back().serving_model = peer.serving_model;
+      s.peers.back().serving_devices = peer.serving_devices;
+      s.peers.back().serving_error = peer.serving_error;
       s.peers.push_back(LeaderPeerStatus(*leader_, id, "registry", *c_.store));
     }
     return s;
@@ -153,6 +162,9 @@ class HubRole final : public Role {
     std::string routing_id;  // empty while disconnected
     std::unique_ptr<Follower> data;
     int64_t last_heard_us = 0;
+    // Its last REPORT: what it serves.
+    std::string serving_reference, serving_model, serving_error;
+    uint64_t serving_devices = 0;
   };
 
   void Send(const std::string& routing_id, const WireMessage& m) {
@@ -259,11 +271,35 @@ class HubRole final : public Role {
     } else if (m->type == MsgType::kHeartbeat) {
       // The store's newest position: how far behind its data follower is (stall detection).
       s = peer.data->OnMessage(*m, ToFollowerSend(routing_id));
+    } else if (m->type == MsgType::kReport) {
+      OnReport(route->second, peer, m->detail);
     }
     if (!s.ok()) {
       log_->Log(LogLevel::kError, "nodes.hub", "replication error",
                 {{"node", route->second}, {"error", s.ToString()}});
     }
+  }
+
+  // A store's report of what it serves (JSON from a peer: every field checked, nothing trusted
+  // beyond being shown and compared). A malformed one is counted and dropped.
+  void OnReport(const std::string& id, Peer& peer, const std::string& detail) {
+    const nlohmann::json j = nlohmann::json::parse(detail, nullptr, false);
+    auto text = [&](const char* key) {
+      const auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>().substr(0, 256) : "";
+    };
+    if (!j.is_object()) {
+      ++malformed_;
+      return;
+    }
+    peer.serving_reference = text("reference");
+    peer.serving_model = text("model");
+    peer.serving_error = text("last_error");
+    const auto devices = j.find("devices");
+    peer.serving_devices =
+        devices != j.end() && devices->is_number_unsigned() ? devices->get<uint64_t>() : 0;
+    std::lock_guard lock(served_mu_);
+    served_[id] = peer.serving_model;
   }
 
   void OnJoin(const std::string& routing_id, const std::string& user_id, const WireMessage& m) {
@@ -323,6 +359,9 @@ class HubRole final : public Role {
   std::unique_ptr<ControlService> control_;
   std::vector<ExtraSocket> extras_;
   AllowList control_allowed_;  // key → "operator:<name>" | "store:<id>"
+  // What each store last reported it serves: for `deploy`, which waits on the control worker.
+  std::mutex served_mu_;
+  std::map<std::string, std::string> served_;
   std::unique_ptr<SocketMonitor> monitor_;
   std::unique_ptr<ClientService> client_;
   std::map<std::string, Peer> peers_;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "common/sha256.h"
 #include "nemesyst/pipeline.h"
 #include "nodes/client_service.h"
 #include "nodes/status_json.h"
@@ -108,21 +109,45 @@ void Serving::SetError(const std::string& error) {
 
 // ---- Which version to serve (network thread) and building it (builder thread) ----------------
 
+Result<ResolvedModel> Serving::Resolve(const Store& registry) const {
+  // A deployment to this store (the hub's `deploy`: alias deploy.<node id>) takes precedence
+  // over the configured reference.
+  Result<ModelRef> ref = ParseModelRef(options_.serve_model);
+  if (ref.ok()) {
+    Result<ResolvedModel> deployed =
+        registry.ResolveModel(ref->name + ":deploy." + options_.node_id);
+    if (deployed.ok()) {
+      deployed->how = "deployment to " + options_.node_id;
+      return deployed;
+    }
+  }
+  return registry.ResolveModel(options_.serve_model);
+}
+
 void Serving::Track(const Store& registry) {
   if (options_.serve_model.empty()) return;
-  Result<ResolvedModel> resolved = registry.ResolveModel(options_.serve_model);
+  Result<ResolvedModel> resolved = Resolve(registry);
   if (!resolved.ok()) {
     if (tracked_.empty())
       SetError("waiting for " + options_.serve_model + ": " + resolved.status().ToString());
     return;
   }
   if (resolved->ToString() == tracked_) return;
+  tracked_ = resolved->ToString();  // a version that fails its checks is not read again
   Result<std::string> blob = registry.ReadModelBlob(resolved->name, resolved->version);
-  if (!blob.ok()) {
-    SetError("reading " + resolved->ToString() + ": " + blob.status().ToString());
+  Result<ModelInfo> info = registry.GetModelInfo(resolved->name, resolved->version);
+  if (!blob.ok() || !info.ok()) {
+    SetError("reading " + tracked_ + ": " + (blob.ok() ? info.status() : blob.status()).ToString());
     return;
   }
-  tracked_ = resolved->ToString();
+  // The content must be what the hub registered (replication checked it on the way in; this
+  // checks what is read back, end to end, before anything is built from it).
+  if (!info->blob_sha256.empty() && Sha256Hex(*blob) != info->blob_sha256) {
+    SetError(tracked_ + ": its content does not match the registry's SHA-256; not served");
+    log_->Log(LogLevel::kError, "nodes.serving", "model digest mismatch: not served",
+              {{"model", tracked_}});
+    return;
+  }
   {
     std::lock_guard lock(mu_);
     wanted_ = std::make_unique<Wanted>(Wanted{*resolved, std::move(*blob)});

@@ -57,8 +57,9 @@ class Serving {
   const std::string& predictions_endpoint() const { return predictions_endpoint_; }
   const std::string& predict_endpoint() const { return predict_endpoint_; }
 
-  // Network thread: resolves the served reference in `registry` (the registry replica); a version
-  // not yet served or being built is read and handed to the builder. Cheap when nothing changed.
+  // Network thread: resolves the served reference in `registry` (the registry replica) — a
+  // deployment to this node first — and a version not yet served or being built is read, its
+  // SHA-256 checked against the registry's, and handed to the builder. Cheap when nothing changed.
   void Track(const Store& registry);
   // Client worker thread: `ranges` of `stream` were committed (in commit order) by an append that
   // arrived at `arrived`.
@@ -85,6 +86,9 @@ class Serving {
     Clock::time_point arrived;
   };
 
+  // What to serve: a deployment to this node (alias <name>:deploy.<node id>) if there is one,
+  // else serve_model's resolution.
+  Result<ResolvedModel> Resolve(const Store& registry) const;
   void ServeLoop();
   void BuildLoop();
   Result<Built> Build(const ResolvedModel& version, const std::string& blob) const;

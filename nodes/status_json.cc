@@ -63,7 +63,11 @@ std::string NodeStatusToJson(const NodeStatus& s) {
                      {"checksum_failures", p.checksum_failures},
                      {"resyncs", p.resyncs},
                      {"stale_epochs", p.stale_epochs},
-                     {"last_error", p.last_error}});
+                     {"last_error", p.last_error},
+                     {"serving_reference", p.serving_reference},
+                     {"serving_model", p.serving_model},
+                     {"serving_devices", p.serving_devices},
+                     {"serving_error", p.serving_error}});
   }
   return nlohmann::json{{"ok", true},
                         {"node_id", s.node_id},

@@ -94,7 +94,10 @@ FleetView FleetViewFromHubStatus(const NodeStatus& hub) {
     row.connected = p.in_session;
     row.lag_changes = p.lag_changes;
     row.lag_seconds = p.lag_seconds;
-    row.last_error = p.last_error;
+    row.last_error = !p.serving_error.empty() ? p.serving_error : p.last_error;
+    row.model = p.serving_model;
+    row.serving_reference = p.serving_reference;
+    row.devices = p.serving_devices;
     row.readiness = StoreReadiness(row);
     fleet.stores.push_back(std::move(row));
   }

@@ -89,6 +89,7 @@ class StoreRole final : public Role {
       if (joined_) {
         follower_->Tick(ToHubFollower());
         Send(Heartbeat(*c_.store));
+        Send(Report());
       }
       // A hub silent for liveness_ms is gone: a new socket, JOIN again, backing off.
       const int64_t since = now - std::max(last_heard_us_, last_join_us_);
@@ -179,6 +180,23 @@ class StoreRole final : public Role {
   }
 
   void Send(const WireMessage& m) { SendWire(*socket_, "", m); }
+
+  // What this node serves, for the hub's status, fleet page and `deploy` (docs/control.md).
+  WireMessage Report() const {
+    WireMessage m;
+    m.type = MsgType::kReport;
+    nlohmann::json j = nlohmann::json::object();
+    if (serving_) {
+      const ServingStatus s = serving_->Snapshot();
+      j = {{"reference", s.reference},
+           {"model", s.model},
+           {"building", s.building},
+           {"devices", s.devices},
+           {"last_error", s.last_error.substr(0, 512)}};
+    }
+    m.detail = j.dump();
+    return m;
+  }
   Leader::SendFn ToHubLeader() {
     return [this](const std::string&, WireMessage m) { Send(std::move(m)); };
   }

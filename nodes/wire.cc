@@ -102,6 +102,8 @@ std::string_view MsgTypeName(MsgType type) {
       return "BOOT_CHUNK";
     case MsgType::kError:
       return "ERROR";
+    case MsgType::kReport:
+      return "REPORT";
   }
   return "UNKNOWN";
 }
@@ -209,6 +211,9 @@ static std::string EncodeBody(const WireMessage& m) {
       out.push_back(static_cast<char>(static_cast<uint16_t>(m.error) >> 8));
       PutString(&out, m.detail.substr(0, kMaxWireString));
       break;
+    case MsgType::kReport:
+      PutString(&out, m.detail.substr(0, kMaxWireString));
+      break;
   }
   return out;
 }
@@ -226,7 +231,7 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
   WireMessage m;
   const uint8_t type = static_cast<uint8_t>(header[4]);
   const uint8_t channel = static_cast<uint8_t>(header[5]);
-  if (type < 1 || type > 10) {
+  if (type < 1 || type > 11) {
     return Status::InvalidArgument("wire: unknown message type " + std::to_string(type));
   }
   if (channel > 2)
@@ -329,6 +334,9 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
       r.String("detail", &m.detail);
       break;
     }
+    case MsgType::kReport:
+      r.String("detail", &m.detail);
+      break;
   }
   r.End();
   if (!r.ok()) {

@@ -24,6 +24,8 @@
 //   BOOT_FETCH snapshot_id | file:u32 | offset:u64 | max_bytes:u32
 //   BOOT_CHUNK snapshot_id | file:u32 | offset:u64 | last:u8 (+ 1 payload frame)
 //   ERROR      code:u16 | detail
+//   REPORT     detail — a store node's JSON report to its hub, every heartbeat: what it serves
+//              ({"reference","model","building","devices","last_error"}; docs/control.md)
 //
 // Decoding checks every length against the frame and the limits below; anything malformed is an
 // InvalidArgument naming the field, never a crash (fuzzed: tests/fuzz/wire_fuzzer.cc).
@@ -65,6 +67,7 @@ enum class MsgType : uint8_t {
   kBootFetch = 8,
   kBootChunk = 9,
   kError = 10,
+  kReport = 11,
 };
 std::string_view MsgTypeName(MsgType type);
 
@@ -130,7 +133,7 @@ struct WireMessage {
   bool last = false;
   // ERROR
   ErrorCode error = ErrorCode::kProtocol;
-  std::string detail;
+  std::string detail;  // ERROR, REPORT
   // Frames after the header (changes, fragment or chunk data).
   std::vector<std::string> payloads;
 };

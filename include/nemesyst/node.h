@@ -140,6 +140,9 @@ struct PeerStatus {
   // made it ask again, sessions restarted) and registry changes refused for a stale epoch.
   uint64_t duplicates = 0, gaps = 0, checksum_failures = 0, resyncs = 0, stale_epochs = 0;
   std::string last_error;
+  // Hub, data channel: what the store last reported it serves (its REPORT; empty if none).
+  std::string serving_reference, serving_model, serving_error;
+  uint64_t serving_devices = 0;
 };
 
 // A latency distribution since the node started, in Prometheus's histogram form: counts[i] is

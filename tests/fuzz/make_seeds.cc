@@ -318,7 +318,7 @@ int main(int argc, char** argv) {
   int n = 0;
   for (MsgType type : {MsgType::kJoin, MsgType::kHello, MsgType::kWelcome, MsgType::kChanges,
                        MsgType::kFragment, MsgType::kAck, MsgType::kHeartbeat, MsgType::kBootFetch,
-                       MsgType::kBootChunk, MsgType::kError}) {
+                       MsgType::kBootChunk, MsgType::kError, MsgType::kReport}) {
     nodes::WireMessage m;
     m.type = type;
     m.node_id = "store-1";
@@ -343,9 +343,10 @@ int main(int argc, char** argv) {
   Write(root / "control", "ingest-options", IngestOptionsToJson(io));
   // Predict requests: live, a JSON window, a binary window (timestamp + 3 fields a row).
   Write(root / "predict", "live", fuzz::JoinFrames({R"({"op":"predict","devices":["d1","d2"]})"}));
-  Write(root / "predict", "json-window",
-        fuzz::JoinFrames({R"({"op":"predict","window":{"device":"d","readings":[)"
-                          R"({"timestamp_us":60000000,"air_c":3.5,"setpoint_c":3,"door":null}]}})"}));
+  Write(
+      root / "predict", "json-window",
+      fuzz::JoinFrames({R"({"op":"predict","window":{"device":"d","readings":[)"
+                        R"({"timestamp_us":60000000,"air_c":3.5,"setpoint_c":3,"door":null}]}})"}));
   std::string rows;
   for (int64_t t : {int64_t{60000000}, int64_t{120000000}}) {
     rows.append(reinterpret_cast<const char*>(&t), 8);

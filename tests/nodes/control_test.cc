@@ -114,6 +114,59 @@ TEST_F(ControlTest, TrainOnTheReplicatedStreamThenPromoteAndTheStoreServesIt) {
   EXPECT_EQ(status["peers"][0]["peer"], "store-1");
 }
 
+// deploy: the chosen store verifies, builds and swaps to the version and reports it (the hub's
+// status and fleet view show it); to a store that is down, the reply names it pending at the
+// deadline, and the store serves the version once it is back.
+TEST_F(ControlTest, DeployReachesEachStoreAndOneThatIsDownWhenItReturns) {
+  Start();
+  ASSERT_EQ(Control(TrainRequest())["ok"], true);
+  nlohmann::json second = TrainRequest();
+  second["group"] = "train.lstm.again";  // the same data again: another version
+  ASSERT_EQ(Control(second)["model"], "lstm@2");
+  EXPECT_EQ(store_->Status().serving.model, "") << "no production alias: nothing served yet";
+
+  nlohmann::json deployed =
+      Control({{"op", "deploy"}, {"model", "lstm"}, {"version", 1}, {"stores", {"store-1"}}});
+  ASSERT_EQ(deployed["ok"], true) << deployed.dump();
+  EXPECT_EQ(deployed["serving"], nlohmann::json::array({"store-1"}));
+  // (The store's own status snapshot is refreshed every 100 ms.)
+  EXPECT_TRUE(testing::WaitFor([&] { return store_->Status().serving.model == "lstm@1"; }, 1000));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        for (const PeerStatus& p : hub_->Status().peers) {
+          if (p.channel == "data" && p.serving_model == "lstm@1") return true;
+        }
+        return false;
+      },
+      5000))
+      << "the hub's status says what the store serves";
+
+  // Down: the deployment waits in the registry.
+  NodeOptions so;
+  so.node_id = "store-1";
+  so.store_path = dir_.Sub("store");
+  so.hub_endpoint = hub_->listen_endpoint();
+  so.client_endpoint = so.ingest_endpoint = so.predictions_endpoint = so.predict_endpoint =
+      "tcp://127.0.0.1:*";
+  so.serve_model = "lstm:production";
+  so.heartbeat_ms = 50;
+  store_->Stop();
+  store_.reset();
+  nlohmann::json pending =
+      Control({{"op", "deploy"}, {"model", "lstm"}, {"version", 2}, {"deadline_ms", 500}});
+  EXPECT_EQ(pending["ok"], false) << pending.dump();
+  EXPECT_EQ(pending["code"], "deadline_exceeded");
+  EXPECT_EQ(pending["pending"], nlohmann::json::array({"store-1"}));
+  store_ = std::move(Node::Start(so)).value();
+  ASSERT_TRUE(testing::WaitFor([&] { return store_->Status().serving.model == "lstm@2"; }, 30000))
+      << store_->Status().serving.last_error;
+  // Undeploying returns the store to its configured reference (no production alias: none).
+  nlohmann::json undeployed = Control({{"op", "deploy"}, {"model", "lstm"}, {"version", 0}});
+  ASSERT_EQ(undeployed["ok"], true) << undeployed.dump();
+  ASSERT_EQ(Control({{"op", "promote"}, {"model", "lstm"}, {"version", 1}})["ok"], true);
+  ASSERT_TRUE(testing::WaitFor([&] { return store_->Status().serving.model == "lstm@1"; }, 30000));
+}
+
 TEST_F(ControlTest, MalformedRequestsGetErrorsNamingTheProblem) {
   Start();
   const std::vector<std::pair<nlohmann::json, std::string>> bad = {
@@ -125,6 +178,9 @@ TEST_F(ControlTest, MalformedRequestsGetErrorsNamingTheProblem) {
       {{{"op", "promote"}, {"model", "lstm"}, {"version", -1}}, "\"version\" must be"},
       {{{"op", "promote"}, {"model", "nope"}, {"version", 3}}, "not_found"},
       {{{"op", "train"}, {"name", "x"}}, "needs \"pipeline\""},
+      {{{"op", "deploy"}, {"model", "lstm"}}, "needs \"version\""},
+      {{{"op", "deploy"}, {"model", "nope"}, {"version", 1}}, "not_found"},
+      {{{"op", "deploy"}, {"model", "lstm"}, {"version", 0}, {"stores", "x"}}, "\"stores\""},
       {{{"op", "train"}, {"name", "x"}, {"pipeline", "nonsense ="}, {"spec", "{}"}}, "train"},
   };
   for (const auto& [request, expected] : bad) {

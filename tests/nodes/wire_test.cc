@@ -97,6 +97,10 @@ std::vector<WireMessage> OneOfEach() {
   m.error = ErrorCode::kStaleEpoch;
   m.detail = "epoch 1 < 2";
   all.push_back(m);
+  m = {};
+  m.type = MsgType::kReport;
+  m.detail = R"({"reference":"lstm:production","model":"lstm@4","devices":12})";
+  all.push_back(m);
   return all;
 }
 

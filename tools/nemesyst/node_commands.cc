@@ -210,6 +210,10 @@ std::string Describe(const nlohmann::json& s) {
         << Field(p, "lag_bytes") << " bytes, " << Field(p, "lag_seconds") << " s"
         << (Flag(p, "bootstrapping") ? "  (bootstrapping)" : "")
         << (Flag(p, "in_session") ? "" : "  (no session)");
+    if (p.contains("serving_model") && !Field(p, "serving_model").empty()) {
+      out << "  serves " << Field(p, "serving_model") << " (" << Field(p, "serving_devices")
+          << " devices)";
+    }
     const auto error = p.find("last_error");
     if (error != p.end() && error->is_string() && !error->get<std::string>().empty()) {
       out << "  last error: " << error->get<std::string>();
@@ -333,6 +337,34 @@ void AddNodeCommands(CLI::App& app, CliContext& ctx) {
       std::cout << (promote_flags->json ? r.dump() + "\n"
                                         : model + ":" + alias + " -> " + model + "@" +
                                               std::to_string(version) + "\n");
+      return Status::OK();
+    };
+  });
+
+  CLI::App* deploy = node->add_subcommand(
+      "deploy", "Deploy a model version to stores through the hub; waits until each serves it");
+  auto deploy_args =
+      std::make_shared<std::tuple<std::string, uint32_t, std::vector<std::string>>>();
+  auto deploy_flags = std::make_shared<ControlFlags>();
+  deploy_flags->deadline_ms = 60000;
+  deploy->add_option("model", std::get<0>(*deploy_args), "Model name")->required();
+  deploy->add_option("version", std::get<1>(*deploy_args), "Version (0: undeploy)")->required();
+  deploy->add_option("--store", std::get<2>(*deploy_args),
+                     "A store to deploy to (repeat; default: every store of the hub)");
+  deploy_flags->Add(deploy);
+  deploy->callback([&ctx, deploy_args, deploy_flags] {
+    ctx.action = [deploy_args, deploy_flags]() -> Status {
+      const auto& [model, version, stores] = *deploy_args;
+      nlohmann::json request = {{"op", "deploy"}, {"model", model}, {"version", version}};
+      if (!stores.empty()) request["stores"] = stores;
+      NEMESYST_ASSIGN_OR_RETURN(nlohmann::json r, ControlRequest(*deploy_flags, request));
+      if (deploy_flags->json) {
+        std::cout << r.dump() << "\n";
+      } else if (version == 0) {
+        std::cout << "undeployed " << model << " from " << r["undeployed"].dump() << "\n";
+      } else {
+        std::cout << Field(r, "model") << " served by " << r["serving"].dump() << "\n";
+      }
       return Status::OK();
     };
   });
