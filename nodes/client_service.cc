@@ -6,12 +6,6 @@
 #include <nlohmann/json.hpp>
 
 namespace nemesyst::nodes {
-namespace {
-
-std::atomic<uint64_t> g_wake_counter{0};
-
-}  // namespace
-
 std::string ErrorReply(const Status& status) {
   return nlohmann::json{{"ok", false},
                         {"code", std::string(StatusCodeName(status.code()))},
@@ -25,17 +19,10 @@ ClientService::ClientService(zmq::context_t& context, Logger* logger, StatusFn s
       status_(std::move(status)),
       work_(std::move(work)),
       socket_(context, zmq::socket_type::router),
-      wake_in_(context, zmq::socket_type::pair),
-      wake_out_(context, zmq::socket_type::pair) {
+      worker_(context) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::router_mandatory, 1);
   socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxClientDataBytes + 4096));
-  const std::string wake = "inproc://nemesyst-client-wake-" + std::to_string(++g_wake_counter);
-  wake_in_.set(zmq::sockopt::linger, 0);
-  wake_out_.set(zmq::sockopt::linger, 0);
-  wake_in_.bind(wake);
-  wake_out_.connect(wake);
-  worker_ = std::thread([this] { Work(); });
 }
 
 ClientService::~ClientService() { Stop(); }
@@ -65,17 +52,28 @@ Status ClientService::BindPull(const std::string& endpoint) {
 
 zmq::socket_t* ClientService::pull_when_ready() {
   if (!pull_ || !work_) return nullptr;
-  std::lock_guard lock(mu_);
-  return queued_pushes_ < kMaxQueuedPushes ? pull_.get() : nullptr;
+  return queued_pushes_.load() < kMaxQueuedPushes ? pull_.get() : nullptr;
+}
+
+void ClientService::PostWork(std::string routing_id, std::string op, std::string request,
+                             std::string data) {
+  const bool push = routing_id.empty();
+  if (push) ++queued_pushes_;
+  worker_.Post(std::move(routing_id), [this, push, op = std::move(op), request = std::move(request),
+                                       data = std::move(data)] {
+    if (push) --queued_pushes_;
+    try {
+      return work_(op, request, data);
+    } catch (const std::exception& e) {  // a bug must not take the node down
+      return ErrorReply(Status::Internal(op + " failed: " + e.what()));
+    }
+  });
 }
 
 void ClientService::OnPush() {
   if (!pull_) return;
   while (true) {
-    {
-      std::lock_guard lock(mu_);
-      if (queued_pushes_ >= kMaxQueuedPushes) return;  // the rest waits in the socket
-    }
+    if (queued_pushes_.load() >= kMaxQueuedPushes) return;  // the rest waits in the socket
     std::vector<zmq::message_t> frames;
     try {
       auto got = zmq::recv_multipart(*pull_, std::back_inserter(frames), zmq::recv_flags::dontwait);
@@ -90,21 +88,11 @@ void ClientService::OnPush() {
       request = "";  // refused by the worker with the reason
       data = frames.size() > 2 ? "3+ frames" : "JSON over 64 KiB";
     }
-    std::lock_guard lock(mu_);
-    ++queued_pushes_;
-    jobs_.push_back({"", "push", std::move(request), std::move(data)});
-    cv_.notify_one();
+    PostWork("", "push", std::move(request), std::move(data));
   }
 }
 
-void ClientService::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+void ClientService::Stop() { worker_.Stop(); }
 
 void ClientService::Reply(const std::string& routing_id, const std::string& json) {
   std::array<zmq::const_buffer, 2> parts = {zmq::buffer(routing_id), zmq::buffer(json)};
@@ -147,56 +135,15 @@ void ClientService::OnRequest() {
       Reply(routing_id, ErrorReply(Status::InvalidArgument("unknown op '" + op + "' (status)")));
     } else {
       // Every other op is the role's (it answers an op it does not know with an error).
-      std::lock_guard lock(mu_);
-      jobs_.push_back({routing_id, op, request, frames.size() == 3 ? frames[2].to_string() : ""});
-      cv_.notify_one();
+      PostWork(routing_id, op, request, frames.size() == 3 ? frames[2].to_string() : "");
     }
   }
 }
 
 void ClientService::OnWake() {
-  zmq::message_t ignored;
-  while (wake_in_.recv(ignored, zmq::recv_flags::dontwait)) {
-  }
-  std::deque<std::pair<std::string, std::string>> done;
-  {
-    std::lock_guard lock(mu_);
-    done.swap(done_);
-  }
-  for (const auto& [routing_id, json] : done) Reply(routing_id, json);
+  for (const auto& [routing_id, json] : worker_.TakeDone()) Reply(routing_id, json);
 }
 
-void ClientService::Kick() {
-  try {
-    wake_out_.send(zmq::str_buffer("k"), zmq::send_flags::dontwait);
-  } catch (const zmq::error_t&) {
-  }
-}
-
-void ClientService::Work() {
-  while (true) {
-    Job job;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-      if (job.routing_id.empty()) --queued_pushes_;
-    }
-    std::string reply;
-    try {
-      reply = work_(job.op, job.request, job.data);
-    } catch (const std::exception& e) {  // a bug must not take the node down
-      reply = ErrorReply(Status::Internal(job.op + " failed: " + e.what()));
-    }
-    if (job.routing_id.empty()) continue;  // a push: nobody to answer
-    {
-      std::lock_guard lock(mu_);
-      done_.emplace_back(std::move(job.routing_id), std::move(reply));
-    }
-    Kick();
-  }
-}
+void ClientService::Kick() { worker_.Kick(); }
 
 }  // namespace nemesyst::nodes

@@ -13,7 +13,7 @@
 
 #include <zmq.hpp>
 
-#include <condition_variable>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -24,6 +24,7 @@
 #include "nemesyst/logger.h"
 #include "nemesyst/node.h"
 #include "nemesyst/status.h"
+#include "nodes/reply_worker.h"
 
 namespace nemesyst::nodes {
 
@@ -54,7 +55,7 @@ class ClientService {
   static constexpr size_t kMaxQueuedPushes = 64;
 
   zmq::socket_t& socket() { return socket_; }
-  zmq::socket_t& wake() { return wake_in_; }
+  zmq::socket_t& wake() { return worker_.wake(); }
   // The PULL socket while the worker can take more pushes; null otherwise (or when not bound).
   zmq::socket_t* pull_when_ready();
   void OnRequest();  // the client socket is readable
@@ -67,26 +68,18 @@ class ClientService {
 
  private:
   void Reply(const std::string& routing_id, const std::string& json);
-  void Work();
-  struct Job {
-    std::string routing_id, op, request, data;
-  };
+  // Runs work_ on the worker; an empty routing id is a push (counted, not answered).
+  void PostWork(std::string routing_id, std::string op, std::string request, std::string data);
 
   zmq::context_t& context_;
   Logger* logger_;
   StatusFn status_;
   WorkFn work_;
   zmq::socket_t socket_;
-  zmq::socket_t wake_in_, wake_out_;  // PAIR: worker → network thread
   std::unique_ptr<zmq::socket_t> pull_;
   std::string endpoint_, pull_endpoint_;
-  size_t queued_pushes_ = 0;  // under mu_
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job> jobs_;
-  std::deque<std::pair<std::string, std::string>> done_;  // routing id, reply
-  bool stopping_ = false;
-  std::thread worker_;
+  std::atomic<size_t> queued_pushes_{0};
+  ReplyWorker worker_;  // last: its thread stops first
 };
 
 // The reply of a failed request: {"ok": false, "code": "...", "error": "..."}.

@@ -12,8 +12,6 @@
 namespace nemesyst::nodes {
 namespace {
 
-std::atomic<uint64_t> g_control_wake_counter{0};
-
 constexpr int64_t kDefaultDeadlineMs = 30000;
 constexpr int64_t kMaxDeadlineMs = int64_t{86400} * 1000;
 
@@ -21,6 +19,15 @@ nlohmann::json ErrorJson(const Status& s) {
   return {{"ok", false},
           {"code", std::string(StatusCodeName(s.code()))},
           {"error", std::string(s.message())}};
+}
+
+// The reply frame: the op's fields (or the error), "ok", and the request's id.
+std::string ReplyText(const nlohmann::json& id, Result<nlohmann::json> r) {
+  nlohmann::json reply = r.ok() ? std::move(*r) : ErrorJson(r.status());
+  if (!reply.is_object()) reply = nlohmann::json{{"result", reply}};
+  if (!reply.contains("ok")) reply["ok"] = true;
+  if (!id.is_null()) reply["id"] = id;
+  return reply.dump();
 }
 
 }  // namespace
@@ -40,22 +47,13 @@ ControlCaller ParseControlUserId(const std::string& user_id) {
 }
 
 ControlService::ControlService(zmq::context_t& context, Logger* logger, std::vector<ControlOp> ops)
-    : context_(context),
-      logger_(logger),
+    : logger_(logger),
       ops_(std::move(ops)),
       socket_(context, zmq::socket_type::router),
-      wake_in_(context, zmq::socket_type::pair),
-      wake_out_(context, zmq::socket_type::pair) {
+      worker_(context) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::router_mandatory, 1);
   socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxControlRequestBytes));
-  const std::string wake =
-      "inproc://nemesyst-control-wake-" + std::to_string(++g_control_wake_counter);
-  wake_in_.set(zmq::sockopt::linger, 0);
-  wake_out_.set(zmq::sockopt::linger, 0);
-  wake_in_.bind(wake);
-  wake_out_.connect(wake);
-  worker_ = std::thread([this] { Work(); });
 }
 
 ControlService::~ControlService() { Stop(); }
@@ -76,22 +74,14 @@ Status ControlService::Bind(const std::string& endpoint, const std::string& secr
   return Status::OK();
 }
 
-void ControlService::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+void ControlService::Stop() { worker_.Stop(); }
 
 void ControlService::Reply(const std::string& routing_id, const nlohmann::json& id,
                            Result<nlohmann::json> r) {
-  nlohmann::json reply = r.ok() ? std::move(*r) : ErrorJson(r.status());
-  if (!reply.is_object()) reply = nlohmann::json{{"result", reply}};
-  if (!reply.contains("ok")) reply["ok"] = true;
-  if (!id.is_null()) reply["id"] = id;
-  const std::string text = reply.dump();
+  Send(routing_id, ReplyText(id, std::move(r)));
+}
+
+void ControlService::Send(const std::string& routing_id, const std::string& text) {
   std::array<zmq::const_buffer, 2> parts = {zmq::buffer(routing_id), zmq::buffer(text)};
   try {
     (void)zmq::send_multipart(socket_, parts, zmq::send_flags::dontwait);
@@ -175,68 +165,26 @@ void ControlService::OnRequest() {
       Reply(routing_id, id, std::move(r));
       continue;
     }
-    std::lock_guard lock(mu_);
-    jobs_.push_back({routing_id, std::move(caller), std::move(j), &*op, deadline});
-    cv_.notify_one();
+    const ControlOp* queued = &*op;
+    worker_.Post(routing_id, [queued, caller = std::move(caller), j = std::move(j), id, deadline] {
+      Result<nlohmann::json> r = Status::Internal("not run");
+      if (ControlOp::Clock::now() > deadline) {
+        r = Status::DeadlineExceeded(queued->name +
+                                     ": its deadline passed while it waited; it was not run");
+      } else {
+        try {
+          r = queued->handler(caller, j, deadline);
+        } catch (const std::exception& e) {  // a bug must not take the node down
+          r = Status::Internal(queued->name + " failed: " + e.what());
+        }
+      }
+      return ReplyText(id, std::move(r));
+    });
   }
 }
 
 void ControlService::OnWake() {
-  zmq::message_t ignored;
-  while (wake_in_.recv(ignored, zmq::recv_flags::dontwait)) {
-  }
-  std::deque<std::pair<std::string, std::string>> done;
-  {
-    std::lock_guard lock(mu_);
-    done.swap(done_);
-  }
-  for (const auto& [routing_id, text] : done) {
-    std::array<zmq::const_buffer, 2> parts = {zmq::buffer(routing_id), zmq::buffer(text)};
-    try {
-      (void)zmq::send_multipart(socket_, parts, zmq::send_flags::dontwait);
-    } catch (const zmq::error_t&) {
-    }
-  }
-}
-
-void ControlService::Work() {
-  while (true) {
-    Job job;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    Result<nlohmann::json> r = Status::Internal("not run");
-    if (ControlOp::Clock::now() > job.deadline) {
-      r = Status::DeadlineExceeded(job.op->name +
-                                   ": its deadline passed while it waited; it was not run");
-    } else {
-      try {
-        r = job.op->handler(job.caller, job.request, job.deadline);
-      } catch (const std::exception& e) {  // a bug must not take the node down
-        r = Status::Internal(job.op->name + " failed: " + e.what());
-      }
-    }
-    nlohmann::json reply = r.ok() ? std::move(*r) : ErrorJson(r.status());
-    if (!reply.is_object()) reply = nlohmann::json{{"result", reply}};
-    if (!reply.contains("ok")) reply["ok"] = true;
-    if (job.request.contains("id") &&
-        (job.request["id"].is_string() || job.request["id"].is_number_integer())) {
-      reply["id"] = job.request["id"];
-    }
-    {
-      std::lock_guard lock(mu_);
-      done_.emplace_back(job.routing_id, reply.dump());
-    }
-    try {
-      std::lock_guard lock(mu_);
-      wake_out_.send(zmq::str_buffer("w"), zmq::send_flags::dontwait);
-    } catch (const zmq::error_t&) {
-    }
-  }
+  for (const auto& [routing_id, text] : worker_.TakeDone()) Send(routing_id, text);
 }
 
 }  // namespace nemesyst::nodes

@@ -22,17 +22,15 @@
 #include <zmq.hpp>
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <mutex>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "nemesyst/logger.h"
 #include "nemesyst/status.h"
+#include "nodes/reply_worker.h"
 
 namespace nemesyst::nodes {
 
@@ -65,35 +63,21 @@ class ControlService {
   Status Bind(const std::string& endpoint, const std::string& secret_key);
   const std::string& endpoint() const { return endpoint_; }
   zmq::socket_t& socket() { return socket_; }
-  zmq::socket_t& wake() { return wake_in_; }
+  zmq::socket_t& wake() { return worker_.wake(); }
   void OnRequest();
   void OnWake();
   void Stop();
 
  private:
-  struct Job {
-    std::string routing_id;
-    ControlCaller caller;
-    nlohmann::json request;
-    const ControlOp* op = nullptr;
-    ControlOp::Clock::time_point deadline;
-  };
   void Reply(const std::string& routing_id, const nlohmann::json& id, Result<nlohmann::json> r);
-  void Work();
+  void Send(const std::string& routing_id, const std::string& text);
 
-  zmq::context_t& context_;
   Logger* logger_;
-  std::vector<ControlOp> ops_;
+  std::vector<ControlOp> ops_;  // read by the worker's jobs: outlives worker_
   bool curve_ = false;
   zmq::socket_t socket_;
-  zmq::socket_t wake_in_, wake_out_;
   std::string endpoint_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job> jobs_;
-  std::deque<std::pair<std::string, std::string>> done_;  // routing id, reply
-  bool stopping_ = false;
-  std::thread worker_;
+  ReplyWorker worker_;  // last: its thread stops first
 };
 
 // A control ZAP request's role:name user id for a key: "operator:<name>" when it is on

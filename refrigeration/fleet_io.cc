@@ -79,6 +79,24 @@ char* WriteTime(char* p, int64_t us, TimestampFormat format) {
 
 }  // namespace
 
+std::string RecordsToCsv(std::span<const Record> records) {
+  std::string csv = "device,timestamp";
+  for (const std::string& f : SimulatorFields()) csv += "," + f;
+  csv += "\n";
+  char buf[32];
+  for (const Record& r : records) {
+    csv += r.device_id;
+    csv += ',';
+    csv.append(buf, WriteTime(buf, r.timestamp_us, TimestampFormat::kEpochMicros));
+    for (double v : r.values) {
+      csv += ',';
+      csv.append(buf, std::to_chars(buf, buf + sizeof(buf), v).ptr);
+    }
+    csv += '\n';
+  }
+  return csv;
+}
+
 StreamSchema SimulatorSchema(bool labels) {
   StreamSchema schema;
   auto add = [&](const char* name, FieldType type, const char* unit, double lo, double hi) {

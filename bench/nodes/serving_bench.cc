@@ -62,21 +62,6 @@ void Percentiles(benchmark::State& state, std::vector<double> us, const std::str
   state.counters[prefix + "p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
 }
 
-std::string ReadingsCsv(std::span<const Record> records) {
-  std::string csv = "device,timestamp";
-  for (const std::string& f : refrigeration::SimulatorFields()) csv += "," + f;
-  csv += "\n";
-  for (const Record& r : records) {
-    csv += r.device_id + "," + std::to_string(r.timestamp_us);
-    for (double v : r.values) {
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), ",%.9g", v);
-      csv += buf;
-    }
-    csv += "\n";
-  }
-  return csv;
-}
 const char* kPushOptions = R"({"stream":"fleet","format":"csv","timestamp_format":"us"})";
 
 // A hub with two trained versions of "lstm" (production → 1) and a store node serving it over a
@@ -356,12 +341,22 @@ BENCHMARK(BM_RawEchoPlusKernel_WindowBinary)
 
 // ---- Reading → prediction published -----------------------------------------------------------
 
+// What a subscriber's message answers: a reading's (device, timestamp_us).
+using ReadingKey = std::pair<std::string, int64_t>;
+using KeyFn = std::function<ReadingKey(const std::vector<zmq::message_t>&)>;
+
+ReadingKey PredictionKey(const std::vector<zmq::message_t>& frames) {
+  nlohmann::json p = nlohmann::json::parse(frames.back().to_string(), nullptr, false);
+  return {p.value("device", ""), p.value("timestamp_us", int64_t{0})};
+}
+
 // Pushes `instants` (one message each) paced at `rate` readings/s; a subscriber times each
-// reading from its message's send to its prediction's arrival. Returns the latencies.
+// reading from its message's send to the arrival of the message answering it (`key_of`).
+// Returns the latencies.
 template <typename SendFn>
 std::vector<double> PacedPushes(zmq::socket_t& sub,
                                 const std::vector<std::vector<Record>>& instants, double rate,
-                                const SendFn& send, size_t expected) {
+                                const SendFn& send, size_t expected, const KeyFn& key_of) {
   std::map<std::pair<std::string, int64_t>, Clock::time_point> sent;
   std::mutex mu;
   std::vector<double> us;
@@ -380,9 +375,9 @@ std::vector<double> PacedPushes(zmq::socket_t& sub,
       std::vector<zmq::message_t> frames;
       (void)zmq::recv_multipart(sub, std::back_inserter(frames));
       const auto now = Clock::now();
-      nlohmann::json p = nlohmann::json::parse(frames.back().to_string(), nullptr, false);
+      const ReadingKey key = key_of(frames);
       std::lock_guard lock(mu);
-      auto it = sent.find({p.value("device", ""), p.value("timestamp_us", int64_t{0})});
+      auto it = sent.find(key);
       if (it == sent.end()) continue;
       us.push_back(std::chrono::duration<double, std::micro>(now - it->second).count());
       ++got;
@@ -443,12 +438,12 @@ void BM_ReadingToPrediction(benchmark::State& state) {
     auto got = PacedPushes(
         sub, instants, rate,
         [&](const std::vector<Record>& instant) {
-          const std::string csv = ReadingsCsv(instant);
+          const std::string csv = refrigeration::RecordsToCsv(instant);
           std::array<zmq::const_buffer, 2> parts = {zmq::buffer(std::string_view(kPushOptions)),
                                                     zmq::buffer(csv)};
           (void)zmq::send_multipart(push, parts);
         },
-        n);
+        n, PredictionKey);
     if (got.size() < n * 8 / 10) {
       state.SkipWithError("predictions missing");
       break;
@@ -499,53 +494,28 @@ void BM_RawRelay(benchmark::State& state) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   // The same messages as the node gets; the subscriber matches "device,timestamp" lines.
+  const KeyFn line_key = [](const std::vector<zmq::message_t>& frames) -> ReadingKey {
+    const std::string line = frames.back().to_string();
+    const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1);
+    return {line.substr(0, c1), std::stoll(line.substr(c1 + 1, c2 - c1 - 1))};
+  };
   std::vector<double> us;
   for (auto _ : state) {
-    auto instants = std::vector<std::vector<Record>>(
-        d.live_instants.begin(),
-        d.live_instants.begin() +
-            std::min<size_t>(d.live_instants.size(),
-                             static_cast<size_t>(rate * (rate >= 10000 ? 1.0 : 3.0) / 100)));
+    const size_t take = static_cast<size_t>(rate * (rate >= 10000 ? 1.0 : 3.0) / 100);
+    const std::vector<std::vector<Record>> instants(
+        d.live_instants.begin(), d.live_instants.begin() + std::min(d.live_instants.size(), take));
     size_t n = 0;
     for (const auto& i : instants) n += i.size();
-    std::map<std::pair<std::string, int64_t>, Clock::time_point> sent;
-    std::mutex mu;
-    std::thread receiver([&] {
-      size_t got = 0;
-      const auto give_up = Clock::now() + std::chrono::seconds(60);
-      while (got < n && Clock::now() < give_up) {
-        zmq::pollitem_t item = {sub.handle(), 0, ZMQ_POLLIN, 0};
-        zmq::poll(&item, 1, std::chrono::milliseconds(100));
-        if (!(item.revents & ZMQ_POLLIN)) continue;
-        std::vector<zmq::message_t> frames;
-        (void)zmq::recv_multipart(sub, std::back_inserter(frames));
-        const auto now = Clock::now();
-        const std::string line = frames.back().to_string();
-        const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1);
-        std::lock_guard lock(mu);
-        auto it = sent.find({line.substr(0, c1), std::stoll(line.substr(c1 + 1, c2 - c1 - 1))});
-        if (it == sent.end()) continue;
-        us.push_back(std::chrono::duration<double, std::micro>(now - it->second).count());
-        ++got;
-      }
-    });
-    const auto start = Clock::now();
-    size_t readings = 0;
-    for (const auto& instant : instants) {
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
-                                                std::chrono::duration<double>(readings / rate)));
-      const std::string csv = ReadingsCsv(instant);
-      {
-        std::lock_guard lock(mu);
-        const auto now = Clock::now();
-        for (const Record& r : instant) sent[{r.device_id, r.timestamp_us}] = now;
-      }
-      std::array<zmq::const_buffer, 2> parts = {zmq::buffer(std::string_view(kPushOptions)),
-                                                zmq::buffer(csv)};
-      (void)zmq::send_multipart(push, parts);
-      readings += instant.size();
-    }
-    receiver.join();
+    auto got = PacedPushes(
+        sub, instants, rate,
+        [&](const std::vector<Record>& instant) {
+          const std::string csv = refrigeration::RecordsToCsv(instant);
+          std::array<zmq::const_buffer, 2> parts = {zmq::buffer(std::string_view(kPushOptions)),
+                                                    zmq::buffer(csv)};
+          (void)zmq::send_multipart(push, parts);
+        },
+        n, line_key);
+    us.insert(us.end(), got.begin(), got.end());
   }
   stop = true;
   relay.join();

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "nemesyst/pipeline.h"
+#include "nemesyst/refrigeration/fleet.h"
 #include "nemesyst/refrigeration/simulator.h"
 #include "tests/nodes/cluster_fixture.h"
 #include "tests/testing/run_command.h"
@@ -15,22 +16,6 @@
 
 namespace nemesyst::testing {
 namespace {
-
-std::string ReadingsCsv(std::span<const Record> records) {
-  std::string csv = "device,timestamp";
-  for (const std::string& f : refrigeration::SimulatorFields()) csv += "," + f;
-  csv += "\n";
-  for (const Record& r : records) {
-    csv += r.device_id + "," + std::to_string(r.timestamp_us);
-    for (double v : r.values) {
-      char buf[40];
-      std::snprintf(buf, sizeof(buf), ",%.17g", v);
-      csv += buf;
-    }
-    csv += "\n";
-  }
-  return csv;
-}
 
 class ServingProcessTest : public ::testing::Test {
  protected:
@@ -103,7 +88,7 @@ class ServingProcessTest : public ::testing::Test {
     auto reply =
         NodeRequest(cluster_.StoreClient("s1"),
                     R"({"op":"append","stream":"fleet","format":"csv","timestamp_format":"us"})",
-                    ReadingsCsv(readings));
+                    refrigeration::RecordsToCsv(readings));
     return reply.ok() ? nlohmann::json::parse(*reply, nullptr, false) : nlohmann::json();
   }
   int Alias(uint32_t version) {

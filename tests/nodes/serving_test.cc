@@ -15,6 +15,7 @@
 
 #include "nemesyst/live_model.h"
 #include "nemesyst/node.h"
+#include "nemesyst/refrigeration/fleet.h"
 #include "nemesyst/refrigeration/simulator.h"
 #include "tests/testing/node_process.h"
 #include "tests/testing/small_fleet.h"
@@ -23,24 +24,6 @@ namespace nemesyst {
 namespace {
 
 using Key = std::pair<std::string, int64_t>;
-
-// Readings as CSV with epoch-µs timestamps (ingest option "timestamp_format":"us").
-std::string ReadingsCsv(std::span<const Record> records) {
-  const std::vector<std::string>& fields = refrigeration::SimulatorFields();
-  std::string csv = "device,timestamp";
-  for (const std::string& f : fields) csv += "," + f;
-  csv += "\n";
-  for (const Record& r : records) {
-    csv += r.device_id + "," + std::to_string(r.timestamp_us);
-    for (double v : r.values) {
-      char buf[40];
-      std::snprintf(buf, sizeof(buf), ",%.17g", v);
-      csv += buf;
-    }
-    csv += "\n";
-  }
-  return csv;
-}
 
 // GET `path` from a node's HTTP endpoint ("host:port"); the body, or "" on failure.
 std::string HttpGet(const std::string& address, const std::string& path) {
@@ -185,7 +168,7 @@ TEST_F(ServingTest, PushedReadingsAreStoredAndPredictedAsTheLiveModelPredictsThe
   push.connect(serving.ingest_endpoint);
   for (auto [begin, end] : Pushes()) {
     const std::string csv =
-        ReadingsCsv(std::span<const Record>(records_).subspan(begin, end - begin));
+        refrigeration::RecordsToCsv(std::span<const Record>(records_).subspan(begin, end - begin));
     std::array<zmq::const_buffer, 2> parts = {zmq::buffer(std::string_view(kPushOptions)),
                                               zmq::buffer(csv)};
     ASSERT_TRUE(zmq::send_multipart(push, parts));

@@ -8,6 +8,7 @@
 #define NEMESYST_REFRIGERATION_FLEET_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "nemesyst/ingest.h"
@@ -36,6 +37,11 @@ struct FleetWriteOptions {
 // shortest exact form, so ingesting the output gives back the same float values.
 Status WriteFleet(const FleetSimulator& sim, int fd, const FleetWriteOptions& options,
                   uint64_t* rows_written);
+
+// Records of SimulatorSchema(true) (values in SimulatorFields() order) as CSV with the header
+// "device,timestamp,<fields>" and epoch-microsecond timestamps (ingest option timestamp_format
+// "us"), numbers in their shortest exact form: what a live feed pushes to a store node.
+std::string RecordsToCsv(std::span<const Record> records);
 
 // How the samples are grouped into appends.
 enum class IngestOrder {
