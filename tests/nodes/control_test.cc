@@ -40,14 +40,7 @@ class ControlTest : public ::testing::Test {
     auto hub = Node::Start(ho);
     ASSERT_TRUE(hub.ok()) << hub.status().ToString();
     hub_ = std::move(*hub);
-    NodeOptions so;
-    so.node_id = "store-1";
-    so.store_path = dir_.Sub("store");
-    so.hub_endpoint = hub_->listen_endpoint();
-    so.client_endpoint = so.ingest_endpoint = so.predictions_endpoint = so.predict_endpoint =
-        "tcp://127.0.0.1:*";
-    so.serve_model = "lstm:production";
-    so.heartbeat_ms = 50;
+    NodeOptions so = StoreOptions();
     if (keys) {
       so.secret_key = store_keys_.secret_key;
       so.hub_public_key = hub_keys_.public_key;
@@ -56,6 +49,19 @@ class ControlTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
     ASSERT_TRUE(store_->WaitReplicated(store_->Status().last_position, 30000).ok());
+  }
+
+  // The store node: serving lstm:production, every endpoint on a free port.
+  NodeOptions StoreOptions() const {
+    NodeOptions so;
+    so.node_id = "store-1";
+    so.store_path = dir_.Sub("store");
+    so.hub_endpoint = hub_->listen_endpoint();
+    so.client_endpoint = so.ingest_endpoint = so.predictions_endpoint = so.predict_endpoint =
+        "tcp://127.0.0.1:*";
+    so.serve_model = "lstm:production";
+    so.heartbeat_ms = 50;
+    return so;
   }
 
   nlohmann::json Control(const nlohmann::json& request, const NodeClientOptions& o = {}) {
@@ -142,14 +148,6 @@ TEST_F(ControlTest, DeployReachesEachStoreAndOneThatIsDownWhenItReturns) {
       << "the hub's status says what the store serves";
 
   // Down: the deployment waits in the registry.
-  NodeOptions so;
-  so.node_id = "store-1";
-  so.store_path = dir_.Sub("store");
-  so.hub_endpoint = hub_->listen_endpoint();
-  so.client_endpoint = so.ingest_endpoint = so.predictions_endpoint = so.predict_endpoint =
-      "tcp://127.0.0.1:*";
-  so.serve_model = "lstm:production";
-  so.heartbeat_ms = 50;
   store_->Stop();
   store_.reset();
   nlohmann::json pending =
@@ -157,7 +155,7 @@ TEST_F(ControlTest, DeployReachesEachStoreAndOneThatIsDownWhenItReturns) {
   EXPECT_EQ(pending["ok"], false) << pending.dump();
   EXPECT_EQ(pending["code"], "deadline_exceeded");
   EXPECT_EQ(pending["pending"], nlohmann::json::array({"store-1"}));
-  store_ = std::move(Node::Start(so)).value();
+  store_ = std::move(Node::Start(StoreOptions())).value();
   ASSERT_TRUE(testing::WaitFor([&] { return store_->Status().serving.model == "lstm@2"; }, 30000))
       << store_->Status().serving.last_error;
   // Undeploying returns the store to its configured reference (no production alias: none).
