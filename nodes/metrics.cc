@@ -264,6 +264,12 @@ std::string PrometheusText(const NodeStatus& s) {
         Number(s.appended_records));
   w.One("nemesyst_malformed_messages_total", "counter", "Malformed messages dropped.", {},
         Number(s.malformed_messages));
+  if (s.role == NodeRole::kStore) {
+    Histogram(w, "nemesyst_append_seconds",
+              "An append's or push's time on the node's worker: validated, committed (and, in "
+              "semi-sync, held by the hub).",
+              {}, s.append_latency);
+  }
 
   if (!s.peers.empty()) {
     for (const PeerMetric& m : kPeerMetrics) {

@@ -16,6 +16,7 @@
 #include "nodes/client_service.h"
 #include "nodes/curve.h"
 #include "nodes/follower.h"
+#include "nodes/latency_recorder.h"
 #include "nodes/leader.h"
 #include "nodes/node_role.h"
 #include "nodes/serving.h"
@@ -122,6 +123,7 @@ class StoreRole final : public Role {
     s.ack_mode = semi_.ModeName();
     s.connected = connected_;
     s.appended_records = appended_records_.load();
+    s.append_latency = append_latency_.Histogram();
     s.epoch = follower_->status().epoch;
     s.peers.push_back(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
     s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
@@ -317,6 +319,14 @@ class StoreRole final : public Role {
       return ErrorReply(Status::IOError("append: cannot buffer the rows"));
     }
     IngestReport report;
+    struct Timed {  // every return below records the append's time
+      LatencyRecorder& latency;
+      Serving::Clock::time_point start;
+      ~Timed() {
+        latency.Record(
+            std::chrono::duration<double, std::micro>(Serving::Clock::now() - start).count());
+      }
+    } timed{append_latency_, arrived};
     // Errors name the client's input (its file name, when it sent one).
     const nlohmann::json j = nlohmann::json::parse(request, nullptr, false);
     const std::string source = j.is_object() && j.contains("source") && j["source"].is_string()
@@ -369,6 +379,7 @@ class StoreRole final : public Role {
   uint64_t malformed_ = 0;
   std::atomic<uint64_t> appended_records_{0};
   std::atomic<uint64_t> pushes_{0}, push_errors_{0};
+  LatencyRecorder append_latency_;
   std::string last_error_;
   std::string refusal_;  // why the hub refused this node, until it admits it
 };

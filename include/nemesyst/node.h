@@ -190,6 +190,9 @@ struct NodeStatus {
   std::string listen_endpoint, client_endpoint, control_endpoint;
   bool connected = false;  // store: to the hub
   uint64_t appended_records = 0;
+  // Store: an append's (or push's) time on the client worker — validate, commit and, in
+  // semi-sync, wait for the hub — since the node started (for /metrics).
+  LatencyHistogram append_latency;
   uint64_t malformed_messages = 0;  // dropped and counted
   std::vector<PeerStatus> peers;
   ServingStatus serving;  // store role

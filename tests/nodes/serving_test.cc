@@ -216,6 +216,10 @@ TEST_F(ServingTest, PushedReadingsAreStoredAndPredictedAsTheLiveModelPredictsThe
       << metrics.substr(0, 2000);
   EXPECT_NE(metrics.find(R"(nemesyst_serving_info{reference="lstm:production",model="lstm@1"} 1)"),
             std::string::npos);
+  EXPECT_NE(
+      metrics.find("\nnemesyst_append_seconds_count " + std::to_string(Pushes().size()) + "\n"),
+      std::string::npos)
+      << "every push's time on the worker";
   const std::string page = HttpGet(hub_->http_endpoint(), "/");
   EXPECT_NE(page.find(R"(data-store="store-1")"), std::string::npos) << page;
 
