@@ -42,7 +42,8 @@ NEMESYST_EXPORT Logger* NullLogger();
 // Metrics a component exports (counters and gauges, Prometheus-style names with units:
 // "nemesyst_log_appended_records_total"). An interface for the tools to adapt; nothing in the
 // library reports through it yet. A running node's figures are exported differently: its
-// NodeStatus, rendered as Prometheus text on its HTTP /metrics (node.h, NodeOptions::http_endpoint).
+// NodeStatus, rendered as Prometheus text on its HTTP /metrics (node.h,
+// NodeOptions::http_endpoint).
 class NEMESYST_EXPORT MetricsSink {
  public:
   virtual ~MetricsSink() = default;
