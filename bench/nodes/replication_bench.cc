@@ -200,6 +200,7 @@ NodeOptions Options(NodeRole role, const fs::path& store, const std::string& hub
   o.listen_endpoint = "tcp://127.0.0.1:*";
   o.client_endpoint = "tcp://127.0.0.1:*";
   o.ingest_endpoint = "tcp://127.0.0.1:*";
+  o.control_endpoint = "tcp://127.0.0.1:*";
   o.hub_endpoint = hub;
   o.heartbeat_ms = 50;
   return o;

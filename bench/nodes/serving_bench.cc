@@ -172,7 +172,7 @@ struct Deployment {
     ho.node_id = "hub";
     ho.store_path = hub_path.string();
     ho.store.durability = Durability::kAsync;
-    ho.listen_endpoint = ho.client_endpoint = "tcp://127.0.0.1:*";
+    ho.listen_endpoint = ho.client_endpoint = ho.control_endpoint = "tcp://127.0.0.1:*";
     ho.heartbeat_ms = 50;
     hub = Node::Start(ho).value();
     NodeOptions s;

@@ -82,7 +82,7 @@ class ServingTest : public ::testing::Test {
     ho.role = NodeRole::kHub;
     ho.node_id = "hub";
     ho.store_path = dir_.Sub("hub");
-    ho.listen_endpoint = ho.client_endpoint = "tcp://127.0.0.1:*";
+    ho.listen_endpoint = ho.client_endpoint = ho.control_endpoint = "tcp://127.0.0.1:*";
     ho.heartbeat_ms = 50;
     ho.http_endpoint = "127.0.0.1:0";
     hub_ = std::move(Node::Start(ho)).value();
