@@ -74,7 +74,14 @@ bool NodeProcess::WaitReady(int timeout_ms) {
 }
 
 void NodeProcess::Signal(int signal) {
-  if (pid_ > 0) ::kill(pid_, signal);
+  if (pid_ <= 0) return;
+  ::kill(pid_, signal);
+  if (signal != SIGSTOP) return;
+  // kill() returns before every thread of the child has stopped: wait until the kernel reports
+  // it stopped, so nothing it does after this call returns (a reply racing the signal on a
+  // loaded machine) can be taken for something it did while stopped.
+  int status = 0;
+  if (waitpid(pid_, &status, WUNTRACED) == pid_ && !WIFSTOPPED(status)) pid_ = -1;  // it died
 }
 
 void NodeProcess::Kill() {

@@ -34,6 +34,7 @@ class NodeProcess {
   const nlohmann::json& ready() const { return ready_; }
   pid_t pid() const { return pid_; }
 
+  // Sends `signal`; for SIGSTOP, returns once the child has stopped.
   void Signal(int signal);
   void Kill();      // SIGKILL and reap
   int Terminate();  // SIGTERM and reap: the exit code (-1 when killed)
