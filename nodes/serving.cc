@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/sha256.h"
@@ -266,16 +267,15 @@ void Serving::Apply(const Appended& a) {
   std::vector<PredictionRow> out;
   Status s = live_->Observe(records, &out);
   if (!s.ok()) SetError("serving " + live_->ref() + ": " + s.ToString());
-  // Each prediction carries the seq of the reading it answers (readings are few per device per
-  // append, so a lookup by device and time is cheap).
+  // Each prediction carries the seq of the reading it answers, looked up by device and time
+  // (an append of a whole fleet's instant has one reading per device: no scan per prediction).
+  std::map<std::pair<std::string_view, int64_t>, uint64_t> seq_of;
+  for (size_t i = 0; i < records.size(); ++i) {
+    seq_of[{records[i].device_id, records[i].timestamp_us}] = seqs[i];
+  }
   for (const PredictionRow& row : out) {
-    uint64_t seq = 0;
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (records[i].timestamp_us == row.timestamp_us && records[i].device_id == row.device) {
-        seq = seqs[i];
-      }
-    }
-    Publish(row, seq);
+    const auto it = seq_of.find({row.device, row.timestamp_us});
+    Publish(row, it == seq_of.end() ? 0 : it->second);
     publish_latency_.Record(MicrosSince(a.arrived));
   }
   std::lock_guard lock(mu_);
