@@ -85,21 +85,9 @@ class LiveModel::Impl {
     ResetState();
     const uint64_t through = info.last_seq;
     if (through == 0) return through;
-    // The newest reading's time, from the stream's tail (readings arrive roughly in time order;
-    // the tail of a few thousand holds the newest of every device that is still reporting).
-    constexpr uint64_t kTail = 4096;
-    RecordQuery tail;
-    tail.first_seq = through > kTail ? through - kTail + 1 : 1;
-    tail.last_seq = through;
-    NEMESYST_ASSIGN_OR_RETURN(std::vector<Record> newest, ReadRecords(store, stream, tail));
-    int64_t newest_us = std::numeric_limits<int64_t>::min();
-    for (const Record& r : newest) newest_us = std::max(newest_us, r.timestamp_us);
-    if (newest.empty()) return through;
-    RecordQuery window;
-    window.last_seq = through;
-    window.min_timestamp_us =
-        newest_us - static_cast<int64_t>(std::ceil(m_.pipeline->LookbackSeconds() * 1e6));
-    NEMESYST_ASSIGN_OR_RETURN(std::vector<Record> records, ReadRecords(store, stream, window));
+    NEMESYST_ASSIGN_OR_RETURN(
+        std::vector<Record> records,
+        ReadRecentRecords(store, stream, through, m_.pipeline->LookbackSeconds()));
     NEMESYST_RETURN_IF_ERROR(ObserveInTimeOrder(std::move(records), nullptr));
     return through;
   }
@@ -252,6 +240,13 @@ Result<uint64_t> LiveModel::Rebuild(const Store& store, std::string_view stream)
 const PredictionRow* LiveModel::Latest(std::string_view device) const {
   auto it = impl_->latest_.find(device);
   return it == impl_->latest_.end() ? nullptr : &it->second;
+}
+
+std::vector<PredictionRow> LiveModel::LatestAll() const {
+  std::vector<PredictionRow> rows;
+  rows.reserve(impl_->latest_.size());
+  for (const auto& [device, row] : impl_->latest_) rows.push_back(row);
+  return rows;
 }
 
 size_t LiveModel::device_count() const { return impl_->since_reset_.size(); }

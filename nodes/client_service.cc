@@ -146,4 +146,11 @@ void ClientService::OnWake() {
 
 void ClientService::Kick() { worker_.Kick(); }
 
+void ClientService::Post(std::function<void()> job) {
+  worker_.Post("", [job = std::move(job)] {
+    job();
+    return std::string();
+  });
+}
+
 }  // namespace nemesyst::nodes

@@ -64,6 +64,9 @@ class ClientService {
   // Worker thread: wakes the network thread now (e.g. new changes to send before waiting for
   // the hub's acknowledgement of them).
   void Kick();
+  // Any thread: runs `job` on the worker, in order with the writes (e.g. a dispatch plan, which
+  // reads the store and must not hold up the network thread). Its result goes where it puts it.
+  void Post(std::function<void()> job);
   void Stop();  // ends the worker (the sockets close with the object)
 
  private:

@@ -66,6 +66,8 @@ class ControlService {
   zmq::socket_t& wake() { return worker_.wake(); }
   void OnRequest();
   void OnWake();
+  // Any thread: makes the wake socket readable (the network thread then runs its OnWake hooks).
+  void Kick() { worker_.Kick(); }
   void Stop();
 
  private:

@@ -262,6 +262,17 @@ std::vector<ControlOp> HubControlOps(HubControlContext context) {
                    Result<nlohmann::json> r = Deploy(*c, j, deadline);
                    return r.ok() ? r : Result<nlohmann::json>(r.status().WithContext("deploy"));
                  }});
+  ops.push_back({"dispatch",
+                 {"operator"},
+                 false,
+                 [c](const ControlCaller& caller, const nlohmann::json& j,
+                     ControlOp::Clock::time_point deadline) -> Result<nlohmann::json> {
+                   c->logger->Log(LogLevel::kInfo, "nodes.control", "dispatching",
+                                  {{"by", caller.role + ":" + caller.name}, {"what", j.dump()}});
+                   DispatchContext d{c->dispatch, c->wake_network, c->served(), c->node_id};
+                   Result<nlohmann::json> r = RunDispatch(d, j, deadline);
+                   return r.ok() ? r : Result<nlohmann::json>(r.status().WithContext("dispatch"));
+                 }});
   ops.push_back({"train",
                  {"operator"},
                  false,

@@ -17,6 +17,10 @@
 //          a later train gets the readings that arrived since), and the candidate is registered
 //          in the hub's registry (replicated) with its lineage. Training is not interrupted by
 //          its deadline: the deadline bounds the wait before it starts.
+//  dispatch (operator): {"shed_kw", "duration_s", "margin_s", "stores", "retry_ms"} — a
+//          demand-response request fanned out to the stores (hub_dispatch.h): each plans from
+//          its live predictions and confirms kW; the reply has requested vs confirmed kW, per
+//          store and case, and the stores that did not answer before the deadline.
 //
 // Thread-safety: handlers run on the control worker thread (status on the network thread);
 // they touch the hub's store (thread-safe), read-only opens of the replicas, and the training
@@ -33,6 +37,7 @@
 #include "nemesyst/node.h"
 #include "nemesyst/store.h"
 #include "nodes/control_service.h"
+#include "nodes/hub_dispatch.h"
 
 namespace nemesyst::nodes {
 
@@ -44,6 +49,9 @@ struct HubControlContext {
   // Store id → the version it last reported serving ("lstm@4"); any thread.
   std::function<std::map<std::string, std::string>()> served;
   Logger* logger = nullptr;
+  // Dispatch: the hand-off to the network thread, and how to wake it.
+  DispatchExchange* dispatch = nullptr;
+  std::function<void()> wake_network;
 };
 
 std::vector<ControlOp> HubControlOps(HubControlContext context);

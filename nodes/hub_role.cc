@@ -89,13 +89,18 @@ class HubRole final : public Role {
       std::lock_guard lock(served_mu_);
       return served_;
     };
+    hc.dispatch = &dispatch_;
+    hc.wake_network = [this] { control_->Kick(); };
 
     control_ = std::make_unique<ControlService>(c_.zmq, log_, HubControlOps(std::move(hc)));
     NEMESYST_RETURN_IF_ERROR(control_->Bind(o.control_endpoint, o.secret_key));
     c_.control_endpoint = control_->endpoint();
     if (zap_) extras_.push_back({zap_.get(), [this] { AnswerZap(); }});
     extras_.push_back({&control_->socket(), [this] { control_->OnRequest(); }});
-    extras_.push_back({&control_->wake(), [this] { control_->OnWake(); }});
+    extras_.push_back({&control_->wake(), [this] {
+                         control_->OnWake();
+                         SendSheds();
+                       }});
     return Status::OK();
   }
 
@@ -120,6 +125,7 @@ class HubRole final : public Role {
       }
       TrimWhenDue(*leader_, o, &last_trim_us_, log_);
     }
+    SendSheds();
     Status pumped = leader_->Pump(ToLeaderSend());
     if (!pumped.ok()) {
       log_->Log(LogLevel::kError, "nodes.hub", "reading the registry journal failed",
@@ -240,6 +246,19 @@ class HubRole final : public Role {
     }
   }
 
+  // The control worker's dispatch requests to the stores (a store not connected now gets it
+  // again at the dispatch's next re-send).
+  void SendSheds() {
+    for (auto& [store, text] : dispatch_.TakeOutgoing()) {
+      auto it = peers_.find(store);
+      if (it == peers_.end() || it->second.routing_id.empty()) continue;
+      WireMessage m;
+      m.type = MsgType::kShed;
+      m.payloads.push_back(std::move(text));
+      Send(it->second.routing_id, m);
+    }
+  }
+
   void OnMessage(Received& received) {
     if (received.frames.size() < 2) return;
     const std::string routing_id = received.frames[0].to_string();
@@ -273,6 +292,8 @@ class HubRole final : public Role {
       s = peer.data->OnMessage(*m, ToFollowerSend(routing_id));
     } else if (m->type == MsgType::kReport) {
       OnReport(route->second, peer, m->detail);
+    } else if (m->type == MsgType::kShedReply) {
+      dispatch_.OnReply(route->second, std::move(m->payloads.at(0)));
     }
     if (!s.ok()) {
       log_->Log(LogLevel::kError, "nodes.hub", "replication error",
@@ -356,6 +377,7 @@ class HubRole final : public Role {
   AllowList allowed_;
   std::unique_ptr<Leader> leader_;
   std::unique_ptr<zmq::socket_t> socket_, zap_;
+  DispatchExchange dispatch_;  // before control_: its worker uses it until it stops
   std::unique_ptr<ControlService> control_;
   std::vector<ExtraSocket> extras_;
   AllowList control_allowed_;  // key → "operator:<name>" | "store:<id>"

@@ -282,6 +282,7 @@ void Serving::Apply(const Appended& a) {
   counters_.readings += records.size();
   counters_.predictions += out.size();
   devices_ = live_->device_count();
+  for (PredictionRow& row : out) latest_[row.device] = std::move(row);
 }
 
 void Serving::Publish(const PredictionRow& row, uint64_t seq) {
@@ -319,8 +320,11 @@ void Serving::SwapIn(Built built) {
   live_ = std::move(built.live);
   stream_ = built.stream;
   const double pause_us = MicrosSince(t0);
+  std::vector<PredictionRow> latest = live_->LatestAll();
   {
     std::lock_guard lock(mu_);
+    latest_.clear();
+    for (PredictionRow& row : latest) latest_[row.device] = std::move(row);
     if (old) retired_.push_back(std::move(old));
     model_ = live_->ref();
     served_stream_ = stream_;
@@ -464,6 +468,14 @@ void Serving::OnAppended(const std::string& stream, const std::vector<SeqRange>&
     for (const SeqRange& r : ranges) appended_.push_back({stream, r, arrived});
   }
   Wake();
+}
+
+Serving::LiveView Serving::Latest() const {
+  std::lock_guard lock(mu_);
+  LiveView view{model_, served_stream_, {}};
+  view.latest.reserve(latest_.size());
+  for (const auto& [device, row] : latest_) view.latest.push_back(row);
+  return view;
 }
 
 ServingStatus Serving::Snapshot() const {

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,6 +68,13 @@ class Serving {
                   Clock::time_point arrived);
   // Any thread.
   ServingStatus Snapshot() const;
+  // Any thread: the model served, its stream, and every device's newest prediction (a dispatch
+  // plans from these).
+  struct LiveView {
+    std::string model, stream;
+    std::vector<PredictionRow> latest;
+  };
+  LiveView Latest() const;
 
  private:
   struct Reply {
@@ -130,7 +138,8 @@ class Serving {
   bool stopping_ = false;
   // Status.
   std::string model_, building_, served_stream_, last_error_;
-  ServingStatus counters_;  // numeric fields only
+  ServingStatus counters_;                       // numeric fields only
+  std::map<std::string, PredictionRow> latest_;  // what Latest() returns
   uint64_t devices_ = 0;
 
   // Network thread.

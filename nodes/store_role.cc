@@ -20,6 +20,7 @@
 #include "nodes/leader.h"
 #include "nodes/node_role.h"
 #include "nodes/serving.h"
+#include "nodes/shed_messages.h"
 #include "nodes/socket_util.h"
 #include "nodes/status_json.h"
 
@@ -81,6 +82,7 @@ class StoreRole final : public Role {
   void RunOnce(int timeout_ms) override {
     PollRoleSockets(*socket_, *monitor_, *client_, {}, timeout_ms,
                     [this](Received& received) { OnHubMessage(received); });
+    SendShedReplies();
     // Reconnecting replaces the socket, so it waits until the poll has finished reading it.
     if (reconnect_) Connect();
     const int64_t now = NowMicros();
@@ -237,6 +239,7 @@ class StoreRole final : public Role {
         // The hub's heartbeat carries its newest position: the registry follower's measure of
         // being behind (and so of stalling).
         if (m->type == MsgType::kHeartbeat) s = follower_->OnMessage(*m, ToHubFollower());
+        if (m->type == MsgType::kShed) OnShed(*m);
         if (m->type == MsgType::kError) {
           last_error_ = "hub: " + m->detail;
           if (m->error == ErrorCode::kNeedHello) {
@@ -254,6 +257,50 @@ class StoreRole final : public Role {
     if (!s.ok()) {
       last_error_ = s.ToString();
       log_->Log(LogLevel::kError, "nodes.store", "replication error", {{"error", last_error_}});
+    }
+  }
+
+  // A dispatch request from the hub: planned on the client worker (it reads the store), the
+  // answer sent from this thread by SendShedReplies. A malformed one is counted and dropped.
+  void OnShed(const WireMessage& m) {
+    Result<ShedAsk> ask = DecodeShedAsk(m.payloads.at(0));
+    if (!ask.ok()) {
+      ++malformed_;
+      log_->Log(LogLevel::kWarn, "nodes.store", "malformed dispatch request dropped",
+                {{"error", ask.status().ToString()}});
+      return;
+    }
+    log_->Log(LogLevel::kInfo, "nodes.store", "dispatch request",
+              {{"id", ask->id},
+               {"ask", std::to_string(ask->ask)},
+               {"shed_kw", std::to_string(ask->request.shed_kw)}});
+    client_->Post([this, ask = std::move(*ask)] {
+      LivePredictions live;
+      if (serving_) {
+        Serving::LiveView view = serving_->Latest();
+        live = {std::move(view.model), std::move(view.stream), std::move(view.latest)};
+      }
+      const ShedAnswer answer = PlanStoreShed(*c_.store, c_.options, live, ask);
+      {
+        std::lock_guard lock(shed_mu_);
+        shed_replies_.push_back(EncodeShedAnswer(answer));
+      }
+      client_->Kick();
+    });
+  }
+
+  void SendShedReplies() {
+    std::vector<std::string> replies;
+    {
+      std::lock_guard lock(shed_mu_);
+      replies.swap(shed_replies_);
+    }
+    if (!joined_) return;  // the hub asks again
+    for (std::string& r : replies) {
+      WireMessage m;
+      m.type = MsgType::kShedReply;
+      m.payloads.push_back(std::move(r));
+      Send(m);
     }
   }
 
@@ -382,6 +429,8 @@ class StoreRole final : public Role {
   LatencyRecorder append_latency_;
   std::string last_error_;
   std::string refusal_;  // why the hub refused this node, until it admits it
+  std::mutex shed_mu_;
+  std::vector<std::string> shed_replies_;  // planned on the worker, sent by the network thread
 };
 
 }  // namespace

@@ -72,6 +72,8 @@ size_t ExpectedPayloads(const WireMessage& m) {
       return m.total;  // the decoder stores count in total while reading CHANGES
     case MsgType::kFragment:
     case MsgType::kBootChunk:
+    case MsgType::kShed:
+    case MsgType::kShedReply:
       return 1;
     default:
       return 0;
@@ -104,6 +106,10 @@ std::string_view MsgTypeName(MsgType type) {
       return "ERROR";
     case MsgType::kReport:
       return "REPORT";
+    case MsgType::kShed:
+      return "SHED";
+    case MsgType::kShedReply:
+      return "SHED_REPLY";
   }
   return "UNKNOWN";
 }
@@ -214,6 +220,9 @@ static std::string EncodeBody(const WireMessage& m) {
     case MsgType::kReport:
       PutString(&out, m.detail.substr(0, kMaxWireString));
       break;
+    case MsgType::kShed:
+    case MsgType::kShedReply:
+      break;  // the JSON is the payload frame
   }
   return out;
 }
@@ -231,7 +240,7 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
   WireMessage m;
   const uint8_t type = static_cast<uint8_t>(header[4]);
   const uint8_t channel = static_cast<uint8_t>(header[5]);
-  if (type < 1 || type > 11) {
+  if (type < 1 || type > static_cast<uint8_t>(MsgType::kShedReply)) {
     return Status::InvalidArgument("wire: unknown message type " + std::to_string(type));
   }
   if (channel > 2)
@@ -336,6 +345,9 @@ Result<WireMessage> DecodeMessage(const std::vector<std::string_view>& frames,
     }
     case MsgType::kReport:
       r.String("detail", &m.detail);
+      break;
+    case MsgType::kShed:
+    case MsgType::kShedReply:
       break;
   }
   r.End();

@@ -26,6 +26,11 @@
 //   ERROR      code:u16 | detail
 //   REPORT     detail — a store node's JSON report to its hub, every heartbeat: what it serves
 //              ({"reference","model","building","devices","last_error"}; docs/control.md)
+//   SHED       (no body) + 1 payload frame: the hub's dispatch request to a store, JSON
+//              {"id","ask","shed_kw","duration_s","margin_s"} (docs/control.md, "dispatch")
+//   SHED_REPLY (no body) + 1 payload frame: the store's plan for it, JSON
+//              {"id","ask","ok","confirmed_kw","available_kw","cases":[...]} or {"id","ask","ok":
+//              false,"error"}
 //
 // Decoding checks every length against the frame and the limits below; anything malformed is an
 // InvalidArgument naming the field, never a crash (fuzzed: tests/fuzz/wire_fuzzer.cc).
@@ -68,6 +73,8 @@ enum class MsgType : uint8_t {
   kBootChunk = 9,
   kError = 10,
   kReport = 11,
+  kShed = 12,
+  kShedReply = 13,
 };
 std::string_view MsgTypeName(MsgType type);
 
@@ -134,7 +141,7 @@ struct WireMessage {
   // ERROR
   ErrorCode error = ErrorCode::kProtocol;
   std::string detail;  // ERROR, REPORT
-  // Frames after the header (changes, fragment or chunk data).
+  // Frames after the header (changes, fragment or chunk data; SHED / SHED_REPLY JSON).
   std::vector<std::string> payloads;
 };
 

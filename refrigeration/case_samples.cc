@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "nemesyst/refrigeration/simulator.h"
+#include "nemesyst/shed_plan.h"
 
 namespace nemesyst::refrigeration {
 namespace {
@@ -142,23 +143,13 @@ std::map<std::string, std::string> CaseTypesOf(const DeviceReadings& readings) {
 double SheddableKw(const DeviceReadings& readings, const DeviceSeries& s, int64_t from_us,
                    int64_t to_us) {
   const SensorFieldIndex& f = readings.fields;
-  double sum = 0, idle_sum = 0, lowest = std::numeric_limits<double>::infinity();
-  int n = 0, idle_n = 0;
+  LoadEstimate load;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s.times_us[i] < from_us || s.times_us[i] > to_us) continue;
     if (s.at(i, f.defrost) > 0.5) continue;
-    const double p = s.at(i, f.power);
-    sum += p;
-    ++n;
-    lowest = std::min(lowest, p);
-    if (s.at(i, f.cooling) < 0.5) {
-      idle_sum += p;
-      ++idle_n;
-    }
+    load.Add(s.at(i, f.power), s.at(i, f.cooling) < 0.5);
   }
-  if (n == 0) return 0;
-  const double idle = idle_n > 0 ? idle_sum / idle_n : lowest;
-  return std::max(0.0, sum / n - idle);
+  return load.SheddableKw();
 }
 
 double NominalLimitC(int case_type) { return case_type >= 2 ? -15.0 : 8.0; }

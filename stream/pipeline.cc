@@ -316,4 +316,21 @@ Result<std::vector<Record>> ReadRecords(const Store& store, std::string_view str
   return out;
 }
 
+Result<std::vector<Record>> ReadRecentRecords(const Store& store, std::string_view stream,
+                                              uint64_t through, double seconds) {
+  if (through == 0) return std::vector<Record>{};
+  constexpr uint64_t kTail = 4096;
+  RecordQuery tail;
+  tail.first_seq = through > kTail ? through - kTail + 1 : 1;
+  tail.last_seq = through;
+  NEMESYST_ASSIGN_OR_RETURN(std::vector<Record> newest, ReadRecords(store, stream, tail));
+  if (newest.empty()) return newest;
+  int64_t newest_us = std::numeric_limits<int64_t>::min();
+  for (const Record& r : newest) newest_us = std::max(newest_us, r.timestamp_us);
+  RecordQuery window;
+  window.last_seq = through;
+  window.min_timestamp_us = newest_us - static_cast<int64_t>(std::ceil(seconds * 1e6));
+  return ReadRecords(store, stream, window);
+}
+
 }  // namespace nemesyst

@@ -57,6 +57,8 @@ class NEMESYST_EXPORT LiveModel {
 
   // The device's newest prediction, or null (unknown device, or not a full window yet).
   const PredictionRow* Latest(std::string_view device) const;
+  // Every device's newest prediction, by device id.
+  std::vector<PredictionRow> LatestAll() const;
   size_t device_count() const;
 
   // The windowed prediction at the newest of `readings` (one device, any order), the model run on

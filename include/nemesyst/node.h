@@ -76,6 +76,15 @@ struct NodeOptions {
   std::string predictions_endpoint;
   std::string predict_endpoint;
   ModelOptions serve_model_options;  // backend and threads of the served model
+  // Store role, dispatch (docs/control.md): what switching a device off sheds is estimated from
+  // its readings of the served stream over the last dispatch_window_s before the newest one —
+  // the mean of dispatch_power_field (kW) minus its mean while idle (dispatch_idle_field < 0.5;
+  // empty: the lowest reading), leaving out readings with dispatch_skip_field > 0.5. Empty
+  // power field: this node refuses dispatches. Predictions older than the window are not used.
+  std::string dispatch_power_field;
+  std::string dispatch_idle_field;
+  std::string dispatch_skip_field;
+  double dispatch_window_s = 7200;
 
   // Hub: the control endpoint (docs/control.md): requests with ids and deadlines, authorised by
   // role. Empty: tcp://127.0.0.1:7758. With a secret key it is a CURVE server.

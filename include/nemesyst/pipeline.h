@@ -198,6 +198,15 @@ NEMESYST_EXPORT Result<std::unique_ptr<GroupBatchProvider>> MakeGroupProvider(
 NEMESYST_EXPORT Result<std::vector<Record>> ReadRecords(const Store& store, std::string_view stream,
                                                         const RecordQuery& query = {});
 
+// The records of `stream` (through seq `through`; 0 = the stream is empty, nothing read) timed
+// within `seconds` before its newest reading there, in sequence order. The newest time comes from
+// the stream's tail: readings arrive roughly in time order, so the tail of a few thousand holds
+// the newest of every device still reporting. For what a live model rebuilds from, or the recent
+// load of each device.
+NEMESYST_EXPORT Result<std::vector<Record>> ReadRecentRecords(const Store& store,
+                                                              std::string_view stream,
+                                                              uint64_t through, double seconds);
+
 }  // namespace nemesyst
 
 #endif  // NEMESYST_PIPELINE_H_

@@ -11,6 +11,7 @@
 #include "nemesyst/ingest.h"
 #include "nemesyst/model.h"
 #include "nemesyst/store.h"
+#include "nodes/shed_messages.h"
 #include "nodes/wire.h"
 #include "storage/change_format.h"
 #include "storage/group_format.h"
@@ -332,6 +333,21 @@ int main(int argc, char** argv) {
     if (type == MsgType::kFragment || type == MsgType::kBootChunk) m.payloads = {"data"};
     Write(root / "wire", "seed-" + std::to_string(++n), Encoded(m));
   }
+  // Dispatch: a SHED and the store's answer.
+  nodes::WireMessage shed;
+  shed.type = MsgType::kShed;
+  shed.payloads = {nodes::EncodeShedAsk({"hub-1", 2, {3.5, 1200, 300}})};
+  Write(root / "wire", "seed-shed", Encoded(shed));
+  nodes::ShedAnswer answer;
+  answer.id = "hub-1";
+  answer.ask = 2;
+  answer.ok = true;
+  answer.model = "lstm@1";
+  answer.confirmed_kw = answer.available_kw = 0.75;
+  answer.cases = {{"store-0001/case-02", 2400, 0.75, 900}};
+  shed.type = MsgType::kShedReply;
+  shed.payloads = {nodes::EncodeShedAnswer(answer)};
+  Write(root / "wire", "seed-shed-reply", Encoded(shed));
   // ZAP requests (CURVE and NULL) and client ingest options.
   Write(root / "control", "zap-curve",
         fuzz::JoinFrames({"1.0", "1", "nemesyst", "127.0.0.1", "", "CURVE", std::string(32, 'k')}));

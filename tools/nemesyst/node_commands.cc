@@ -52,6 +52,13 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
   }
   o.serve_model = c.GetString("serving.model");
   o.serve_stream = c.GetString("serving.stream");
+  o.dispatch_power_field = c.GetString("dispatch.power_field");
+  o.dispatch_idle_field = c.GetString("dispatch.idle_field");
+  o.dispatch_skip_field = c.GetString("dispatch.skip_field");
+  o.dispatch_window_s = c.GetDouble("dispatch.window_s");
+  if (!(o.dispatch_window_s > 0)) {
+    return Status::InvalidArgument("dispatch.window_s must be > 0 seconds");
+  }
   NEMESYST_ASSIGN_OR_RETURN(o.serve_model_options, ConfiguredModelOptions(ctx));
   NEMESYST_ASSIGN_OR_RETURN(o.ack_mode, ParseAckMode(c.GetString("node.ack_mode")));
   o.semi_sync_timeout_ms = c.GetInt("node.semi_sync_timeout_ms");
@@ -158,7 +165,8 @@ struct ControlFlags {
 };
 
 // One control request; the reply when "ok", else an error with the node's code and message.
-Result<nlohmann::json> ControlRequest(const ControlFlags& f, nlohmann::json request) {
+// The reply whatever it says (a dispatch that fell short still tells what it got).
+Result<nlohmann::json> ControlExchange(const ControlFlags& f, nlohmann::json request) {
   request["id"] = 1;
   request["deadline_ms"] = f.deadline_ms;
   NodeClientOptions co;
@@ -170,6 +178,11 @@ Result<nlohmann::json> ControlRequest(const ControlFlags& f, nlohmann::json requ
   NEMESYST_ASSIGN_OR_RETURN(std::string reply, NodeRequest(f.connect, request.dump(), "", co));
   nlohmann::json r = nlohmann::json::parse(reply, nullptr, false);
   if (!r.is_object()) return Status::Corruption("node at " + f.connect + ": unreadable reply");
+  return r;
+}
+
+Result<nlohmann::json> ControlRequest(const ControlFlags& f, nlohmann::json request) {
+  NEMESYST_ASSIGN_OR_RETURN(nlohmann::json r, ControlExchange(f, request));
   if (r.value("ok", false) != true) {
     return Status::FailedPrecondition("node at " + f.connect + " refused " +
                                       request.value("op", "") + " (" + Field(r, "code") +
@@ -364,6 +377,68 @@ void AddNodeCommands(CLI::App& app, CliContext& ctx) {
         std::cout << "undeployed " << model << " from " << r["undeployed"].dump() << "\n";
       } else {
         std::cout << Field(r, "model") << " served by " << r["serving"].dump() << "\n";
+      }
+      return Status::OK();
+    };
+  });
+
+  CLI::App* dispatch = node->add_subcommand(
+      "dispatch",
+      "A demand-response request through the hub: stores choose cases from their live "
+      "predictions and confirm the kW they will shed");
+  struct DispatchArgs {
+    double shed_kw = 0, duration_min = 20, margin_s = 300, retry_ms = 250;
+    std::vector<std::string> stores;
+  };
+  auto dispatch_args = std::make_shared<DispatchArgs>();
+  auto dispatch_flags = std::make_shared<ControlFlags>();
+  dispatch_flags->deadline_ms = 5000;
+  dispatch->add_option("--shed-kw", dispatch_args->shed_kw, "Power to shed, kW")->required();
+  dispatch->add_option("--duration-min", dispatch_args->duration_min, "How long, minutes")
+      ->capture_default_str();
+  dispatch
+      ->add_option("--margin-s", dispatch_args->margin_s,
+                   "Safety margin below each predicted safe off-time, seconds")
+      ->capture_default_str();
+  dispatch->add_option("--store", dispatch_args->stores,
+                       "A store to ask (repeat; default: every store serving a model)");
+  dispatch->add_option("--retry-ms", dispatch_args->retry_ms, "Re-send to silent stores every")
+      ->capture_default_str();
+  dispatch_flags->Add(dispatch);
+  dispatch->callback([&ctx, dispatch_args, dispatch_flags] {
+    ctx.action = [dispatch_args, dispatch_flags]() -> Status {
+      const DispatchArgs& a = *dispatch_args;
+      nlohmann::json request = {{"op", "dispatch"},
+                                {"shed_kw", a.shed_kw},
+                                {"duration_s", a.duration_min * 60},
+                                {"margin_s", a.margin_s},
+                                {"retry_ms", a.retry_ms}};
+      if (!a.stores.empty()) request["stores"] = a.stores;
+      NEMESYST_ASSIGN_OR_RETURN(nlohmann::json r, ControlExchange(*dispatch_flags, request));
+      const bool ok = r.value("ok", false);
+      if (dispatch_flags->json) {
+        std::cout << r.dump() << "\n";
+      } else if (r.contains("requested_kw")) {
+        std::cout << "dispatch " << Field(r, "dispatch") << ": confirmed "
+                  << Field(r, "confirmed_kw") << " of " << Field(r, "requested_kw") << " kW"
+                  << (Flag(r, "met") ? "" : " (NOT met)") << " in " << Field(r, "rounds")
+                  << " round(s)\n";
+        for (const nlohmann::json& st : r["stores"]) {
+          std::cout << "  " << Field(st, "store") << ": ";
+          if (st.contains("error")) {
+            std::cout << "refused: " << Field(st, "error") << "\n";
+          } else if (!st.contains("confirmed_kw")) {
+            std::cout << "no answer\n";
+          } else {
+            std::cout << Field(st, "confirmed_kw") << " kW from " << st["cases"].size()
+                      << " case(s) (asked " << Field(st, "asked_kw") << ", could "
+                      << Field(st, "available_kw") << "; " << Field(st, "model") << ")\n";
+          }
+        }
+      }
+      if (!ok) {
+        return Status::FailedPrecondition("dispatch (" + Field(r, "code") +
+                                          "): " + Field(r, "error"));
       }
       return Status::OK();
     };

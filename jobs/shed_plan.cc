@@ -1,13 +1,13 @@
-#include "nemesyst/refrigeration/dispatch_selection.h"
+#include "nemesyst/shed_plan.h"
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
-namespace nemesyst::refrigeration {
+namespace nemesyst {
 
-Result<DispatchPlan> SelectCasesToShed(const DispatchRequest& request,
-                                       const std::vector<DispatchCandidate>& candidates) {
+Result<ShedPlan> PlanShed(const ShedRequest& request,
+                          const std::vector<ShedCandidate>& candidates) {
   if (!(request.shed_kw > 0) || !std::isfinite(request.shed_kw)) {
     return Status::InvalidArgument("dispatch: the power to shed must be > 0 kW");
   }
@@ -18,8 +18,8 @@ Result<DispatchPlan> SelectCasesToShed(const DispatchRequest& request,
     return Status::InvalidArgument("dispatch: the safety margin must be ≥ 0 s");
   }
   std::set<std::string> seen;
-  std::vector<DispatchChoice> eligible;
-  for (const DispatchCandidate& c : candidates) {
+  std::vector<ShedChoice> eligible;
+  for (const ShedCandidate& c : candidates) {
     if (!std::isfinite(c.predicted_safe_off_s) || !std::isfinite(c.power_kw)) {
       return Status::InvalidArgument("dispatch: case '" + c.device +
                                      "' has a non-finite prediction or power");
@@ -31,17 +31,18 @@ Result<DispatchPlan> SelectCasesToShed(const DispatchRequest& request,
     if (slack < 0 || c.power_kw <= 0) continue;
     eligible.push_back({c.device, c.predicted_safe_off_s, c.power_kw, slack});
   }
-  std::sort(eligible.begin(), eligible.end(), [](const DispatchChoice& a, const DispatchChoice& b) {
+  std::sort(eligible.begin(), eligible.end(), [](const ShedChoice& a, const ShedChoice& b) {
     const double ra = a.slack_s / a.power_kw, rb = b.slack_s / b.power_kw;
     if (ra != rb) return ra > rb;
     return a.device < b.device;
   });
-  DispatchPlan plan;
+  ShedPlan plan;
   plan.request = request;
   plan.requested_kw = request.shed_kw;
   plan.eligible = eligible.size();
-  for (DispatchChoice& choice : eligible) {
-    if (plan.selected_kw >= request.shed_kw) break;
+  for (ShedChoice& choice : eligible) {
+    plan.eligible_kw += choice.power_kw;
+    if (plan.selected_kw >= request.shed_kw) continue;
     plan.selected_kw += choice.power_kw;
     plan.chosen.push_back(std::move(choice));
   }
@@ -49,4 +50,20 @@ Result<DispatchPlan> SelectCasesToShed(const DispatchRequest& request,
   return plan;
 }
 
-}  // namespace nemesyst::refrigeration
+void LoadEstimate::Add(double power_kw, bool idle) {
+  sum_ += power_kw;
+  ++n_;
+  lowest_ = std::min(lowest_, power_kw);
+  if (idle) {
+    idle_sum_ += power_kw;
+    ++idle_n_;
+  }
+}
+
+double LoadEstimate::SheddableKw() const {
+  if (n_ == 0) return 0;
+  const double idle = idle_n_ > 0 ? idle_sum_ / idle_n_ : lowest_;
+  return std::max(0.0, sum_ / n_ - idle);
+}
+
+}  // namespace nemesyst
