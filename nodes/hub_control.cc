@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <thread>
+#include <tuple>
 
 #include "common/json_number.h"
 #include "nemesyst/pipeline.h"
@@ -119,7 +120,8 @@ Result<nlohmann::json> Deploy(const HubControlContext& c, const nlohmann::json& 
   return reply;
 }
 
-Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j) {
+Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j,
+                             ControlOp::Clock::time_point deadline) {
   TrainJobOptions t;
   NEMESYST_ASSIGN_OR_RETURN(t.model_name, StringField(j, "name", nullptr));
   NEMESYST_ASSIGN_OR_RETURN(t.pipeline_text, StringField(j, "pipeline", nullptr));
@@ -133,6 +135,23 @@ Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j
                             IntField<int>(j, "batch_size", t.trainer.batch_size, 1, 1 << 20));
   NEMESYST_ASSIGN_OR_RETURN(t.trainer.seed,
                             IntField<uint64_t>(j, "seed", t.trainer.seed, 0, UINT64_MAX));
+  NEMESYST_ASSIGN_OR_RETURN(
+      t.records_per_claim,
+      IntField<uint32_t>(j, "records_per_claim", t.records_per_claim, 1, 1u << 24));
+  NEMESYST_ASSIGN_OR_RETURN(t.augment_gan, StringField(j, "augment_gan", ""));
+  NEMESYST_ASSIGN_OR_RETURN(t.code_version, StringField(j, "code_version", ""));
+  for (auto [key, field, lo, hi] :
+       {std::tuple{"learning_rate", &t.trainer.learning_rate, 1e-9, 10.0},
+        std::tuple{"fit_hours", &t.fit_hours, 1e-3, 1e6},
+        std::tuple{"augment_fraction", &t.augment_fraction, 0.0, 100.0}}) {
+    const auto it = j.find(key);
+    if (it == j.end()) continue;
+    if (!it->is_number() || !(it->get<double>() >= lo && it->get<double>() <= hi)) {
+      return Status::InvalidArgument(std::string("\"") + key + "\" must be a number in " +
+                                     std::to_string(lo) + ".." + std::to_string(hi));
+    }
+    *field = it->get<double>();
+  }
   if (t.stream.empty()) {
     NEMESYST_ASSIGN_OR_RETURN(t.stream, Pipeline::StreamNamedBy(t.pipeline_text));
     if (t.stream.empty()) {
@@ -141,6 +160,9 @@ Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j
   }
   t.node_id = c.node_id;
   t.logger = c.logger;
+  // The deadline stops the learners between steps: nothing is registered and their batches go
+  // back to the group for the next train.
+  t.should_stop = [deadline] { return ControlOp::Clock::now() >= deadline; };
   std::unique_ptr<Store> training;
   StoreOptions so;
   so.durability = Durability::kGroup;
@@ -148,7 +170,16 @@ Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j
   NEMESYST_RETURN_IF_ERROR(Store::Open(so, (c.state_dir / "training").string(), &training));
   NEMESYST_ASSIGN_OR_RETURN(uint64_t gathered,
                             GatherReplicatedStream(c.state_dir / "replicas", t.stream, *training));
-  NEMESYST_ASSIGN_OR_RETURN(TrainJobResult result, RunTrainJob(*training, t));
+  const auto started = ControlOp::Clock::now();
+  Result<TrainJobResult> trained = RunTrainJob(*training, t);
+  if (!trained.ok() && ControlOp::Clock::now() >= deadline) {
+    return Status::DeadlineExceeded(
+        "the deadline passed after " +
+        std::to_string(std::chrono::duration<double>(ControlOp::Clock::now() - started).count()) +
+        " s of training: the learners stopped, nothing was registered (" +
+        std::string(trained.status().message()) + ")");
+  }
+  NEMESYST_ASSIGN_OR_RETURN(TrainJobResult result, std::move(trained));
   // The candidate goes into the hub's registry (replicated to every store), its lineage with it.
   NEMESYST_ASSIGN_OR_RETURN(std::string blob,
                             training->ReadModelBlob(t.model_name, result.candidate));
@@ -159,9 +190,16 @@ Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j
   NEMESYST_RETURN_IF_ERROR(c.registry->SetAlias(t.model_name, "candidate", version));
   nlohmann::json learners = nlohmann::json::array();
   for (const LearnerVersion& l : result.learners) {
+    nlohmann::json epochs = nlohmann::json::array();  // validation loss per epoch (-1: none)
+    for (const TrainEpochMetrics& e : l.epochs) {
+      epochs.push_back(std::isfinite(e.validation_loss) ? e.validation_loss : -1.0);
+    }
     learners.push_back({{"learner", l.learner},
+                        {"version", l.version},
+                        {"candidate", l.version == result.candidate},
                         {"windows", l.windows},
                         {"val_mae_s", std::isfinite(l.val_mae_s) ? l.val_mae_s : -1.0},
+                        {"validation_loss", epochs},
                         {"seconds", l.train_seconds}});
   }
   return nlohmann::json{{"model", t.model_name + "@" + std::to_string(version)},
@@ -277,10 +315,10 @@ std::vector<ControlOp> HubControlOps(HubControlContext context) {
                  {"operator"},
                  false,
                  [c](const ControlCaller& caller, const nlohmann::json& j,
-                     ControlOp::Clock::time_point) -> Result<nlohmann::json> {
+                     ControlOp::Clock::time_point deadline) -> Result<nlohmann::json> {
                    c->logger->Log(LogLevel::kInfo, "nodes.control", "training",
                                   {{"by", caller.role + ":" + caller.name}});
-                   Result<nlohmann::json> r = Train(*c, j);
+                   Result<nlohmann::json> r = Train(*c, j, deadline);
                    return r.ok() ? r : Result<nlohmann::json>(r.status().WithContext("train"));
                  }});
   return ops;

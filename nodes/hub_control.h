@@ -11,12 +11,15 @@
 //          pending — each takes the version when it returns (the alias is in the registry).
 //          {"version": 0} removes the stores' deploy alias (back to serving.model).
 //  train   (operator): {"name": N, "pipeline": TOML/JSON text, "spec": JSON text, "stream": S
-//          (default: the pipeline's), "learners", "epochs", "batch_size", "seed", "group"} —
+//          (default: the pipeline's), "learners", "epochs", "batch_size", "seed", "group",
+//          "learning_rate", "records_per_claim", "fit_hours", "augment_gan" (a GAN reference in
+//          the training store), "augment_fraction", "code_version"} —
 //          the replicated streams of every store are gathered into the hub's training store,
 //          the existing train job runs there with its parallel learners on a consumer group (so
 //          a later train gets the readings that arrived since), and the candidate is registered
-//          in the hub's registry (replicated) with its lineage. Training is not interrupted by
-//          its deadline: the deadline bounds the wait before it starts.
+//          in the hub's registry (replicated) with its lineage. The deadline bounds the whole
+//          op: the learners stop between two steps once it passes, nothing is registered, their
+//          batches go back to the group, and the reply is deadline_exceeded.
 //  dispatch (operator): {"shed_kw", "duration_s", "margin_s", "stores", "retry_ms"} — a
 //          demand-response request fanned out to the stores (hub_dispatch.h): each plans from
 //          its live predictions and confirms kW; the reply has requested vs confirmed kW, per

@@ -19,6 +19,8 @@
 #include "nemesyst/train_job.h"
 #include "nemesyst/version.h"
 #include "refrigeration/evaluation.h"
+#include "refrigeration/fleet_deployment.h"
+#include "refrigeration/live_feed.h"
 
 namespace nemesyst::refrigeration {
 namespace {
@@ -104,6 +106,115 @@ TrainJobOptions TrainOptions(const DemoOptions& o, const std::string& pipeline,
   return t;
 }
 
+// "lstm@4" → 4 (0 when it is not a reference).
+uint32_t VersionOf(const std::string& ref) {
+  const size_t at = ref.rfind('@');
+  return at == std::string::npos
+             ? 0
+             : static_cast<uint32_t>(std::strtoul(ref.c_str() + at + 1, nullptr, 10));
+}
+
+// The fleet form's training: the hub trains on the replicated streams (control `train`), and the
+// candidate is copied into the demo's own store, where evaluation reads it.
+Result<TrainJobResult> TrainOnHub(FleetDeployment& fleet, Store& local, const TrainJobOptions& t,
+                                  uint32_t* hub_version) {
+  nlohmann::json request = {{"op", "train"},
+                            {"name", t.model_name},
+                            {"pipeline", t.pipeline_text},
+                            {"spec", t.model_spec_json},
+                            {"stream", t.stream},
+                            {"learners", t.learners},
+                            {"epochs", t.trainer.epochs},
+                            {"batch_size", t.trainer.batch_size},
+                            {"learning_rate", t.trainer.learning_rate},
+                            {"seed", t.trainer.seed},
+                            {"records_per_claim", t.records_per_claim},
+                            {"fit_hours", t.fit_hours},
+                            {"code_version", t.code_version}};
+  if (!t.augment_gan.empty()) {
+    request["augment_gan"] = t.augment_gan;
+    request["augment_fraction"] = t.augment_fraction;
+  }
+  NEMESYST_ASSIGN_OR_RETURN(nlohmann::json r, fleet.Control(request, 3600 * 1000));
+  *hub_version = VersionOf(r.value("model", std::string()));
+  if (*hub_version == 0) return Status::Corruption("hub train: no model version in " + r.dump());
+  NEMESYST_ASSIGN_OR_RETURN(uint32_t version,
+                            fleet.CopyModelFromHub(t.model_name, *hub_version, local));
+  NEMESYST_RETURN_IF_ERROR(local.SetAlias(t.model_name, "candidate", version));
+  TrainJobResult result;
+  result.candidate = version;
+  result.seconds = r.value("seconds", 0.0);
+  for (const nlohmann::json& l : r["learners"]) {
+    if (!l.value("candidate", false)) continue;
+    LearnerVersion v;
+    v.learner = l.value("learner", 0);
+    v.version = version;
+    for (const nlohmann::json& loss : l["validation_loss"]) {
+      TrainEpochMetrics e;
+      e.validation_loss = loss.get<double>() < 0 ? NAN : loss.get<double>();
+      v.epochs.push_back(e);
+    }
+    result.learners.push_back(std::move(v));
+  }
+  return result;
+}
+
+// A dispatch through the hub (control `dispatch` to `stores`): the plan is what the stores
+// confirmed, case by case.
+Result<DispatchPlan> DispatchThroughHub(FleetDeployment& fleet, const DispatchRequest& request,
+                                        const std::vector<std::string>& stores,
+                                        DemoReport* report) {
+  const auto t0 = Clock::now();
+  NEMESYST_ASSIGN_OR_RETURN(nlohmann::json r, fleet.Control({{"op", "dispatch"},
+                                                             {"shed_kw", request.shed_kw},
+                                                             {"duration_s", request.duration_s},
+                                                             {"margin_s", request.margin_s},
+                                                             {"stores", stores}},
+                                                            10000));
+  const double round_trip_ms = Since(t0) * 1000;
+  DispatchPlan plan;
+  plan.request = request;
+  plan.requested_kw = request.shed_kw;
+  for (const nlohmann::json& store : r["stores"]) {
+    for (const nlohmann::json& c : store["cases"]) {
+      plan.chosen.push_back({c.value("device", ""), c.value("predicted_s", 0.0), c.value("kw", 0.0),
+                             c.value("slack_s", 0.0)});
+      plan.selected_kw += plan.chosen.back().power_kw;
+    }
+    plan.eligible += store.value("eligible", size_t{0});
+  }
+  plan.met = r.value("met", false);
+  report->deployment.emplace_back(
+      "dispatch through the hub's control plane",
+      Fixed(request.shed_kw, 2) + " kW asked of " + std::to_string(stores.size()) +
+          " held-out stores; " + Fixed(r.value("confirmed_kw", 0.0), 2) + " kW confirmed from " +
+          std::to_string(plan.chosen.size()) + " cases in " + std::to_string(r.value("rounds", 0)) +
+          " round(s); first store answered after " + Fixed(r.value("first_answer_ms", 0.0), 1) +
+          " ms, all after " + Fixed(r.value("all_answered_ms", 0.0), 1) + " ms; round trip " +
+          Fixed(round_trip_ms, 1) + " ms");
+  return plan;
+}
+
+// The records of one simulated store in the demo's own store, before (history) or from
+// (live) `split_us`.
+Result<std::vector<Record>> StoreRecords(const Store& store, const FleetSimulator& sim,
+                                         const std::string& id, int64_t split_us, bool history) {
+  std::vector<Record> out;
+  for (const CaseInfo& c : sim.cases()) {
+    if (c.device.rfind(id + "/", 0) != 0) continue;
+    RecordQuery q;
+    q.device_id = c.device;
+    if (history) {
+      q.max_timestamp_us = split_us - 1;
+    } else {
+      q.min_timestamp_us = split_us;
+    }
+    NEMESYST_ASSIGN_OR_RETURN(std::vector<Record> records, ReadRecords(store, "fleet", q));
+    std::move(records.begin(), records.end(), std::back_inserter(out));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<DemoResult> RunDemo(const DemoOptions& o) {
@@ -181,6 +292,53 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
     return Status::OK();
   }));
 
+  // 1b. The fleet form: the deployment as processes, each store node fed its own history.
+  const bool as_fleet = !o.node_binary.empty();
+  const int64_t live_start_us = so.end_us() - static_cast<int64_t>(o.live_hours * 3600e6);
+  std::unique_ptr<FleetDeployment> fleet;
+  std::unique_ptr<LiveFeed> live;
+  std::map<std::string, uint32_t> hub_version;  // model name → its version in the hub's registry
+  std::vector<std::string> store_ids;
+  for (const CaseInfo& c : sim->cases()) {
+    const std::string id = c.device.substr(0, c.device.find('/'));
+    if (store_ids.empty() || store_ids.back() != id) store_ids.push_back(id);
+  }
+  if (as_fleet) {
+    if (!(o.live_hours > 0) || live_start_us <= so.start_us) {
+      return Status::InvalidArgument("demo: live_hours must be > 0 and shorter than the data");
+    }
+    NEMESYST_RETURN_IF_ERROR(steps.Run("fleet: start nodes, feed, replicate", [&]() -> Status {
+      FleetDeploymentOptions fo;
+      fo.binary = o.node_binary;
+      fo.dir = (fs::path(o.dir) / "fleet").string();
+      fo.stores = store_ids;
+      fo.schema = SimulatorSchema(true);
+      fo.logger = log;
+      NEMESYST_ASSIGN_OR_RETURN(fleet, FleetDeployment::Start(fo));
+      NEMESYST_ASSIGN_OR_RETURN(FleetDeployment::FeedReport fed,
+                                fleet->FeedAndReplicate(
+                                    [&](const std::string& id) {
+                                      return StoreRecords(*store, *sim, id, live_start_us,
+                                                          /*history=*/true);
+                                    },
+                                    2, 600000));
+      report.deployment.emplace_back(
+          "node processes", "1 hub + " + std::to_string(store_ids.size()) +
+                                " store nodes (one per store), every endpoint on loopback");
+      report.deployment.emplace_back("history fed and replicated",
+                                     std::to_string(fed.records) +
+                                         " readings through the stores' append requests into the "
+                                         "hub in " +
+                                         Fixed(fed.seconds, 1) + " s (" +
+                                         Fixed(fed.records / std::max(fed.seconds, 1e-9), 0) +
+                                         " readings/s)");
+      report.deployment.emplace_back("replication lag while feeding (max sampled)",
+                                     Fixed(fed.max_lag_seconds, 2) + " s, " +
+                                         std::to_string(fed.max_lag_changes) + " changes");
+      return Status::OK();
+    }));
+  }
+
   // 2. Train.
   std::map<std::string, TrainJobResult> trained;
   auto train = [&](const std::string& name, const std::string& spec, int epochs,
@@ -189,14 +347,58 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
       TrainJobOptions t = TrainOptions(o, pipeline_text, name, spec, epochs);
       t.augment_gan = augment;
       t.augment_fraction = o.augment_fraction;
-      NEMESYST_ASSIGN_OR_RETURN(trained[name], RunTrainJob(*store, t));
+      if (as_fleet) {
+        NEMESYST_ASSIGN_OR_RETURN(trained[name], TrainOnHub(*fleet, *store, t, &hub_version[name]));
+      } else {
+        NEMESYST_ASSIGN_OR_RETURN(trained[name], RunTrainJob(*store, t));
+      }
       return Status::OK();
     });
   };
   NEMESYST_RETURN_IF_ERROR(train("lstm", lstm_spec, o.epochs, "", pipeline));
+  // The fleet form: the first model goes live at once (as the served model's version 1).
+  uint32_t first_served = 0;
+  if (as_fleet) {
+    NEMESYST_RETURN_IF_ERROR(steps.Run("fleet: serve the first model", [&]() -> Status {
+      const auto t0 = Clock::now();
+      NEMESYST_ASSIGN_OR_RETURN(std::string blob,
+                                store->ReadModelBlob("lstm", trained["lstm"].candidate));
+      NEMESYST_ASSIGN_OR_RETURN(ModelInfo info,
+                                store->GetModelInfo("lstm", trained["lstm"].candidate));
+      NEMESYST_ASSIGN_OR_RETURN(first_served, fleet->PublishServed(blob, info.metadata));
+      NEMESYST_RETURN_IF_ERROR(fleet
+                                   ->Control({{"op", "promote"},
+                                              {"model", fleet->served_model()},
+                                              {"alias", "production"},
+                                              {"version", first_served}},
+                                             30000)
+                                   .status());
+      NEMESYST_RETURN_IF_ERROR(fleet->WaitServing(first_served, 120000));
+      report.deployment.emplace_back(
+          "first model served", "lstm@" + std::to_string(hub_version["lstm"]) + " as " +
+                                    fleet->served_model() + "@" + std::to_string(first_served) +
+                                    ", promoted; every store built, warmed and served it " +
+                                    Fixed(Since(t0), 2) + " s after it was trained");
+      return Status::OK();
+    }));
+  }
   NEMESYST_RETURN_IF_ERROR(train("rnn", rnn_spec, o.epochs, "", pipeline));
   NEMESYST_RETURN_IF_ERROR(train("gan", gan_spec, o.gan_epochs, "", gan_pipeline));
   NEMESYST_RETURN_IF_ERROR(train("gan_lstm", lstm_spec, o.epochs, "gan:candidate", pipeline));
+  // The fleet form: the last hours of the data arrive live from here on (training is over: the
+  // models never see them, and the same seed trains the same models).
+  if (as_fleet) {
+    NEMESYST_RETURN_IF_ERROR(steps.Run("fleet: live feeds start", [&]() -> Status {
+      std::map<std::string, std::vector<Record>> live_records;
+      for (const std::string& id : store_ids) {
+        NEMESYST_ASSIGN_OR_RETURN(live_records[id],
+                                  StoreRecords(*store, *sim, id, live_start_us, /*history=*/false));
+      }
+      NEMESYST_ASSIGN_OR_RETURN(
+          live, LiveFeed::Start(*fleet, live_records, {o.live_pace_ms, o.live_hold_back}));
+      return Status::OK();
+    }));
+  }
 
   // 3. Evaluate on held-out stores.
   HeldOutData held_out;
@@ -254,6 +456,78 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
     report.fleet["production"] = production + "@" + std::to_string(version);
     return store->SetAlias(production, "production", version);
   }));
+
+  // 4b. The fleet form: the production model deployed to every store while their feeds run — a
+  // hot swap under live readings, with predict requests sent throughout.
+  bool swap_lost_nothing = true;
+  if (as_fleet) {
+    NEMESYST_RETURN_IF_ERROR(
+        steps.Run("fleet: deploy production (hot swap under the feed)", [&]() -> Status {
+          NEMESYST_ASSIGN_OR_RETURN(ResolvedModel m,
+                                    store->ResolveModel(production + ":production"));
+          NEMESYST_ASSIGN_OR_RETURN(std::string blob, store->ReadModelBlob(m.name, m.version));
+          NEMESYST_ASSIGN_OR_RETURN(ModelInfo info, store->GetModelInfo(m.name, m.version));
+          NEMESYST_ASSIGN_OR_RETURN(uint32_t served, fleet->PublishServed(blob, info.metadata));
+          const std::string& probed = test_stores.front();
+          std::string device;
+          for (const CaseInfo& c : sim->cases()) {
+            if (device.empty() && c.device.rfind(probed + "/", 0) == 0) device = c.device;
+          }
+          SwapProbe probe(fleet->predict_endpoint(probed), device);
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));  // steady requests first
+          const auto t0 = Clock::now();
+          NEMESYST_ASSIGN_OR_RETURN(
+              nlohmann::json deployed,
+              fleet->Control(
+                  {{"op", "deploy"}, {"model", fleet->served_model()}, {"version", served}},
+                  120000));
+          const double swap_s = Since(t0);
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));  // and after
+          const SwapProbeReport probed_report = probe.Stop();
+          NEMESYST_RETURN_IF_ERROR(fleet
+                                       ->Control({{"op", "promote"},
+                                                  {"model", fleet->served_model()},
+                                                  {"alias", "production"},
+                                                  {"version", served}},
+                                                 30000)
+                                       .status());
+          NEMESYST_ASSIGN_OR_RETURN(LiveFeedReport fed, live->Finish(120000));
+          live.reset();
+          swap_lost_nothing = probed_report.failed == 0 && probed_report.requests > 0;
+          std::string by_model;
+          for (const auto& [model, n] : probed_report.answered_by_model) {
+            by_model += (by_model.empty() ? "" : ", ") + std::to_string(n) + " by " + model;
+          }
+          std::string published;
+          for (const auto& [model, n] : fed.predictions_by_model) {
+            published += (published.empty() ? "" : ", ") + std::to_string(n) + " by " + model;
+          }
+          report.deployment.emplace_back(
+              "hot swap", m.name + "@" + std::to_string(m.version) + " deployed as " +
+                              fleet->served_model() + "@" + std::to_string(served) + " to " +
+                              std::to_string(deployed["serving"].size()) +
+                              " stores, each verifying, building, warming and swapping it: " +
+                              Fixed(swap_s, 2) + " s until all reported it");
+          report.deployment.emplace_back("predict requests during the swap (" + probed + ")",
+                                         std::to_string(probed_report.requests) + " sent, " +
+                                             std::to_string(probed_report.failed) +
+                                             " failed; answered " + by_model + "; p50 " +
+                                             Fixed(probed_report.p50_ms, 2) + " ms, p99 " +
+                                             Fixed(probed_report.p99_ms, 2) + " ms");
+          report.deployment.emplace_back(
+              "live feed",
+              std::to_string(fed.readings) + " readings in " + std::to_string(fed.instants) +
+                  " instants (the last " + Fixed(o.live_hours, 1) +
+                  " h of data), appended instant by instant to "
+                  "every store; " +
+                  std::to_string(fed.predictions) + " predictions published (" + published + ")");
+          report.deployment.emplace_back(
+              "reading appended → prediction received (every store, subscriber on loopback)",
+              "p50 " + Fixed(fed.p50_ms, 2) + " ms, p99 " + Fixed(fed.p99_ms, 2) + " ms, max " +
+                  Fixed(fed.max_ms, 2) + " ms");
+          return Status::OK();
+        }));
+  }
 
   // 5. Streaming prediction over the held-out stores.
   double streaming_max_diff_s = 0;
@@ -342,12 +616,24 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
       return Status::FailedPrecondition("no held-out case could shed power for the event");
     }
     DispatchRequest request{o.request_fraction * meetable_kw, o.dispatch_duration_s, margin_s};
-    NEMESYST_ASSIGN_OR_RETURN(DispatchPlan plan, SelectCasesToShed(request, candidates));
+    DispatchPlan plan;
+    if (as_fleet) {
+      // Through the hub's control plane: each held-out store plans from its own live predictions.
+      NEMESYST_ASSIGN_OR_RETURN(plan, DispatchThroughHub(*fleet, request, test_stores, &report));
+    } else {
+      NEMESYST_ASSIGN_OR_RETURN(plan, SelectCasesToShed(request, candidates));
+    }
     NEMESYST_ASSIGN_OR_RETURN(DispatchReplay replay, ReplayDispatch(*sim, plan, event_us, {10}));
     report.dispatch = replay.summary;
     report.fleet["dispatch_meetable_kw"] = Fixed(meetable_kw, 2);
     return Status::OK();
   }));
+  if (as_fleet) {
+    NEMESYST_RETURN_IF_ERROR(steps.Run("fleet: stop nodes", [&]() -> Status {
+      fleet.reset();  // SIGTERM: each node stops cleanly
+      return Status::OK();
+    }));
+  }
 
   // 7. Targets and report.
   const EvaluatedPredictor* best_model = BestByMae(report.models);
@@ -378,6 +664,10 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
                             streaming_compared > 0 && streaming_max_diff_s <= 0.5,
                             "max abs difference " + Fixed(streaming_max_diff_s, 4) + " s over " +
                                 std::to_string(streaming_compared) + " windows"});
+  if (as_fleet) {
+    report.targets.push_back({"fleet: hot swap under live feeds, no predict request failed",
+                              swap_lost_nothing, "see \"predict requests during the swap\""});
+  }
   report.elapsed_seconds = Since(t_start);
   report.targets.push_back({"finished in under " + Fixed(o.target_seconds / 60, 0) + " minutes",
                             report.elapsed_seconds < o.target_seconds,

@@ -168,6 +168,8 @@ std::string SummaryJson(const DemoReport& r) {
     j["steps"].push_back({{"step", step}, {"seconds", seconds}});
   }
   j["elapsed_seconds"] = r.elapsed_seconds;
+  j["deployment"] = nlohmann::json::object();
+  for (const auto& [k, v] : r.deployment) j["deployment"][k] = v;
   return j.dump(2) + "\n";
 }
 
@@ -214,6 +216,14 @@ std::string ReportMarkdown(const DemoReport& r) {
             Fixed(c.max_air_c, 1) + " | " + Fixed(c.limit_c, 1) + " | " +
             (c.violation ? "**yes**" : "no") + " |\n";
     }
+    md += "\n";
+  }
+  if (!r.deployment.empty()) {
+    md +=
+        "## The fleet as processes\n\nA hub and one store node per store, separate processes on "
+        "loopback (measured on this machine, with every process sharing its cores).\n\n| what | "
+        "measured |\n|---|---|\n";
+    for (const auto& [k, v] : r.deployment) md += "| " + k + " | " + v + " |\n";
     md += "\n";
   }
   md += "## Targets\n\n| target | result | detail |\n|---|---|---|\n";

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -290,6 +291,33 @@ class NEMESYST_EXPORT NodeClient {
  private:
   struct Impl;
   explicit NodeClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A subscriber to serving store nodes' predictions (their PUB endpoints, docs/serving.md): one
+// message per prediction, the device id and the prediction's JSON ({"device","timestamp_us",
+// "prediction_s","model","seq"}). PUB drops what a subscriber misses (before it connects, past the
+// high-water mark): for answers that must arrive, use predict requests.
+// Thread-safety: one thread at a time per subscriber.
+class NEMESYST_EXPORT PredictionSubscriber {
+ public:
+  // Subscribes to every device whose id starts with `device_prefix` ("" = all) on each endpoint.
+  static Result<std::unique_ptr<PredictionSubscriber>> Connect(
+      const std::vector<std::string>& endpoints, const std::string& device_prefix = "");
+  ~PredictionSubscriber();
+  PredictionSubscriber(const PredictionSubscriber&) = delete;
+  PredictionSubscriber& operator=(const PredictionSubscriber&) = delete;
+
+  struct Message {
+    std::string device;
+    std::string json;
+  };
+  // The next message; nullopt when none came within timeout_ms.
+  Result<std::optional<Message>> Next(int timeout_ms);
+
+ private:
+  struct Impl;
+  explicit PredictionSubscriber(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

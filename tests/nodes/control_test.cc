@@ -213,6 +213,29 @@ TEST_F(ControlTest, ARequestWhoseDeadlinePassedWhileItWaitedIsNotRun) {
   EXPECT_EQ(store_->Status().serving.model, "") << "nothing was promoted";
 }
 
+// A train still running at its deadline stops: nothing registered, its batches back in the group
+// (the next train gets them), the reply deadline_exceeded.
+TEST_F(ControlTest, ATrainPastItsDeadlineStopsRegistersNothingAndGivesItsBatchesBack) {
+  Start();
+  nlohmann::json endless = TrainRequest();
+  endless["epochs"] = 10000;
+  endless["deadline_ms"] = 300;
+  const auto t0 = std::chrono::steady_clock::now();
+  nlohmann::json r = Control(endless);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
+  EXPECT_EQ(r["ok"], false) << r.dump();
+  EXPECT_EQ(r["code"], "deadline_exceeded") << r.dump();
+  EXPECT_NE(r.value("error", "").find("nothing was registered"), std::string::npos) << r.dump();
+  nlohmann::json promote = Control({{"op", "promote"}, {"model", "lstm"}, {"version", 1}});
+  EXPECT_EQ(promote["code"], "not_found") << promote.dump();
+  nlohmann::json again = Control(TrainRequest());
+  ASSERT_EQ(again["ok"], true) << again.dump();
+  EXPECT_EQ(again["model"], "lstm@1");
+  EXPECT_GT(again["learners"][0]["windows"].get<int>() + again["learners"][1]["windows"].get<int>(),
+            0)
+      << "the stopped run's batches were handed out again";
+}
+
 TEST_F(ControlTest, WithCurveOnlyOperatorsPromoteStoresMayAskStatusOthersAreNotAnswered) {
   NodeOptions ho;
   ho.secret_key = hub_keys_.secret_key;

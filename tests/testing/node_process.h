@@ -1,6 +1,5 @@
-// A `nemesyst node run` child process for multi-process tests: started with its arguments, its
-// ready line (stdout) parsed for the endpoints it bound, its stderr kept in a file, and stopped
-// with real signals (SIGKILL, SIGSTOP/SIGCONT, SIGTERM). Plus the client calls the tests make.
+// The multi-process tests' `nemesyst node run` child (nemesyst::NodeProcess on the CLI of this
+// build), plus the client calls the tests make.
 //
 // Thread-safety: one test thread per NodeProcess; the client helpers may be called from any.
 #ifndef NEMESYST_TESTS_TESTING_NODE_PROCESS_H_
@@ -14,40 +13,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nemesyst/node_process.h"
+
 namespace nemesyst::testing {
 
-class NodeProcess {
+// The node process of the CLI this build made (NEMESYST_CLI_PATH).
+class NodeProcess : public nemesyst::NodeProcess {
  public:
-  // `args` follow the binary (e.g. {"--store", dir, "node", "run", "--role", "hub"});
-  // `log_path` receives stderr (appended: a restarted node keeps one log).
-  NodeProcess(std::vector<std::string> args, std::string log_path);
-  ~NodeProcess();  // SIGKILL if still running
-  NodeProcess(const NodeProcess&) = delete;
-  NodeProcess& operator=(const NodeProcess&) = delete;
-
-  // Waits for the ready line; false (and the process is killed) after timeout_ms.
-  bool WaitReady(int timeout_ms = 10000);
-  const std::string& listen() const { return listen_; }
-  const std::string& client() const { return client_; }
-  // The ready line as JSON (a store node's ingest endpoint, a serving node's predictions and
-  // predict endpoints ...).
-  const nlohmann::json& ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-
-  // Sends `signal`; for SIGSTOP, returns once the child has stopped.
-  void Signal(int signal);
-  void Kill();      // SIGKILL and reap
-  int Terminate();  // SIGTERM and reap: the exit code (-1 when killed)
-  bool running() const { return pid_ > 0; }
-  std::string log() const;
-
- private:
-  std::vector<std::string> args_;
-  std::string log_path_;
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  std::string out_, listen_, client_;
-  nlohmann::json ready_;
+  NodeProcess(std::vector<std::string> args, std::string log_path)
+      : nemesyst::NodeProcess(NEMESYST_CLI_PATH, std::move(args), std::move(log_path)) {}
 };
 
 // The node's {"op":"status"} reply (null JSON on failure).

@@ -1,5 +1,6 @@
 // `nemesyst demo`: the whole case study in a fresh directory
 // (include/nemesyst/refrigeration/demo.h, docs/demo.md)..
+#include <filesystem>
 #include <iostream>
 
 #include "nemesyst/refrigeration/demo.h"
@@ -18,12 +19,20 @@ void AddDemoCommand(CLI::App& app, CliContext& ctx) {
     std::string dir;
     int64_t seed = -1;
     bool force = false;
+    bool single_process = false;
     refrigeration::DemoOptions o;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--dir", f->dir, "Directory to create (config key demo.dir)");
   cmd->add_option("--seed", f->seed, "Seed of the simulation and training (config key demo.seed)");
   cmd->add_flag("--force", f->force, "Remove the directory first if it is not empty");
+  cmd->add_flag("--single-process", f->single_process,
+                "Everything in this process (quicker): no hub or store node processes, no live "
+                "feed, swap or dispatch through the control plane");
+  cmd->add_option("--live-hours", f->o.live_hours,
+                  "Fleet form: the last hours of data that arrive live")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 48.0));
   cmd->add_option("--stores", f->o.stores, "Stores in the fleet")
       ->capture_default_str()
       ->check(CLI::Range(3, 1000));
@@ -57,6 +66,12 @@ void AddDemoCommand(CLI::App& app, CliContext& ctx) {
       o.dir = f->dir.empty() ? ctx.config.GetString("demo.dir") : f->dir;
       o.seed = static_cast<uint64_t>(f->seed >= 0 ? f->seed : ctx.config.GetInt("demo.seed"));
       o.force = f->force;
+      if (!f->single_process) {
+        // The fleet form runs this very binary as its nodes.
+        std::error_code ec;
+        o.node_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+        if (ec) return Status::IOError("demo: cannot find this program (/proc/self/exe)");
+      }
       o.train_stores = o.stores - o.test_stores - o.validation_stores;
       if (o.train_stores < 1) {
         return Status::InvalidArgument("demo: --stores must leave at least one training store");

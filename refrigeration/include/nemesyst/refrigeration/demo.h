@@ -13,6 +13,9 @@
 //      production model's predictions at the event time, replayed in the simulator;
 //   7. write <dir>/report (report.md, summary.json, SVG plots) and check the targets.
 //
+// With DemoOptions::node_binary set it runs the fleet form: the same steps, with the stores, the
+// hub and the dispatch as separate node processes (see DemoOptions).
+//
 // The specs it trains with are written to <dir>/specs so every step can be rerun by hand
 // (docs/demo.md). Deterministic for a seed (except wall-clock times).
 #ifndef NEMESYST_REFRIGERATION_DEMO_JOB_H_
@@ -56,6 +59,17 @@ struct DemoOptions {
   double dispatch_duration_s = 20 * 60;
   double dispatch_margin_s = 300;
   double request_fraction = 0.5;  // of what the held-out cases could safely shed
+  // The fleet form (docs/demo.md): with `node_binary` (the nemesyst CLI) the deployment runs as
+  // processes on loopback — a hub and one store node per simulated store. Each store node gets
+  // its store's history through append requests and replicates it; the hub trains every model
+  // (control `train`), the first one is served at once, the last `live_hours` of the data
+  // arrive live (an instant every `live_pace_ms`, the last `live_hold_back` after the swap)
+  // while the best model is deployed (a hot swap under the feed), and the dispatch goes through
+  // the hub's control plane to the held-out stores. Empty: everything in this process.
+  std::string node_binary;
+  double live_hours = 2;
+  int live_pace_ms = 50;
+  int live_hold_back = 30;
   // Targets.
   double target_mae_reduction = 0.25;
   double target_delivered_fraction = 0.9;

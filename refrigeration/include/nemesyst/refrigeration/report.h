@@ -66,6 +66,9 @@ struct DemoReport {
   std::vector<EvaluatedPredictor> streaming;
   DispatchReplaySummary dispatch;
   std::vector<TargetCheck> targets;
+  // The fleet form: what the deployment measured (replication lag, serving latency, the hot
+  // swap, the dispatch's round trip), in order.
+  std::vector<std::pair<std::string, std::string>> deployment;
   std::vector<std::pair<std::string, double>> step_seconds;  // demo steps and their wall time
   double elapsed_seconds = 0;
 };
