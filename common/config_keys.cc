@@ -108,8 +108,9 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
       {"node.control",
        ConfigType::kString,
        "tcp://127.0.0.1:7758",
-       "Hub role: the control endpoint (status, promote, train; docs/control.md). CURVE with the "
-       "node's keys; without keys loopback only.",
+       "The control endpoint (docs/control.md): the hub's (status, train, promote, deploy, "
+       "dispatch) — and a store's when set explicitly (status). CURVE with the node's keys; "
+       "without keys loopback only.",
        {}},
       {"node.operators_file",
        ConfigType::kString,

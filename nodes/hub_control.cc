@@ -159,6 +159,7 @@ Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j
     }
   }
   t.node_id = c.node_id;
+  t.model = c.model_options;
   t.logger = c.logger;
   // The deadline stops the learners between steps: nothing is registered and their batches go
   // back to the group for the next train.

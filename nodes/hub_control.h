@@ -48,6 +48,7 @@ struct HubControlContext {
   Store* registry = nullptr;        // the hub's own store
   std::filesystem::path state_dir;  // replicas/<store id>/, training/
   std::string node_id;
+  ModelOptions model_options;  // backend and threads `train` runs with (the node's kernels.*)
   std::function<std::string()> status;  // the hub's status JSON (network thread)
   // Store id → the version it last reported serving ("lstm@4"); any thread.
   std::function<std::map<std::string, std::string>()> served;

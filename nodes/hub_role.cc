@@ -22,6 +22,7 @@
 #include "nodes/registry_requests.h"
 #include "nodes/socket_util.h"
 #include "nodes/status_json.h"
+#include "nodes/zap_handler.h"
 
 namespace nemesyst::nodes {
 namespace {
@@ -53,9 +54,12 @@ class HubRole final : public Role {
     leader_ = std::make_unique<Leader>(c_.store.get(), lo, (c_.state_dir / "snapshots").string());
     if (!o.secret_key.empty()) {
       // The ZAP handler must be bound in this context before the ROUTER accepts anyone.
-      zap_ = std::make_unique<zmq::socket_t>(c_.zmq, zmq::socket_type::rep);
-      zap_->set(zmq::sockopt::linger, 0);
-      zap_->bind("inproc://zeromq.zap.01");
+      // Replication connections are named by node id, control connections by role:name.
+      zap_ = std::make_unique<ZapHandler>(
+          c_.zmq,
+          std::map<std::string, AllowList>{{"nemesyst", allowed_},
+                                           {kControlZapDomain, control_allowed_}},
+          log_, "nodes.hub");
     }
     socket_ = std::make_unique<zmq::socket_t>(c_.zmq, zmq::socket_type::router);
     SetCommonOptions(*socket_, o);
@@ -83,6 +87,7 @@ class HubRole final : public Role {
     hc.registry = c_.store.get();
     hc.state_dir = c_.state_dir;
     hc.node_id = o.node_id;
+    hc.model_options = o.serve_model_options;
     hc.status = [this] { return NodeStatusToJson(BuildStatus()); };  // a quick op: this thread
     hc.logger = log_;
     hc.served = [this] {
@@ -95,7 +100,7 @@ class HubRole final : public Role {
     control_ = std::make_unique<ControlService>(c_.zmq, log_, HubControlOps(std::move(hc)));
     NEMESYST_RETURN_IF_ERROR(control_->Bind(o.control_endpoint, o.secret_key));
     c_.control_endpoint = control_->endpoint();
-    if (zap_) extras_.push_back({zap_.get(), [this] { AnswerZap(); }});
+    if (zap_) extras_.push_back({&zap_->socket(), [this] { zap_->OnReadable(); }});
     extras_.push_back({&control_->socket(), [this] { control_->OnRequest(); }});
     extras_.push_back({&control_->wake(), [this] {
                          control_->OnWake();
@@ -215,35 +220,6 @@ class HubRole final : public Role {
     e.error = code;
     e.detail = why;
     SendWire(*socket_, routing_id, e);
-  }
-
-  void AnswerZap() {
-    while (true) {
-      std::vector<zmq::message_t> frames;
-      try {
-        auto got =
-            zmq::recv_multipart(*zap_, std::back_inserter(frames), zmq::recv_flags::dontwait);
-        if (!got) return;
-      } catch (const zmq::error_t&) {
-        return;
-      }
-      std::vector<std::string_view> views;
-      for (const auto& f : frames) views.emplace_back(f.data<char>(), f.size());
-      std::string who;
-      // Replication connections are named by node id; control connections by role:name.
-      const bool control = views.size() > 2 && views[2] == kControlZapDomain;
-      std::vector<std::string> reply = ZapReply(views, control ? control_allowed_ : allowed_, &who);
-      if (reply[2] != "200") {
-        log_->Log(LogLevel::kWarn, "nodes.hub", "connection refused",
-                  {{"why", who}, {"address", views.size() > 3 ? std::string(views[3]) : ""}});
-      }
-      std::vector<zmq::const_buffer> parts;
-      for (const std::string& r : reply) parts.push_back(zmq::buffer(r));
-      try {
-        (void)zmq::send_multipart(*zap_, parts);
-      } catch (const zmq::error_t&) {
-      }
-    }
   }
 
   // The control worker's dispatch requests to the stores (a store not connected now gets it
@@ -376,7 +352,8 @@ class HubRole final : public Role {
   Logger* log_;
   AllowList allowed_;
   std::unique_ptr<Leader> leader_;
-  std::unique_ptr<zmq::socket_t> socket_, zap_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<ZapHandler> zap_;
   DispatchExchange dispatch_;  // before control_: its worker uses it until it stops
   std::unique_ptr<ControlService> control_;
   std::vector<ExtraSocket> extras_;

@@ -282,7 +282,7 @@ Status Validate(const NodeOptions& o, Logger* logger) {
   // The client and serving endpoints have no CURVE in this version: local only unless said
   // otherwise.
   NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.client_endpoint, "client endpoint", o, false, logger));
-  if (o.role == NodeRole::kHub) {
+  if (!o.control_endpoint.empty()) {
     NEMESYST_RETURN_IF_ERROR(
         CheckEndpoint(o.control_endpoint, "control endpoint", o, keys, logger));
   }
@@ -323,7 +323,9 @@ Result<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
     options.predictions_endpoint = "tcp://127.0.0.1:7754";
   }
   if (options.predict_endpoint.empty()) options.predict_endpoint = "tcp://127.0.0.1:7755";
-  if (options.control_endpoint.empty()) options.control_endpoint = "tcp://127.0.0.1:7758";
+  if (options.role == NodeRole::kHub && options.control_endpoint.empty()) {
+    options.control_endpoint = "tcp://127.0.0.1:7758";
+  }
   NEMESYST_RETURN_IF_ERROR(Validate(options, logger));
 
   auto impl = std::make_unique<Impl>();

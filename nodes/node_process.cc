@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace nemesyst {
@@ -59,11 +60,14 @@ bool NodeProcess::WaitReady(int timeout_ms) {
     }
     out_.append(buffer, static_cast<size_t>(n));
   }
-  nlohmann::json ready = nlohmann::json::parse(out_.substr(0, out_.find('\n')), nullptr, false);
+  ready_line_ = out_.substr(0, out_.find('\n'));
+  const nlohmann::json ready = nlohmann::json::parse(ready_line_, nullptr, false);
   if (!ready.is_object() || !ready.value("ready", false)) return false;
-  listen_ = ready.value("listen", "");
-  client_ = ready.value("client", "");
-  ready_ = std::move(ready);
+  for (const auto& [key, value] : ready.items()) {
+    if (value.is_string()) fields_[key] = value.get<std::string>();
+  }
+  listen_ = endpoint("listen");
+  client_ = endpoint("client");
   return true;
 }
 
@@ -96,9 +100,9 @@ int NodeProcess::Terminate() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string NodeProcess::endpoint(const char* key) const {
-  const auto it = ready_.find(key);
-  return it != ready_.end() && it->is_string() ? it->get<std::string>() : "";
+std::string NodeProcess::endpoint(const std::string& key) const {
+  const auto it = fields_.find(key);
+  return it == fields_.end() ? "" : it->second;
 }
 
 std::string NodeProcess::log() const {

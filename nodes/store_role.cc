@@ -14,6 +14,7 @@
 #include "nemesyst/ingest.h"
 #include "nemesyst/store_json.h"
 #include "nodes/client_service.h"
+#include "nodes/control_service.h"
 #include "nodes/curve.h"
 #include "nodes/follower.h"
 #include "nodes/latency_recorder.h"
@@ -23,6 +24,7 @@
 #include "nodes/shed_messages.h"
 #include "nodes/socket_util.h"
 #include "nodes/status_json.h"
+#include "nodes/zap_handler.h"
 
 namespace nemesyst::nodes {
 namespace {
@@ -75,12 +77,13 @@ class StoreRole final : public Role {
       NEMESYST_ASSIGN_OR_RETURN(public_key_, CurvePublicKeyOf(o.secret_key));
       NEMESYST_RETURN_IF_ERROR(DecodeCurveKey(o.hub_public_key, "the hub's public key").status());
     }
+    if (!o.control_endpoint.empty()) NEMESYST_RETURN_IF_ERROR(BindControl());
     Connect();
     return Status::OK();
   }
 
   void RunOnce(int timeout_ms) override {
-    PollRoleSockets(*socket_, *monitor_, *client_, {}, timeout_ms,
+    PollRoleSockets(*socket_, *monitor_, *client_, extras_, timeout_ms,
                     [this](Received& received) { OnHubMessage(received); });
     SendShedReplies();
     // Reconnecting replaces the socket, so it waits until the poll has finished reading it.
@@ -147,6 +150,10 @@ class StoreRole final : public Role {
   }
 
   void TearDown() override {
+    if (control_) control_->Stop();
+    extras_.clear();
+    control_.reset();
+    zap_.reset();
     if (client_) client_->Stop();  // no more appends reach the serving thread
     serving_.reset();
     client_.reset();
@@ -157,6 +164,35 @@ class StoreRole final : public Role {
   }
 
  private:
+  // The store's control endpoint (docs/control.md): `status`, for operators and its hub. With
+  // keys a CURVE server: operators' keys (node.operators_file) and the hub's key are admitted.
+  Status BindControl() {
+    const NodeOptions& o = c_.options;
+    if (!o.secret_key.empty()) {
+      AllowList callers;
+      for (const auto& [key, name] : o.operators) callers[key] = "operator:" + name;
+      callers[o.hub_public_key] = "hub:hub";
+      zap_ = std::make_unique<ZapHandler>(
+          c_.zmq, std::map<std::string, AllowList>{{kControlZapDomain, callers}}, log_,
+          "nodes.store");
+      extras_.push_back({&zap_->socket(), [this] { zap_->OnReadable(); }});
+    }
+    std::vector<ControlOp> ops;
+    ops.push_back({"status",
+                   {"operator", "hub"},
+                   /*quick=*/true,
+                   [this](const ControlCaller&, const nlohmann::json&,
+                          ControlOp::Clock::time_point) -> Result<nlohmann::json> {
+                     return nlohmann::json::parse(NodeStatusToJson(BuildStatus()));
+                   }});
+    control_ = std::make_unique<ControlService>(c_.zmq, log_, std::move(ops));
+    NEMESYST_RETURN_IF_ERROR(control_->Bind(o.control_endpoint, o.secret_key));
+    c_.control_endpoint = control_->endpoint();
+    extras_.push_back({&control_->socket(), [this] { control_->OnRequest(); }});
+    extras_.push_back({&control_->wake(), [this] { control_->OnWake(); }});
+    return Status::OK();
+  }
+
   void Connect() {
     const NodeOptions& o = c_.options;
     reconnect_ = false;
@@ -415,6 +451,9 @@ class StoreRole final : public Role {
   std::unique_ptr<Leader> leader_;
   std::unique_ptr<Follower> follower_;
   std::unique_ptr<ClientService> client_;
+  std::unique_ptr<ZapHandler> zap_;          // with keys and a control endpoint
+  std::unique_ptr<ControlService> control_;  // when control_endpoint is set
+  std::vector<ExtraSocket> extras_;
   std::unique_ptr<Serving> serving_;  // when serve_model is set
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<SocketMonitor> monitor_;

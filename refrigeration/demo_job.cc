@@ -313,6 +313,8 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
       fo.dir = (fs::path(o.dir) / "fleet").string();
       fo.stores = store_ids;
       fo.schema = SimulatorSchema(true);
+      fo.hub_id = o.node_id == "local" ? "hub" : o.node_id;  // "local": the default
+      fo.settings = o.node_settings;
       fo.logger = log;
       NEMESYST_ASSIGN_OR_RETURN(fleet, FleetDeployment::Start(fo));
       NEMESYST_ASSIGN_OR_RETURN(FleetDeployment::FeedReport fed,

@@ -51,14 +51,19 @@ Result<std::unique_ptr<FleetDeployment>> FleetDeployment::Start(const FleetDeplo
   fs::create_directories(o.dir, ec);
   if (ec) return Status::IOError("fleet: cannot create " + o.dir + ": " + ec.message());
   // Quick heartbeats: the demo waits on reports and replication several times.
-  const std::vector<std::string> common = {
+  std::vector<std::string> common = {
       "--set", "node.heartbeat_ms=100", "--set", "node.http=127.0.0.1:0",
       "--set", "log.format=json",       "--set", "store.durability=group"};
+  for (const std::string& kv : o.settings) {
+    common.push_back("--set");
+    common.push_back(kv);
+  }
   std::vector<std::string> hub = {"--store", (fs::path(o.dir) / "hub").string()};
   hub.insert(hub.end(), common.begin(), common.end());
-  for (const char* a :
-       {"--set", "node.control=tcp://127.0.0.1:*", "--set", "node.id=hub", "node", "run", "--role",
-        "hub", "--listen", "tcp://127.0.0.1:*", "--client", "tcp://127.0.0.1:*"}) {
+  hub.push_back("--set");
+  hub.push_back("node.id=" + o.hub_id);
+  for (const char* a : {"--set", "node.control=tcp://127.0.0.1:*", "node", "run", "--role", "hub",
+                        "--listen", "tcp://127.0.0.1:*", "--client", "tcp://127.0.0.1:*"}) {
     hub.push_back(a);
   }
   NEMESYST_ASSIGN_OR_RETURN(f->hub_, f->Launch("hub", hub));

@@ -31,7 +31,9 @@ namespace nemesyst::refrigeration {
 struct FleetDeploymentOptions {
   std::string binary;  // the nemesyst CLI
   std::string dir;
-  std::vector<std::string> stores;     // node ids = the simulated stores' ids ("store-0003")
+  std::vector<std::string> stores;  // node ids = the simulated stores' ids ("store-0003")
+  std::string hub_id = "hub";
+  std::vector<std::string> settings;   // "key=value" for every node (--set)
   std::string served_model = "fleet";  // every store serves <served_model>:production
   std::string stream = "fleet";
   StreamSchema schema;  // the stream's, created on every store node

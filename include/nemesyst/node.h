@@ -87,8 +87,9 @@ struct NodeOptions {
   std::string dispatch_skip_field;
   double dispatch_window_s = 7200;
 
-  // Hub: the control endpoint (docs/control.md): requests with ids and deadlines, authorised by
-  // role. Empty: tcp://127.0.0.1:7758. With a secret key it is a CURVE server.
+  // The control endpoint (docs/control.md): requests with ids and deadlines, authorised by role.
+  // Hub: empty = tcp://127.0.0.1:7758. Store: empty = none; set, it answers `status` (operators
+  // and its hub). With a secret key it is a CURVE server.
   std::string control_endpoint;
 
   // HTTP for Prometheus (GET /metrics) and, on a hub, the fleet status page (GET /): "host:port"

@@ -9,8 +9,7 @@
 
 #include <sys/types.h>
 
-#include <nlohmann/json.hpp>
-
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,10 +32,11 @@ class NEMESYST_EXPORT NodeProcess {
   bool WaitReady(int timeout_ms = 10000);
   const std::string& listen() const { return listen_; }
   const std::string& client() const { return client_; }
-  // The ready line as JSON (a store node's ingest endpoint, a serving node's predictions and
-  // predict endpoints, a hub's control endpoint ...); a missing key reads as "".
-  const nlohmann::json& ready() const { return ready_; }
-  std::string endpoint(const char* key) const;
+  // The ready line (one JSON object: a store node's ingest endpoint, a serving node's
+  // predictions and predict endpoints, a hub's control endpoint ...), and its string fields by
+  // key ("" when absent).
+  const std::string& ready_line() const { return ready_line_; }
+  std::string endpoint(const std::string& key) const;
   pid_t pid() const { return pid_; }
 
   // Sends `signal`; for SIGSTOP, returns once the child has stopped.
@@ -50,8 +50,8 @@ class NEMESYST_EXPORT NodeProcess {
   std::string log_path_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
-  std::string out_, listen_, client_;
-  nlohmann::json ready_;
+  std::string out_, listen_, client_, ready_line_;
+  std::map<std::string, std::string> fields_;
 };
 
 }  // namespace nemesyst

@@ -288,3 +288,72 @@ TEST(ControlUserIdTest, KeysMapToRolesAndBack) {
 
 }  // namespace
 }  // namespace nemesyst
+
+namespace nemesyst {
+namespace {
+
+// A store node's own control endpoint (set explicitly): `status` for operators and its hub, with
+// CURVE; nobody else is answered; the hub's write ops are not there.
+TEST_F(ControlTest, AStoresControlEndpointAnswersStatusToOperatorsAndItsHubOnly) {
+  NodeOptions ho;
+  ho.secret_key = hub_keys_.secret_key;
+  ho.allowed = {{store_keys_.public_key, "store-1"}};
+  ho.operators = {{operator_keys_.public_key, "alice"}};
+  Start(ho, /*keys=*/true);
+  store_->Stop();
+  NodeOptions so = StoreOptions();
+  so.secret_key = store_keys_.secret_key;
+  so.hub_public_key = hub_keys_.public_key;
+  so.operators = {{operator_keys_.public_key, "alice"}};
+  so.control_endpoint = "tcp://127.0.0.1:*";
+  auto restarted = Node::Start(so);
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  store_ = std::move(*restarted);
+  const std::string endpoint = store_->control_endpoint();
+  ASSERT_NE(endpoint.find("tcp://127.0.0.1:"), std::string::npos) << endpoint;
+  auto ask = [&](const nlohmann::json& request, const CurveKeyPair* caller) {
+    NodeClientOptions o{.timeout_ms = caller ? 5000 : 500};
+    if (caller != nullptr) {
+      o.curve_secret_key = caller->secret_key;
+      o.curve_server_key = store_keys_.public_key;
+    }
+    auto reply = NodeRequest(endpoint, request.dump(), "", o);
+    return reply.ok() ? nlohmann::json::parse(*reply, nullptr, false)
+                      : nlohmann::json{{"transport_error", reply.status().ToString()}};
+  };
+  nlohmann::json status = ask({{"op", "status"}, {"id", 7}}, &operator_keys_);
+  ASSERT_EQ(status["ok"], true) << status.dump();
+  EXPECT_EQ(status["role"], "store");
+  EXPECT_EQ(status["node_id"], "store-1");
+  EXPECT_EQ(status["id"], 7);
+  EXPECT_EQ(ask({{"op", "status"}}, &hub_keys_)["ok"], true) << "its hub may ask";
+  nlohmann::json promote =
+      ask({{"op", "promote"}, {"model", "lstm"}, {"version", 1}}, &operator_keys_);
+  EXPECT_NE(promote.value("error", "").find("unknown op 'promote'"), std::string::npos)
+      << promote.dump();
+  CurveKeyPair stranger = GenerateCurveKeyPair().value();
+  NodeClientOptions unknown{.timeout_ms = 500,
+                            .curve_secret_key = stranger.secret_key,
+                            .curve_server_key = store_keys_.public_key};
+  EXPECT_FALSE(NodeRequest(endpoint, R"({"op":"status"})", "", unknown).ok());
+  EXPECT_TRUE(ask({{"op", "status"}}, nullptr).contains("transport_error")) << "plaintext";
+}
+
+// Without keys a store's control endpoint is loopback-only and answers local callers.
+TEST_F(ControlTest, WithoutKeysAStoresControlEndpointAnswersLocalCallers) {
+  Start();
+  store_->Stop();
+  NodeOptions so = StoreOptions();
+  so.control_endpoint = "tcp://127.0.0.1:*";
+  store_ = std::move(Node::Start(so)).value();
+  auto reply = NodeRequest(store_->control_endpoint(), R"({"op":"status"})", "");
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(nlohmann::json::parse(*reply)["role"], "store");
+  so.control_endpoint = "tcp://0.0.0.0:*";
+  store_->Stop();
+  auto open = Node::Start(so);
+  EXPECT_FALSE(open.ok()) << "plaintext control beyond loopback is refused";
+}
+
+}  // namespace
+}  // namespace nemesyst

@@ -17,7 +17,7 @@
 namespace nemesyst {
 namespace {
 
-class DispatchTest : public ::testing::Test {
+class FleetDispatchTest : public ::testing::Test {
  protected:
   // store-1 gets the simulated stores 0 and 1, store-2 stores 2 and 3.
   void SetUp() override {
@@ -123,7 +123,7 @@ class DispatchTest : public ::testing::Test {
   std::vector<std::unique_ptr<Node>> stores_;
 };
 
-TEST_F(DispatchTest, EachStorePlansFromItsOwnPredictionsAndTheHubAggregates) {
+TEST_F(FleetDispatchTest, EachStorePlansFromItsOwnPredictionsAndTheHubAggregates) {
   // More than the fleet has: every eligible case of both stores, not met, in several rounds.
   nlohmann::json all = Dispatch(1e6);
   ASSERT_EQ(all["ok"], true) << all.dump();
@@ -167,7 +167,7 @@ TEST_F(DispatchTest, EachStorePlansFromItsOwnPredictionsAndTheHubAggregates) {
 
 // A store that is down does not answer: the reply names it (and what the others confirmed) at the
 // deadline. One with no power field refuses, saying why.
-TEST_F(DispatchTest, ADownStoreIsMissingAndAStoreWithoutAPowerFieldRefuses) {
+TEST_F(FleetDispatchTest, ADownStoreIsMissingAndAStoreWithoutAPowerFieldRefuses) {
   stores_[1]->Stop();
   nlohmann::json r = Control({{"op", "dispatch"},
                               {"shed_kw", 1e6},
@@ -201,7 +201,7 @@ TEST_F(DispatchTest, ADownStoreIsMissingAndAStoreWithoutAPowerFieldRefuses) {
             std::string::npos);
 }
 
-TEST_F(DispatchTest, MalformedDispatchRequestsGetErrorsNamingTheField) {
+TEST_F(FleetDispatchTest, MalformedDispatchRequestsGetErrorsNamingTheField) {
   const std::vector<std::pair<nlohmann::json, std::string>> bad = {
       {{{"op", "dispatch"}, {"duration_s", 60}}, "needs \"shed_kw\""},
       {{{"op", "dispatch"}, {"shed_kw", -1}, {"duration_s", 60}}, "\"shed_kw\" must be in"},

@@ -22,6 +22,8 @@ class NodeProcess : public nemesyst::NodeProcess {
  public:
   NodeProcess(std::vector<std::string> args, std::string log_path)
       : nemesyst::NodeProcess(NEMESYST_CLI_PATH, std::move(args), std::move(log_path)) {}
+  // The ready line as JSON.
+  nlohmann::json ready() const { return nlohmann::json::parse(ready_line(), nullptr, false); }
 };
 
 // The node's {"op":"status"} reply (null JSON on failure).

@@ -71,6 +71,14 @@ void AddDemoCommand(CLI::App& app, CliContext& ctx) {
         std::error_code ec;
         o.node_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
         if (ec) return Status::IOError("demo: cannot find this program (/proc/self/exe)");
+        // The nodes train and serve with the kernel settings the demo was given.
+        for (const char* key : {"kernels.backend", "kernels.threads", "kernels.memory_budget_mb",
+                                "kernels.max_isa"}) {
+          const auto& entry = ctx.config.GetEntry(key);
+          if (entry.source != ConfigSource::kDefault) {
+            o.node_settings.push_back(std::string(key) + "=" + entry.value);
+          }
+        }
       }
       o.train_stores = o.stores - o.test_stores - o.validation_stores;
       if (o.train_stores < 1) {

@@ -85,7 +85,10 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
   if (!c.GetString("node.operators_file").empty()) {
     NEMESYST_ASSIGN_OR_RETURN(o.operators, ReadAllowList(c.GetString("node.operators_file")));
   }
-  o.control_endpoint = c.GetString("node.control");
+  // A store has a control endpoint only when one is configured (the default is the hub's port).
+  if (o.role == NodeRole::kHub || c.GetEntry("node.control").source != ConfigSource::kDefault) {
+    o.control_endpoint = c.GetString("node.control");
+  }
   o.logger = ctx.logger.get();
   return o;
 }
@@ -114,7 +117,7 @@ Status RunNode(CliContext& ctx) {
                           {"listen", node->listen_endpoint()},
                           {"client", node->client_endpoint()},
                           {"http", node->http_endpoint()}};
-  if (options.role == NodeRole::kHub) ready["control"] = node->control_endpoint();
+  if (!node->control_endpoint().empty()) ready["control"] = node->control_endpoint();
   if (options.role == NodeRole::kStore) {
     const ServingStatus serving = node->Status().serving;
     ready["ingest"] = serving.ingest_endpoint;

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "nemesyst/logger.h"
 #include "nemesyst/model.h"
@@ -67,6 +68,9 @@ struct DemoOptions {
   // while the best model is deployed (a hot swap under the feed), and the dispatch goes through
   // the hub's control plane to the held-out stores. Empty: everything in this process.
   std::string node_binary;
+  // "key=value" settings every node process gets (the demo's kernel settings, say); the hub's
+  // node id is node_id below.
+  std::vector<std::string> node_settings;
   double live_hours = 2;
   int live_pace_ms = 50;
   int live_hold_back = 30;
