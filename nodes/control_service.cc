@@ -40,6 +40,34 @@ std::string ControlUserId(const std::string& z85_key,
   return "";
 }
 
+Result<ControlRequest> ParseControlRequest(std::string_view frame, nlohmann::json* id) {
+  ControlRequest r;
+  nlohmann::json j = nlohmann::json::parse(frame, nullptr, false);
+  if (j.is_object() && j.contains("id") && (j["id"].is_string() || j["id"].is_number_integer())) {
+    *id = j["id"];
+  }
+  if (!j.is_object() || !j.contains("op") || !j["op"].is_string()) {
+    return Status::InvalidArgument(
+        "a control request is one JSON object frame with a string \"op\" (and an \"id\" to "
+        "match the reply)");
+  }
+  r.id = *id;
+  r.op = j["op"].get<std::string>();
+  r.deadline_ms = kDefaultDeadlineMs;
+  if (j.contains("deadline_ms")) {
+    try {
+      r.deadline_ms = JsonInteger<int64_t>(j["deadline_ms"]);
+    } catch (const nlohmann::json::exception&) {
+      r.deadline_ms = 0;
+    }
+    if (r.deadline_ms < 1 || r.deadline_ms > kMaxDeadlineMs) {
+      return Status::InvalidArgument("deadline_ms must be an integer in 1..86400000");
+    }
+  }
+  r.body = std::move(j);
+  return r;
+}
+
 ControlCaller ParseControlUserId(const std::string& user_id) {
   const size_t colon = user_id.find(':');
   if (colon == std::string::npos) return {};
@@ -102,26 +130,23 @@ void ControlService::OnRequest() {
     auto& frames = received->frames;
     if (frames.size() < 2) continue;  // no routing id and request: nobody to answer
     const std::string routing_id = frames[0].to_string();
-    nlohmann::json j = frames.size() == 2
-                           ? nlohmann::json::parse(frames[1].to_string(), nullptr, false)
-                           : nlohmann::json();
-    const nlohmann::json id =
-        j.is_object() && j.contains("id") && (j["id"].is_string() || j["id"].is_number_integer())
-            ? j["id"]
-            : nlohmann::json();
-    if (!j.is_object() || !j.contains("op") || !j["op"].is_string()) {
-      Reply(routing_id, id,
-            Status::InvalidArgument("a control request is one JSON object frame with a string "
-                                    "\"op\" (and an \"id\" to match the reply)"));
+    nlohmann::json id;
+    Result<ControlRequest> request = frames.size() == 2
+                                         ? ParseControlRequest(frames[1].to_string(), &id)
+                                         : Result<ControlRequest>(Status::InvalidArgument(
+                                               "a control request is one JSON object frame"));
+    if (!request.ok()) {
+      Reply(routing_id, id, request.status());
       continue;
     }
+    const nlohmann::json& j = request->body;
     ControlCaller caller =
         curve_ ? ParseControlUserId(received->user_id) : ControlCaller{"local", ""};
     if (caller.role.empty()) {
       Reply(routing_id, id, Status::PermissionDenied("this connection is not authenticated"));
       continue;
     }
-    const std::string op_name = j["op"].get<std::string>();
+    const std::string& op_name = request->op;
     auto op = std::find_if(ops_.begin(), ops_.end(),
                            [&](const ControlOp& o) { return o.name == op_name; });
     if (op == ops_.end()) {
@@ -141,19 +166,7 @@ void ControlService::OnRequest() {
                                      op_name));
       continue;
     }
-    int64_t deadline_ms = kDefaultDeadlineMs;
-    if (j.contains("deadline_ms")) {
-      try {
-        deadline_ms = JsonInteger<int64_t>(j["deadline_ms"]);
-      } catch (const nlohmann::json::exception&) {
-        deadline_ms = 0;
-      }
-      if (deadline_ms < 1 || deadline_ms > kMaxDeadlineMs) {
-        Reply(routing_id, id,
-              Status::InvalidArgument("deadline_ms must be an integer in 1..86400000"));
-        continue;
-      }
-    }
+    const int64_t deadline_ms = request->deadline_ms;
     const auto deadline = ControlOp::Clock::now() + std::chrono::milliseconds(deadline_ms);
     if (op->quick) {
       Result<nlohmann::json> r = Status::Internal("not run");

@@ -82,6 +82,18 @@ class ControlService {
   ReplyWorker worker_;  // last: its thread stops first
 };
 
+// A control request's envelope, decoded from its one frame before anything else is looked at: a
+// JSON object with a string "op", the id to echo (a string or an integer; null otherwise), and
+// deadline_ms in 1..86 400 000 (default 30 000). `*id` is set even when the rest is malformed, so
+// the error reply still carries it. Fuzzed (tests/fuzz/control_fuzzer.cc).
+struct ControlRequest {
+  nlohmann::json id;
+  std::string op;
+  int64_t deadline_ms = 30000;
+  nlohmann::json body;  // the whole request object (the op's fields)
+};
+Result<ControlRequest> ParseControlRequest(std::string_view frame, nlohmann::json* id);
+
 // A control ZAP request's role:name user id for a key: "operator:<name>" when it is on
 // `operators`, "store:<id>" when on `stores`; empty when on neither.
 std::string ControlUserId(const std::string& z85_key,

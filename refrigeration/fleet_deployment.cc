@@ -178,12 +178,19 @@ Result<FleetDeployment::FeedReport> FleetDeployment::FeedAndReplicate(
       }
     });
   }
-  // Meanwhile: how far behind the hub is (sampled from its status).
+  // Meanwhile: how far behind the hub each store is, as the store sees it (its data leader knows
+  // its newest change and the hub's acknowledgement), sampled from the stores' status.
   std::atomic<bool> feeding{true};
   std::thread sampler([&] {
+    NodeClientOptions co;
+    co.timeout_ms = 2000;
     while (feeding) {
-      if (Result<nlohmann::json> s = HubStatus(); s.ok() && (*s)["peers"].is_array()) {
-        for (const nlohmann::json& p : (*s)["peers"]) {
+      for (const std::string& id : options_.stores) {
+        Result<std::string> reply = NodeRequest(client_endpoint(id), R"({"op":"status"})", "", co);
+        const nlohmann::json s =
+            reply.ok() ? nlohmann::json::parse(*reply, nullptr, false) : nlohmann::json();
+        if (!s.is_object() || !s.contains("peers") || !s["peers"].is_array()) continue;
+        for (const nlohmann::json& p : s["peers"]) {
           if (p.value("channel", "") != "data") continue;
           std::lock_guard lock(mu);
           report.max_lag_seconds = std::max(report.max_lag_seconds, p.value("lag_seconds", 0.0));
@@ -191,10 +198,11 @@ Result<FleetDeployment::FeedReport> FleetDeployment::FeedAndReplicate(
               std::max(report.max_lag_changes, p.value("lag_changes", uint64_t{0}));
         }
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
   for (std::thread& t : feeds) t.join();
+  const Clock::time_point fed = Clock::now();
   Status held = failed;
   // The hub holds everything once each store's data follower has applied its newest position.
   const Clock::time_point deadline = t0 + std::chrono::milliseconds(timeout_ms);
@@ -219,6 +227,7 @@ Result<FleetDeployment::FeedReport> FleetDeployment::FeedAndReplicate(
   sampler.join();
   NEMESYST_RETURN_IF_ERROR(held);
   report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  report.catch_up_seconds = std::chrono::duration<double>(Clock::now() - fed).count();
   return report;
 }
 

@@ -52,9 +52,12 @@ class FleetDeployment {
   // every store's data. Samples the hub's replication lag while it runs.
   struct FeedReport {
     uint64_t records = 0;
-    double seconds = 0;          // from the first append to the hub holding everything
-    double max_lag_seconds = 0;  // the largest age of a change not yet on the hub, sampled
+    double seconds = 0;  // from the first append to the hub holding everything
+    // The largest age, and count, of a store's changes the hub had not acknowledged (sampled
+    // from the stores' status every 100 ms).
+    double max_lag_seconds = 0;
     uint64_t max_lag_changes = 0;
+    double catch_up_seconds = 0;  // from the last append to the hub holding everything
   };
   using RecordSource = std::function<Result<std::vector<Record>>(const std::string& store)>;
   Result<FeedReport> FeedAndReplicate(const RecordSource& records_of, int parallel, int timeout_ms);

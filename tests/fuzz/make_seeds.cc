@@ -357,6 +357,8 @@ int main(int argc, char** argv) {
   io.stream = "feed";
   io.rename["a"] = "b";
   Write(root / "control", "ingest-options", IngestOptionsToJson(io));
+  Write(root / "control", "control-request",
+        R"({"id":"r-1","op":"dispatch","deadline_ms":5000,"shed_kw":40,"duration_s":1200})");
   // Predict requests: live, a JSON window, a binary window (timestamp + 3 fields a row).
   Write(root / "predict", "live", fuzz::JoinFrames({R"({"op":"predict","devices":["d1","d2"]})"}));
   Write(
