@@ -3,46 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <thread>
-#include <tuple>
 
-#include "common/json_number.h"
 #include "nemesyst/pipeline.h"
 #include "nemesyst/store_json.h"
 #include "nemesyst/train_job.h"
+#include "nodes/request_fields.h"
 
 namespace nemesyst::nodes {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A string field, required or with a default.
-Result<std::string> StringField(const nlohmann::json& j, const char* key, const char* fallback) {
-  const auto it = j.find(key);
-  if (it == j.end()) {
-    if (fallback != nullptr) return std::string(fallback);
-    return Status::InvalidArgument(std::string("needs \"") + key + "\"");
-  }
-  if (!it->is_string()) return Status::InvalidArgument(std::string("\"") + key + "\" is a string");
-  return it->get<std::string>();
-}
-
-// An integer field in [lo, hi], or its default.
-template <class T>
-Result<T> IntField(const nlohmann::json& j, const char* key, T fallback, T lo, T hi) {
-  const auto it = j.find(key);
-  if (it == j.end()) return fallback;
-  T v;
-  try {
-    v = JsonInteger<T>(*it);
-  } catch (const nlohmann::json::exception&) {
-    return Status::InvalidArgument(std::string("\"") + key + "\" must be an integer");
-  }
-  if (v < lo || v > hi) {
-    return Status::InvalidArgument(std::string("\"") + key + "\" must be in " + std::to_string(lo) +
-                                   ".." + std::to_string(hi));
-  }
-  return v;
-}
 
 Result<nlohmann::json> Promote(Store& registry, const nlohmann::json& j) {
   NEMESYST_ASSIGN_OR_RETURN(std::string model, StringField(j, "model", nullptr));
@@ -64,16 +34,8 @@ Result<nlohmann::json> Deploy(const HubControlContext& c, const nlohmann::json& 
                             IntField<uint32_t>(j, "version", UINT32_MAX, 0, UINT32_MAX - 1));
   if (version == UINT32_MAX) return Status::InvalidArgument("needs \"version\" (0 = undeploy)");
   if (version > 0) NEMESYST_RETURN_IF_ERROR(c.registry->GetModelInfo(model, version).status());
-  std::vector<std::string> stores;
-  if (j.contains("stores")) {
-    if (!j["stores"].is_array() || j["stores"].empty() || j["stores"].size() > 10000) {
-      return Status::InvalidArgument("\"stores\" is a non-empty array of store ids");
-    }
-    for (const auto& s : j["stores"]) {
-      if (!s.is_string()) return Status::InvalidArgument("\"stores\" holds store ids (strings)");
-      stores.push_back(s.get<std::string>());
-    }
-  } else {
+  NEMESYST_ASSIGN_OR_RETURN(std::vector<std::string> stores, StoreListField(j));
+  if (stores.empty()) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(c.state_dir / "replicas", ec)) {
       if (e.is_directory() && e.path().extension().empty()) {
@@ -140,18 +102,11 @@ Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j
       IntField<uint32_t>(j, "records_per_claim", t.records_per_claim, 1, 1u << 24));
   NEMESYST_ASSIGN_OR_RETURN(t.augment_gan, StringField(j, "augment_gan", ""));
   NEMESYST_ASSIGN_OR_RETURN(t.code_version, StringField(j, "code_version", ""));
-  for (auto [key, field, lo, hi] :
-       {std::tuple{"learning_rate", &t.trainer.learning_rate, 1e-9, 10.0},
-        std::tuple{"fit_hours", &t.fit_hours, 1e-3, 1e6},
-        std::tuple{"augment_fraction", &t.augment_fraction, 0.0, 100.0}}) {
-    const auto it = j.find(key);
-    if (it == j.end()) continue;
-    if (!it->is_number() || !(it->get<double>() >= lo && it->get<double>() <= hi)) {
-      return Status::InvalidArgument(std::string("\"") + key + "\" must be a number in " +
-                                     std::to_string(lo) + ".." + std::to_string(hi));
-    }
-    *field = it->get<double>();
-  }
+  NEMESYST_ASSIGN_OR_RETURN(t.trainer.learning_rate,
+                            NumberField(j, "learning_rate", t.trainer.learning_rate, 1e-9, 10.0));
+  NEMESYST_ASSIGN_OR_RETURN(t.fit_hours, NumberField(j, "fit_hours", t.fit_hours, 1e-3, 1e6));
+  NEMESYST_ASSIGN_OR_RETURN(t.augment_fraction,
+                            NumberField(j, "augment_fraction", t.augment_fraction, 0.0, 100.0));
   if (t.stream.empty()) {
     NEMESYST_ASSIGN_OR_RETURN(t.stream, Pipeline::StreamNamedBy(t.pipeline_text));
     if (t.stream.empty()) {

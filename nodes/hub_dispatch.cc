@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 
+#include "nodes/request_fields.h"
 #include "nodes/shed_messages.h"
 
 namespace nemesyst::nodes {
@@ -15,23 +16,6 @@ using nlohmann::json;
 constexpr int kMaxRounds = 8;
 constexpr int kSilentIntervals = 3;  // re-send intervals before a silent store's share moves
 
-Result<double> NumberField(const json& j, const char* key, double fallback, double lo, double hi) {
-  const auto it = j.find(key);
-  if (it == j.end()) {
-    if (std::isnan(fallback)) return Status::InvalidArgument(std::string("needs \"") + key + "\"");
-    return fallback;
-  }
-  if (!it->is_number() || !std::isfinite(it->get<double>())) {
-    return Status::InvalidArgument(std::string("\"") + key + "\" must be a number");
-  }
-  const double v = it->get<double>();
-  if (!(v >= lo && v <= hi)) {
-    return Status::InvalidArgument(std::string("\"") + key + "\" must be in " + std::to_string(lo) +
-                                   ".." + std::to_string(hi));
-  }
-  return v;
-}
-
 // One store's part in a dispatch, as the hub sees it.
 struct StorePart {
   uint64_t ask = 1;
@@ -42,28 +26,15 @@ struct StorePart {
   int sends = 0;
 };
 
+// A store's part in the reply: its answer as it sent it, with the hub's side of it.
 json PartJson(const std::string& store, const StorePart& p) {
-  json j = {{"store", store}, {"asked_kw", p.asked_kw}, {"sends", p.sends}};
-  if (!p.answer) return j;
-  const ShedAnswer& a = *p.answer;
-  if (!a.ok) {
-    j["error"] = a.error;
-    return j;
-  }
-  json cases = json::array();
-  for (const ShedChoice& c : a.cases) {
-    cases.push_back({{"device", c.device},
-                     {"kw", c.power_kw},
-                     {"predicted_s", c.predicted_safe_off_s},
-                     {"slack_s", c.slack_s}});
-  }
-  j.update({{"model", a.model},
-            {"confirmed_kw", a.confirmed_kw},
-            {"available_kw", a.available_kw},
-            {"candidates", a.candidates},
-            {"eligible", a.eligible},
-            {"answered_ask", a.ask == p.ask},
-            {"cases", cases}});
+  json j = p.answer ? json::parse(EncodeShedAnswer(*p.answer)) : json::object();
+  j.erase("id");
+  j.erase("ok");
+  j["answered_ask"] = p.answer && p.answer->ask == p.ask;
+  j["store"] = store;
+  j["asked_kw"] = p.asked_kw;
+  j["sends"] = p.sends;
   return j;
 }
 
@@ -117,18 +88,8 @@ Result<json> RunDispatch(const DispatchContext& c, const json& j, Clock::time_po
   NEMESYST_ASSIGN_OR_RETURN(request.duration_s, NumberField(j, "duration_s", NAN, 1e-3, 1e7));
   NEMESYST_ASSIGN_OR_RETURN(request.margin_s, NumberField(j, "margin_s", 300, 0, 1e7));
   NEMESYST_ASSIGN_OR_RETURN(double retry_ms, NumberField(j, "retry_ms", 250, 10, 60000));
-  std::vector<std::string> stores;
-  if (j.contains("stores")) {
-    if (!j["stores"].is_array() || j["stores"].empty() || j["stores"].size() > 10000) {
-      return Status::InvalidArgument("\"stores\" is a non-empty array of store ids");
-    }
-    for (const json& s : j["stores"]) {
-      if (!s.is_string()) return Status::InvalidArgument("\"stores\" holds store ids (strings)");
-      stores.push_back(s.get<std::string>());
-    }
-    std::sort(stores.begin(), stores.end());
-    stores.erase(std::unique(stores.begin(), stores.end()), stores.end());
-  } else {
+  NEMESYST_ASSIGN_OR_RETURN(std::vector<std::string> stores, StoreListField(j));
+  if (stores.empty()) {
     for (const auto& [id, model] : c.served) {
       if (!model.empty()) stores.push_back(id);
     }
