@@ -19,7 +19,7 @@ std::string DemoPipelineToml(const DemoPipelineOptions& o) {
   char split[256];
   std::snprintf(
       split, sizeof(split),
-      "[split]\nby = \"store\"\ntrain = %.6g\nvalidation = %.6g\ntest = %.6g\nseed = %llu\n",
+      "[split]\nby = \"store\"\ntrain = %.17g\nvalidation = %.17g\ntest = %.17g\nseed = %llu\n",
       o.train, o.validation, o.test, static_cast<unsigned long long>(o.split_seed));
   return "# The demo's pipeline: the simulator's sensor feed -> windows labelled with safe_off_s.\n"
          "stream = \"" +

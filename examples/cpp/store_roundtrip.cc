@@ -39,7 +39,8 @@ nemesyst::Status Run(const char* path) {
     ++read;
   }
   NEMESYST_RETURN_IF_ERROR(it->status());
-  if (read != 2) return nemesyst::Status::Internal("expected 2 records, read " + std::to_string(read));
+  if (read != 2)
+    return nemesyst::Status::Internal("expected 2 records, read " + std::to_string(read));
   std::printf("nemesyst %s: ok\n", NEMESYST_VERSION_STRING);
   return nemesyst::Status::OK();
 }

@@ -35,7 +35,20 @@ grep -q ": ok$" "$tmp/run-cmake.log"
 pc_dir="$(dirname "$(find "$prefix" -name nemesyst.pc | head -n1)")"
 export PKG_CONFIG_PATH="$pc_dir"
 # shellcheck disable=SC2046
-g++ $(pkg-config --cflags nemesyst) "$source_dir/examples/cpp/store_roundtrip.cc" \
+g++ -std=c++20 $(pkg-config --cflags nemesyst) "$source_dir/examples/cpp/store_roundtrip.cc" \
   -o "$tmp/with-pkg-config" $(pkg-config --libs nemesyst) -Wl,-rpath,"$(dirname "$lib")"
 "$tmp/with-pkg-config" "$tmp/store-pc" | grep -q ": ok$"
-echo "install_test: installed, built with find_package and pkg-config, ran"
+
+# The C program (C99, the C API only): a control loop on a store with a served model, made by the
+# installed CLI (a tiny demo: its store has the fleet stream and a production model).
+"$prefix/bin/nemesyst" demo --single-process --dir "$tmp/demo" --stores 3 --cases 2 --days 1 \
+  --epochs 1 --gan-epochs 1 --hidden 8 --test-stores 1 --validation-stores 1 > "$tmp/demo.log" 2>&1 || true
+test -d "$tmp/demo/store" || { cat "$tmp/demo.log" >&2; exit 1; }
+# shellcheck disable=SC2046
+cc -std=c99 -pedantic -Wall -Werror $(pkg-config --cflags nemesyst) \
+  "$source_dir/examples/c/fridge_controller.c" -o "$tmp/fridge_controller" \
+  $(pkg-config --libs nemesyst) -Wl,-rpath,"$(dirname "$lib")"
+production="$(grep -o '"production": "[a-z_]*@' "$tmp/demo/report/summary.json" | grep -o '[a-z_]*@' | tr -d @)"
+"$tmp/fridge_controller" "$tmp/demo/store" "$production:production" fleet | tee "$tmp/c.log"
+grep -q "predictions$" "$tmp/c.log"
+echo "install_test: installed; C++ built with find_package and pkg-config, C with pkg-config; ran"

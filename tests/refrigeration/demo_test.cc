@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "nemesyst/pipeline.h"
+#include "nemesyst/refrigeration/demo_specs.h"
+#include "nemesyst/refrigeration/fleet.h"
 #include "tests/testing/temp_dir.h"
 
 namespace nemesyst::refrigeration {
@@ -61,6 +64,25 @@ TEST(DemoTest, SmallFleetMeetsTheTargetsAndIsReproducible) {
   // A non-empty directory is refused unless forced.
   auto again = RunDemo(Small(dir.Sub("a")));
   EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace nemesyst::refrigeration
+
+namespace nemesyst::refrigeration {
+namespace {
+
+// Three stores split into thirds: the fractions are written exactly, so they sum to 1 (written
+// to six digits they summed to 0.999999 and the pipeline was refused).
+TEST(DemoSpecsTest, ASplitIntoThirdsIsAValidPipeline) {
+  DemoPipelineOptions po;
+  po.train = 1.0 / 3;
+  po.validation = 1.0 / 3;
+  po.test = 1.0 - po.train - po.validation;
+  std::vector<std::string> fields;
+  for (const FieldSpec& f : SimulatorSchema(true).fields) fields.push_back(f.name);
+  auto pipeline = Pipeline::Create(DemoPipelineToml(po), fields);
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status().ToString();
 }
 
 }  // namespace

@@ -1,0 +1,228 @@
+// The C API (include/nemesyst/c.h): used from C (c_roundtrip.c), misused (null handles, double
+// close, wrong array sizes, a predictor used after its store closed — each a clear status, never
+// a crash; the sanitizer build runs these too), and its predictor against the C++ one.
+#include "nemesyst/c.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "nemesyst/live_model.h"
+#include "nemesyst/pipeline.h"
+#include "nemesyst/predict_job.h"
+#include "nemesyst/store_json.h"
+#include "tests/testing/small_fleet.h"
+#include "tests/testing/temp_dir.h"
+
+extern "C" int nemesyst_test_c_roundtrip(const char* dir);
+
+namespace nemesyst {
+namespace {
+
+// The message of a failed call, freed.
+std::string Take(char*& err) {
+  std::string s = err == nullptr ? "" : err;
+  nemesyst_free(err);
+  err = nullptr;
+  return s;
+}
+
+TEST(CApiTest, FromCStoreStreamsAppendsReadsAndGroups) {
+  testing::TempDir dir;
+  EXPECT_EQ(nemesyst_test_c_roundtrip(dir.Sub("store").c_str()), 0) << "the line that failed";
+}
+
+TEST(CApiTest, MisuseGetsAClearStatusNeverACrash) {
+  testing::TempDir dir;
+  char* err = nullptr;
+  nemesyst_store_t* store = nullptr;
+  EXPECT_EQ(nemesyst_store_open(nullptr, &store, &err), NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("path is NULL"), std::string::npos);
+  EXPECT_EQ(nemesyst_store_open(dir.Sub("s").c_str(), nullptr, &err), NEMESYST_INVALID_ARGUMENT);
+  Take(err);
+  // A null store handle: every call says so (and a NULL errptr is allowed).
+  size_t n = 0;
+  EXPECT_EQ(nemesyst_stream_field_count(nullptr, "x", &n, &err), NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("store is NULL"), std::string::npos);
+  EXPECT_EQ(
+      nemesyst_append(nullptr, "x", 0, nullptr, nullptr, nullptr, 0, nullptr, nullptr, nullptr),
+      NEMESYST_INVALID_ARGUMENT);
+  nemesyst_records_t* records = nullptr;
+  EXPECT_EQ(nemesyst_read(nullptr, "x", nullptr, &records, nullptr), NEMESYST_INVALID_ARGUMENT);
+  EXPECT_EQ(nemesyst_records_count(nullptr), 0u);
+  EXPECT_EQ(nemesyst_records_device(nullptr, 0), nullptr);
+  nemesyst_predictor_t* predictor = nullptr;
+  EXPECT_EQ(nemesyst_predictor_open(nullptr, "m", &predictor, nullptr), NEMESYST_INVALID_ARGUMENT);
+  double prediction = 0;
+  int ready = 0;
+  EXPECT_EQ(nemesyst_predictor_tick(nullptr, "d", 0, nullptr, 0, &prediction, &ready, &err),
+            NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("predictor is NULL"), std::string::npos);
+  nemesyst_store_close(nullptr);
+  nemesyst_predictor_close(nullptr);
+  nemesyst_records_free(nullptr);
+
+  ASSERT_EQ(nemesyst_store_open(dir.Sub("s").c_str(), &store, &err), NEMESYST_OK) << Take(err);
+  const char* names[] = {"air_c"};
+  const int bad_types[] = {42};
+  EXPECT_EQ(nemesyst_stream_create(store, "f", 1, names, bad_types, &err),
+            NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("type 42"), std::string::npos);
+  const int types[] = {NEMESYST_FIELD_FLOAT32};
+  ASSERT_EQ(nemesyst_stream_create(store, "f", 1, names, types, &err), NEMESYST_OK);
+  EXPECT_EQ(nemesyst_stream_create(store, "f", 1, names, types, &err), NEMESYST_ALREADY_EXISTS);
+  Take(err);
+  // Wrong array sizes, null arrays, a null device: refused before anything is written.
+  const char* devices[] = {"a", nullptr};
+  const int64_t times[] = {1, 2};
+  const double values[] = {1.0, 2.0, 3.0};
+  EXPECT_EQ(nemesyst_append(store, "f", 2, devices, times, values, 3, nullptr, nullptr, &err),
+            NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("values_len is 3, but 2 readings"), std::string::npos);
+  EXPECT_EQ(nemesyst_append(store, "f", 2, devices, times, values, 2, nullptr, nullptr, &err),
+            NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("devices[1] is NULL"), std::string::npos);
+  EXPECT_EQ(nemesyst_append(store, "f", 2, nullptr, times, values, 2, nullptr, nullptr, &err),
+            NEMESYST_INVALID_ARGUMENT);
+  Take(err);
+  EXPECT_EQ(nemesyst_append(store, "nope", 0, nullptr, nullptr, nullptr, 0, nullptr, nullptr, &err),
+            NEMESYST_NOT_FOUND);
+  Take(err);
+  // A value the schema refuses (NaN) fails the whole batch: nothing is written.
+  const char* ok_devices[] = {"a", "b"};
+  const double with_nan[] = {1.0, NAN};
+  EXPECT_EQ(nemesyst_append(store, "f", 2, ok_devices, times, with_nan, 2, nullptr, nullptr, &err),
+            NEMESYST_INVALID_ARGUMENT);
+  Take(err);
+  nemesyst_query_t q;
+  nemesyst_query_init(&q);
+  ASSERT_EQ(nemesyst_read(store, "f", &q, &records, &err), NEMESYST_OK);
+  EXPECT_EQ(nemesyst_records_count(records), 0u) << "a failed batch leaves the store as it was";
+  nemesyst_records_free(&records);
+  EXPECT_NE(nemesyst_model_import(store, "m", "not a model", 11, nullptr, nullptr, &err),
+            NEMESYST_OK);
+  EXPECT_FALSE(Take(err).empty());
+  EXPECT_EQ(nemesyst_model_resolve(store, "m", nullptr, nullptr, &err), NEMESYST_NOT_FOUND);
+  Take(err);
+  // Double close through the same variable: the second is a no-op.
+  nemesyst_store_close(&store);
+  EXPECT_EQ(store, nullptr);
+  nemesyst_store_close(&store);
+}
+
+// A model trained through the C++ API, then run through the C API: the registry lists and
+// resolves it, the predictor streams readings and matches the windowed prediction a full window
+// after its start, and outlives the store it came from.
+TEST(CApiTest, PredictorStreamsAndWindowsAStoredModelAndOutlivesItsStore) {
+  testing::SmallFleet fleet(4, 3, 0.5);
+  ASSERT_TRUE(RunTrainJob(*fleet.store, fleet.Options("lstm", 1)).ok());
+  auto info = fleet.store->ResolveModel("lstm:candidate");
+  ASSERT_TRUE(info.ok());
+  const std::string blob = fleet.store->ReadModelBlob("lstm", info->version).value();
+  const std::string metadata =
+      ModelMetadataToJson(fleet.store->GetModelInfo("lstm", info->version).value().metadata);
+  // The C++ predictor's first prediction for one device, to compare with.
+  LoadedModel cxx = LoadModelForPrediction(*fleet.store, "lstm:candidate").value();
+  const std::vector<std::string> fields = cxx.input_fields;
+  RecordQuery one;
+  one.device_id = "store-0000/case-00";
+  const std::vector<Record> readings = ReadRecords(*fleet.store, "fleet", one).value();
+  auto cxx_live = LiveModel::Create(std::move(cxx)).value();
+  std::vector<PredictionRow> cxx_out;
+  ASSERT_TRUE(cxx_live->Observe(readings, &cxx_out).ok());
+  ASSERT_FALSE(cxx_out.empty());
+  fleet.store.reset();  // the C API opens the store now
+
+  char* err = nullptr;
+  nemesyst_store_t* store = nullptr;
+  ASSERT_EQ(nemesyst_store_open(fleet.StorePath().c_str(), &store, &err), NEMESYST_OK) << Take(err);
+  char* json = nullptr;
+  ASSERT_EQ(nemesyst_model_list(store, &json, &err), NEMESYST_OK);
+  const nlohmann::json listed = nlohmann::json::parse(json);
+  nemesyst_free(json);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["name"], "lstm");
+  char* name = nullptr;
+  uint32_t version = 0;
+  ASSERT_EQ(nemesyst_model_resolve(store, "lstm:candidate", &name, &version, &err), NEMESYST_OK);
+  EXPECT_STREQ(name, "lstm");
+  EXPECT_EQ(version, info->version);
+  nemesyst_free(name);
+  uint32_t imported = 0;
+  ASSERT_EQ(nemesyst_model_import(store, "copy", blob.data(), blob.size(), metadata.c_str(),
+                                  &imported, &err),
+            NEMESYST_OK)
+      << Take(err);
+  EXPECT_EQ(imported, 1u);
+  ASSERT_EQ(nemesyst_model_set_alias(store, "copy", "production", 1, &err), NEMESYST_OK);
+
+  nemesyst_predictor_t* p = nullptr;
+  ASSERT_EQ(nemesyst_predictor_open(store, "copy:production", &p, &err), NEMESYST_OK) << Take(err);
+  EXPECT_STREQ(nemesyst_predictor_model(p), "copy@1");
+  ASSERT_EQ(nemesyst_predictor_field_count(p), fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) {
+    EXPECT_EQ(nemesyst_predictor_field_name(p, i), fields[i]);
+  }
+  EXPECT_EQ(nemesyst_predictor_field_name(p, fields.size()), nullptr);
+  // Streaming: the device's readings one by one; every prediction the C++ LiveModel made, the
+  // C API makes too, at the same readings.
+  std::vector<double> streamed;
+  for (const Record& r : readings) {
+    double prediction = 0;
+    int ready = 0;
+    ASSERT_EQ(nemesyst_predictor_tick(p, r.device_id.c_str(), r.timestamp_us, r.values.data(),
+                                      r.values.size(), &prediction, &ready, &err),
+              NEMESYST_OK)
+        << Take(err);
+    if (ready) streamed.push_back(prediction);
+  }
+  ASSERT_EQ(streamed.size(), cxx_out.size());
+  for (size_t i = 0; i < streamed.size(); ++i) {
+    EXPECT_NEAR(streamed[i], cxx_out[i].prediction_s, 1e-9 * std::max(1.0, std::fabs(streamed[i])));
+  }
+  // Windowed: the same first full window the streaming state just passed through.
+  const size_t steps = readings.size() - cxx_out.size() + 1;
+  std::vector<int64_t> times;
+  std::vector<double> values;
+  for (size_t i = 0; i < steps; ++i) {
+    times.push_back(readings[i].timestamp_us);
+    values.insert(values.end(), readings[i].values.begin(), readings[i].values.end());
+  }
+  double windowed = 0;
+  ASSERT_EQ(nemesyst_predictor_window(p, "store-0000/case-00", steps, times.data(), values.data(),
+                                      values.size(), &windowed, &err),
+            NEMESYST_OK)
+      << Take(err);
+  EXPECT_NEAR(windowed, streamed.front(), 0.5) << "a full window after a restart: the same";
+  // Wrong sizes are refused with the numbers.
+  double prediction = 0;
+  int ready = 0;
+  EXPECT_EQ(nemesyst_predictor_tick(p, "d", 0, values.data(), fields.size() + 1, &prediction,
+                                    &ready, &err),
+            NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("values_len is"), std::string::npos);
+  EXPECT_EQ(nemesyst_predictor_window(p, "d", 2, times.data(), values.data(), 1, &prediction, &err),
+            NEMESYST_INVALID_ARGUMENT);
+  Take(err);
+
+  // Rebuild from the stream while the store is open; after it closed: a clear status, and the
+  // loaded model still predicts.
+  ASSERT_EQ(nemesyst_predictor_rebuild(p, "fleet", &err), NEMESYST_OK) << Take(err);
+  nemesyst_store_close(&store);
+  EXPECT_EQ(nemesyst_predictor_rebuild(p, "fleet", &err), NEMESYST_FAILED_PRECONDITION);
+  EXPECT_NE(Take(err).find("is closed"), std::string::npos);
+  const Record& last = readings.back();
+  EXPECT_EQ(nemesyst_predictor_tick(p, "another", last.timestamp_us, last.values.data(),
+                                    last.values.size(), &prediction, &ready, &err),
+            NEMESYST_OK)
+      << Take(err);
+  nemesyst_predictor_close(&p);
+  EXPECT_EQ(p, nullptr);
+  nemesyst_predictor_close(&p);
+}
+
+}  // namespace
+}  // namespace nemesyst
