@@ -70,6 +70,7 @@ enum { NEMESYST_FIELD_FLOAT32 = 1, NEMESYST_FIELD_FLOAT64 = 2, NEMESYST_FIELD_IN
 typedef struct nemesyst_store_t nemesyst_store_t;
 typedef struct nemesyst_records_t nemesyst_records_t;
 typedef struct nemesyst_predictor_t nemesyst_predictor_t;
+typedef struct nemesyst_node_t nemesyst_node_t;
 
 /* ---- Basics ---------------------------------------------------------------------------------- */
 NEMESYST_EXPORT const char* nemesyst_version(void);         /* "0.1.0", static */
@@ -192,6 +193,51 @@ NEMESYST_EXPORT int nemesyst_predictor_window(nemesyst_predictor_t* predictor, c
  * opened from (NEMESYST_FAILED_PRECONDITION once that store is closed). */
 NEMESYST_EXPORT int nemesyst_predictor_rebuild(nemesyst_predictor_t* predictor, const char* stream,
                                                char** errptr);
+
+/* ---- Node: a store or hub node run inside the host process (docs/replication.md) ------------ */
+enum { NEMESYST_ROLE_STORE = 1, NEMESYST_ROLE_HUB = 2 };
+enum {
+  NEMESYST_LOG_DEBUG = 0,
+  NEMESYST_LOG_INFO = 1,
+  NEMESYST_LOG_WARN = 2,
+  NEMESYST_LOG_ERROR = 3
+};
+/* The node's log lines: called from the node's threads, possibly several at once — it must be
+ * thread-safe, return quickly, and not call back into the node. `fields_json` is a JSON object of
+ * the line's fields. The strings are valid during the call only. */
+typedef void (*nemesyst_log_fn)(void* context, int level, const char* component,
+                                const char* message, const char* fields_json);
+/* NULL strings take the defaults a `nemesyst node run` has (loopback ports 7750-7758, no HTTP);
+ * "tcp://127.0.0.1:*" picks a free port (nemesyst_node_endpoint tells which). */
+typedef struct {
+  int role;                     /* NEMESYST_ROLE_* (default store) */
+  const char* node_id;          /* default "local" */
+  const char* store_path;       /* required: the node's own store */
+  const char* hub_endpoint;     /* store: where its hub listens */
+  const char* listen_endpoint;  /* hub: where stores connect */
+  const char* client_endpoint;  /* status, appends (store), registry requests (hub) */
+  const char* control_endpoint; /* hub: control ops; store: only when set */
+  const char* serve_model;      /* store: the model to serve live ("lstm:production"); NULL none */
+  const char* ingest_endpoint;  /* store serving: PULL for pushed readings */
+  const char* predictions_endpoint; /* store serving: PUB */
+  const char* predict_endpoint;     /* store serving: ROUTER */
+  const char* http_endpoint;        /* "127.0.0.1:0" for /metrics; NULL: no HTTP */
+  nemesyst_log_fn log;              /* NULL: the log is dropped */
+  void* log_context;
+  int log_level; /* lines below it are not passed (default NEMESYST_LOG_INFO) */
+} nemesyst_node_options_t;
+NEMESYST_EXPORT void nemesyst_node_options_init(nemesyst_node_options_t* options);
+/* Starts the node's threads; returns once it serves. */
+NEMESYST_EXPORT int nemesyst_node_start(const nemesyst_node_options_t* options,
+                                        nemesyst_node_t** node, char** errptr);
+/* "listen", "client", "control" or "http": the bound endpoint (port resolved), freed by the
+ * caller; NEMESYST_NOT_FOUND when the node has none. */
+NEMESYST_EXPORT int nemesyst_node_endpoint(const nemesyst_node_t* node, const char* which,
+                                           char** endpoint, char** errptr);
+/* The node's status as JSON (what `nemesyst node status --json` prints), freed by the caller. */
+NEMESYST_EXPORT int nemesyst_node_status(nemesyst_node_t* node, char** json, char** errptr);
+/* Stops the node (its threads joined, its store closed) and frees the handle; sets it NULL. */
+NEMESYST_EXPORT void nemesyst_node_stop(nemesyst_node_t** node);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nemesyst/live_model.h"
@@ -222,6 +225,95 @@ TEST(CApiTest, PredictorStreamsAndWindowsAStoredModelAndOutlivesItsStore) {
   nemesyst_predictor_close(&p);
   EXPECT_EQ(p, nullptr);
   nemesyst_predictor_close(&p);
+}
+
+}  // namespace
+}  // namespace nemesyst
+
+namespace nemesyst {
+namespace {
+
+// The host's log callback: lines counted (called from node threads).
+struct LogSink {
+  std::mutex mu;
+  std::vector<std::string> lines;
+};
+extern "C" void CollectLog(void* context, int level, const char* component, const char* message,
+                           const char* fields_json) {
+  auto* sink = static_cast<LogSink*>(context);
+  std::lock_guard lock(sink->mu);
+  sink->lines.push_back(std::to_string(level) + " " + component + " " + message + " " +
+                        fields_json);
+}
+
+// A hub and a store node started inside this process through the C API, on free loopback ports:
+// the store joins the hub, its status says so, the nodes' log reaches the host's callback, and
+// stopping (twice) is clean. Bad options are refused.
+TEST(CApiTest, NodesRunInsideTheHostWithTheirLogThroughACallback) {
+  testing::TempDir dir;
+  LogSink sink;
+  char* err = nullptr;
+  nemesyst_node_options_t o;
+  nemesyst_node_options_init(&o);
+  o.role = NEMESYST_ROLE_HUB;
+  o.node_id = "hub";
+  const std::string hub_path = dir.Sub("hub"), store_path = dir.Sub("store");
+  o.store_path = hub_path.c_str();
+  o.listen_endpoint = o.client_endpoint = o.control_endpoint = "tcp://127.0.0.1:*";
+  o.log = CollectLog;
+  o.log_context = &sink;
+  nemesyst_node_t* hub = nullptr;
+  ASSERT_EQ(nemesyst_node_start(&o, &hub, &err), NEMESYST_OK) << Take(err);
+  char* listen = nullptr;
+  ASSERT_EQ(nemesyst_node_endpoint(hub, "listen", &listen, &err), NEMESYST_OK);
+  const std::string hub_endpoint = listen;
+  nemesyst_free(listen);
+  EXPECT_EQ(nemesyst_node_endpoint(hub, "http", &listen, &err), NEMESYST_NOT_FOUND);
+  Take(err);
+  EXPECT_EQ(nemesyst_node_endpoint(hub, "nowhere", &listen, &err), NEMESYST_INVALID_ARGUMENT);
+  Take(err);
+
+  nemesyst_node_options_init(&o);
+  o.node_id = "store-1";
+  o.store_path = store_path.c_str();
+  o.hub_endpoint = hub_endpoint.c_str();
+  o.client_endpoint = o.ingest_endpoint = "tcp://127.0.0.1:*";
+  nemesyst_node_t* store = nullptr;
+  ASSERT_EQ(nemesyst_node_start(&o, &store, &err), NEMESYST_OK) << Take(err);
+  bool connected = false;
+  for (int i = 0; i < 250 && !connected; ++i) {
+    char* json = nullptr;
+    ASSERT_EQ(nemesyst_node_status(store, &json, &err), NEMESYST_OK) << Take(err);
+    const nlohmann::json s = nlohmann::json::parse(json);
+    nemesyst_free(json);
+    EXPECT_EQ(s["role"], "store");
+    connected = s.value("connected", false);
+    if (!connected) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(connected) << "the store joined its hub";
+  nemesyst_node_stop(&store);
+  nemesyst_node_stop(&store);
+  nemesyst_node_stop(&hub);
+  EXPECT_EQ(hub, nullptr);
+  {
+    std::lock_guard lock(sink.mu);
+    bool started = false;
+    for (const std::string& line : sink.lines) {
+      started = started || line.find("node started") != std::string::npos;
+    }
+    EXPECT_TRUE(started) << "the hub's log reached the callback (" << sink.lines.size()
+                         << " lines)";
+  }
+
+  nemesyst_node_options_init(&o);
+  EXPECT_EQ(nemesyst_node_start(&o, &store, &err), NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("store_path is NULL"), std::string::npos);
+  o.store_path = store_path.c_str();
+  o.role = 7;
+  EXPECT_EQ(nemesyst_node_start(&o, &store, &err), NEMESYST_INVALID_ARGUMENT);
+  EXPECT_NE(Take(err).find("role 7"), std::string::npos);
+  EXPECT_EQ(nemesyst_node_status(nullptr, nullptr, nullptr), NEMESYST_INVALID_ARGUMENT);
+  nemesyst_node_stop(nullptr);
 }
 
 }  // namespace
