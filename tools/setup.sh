@@ -13,6 +13,7 @@ packages=(
   libzmq3-dev cppzmq-dev libsodium-dev libxxhash-dev ccache
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev libfast-float-dev libcpp-httplib-dev chromium
+  python3-dev pybind11-dev python3-numpy
 )
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(python3-torch python3-numpy python3-onnx)

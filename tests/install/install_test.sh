@@ -51,4 +51,7 @@ cc -std=c99 -pedantic -Wall -Werror $(pkg-config --cflags nemesyst) \
 production="$(grep -o '"production": "[a-z_]*@' "$tmp/demo/report/summary.json" | grep -o '[a-z_]*@' | tr -d @)"
 "$tmp/fridge_controller" "$tmp/demo/store" "$production:production" fleet | tee "$tmp/c.log"
 grep -q "predictions$" "$tmp/c.log"
-echo "install_test: installed; C++ built with find_package and pkg-config, C with pkg-config; ran"
+# The Python module from the installed prefix (Debian's Python, which has numpy).
+PYTHONPATH="$(dirname "$(find "$prefix" -name 'nemesyst.cpython-*.so' | head -n1)")" \
+  /usr/bin/python3 -c "import nemesyst; s = nemesyst.Store('$tmp/store-py'); print('python', nemesyst.__version__)"
+echo "install_test: installed; C++ built with find_package and pkg-config, C with pkg-config, Python imported; ran"
