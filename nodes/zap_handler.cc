@@ -2,8 +2,10 @@
 
 #include <zmq_addon.hpp>
 
-#include <iterator>
+#include <optional>
 #include <vector>
+
+#include "nodes/socket_util.h"
 
 namespace nemesyst::nodes {
 

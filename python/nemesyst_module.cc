@@ -160,7 +160,8 @@ class PyStore {
     q.min_timestamp_us = min_timestamp_us;
     q.max_timestamp_us = max_timestamp_us;
     if (device) q.device_id = *device;
-    const size_t fields = Fields(stream).size();
+    const std::vector<std::string> field_names = Fields(stream);
+    const size_t fields = field_names.size();
     auto it = Check(s().Read(stream, q));
     std::vector<uint64_t> seqs;
     std::vector<int64_t> times;
@@ -187,7 +188,7 @@ class PyStore {
     out["timestamp_us"] = time_array;
     out["device"] = devices;
     out["values"] = value_array;
-    out["fields"] = Fields(stream);
+    out["fields"] = field_names;
     return out;
   }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "nemesyst/predictions.h"
 #include "nemesyst/refrigeration/fleet.h"
 
 namespace nemesyst::refrigeration {
@@ -13,14 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-// The q-quantile (nearest rank) of `v`, sorted in place; 0 when empty.
-double Quantile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  return v[i];
-}
 
 std::string StoreOf(const std::string& device) { return device.substr(0, device.find('/')); }
 
@@ -154,9 +147,9 @@ Result<LiveFeedReport> LiveFeed::Finish(int timeout_ms) {
   r.instants = instants_.size();
   r.predictions = predictions_;
   r.predictions_by_model = by_model_;
-  r.p50_ms = Quantile(latency_ms_, 0.5);
-  r.p99_ms = Quantile(latency_ms_, 0.99);
-  r.max_ms = latency_ms_.empty() ? 0 : latency_ms_.back();
+  r.p50_ms = Percentile(latency_ms_, 0.5);
+  r.p99_ms = Percentile(latency_ms_, 0.99);
+  r.max_ms = latency_ms_.empty() ? 0 : *std::max_element(latency_ms_.begin(), latency_ms_.end());
   r.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   return r;
 }
@@ -193,8 +186,8 @@ void SwapProbe::Run() {
 SwapProbeReport SwapProbe::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
-  report_.p50_ms = Quantile(latency_ms_, 0.5);
-  report_.p99_ms = Quantile(latency_ms_, 0.99);
+  report_.p50_ms = Percentile(latency_ms_, 0.5);
+  report_.p99_ms = Percentile(latency_ms_, 0.99);
   return report_;
 }
 
