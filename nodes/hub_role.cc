@@ -17,6 +17,7 @@
 #include "nodes/curve.h"
 #include "nodes/follower.h"
 #include "nodes/hub_control.h"
+#include "nodes/jetstream_views.h"
 #include "nodes/leader.h"
 #include "nodes/node_role.h"
 #include "nodes/registry_requests.h"
@@ -106,6 +107,16 @@ class HubRole final : public Role {
                          control_->OnWake();
                          SendSheds();
                        }});
+    if (!o.jetstream.servers.empty()) {
+      // A hub worker: views of the stores publishing to JetStream, beside the ZeroMQ replicas
+      // and in the same directory (training reads both alike).
+      JetStreamViewsOptions vo;
+      vo.jetstream = o.jetstream;
+      vo.worker_id = o.node_id;
+      vo.views_dir = c_.state_dir / "replicas";
+      vo.logger = log_;
+      NEMESYST_ASSIGN_OR_RETURN(views_, JetStreamViews::Start(vo));
+    }
     return Status::OK();
   }
 
@@ -152,10 +163,14 @@ class HubRole final : public Role {
       s.peers.back().serving_error = peer.serving_error;
       s.peers.push_back(LeaderPeerStatus(*leader_, id, "registry", *c_.store));
     }
+    if (views_) {
+      for (PeerStatus& view : views_->Views()) s.peers.push_back(std::move(view));
+    }
     return s;
   }
 
   void TearDown() override {
+    views_.reset();
     if (control_) control_->Stop();
     extras_.clear();
     control_.reset();
@@ -352,6 +367,7 @@ class HubRole final : public Role {
   Logger* log_;
   AllowList allowed_;
   std::unique_ptr<Leader> leader_;
+  std::unique_ptr<JetStreamViews> views_;  // a hub worker of the JetStream log
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<ZapHandler> zap_;
   DispatchExchange dispatch_;  // before control_: its worker uses it until it stops

@@ -379,9 +379,9 @@ Status Leader::RefreshJournalTally() {
   }
 }
 
-Result<uint64_t> Leader::TrimJournal() {
-  // No follower heard of yet: only the caps trim.
-  uint64_t through = followers_.empty() ? 0 : UINT64_MAX;
+Result<uint64_t> Leader::TrimJournal(uint64_t floor) {
+  // No follower heard of yet (and no other sink): only the caps trim.
+  uint64_t through = followers_.empty() && floor == UINT64_MAX ? 0 : floor;
   for (const auto& [peer, f] : followers_) through = std::min(through, f.durable);
   // The caps: keep at most journal_cap_bytes behind the newest entry, nothing older than the age.
   NEMESYST_RETURN_IF_ERROR(RefreshJournalTally());

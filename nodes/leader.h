@@ -74,9 +74,10 @@ class Leader {
   Status Pump(const SendFn& send);
   // A follower's connection is gone: its session ends (its durable position is kept).
   void EndSession(const std::string& peer);
-  // Trims the journal to what every follower it has heard of has durably applied (and the caps).
-  // Returns the position trimmed through (0: nothing).
-  Result<uint64_t> TrimJournal();
+  // Trims the journal to what every follower it has heard of has durably applied, and no further
+  // than `floor` (what another sink still needs) — unless the caps say so. Returns the position
+  // trimmed through (0: nothing).
+  Result<uint64_t> TrimJournal(uint64_t floor = UINT64_MAX);
 
   const std::map<std::string, FollowerView>& followers() const { return followers_; }
   uint64_t epoch() const { return options_.epoch; }

@@ -14,6 +14,7 @@
 #include "nodes/http_endpoint.h"
 #include "nodes/leader.h"
 #include "nodes/metrics.h"
+#include "nodes/nats_connection.h"
 #include "nodes/node_role.h"
 #include "nodes/socket_util.h"
 #include "nodes/status_page.h"
@@ -104,12 +105,12 @@ WireMessage Heartbeat(const Store& store) {
   return beat;
 }
 
-void TrimWhenDue(Leader& leader, const NodeOptions& options, int64_t* last_trim_us,
-                 Logger* logger) {
+void TrimWhenDue(Leader& leader, const NodeOptions& options, int64_t* last_trim_us, Logger* logger,
+                 uint64_t floor) {
   const int64_t now = NowMicros();
   if (now - *last_trim_us <= int64_t{20} * options.heartbeat_ms * 1000) return;
   *last_trim_us = now;
-  Result<uint64_t> trimmed = leader.TrimJournal();
+  Result<uint64_t> trimmed = leader.TrimJournal(floor);
   if (!trimmed.ok()) {
     logger->Log(LogLevel::kWarn, "nodes", "journal trim failed",
                 {{"error", trimmed.status().ToString()}});
@@ -274,8 +275,19 @@ Status Validate(const NodeOptions& o, Logger* logger) {
       logger->Log(LogLevel::kWarn, "nodes", "CURVE hub with an empty allow-list admits nobody", {});
     }
   }
+  if (!o.jetstream.servers.empty()) {
+    NEMESYST_RETURN_IF_ERROR(
+        nodes::ValidateJetStreamOptions(o.jetstream, o.plaintext_beyond_loopback));
+  }
   if (o.role == NodeRole::kStore) {
-    NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.hub_endpoint, "hub endpoint", o, keys, logger));
+    if (o.hub_endpoint.empty() && o.jetstream.servers.empty()) {
+      return Status::InvalidArgument(
+          "a store node replicates somewhere: set node.hub (a ZeroMQ hub), jetstream.servers "
+          "(a NATS JetStream cluster), or both");
+    }
+    if (!o.hub_endpoint.empty()) {
+      NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.hub_endpoint, "hub endpoint", o, keys, logger));
+    }
   } else {
     NEMESYST_RETURN_IF_ERROR(CheckEndpoint(o.listen_endpoint, "listen endpoint", o, keys, logger));
   }

@@ -95,8 +95,10 @@ void PollRoleSockets(zmq::socket_t& main, SocketMonitor& monitor, ClientService&
 NodeStatus BaseNodeStatus(const NodeContext& context, NodeRole role, uint64_t malformed_messages);
 // A node-channel HEARTBEAT carrying this store's newest position.
 WireMessage Heartbeat(const Store& store);
-// Trims `leader`'s journal every 20 heartbeats (5 s by default); a failure is logged.
-void TrimWhenDue(Leader& leader, const NodeOptions& options, int64_t* last_trim_us, Logger* logger);
+// Trims `leader`'s journal every 20 heartbeats (5 s by default), never past `floor` (what other
+// sinks still need); a failure is logged.
+void TrimWhenDue(Leader& leader, const NodeOptions& options, int64_t* last_trim_us, Logger* logger,
+                 uint64_t floor = UINT64_MAX);
 
 std::unique_ptr<Role> MakeStoreRole(NodeContext* context);
 std::unique_ptr<Role> MakeHubRole(NodeContext* context);

@@ -45,6 +45,7 @@ std::string NodeStatusToJson(const NodeStatus& s) {
   for (const PeerStatus& p : s.peers) {
     peers.push_back({{"peer", p.peer},
                      {"channel", p.channel},
+                     {"transport", p.transport},
                      {"direction", p.direction},
                      {"in_session", p.in_session},
                      {"bootstrapping", p.bootstrapping},

@@ -17,6 +17,7 @@
 #include "nodes/control_service.h"
 #include "nodes/curve.h"
 #include "nodes/follower.h"
+#include "nodes/jetstream_sink.h"
 #include "nodes/latency_recorder.h"
 #include "nodes/leader.h"
 #include "nodes/node_role.h"
@@ -78,6 +79,13 @@ class StoreRole final : public Role {
       NEMESYST_RETURN_IF_ERROR(DecodeCurveKey(o.hub_public_key, "the hub's public key").status());
     }
     if (!o.control_endpoint.empty()) NEMESYST_RETURN_IF_ERROR(BindControl());
+    if (!o.jetstream.servers.empty()) {
+      JetStreamSinkOptions jo;
+      jo.jetstream = o.jetstream;
+      jo.store_id = o.node_id;
+      jo.logger = log_;
+      NEMESYST_ASSIGN_OR_RETURN(jetstream_, JetStreamSink::Start(c_.store.get(), jo));
+    }
     Connect();
     return Status::OK();
   }
@@ -99,7 +107,8 @@ class StoreRole final : public Role {
       }
       // A hub silent for liveness_ms is gone: a new socket, JOIN again, backing off.
       const int64_t since = now - std::max(last_heard_us_, last_join_us_);
-      if (since > int64_t{o.liveness_ms} * 1000 && now - last_join_us_ > backoff_ms_ * 1000) {
+      if (HubLink() && since > int64_t{o.liveness_ms} * 1000 &&
+          now - last_join_us_ > backoff_ms_ * 1000) {
         if (connected_) {
           log_->Log(LogLevel::kWarn, "nodes.store", "hub silent: reconnecting",
                     {{"hub", o.hub_endpoint}, {"silent_ms", std::to_string(since / 1000)}});
@@ -108,7 +117,9 @@ class StoreRole final : public Role {
             std::min<int64_t>(std::max<int64_t>(backoff_ms_ * 2, 200), o.reconnect_max_ms);
         Connect();
       }
-      TrimWhenDue(*leader_, o, &last_trim_us_, log_);
+      // The journal is kept for the JetStream log too, through what it has acknowledged.
+      TrimWhenDue(*leader_, o, &last_trim_us_, log_,
+                  jetstream_ ? jetstream_->durable_position() : UINT64_MAX);
       // A promotion replicated into the registry replica: the new version is built and swapped.
       if (serving_) serving_->Track(follower_->replica());
     }
@@ -120,7 +131,12 @@ class StoreRole final : public Role {
                   {{"error", last_error_}});
       }
     }
-    semi_.Update(leader_->durable(kHub), c_.store->LastChangePosition());
+    const uint64_t newest = c_.store->LastChangePosition();
+    if (jetstream_ && newest != notified_position_) {
+      notified_position_ = newest;
+      jetstream_->Notify();
+    }
+    semi_.Update(DurableEverywhere(), newest);
   }
 
   NodeStatus BuildStatus() override {
@@ -130,26 +146,32 @@ class StoreRole final : public Role {
     s.appended_records = appended_records_.load();
     s.append_latency = append_latency_.Histogram();
     s.epoch = follower_->status().epoch;
-    s.peers.push_back(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
-    s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
+    if (HubLink()) {
+      s.peers.push_back(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
+      s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
+    }
+    if (jetstream_) s.peers.push_back(jetstream_->status());
     if (serving_) s.serving = serving_->Snapshot();
     s.serving.ingest_endpoint = client_->pull_endpoint();
     s.serving.pushes = pushes_.load();
     s.serving.push_errors = push_errors_.load();
     // A refusal stays the reported error until the hub admits this node.
     const std::string& error = !refusal_.empty() ? refusal_ : last_error_;
-    if (!error.empty() && s.peers[0].last_error.empty()) s.peers[0].last_error = error;
+    if (!error.empty() && !s.peers.empty() && s.peers[0].last_error.empty()) {
+      s.peers[0].last_error = error;
+    }
     return s;
   }
 
   Status WaitReplicated(uint64_t position, int64_t timeout_ms) override {
     if (semi_.WaitUntil(position, timeout_ms)) return Status::OK();
-    return Status::DeadlineExceeded("the hub did not acknowledge position " +
-                                    std::to_string(position) + " within " +
-                                    std::to_string(timeout_ms) + " ms");
+    return Status::DeadlineExceeded(std::string(HubLink() ? "the hub" : "JetStream") +
+                                    " did not acknowledge position " + std::to_string(position) +
+                                    " within " + std::to_string(timeout_ms) + " ms");
   }
 
   void TearDown() override {
+    jetstream_.reset();
     if (control_) control_->Stop();
     extras_.clear();
     control_.reset();
@@ -205,6 +227,7 @@ class StoreRole final : public Role {
       socket_->set(zmq::sockopt::curve_secretkey, o.secret_key);
     }
     monitor_ = std::make_unique<SocketMonitor>(c_.zmq, *socket_, "to hub", log_);
+    if (!HubLink()) return;  // JetStream only: the socket stays unconnected, nothing joins
     socket_->connect(o.hub_endpoint);
     leader_->EndSession(kHub);
     follower_->EndSession();
@@ -220,6 +243,16 @@ class StoreRole final : public Role {
   }
 
   void Send(const WireMessage& m) { SendWire(*socket_, "", m); }
+
+  // Whether this node replicates to a hub over ZeroMQ (node.hub set); without it, JetStream only.
+  bool HubLink() const { return !c_.options.hub_endpoint.empty(); }
+  // What every sink holds durably: semi-sync appends wait for all of them.
+  uint64_t DurableEverywhere() const {
+    uint64_t durable = UINT64_MAX;
+    if (HubLink()) durable = leader_->durable(kHub);
+    if (jetstream_) durable = std::min(durable, jetstream_->durable_position());
+    return durable == UINT64_MAX ? 0 : durable;
+  }
 
   // What this node serves, for the hub's status, fleet page and `deploy` (docs/control.md).
   WireMessage Report() const {
@@ -423,6 +456,7 @@ class StoreRole final : public Role {
     // A failure after some batches committed still says what is in the store (and replicates).
     const uint64_t position = c_.store->LastChangePosition();
     client_->Kick();  // the network thread sends the new changes now, not at its next tick
+    if (jetstream_) jetstream_->Notify();
     const bool replicated = semi_.WaitDurable(position);
     nlohmann::json errors = nlohmann::json::array();
     for (const IngestError& e : report.error_details) errors.push_back(e.ToString());
@@ -454,7 +488,9 @@ class StoreRole final : public Role {
   std::unique_ptr<ZapHandler> zap_;          // with keys and a control endpoint
   std::unique_ptr<ControlService> control_;  // when control_endpoint is set
   std::vector<ExtraSocket> extras_;
-  std::unique_ptr<Serving> serving_;  // when serve_model is set
+  std::unique_ptr<Serving> serving_;          // when serve_model is set
+  std::unique_ptr<JetStreamSink> jetstream_;  // when jetstream.servers is set
+  uint64_t notified_position_ = 0;
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<SocketMonitor> monitor_;
   std::string public_key_;

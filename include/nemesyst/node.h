@@ -45,6 +45,27 @@ enum class AckMode {
 NEMESYST_EXPORT std::string_view AckModeName(AckMode mode);  // "async" | "semi-sync"
 NEMESYST_EXPORT Result<AckMode> ParseAckMode(std::string_view text);
 
+// Replication through NATS JetStream (docs/scale-out.md): a store node publishes its change
+// journal to the log; hub workers build per-store views from it. Off while `servers` is empty.
+struct JetStreamOptions {
+  // NATS URLs, comma-separated ("nats://127.0.0.1:4222,nats://127.0.0.1:4223"). Beyond loopback
+  // only with TLS (tls_ca_file) or plaintext_beyond_loopback.
+  std::string servers;
+  std::string stream = "NEMESYST_LOG";      // the JetStream stream holding every store's log
+  std::string subject_prefix = "nemesyst";  // logs on <prefix>.log.<store>
+  int replicas = 3;                         // of the stream and the buckets (1 for one server)
+  int64_t max_age_s = 0;                    // log retention; 0 = kept until deleted
+  int64_t duplicate_window_s = 120;         // JetStream's de-duplication window
+  // Client security: a credentials file (JWT + NKey seed), and TLS (CA, client cert + key).
+  std::string creds_file;
+  std::string tls_ca_file, tls_cert_file, tls_key_file;
+  int publish_timeout_ms = 2000;            // one publish's wait for JetStream's ack
+  uint32_t max_message_bytes = 900 * 1024;  // payload per message (a server's max_payload: 1 MiB)
+  // Hub workers: a store's view belongs to the worker holding its lease; a lease not renewed
+  // for lease_ms passes to another worker.
+  int lease_ms = 3000;
+};
+
 struct NodeOptions {
   NodeRole role = NodeRole::kStore;
   // Names the node in logs, lineage and replication; a store node's namespace on the hub. With
@@ -128,14 +149,19 @@ struct NodeOptions {
   uint64_t journal_cap_bytes = uint64_t{1} << 30;
   int64_t journal_cap_age_s = 7 * 24 * 3600;
 
+  // Store role: also (or, with hub_endpoint empty, only) publish the journal to JetStream.
+  // Hub role: also build views of the stores publishing there (a hub worker).
+  JetStreamOptions jetstream;
+
   Logger* logger = nullptr;  // NullLogger() when null; must outlive the Node
 };
 
 // One replication channel with one peer, as this node sees it.
 struct PeerStatus {
-  std::string peer;       // node id
-  std::string channel;    // "data" (a store's streams) | "registry" (the hub's models)
-  std::string direction;  // "leader" (this node sends) | "follower" (this node applies)
+  std::string peer;                  // node id
+  std::string channel;               // "data" (a store's streams) | "registry" (the hub's models)
+  std::string transport = "zeromq";  // "zeromq" (the hub link) | "jetstream"
+  std::string direction;             // "leader" (this node sends) | "follower" (this node applies)
   bool in_session = false;
   bool bootstrapping = false;
   uint64_t applied = 0;  // follower's applied position (leader: as last acknowledged)

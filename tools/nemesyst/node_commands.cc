@@ -85,6 +85,23 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
   if (!c.GetString("node.operators_file").empty()) {
     NEMESYST_ASSIGN_OR_RETURN(o.operators, ReadAllowList(c.GetString("node.operators_file")));
   }
+  JetStreamOptions& js = o.jetstream;
+  js.servers = c.GetString("jetstream.servers");
+  js.stream = c.GetString("jetstream.stream");
+  js.subject_prefix = c.GetString("jetstream.subject_prefix");
+  js.replicas = static_cast<int>(c.GetInt("jetstream.replicas"));
+  js.max_age_s = c.GetInt("jetstream.max_age_s");
+  js.duplicate_window_s = c.GetInt("jetstream.duplicate_window_s");
+  js.creds_file = c.GetString("jetstream.creds_file");
+  js.tls_ca_file = c.GetString("jetstream.tls_ca_file");
+  js.tls_cert_file = c.GetString("jetstream.tls_cert_file");
+  js.tls_key_file = c.GetString("jetstream.tls_key_file");
+  js.publish_timeout_ms = static_cast<int>(c.GetInt("jetstream.publish_timeout_ms"));
+  js.max_message_bytes = static_cast<uint32_t>(
+      std::clamp<int64_t>(c.GetInt("jetstream.max_message_bytes"), 0, int64_t{1} << 31));
+  js.lease_ms = static_cast<int>(c.GetInt("jetstream.lease_ms"));
+  // A store node publishing only to JetStream: node.hub set to "" (or "off").
+  if (o.hub_endpoint == "off") o.hub_endpoint.clear();
   // A store has a control endpoint only when one is configured (the default is the hub's port).
   if (o.role == NodeRole::kHub || c.GetEntry("node.control").source != ConfigSource::kDefault) {
     o.control_endpoint = c.GetString("node.control");

@@ -1,0 +1,89 @@
+// A hub worker's per-store views, built from the stores' JetStream logs (docs/scale-out.md,
+// "Hub workers").
+//
+// Any number of hub processes run this, each with its own views directory. The stores are shared
+// out by leases in a key-value bucket (<prefix>_leases, one key per store, entries expiring after
+// lease_ms): a worker takes unowned stores up to its fair share (stores / live workers, rounded
+// up), renews its leases every lease_ms / 3 with a compare-and-set on the key's revision, and
+// drops a store whose renewal fails. A worker that dies stops renewing; within lease_ms its stores
+// are taken by the others, which build their views from the log (from the start for a store they
+// never held, from their own applied position otherwise). Live workers announce themselves in
+// <prefix>_workers; stores in <prefix>_stores (jetstream_sink.h).
+//
+// Per owned store a feeder thread holds a durable pull consumer on the store's subject, made for
+// this worker and store, starting after the view's recorded sequence. It applies each message
+// (Store::ApplyChanges, group durability: on disk before the ack) and then acks it explicitly:
+//  - a message at or below the view's applied position is a duplicate: acked, counted, skipped;
+//  - one that does not follow the applied position is a gap: nothing is applied or acked, the
+//    consumer is made again from the view's position, and the error stays in the status until
+//    the log delivers what follows (never skipped);
+//  - fragments are assembled in memory and applied, then acked together, once the digest matches;
+//  - a message of another store or history is refused (a store's new history needs its view
+//    rebuilt).
+// The views are stores at <views_dir>/<store id>, the layout the hub's training reads.
+//
+// Thread-safety: Views() and Owned() may be called from any thread.
+#ifndef NEMESYST_NODES_JETSTREAM_VIEWS_H_
+#define NEMESYST_NODES_JETSTREAM_VIEWS_H_
+
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nemesyst/logger.h"
+#include "nemesyst/node.h"
+
+namespace nemesyst::nodes {
+
+class NatsConnection;
+
+struct JetStreamViewsOptions {
+  JetStreamOptions jetstream;
+  std::string worker_id;
+  std::filesystem::path views_dir;
+  Logger* logger = nullptr;
+};
+
+class JetStreamViews {
+ public:
+  // Starts the lease thread (it connects in the background and keeps retrying).
+  static Result<std::unique_ptr<JetStreamViews>> Start(JetStreamViewsOptions options);
+  ~JetStreamViews();  // stops the feeders and the lease thread; the leases lapse
+
+  // One entry per owned view (transport "jetstream", direction "follower").
+  std::vector<PeerStatus> Views() const;
+  // Stores currently owned (sorted).
+  std::vector<std::string> Owned() const;
+
+  class Feeder;
+
+ private:
+  explicit JetStreamViews(JetStreamViewsOptions options);
+  void Run();
+  Status Connect();
+  Status Round();
+
+  JetStreamViewsOptions options_;
+  std::unique_ptr<NatsConnection> connection_;
+  struct Buckets;
+  std::unique_ptr<Buckets> buckets_;
+  mutable std::mutex mu_;  // guards feeders_ and stop_
+  std::condition_variable cv_;
+  bool stop_ = false;
+  struct Lease {
+    uint64_t revision = 0;
+    std::unique_ptr<Feeder> feeder;
+  };
+  std::map<std::string, Lease> owned_;
+  std::string last_error_;
+  std::thread thread_;
+};
+
+}  // namespace nemesyst::nodes
+
+#endif  // NEMESYST_NODES_JETSTREAM_VIEWS_H_
