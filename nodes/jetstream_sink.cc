@@ -178,8 +178,10 @@ Status JetStreamSink::Resume() {
   subject_seq_ = natsMsg_GetSequence(last);
   if (published_ > acked_) Acknowledged(published_);
   resumed_ = true;
-  {
-    std::lock_guard lock(mu_);
+  std::lock_guard lock(mu_);
+  if (!last_error_.empty()) {
+    options_.logger->Log(LogLevel::kInfo, "nodes.jetstream", "publishing resumed",
+                         {{"store", options_.store_id}, {"after", std::to_string(published_)}});
     last_error_.clear();
   }
   return Status::OK();

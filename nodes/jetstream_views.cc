@@ -433,6 +433,21 @@ Status JetStreamViews::Round() {
   const size_t live = std::max<size_t>(1, workers.size());
   const size_t share = (stores.size() + live - 1) / live;
   if (stores.empty()) return Status::OK();
+  // More than a fair share (workers joined since): hand the excess over — its views stay here,
+  // and resume from their positions should the stores come back.
+  std::vector<std::unique_ptr<Feeder>> released;
+  {
+    std::lock_guard lock(mu_);
+    while (owned_.size() > share) {
+      auto last = std::prev(owned_.end());
+      options_.logger->Log(LogLevel::kInfo, "nodes.jetstream", "lease released: rebalancing",
+                           {{"worker", me}, {"store", last->first}});
+      released.push_back(std::move(last->second.feeder));
+      kvStore_Delete(buckets_->leases, last->first.c_str());
+      owned_.erase(last);
+    }
+  }
+  released.clear();  // the feeders stop (joined outside the lock)
   // Each worker starts looking at its own place in the list, so they do not all race for the
   // same stores.
   const size_t start = std::hash<std::string>{}(me) % stores.size();

@@ -11,6 +11,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev
   libeigen3-dev
   libzmq3-dev cppzmq-dev libsodium-dev libxxhash-dev ccache
+  libnats-dev nats-server
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev libfast-float-dev libcpp-httplib-dev chromium
   python3-dev pybind11-dev python3-numpy

@@ -11,6 +11,7 @@
 #include "nemesyst/ingest.h"
 #include "nemesyst/model.h"
 #include "nemesyst/store.h"
+#include "nodes/jetstream_log.h"
 #include "nodes/shed_messages.h"
 #include "nodes/wire.h"
 #include "storage/change_format.h"
@@ -348,6 +349,25 @@ int main(int argc, char** argv) {
   shed.type = MsgType::kShedReply;
   shed.payloads = {nodes::EncodeShedAnswer(answer)};
   Write(root / "wire", "seed-shed-reply", Encoded(shed));
+  // The JetStream log: a run of real changes, and one fragment of a change.
+  {
+    nodes::LogMessage run;
+    run.store = "store-1";
+    run.history = std::string(32, 'a');
+    run.after = 0;
+    run.last = changes.size();
+    for (const std::string& c : changes) run.changes.push_back(c);
+    Write(root / "jetstream_log", "seed-changes", nodes::EncodeLogMessage(run));
+    nodes::LogMessage fragment = run;
+    fragment.kind = nodes::LogMessageKind::kFragment;
+    fragment.changes.clear();
+    fragment.last = 1;
+    fragment.total = changes.at(0).size();
+    fragment.digest = std::string(32, 'c');
+    fragment.offset = 0;
+    fragment.data = std::string_view(changes.at(0)).substr(0, fragment.total / 2 + 1);
+    Write(root / "jetstream_log", "seed-fragment", nodes::EncodeLogMessage(fragment));
+  }
   // ZAP requests (CURVE and NULL) and client ingest options.
   Write(root / "control", "zap-curve",
         fuzz::JoinFrames({"1.0", "1", "nemesyst", "127.0.0.1", "", "CURVE", std::string(32, 'k')}));

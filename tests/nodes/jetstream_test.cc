@@ -1,0 +1,302 @@
+// The fleet on NATS JetStream (docs/scale-out.md), against a real three-server cluster on loopback:
+// store nodes publish their journals while a server is SIGKILLed and restarted, a hub worker is
+// SIGKILLed mid-apply and another takes its stores over, a store offline for a while resumes. In
+// each case the views must equal the stores (replicated digests) and every store's log must be
+// one unbroken chain of positions — no gap, no run published twice.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "nemesyst/store.h"
+#include "nodes/jetstream_log.h"
+#include "nodes/nats_connection.h"
+#include "tests/nodes/cluster_fixture.h"
+#include "tests/testing/nats_cluster.h"
+
+namespace nemesyst::testing {
+namespace {
+
+using nodes::DecodeLogMessage;
+using nodes::LogMessage;
+
+class JetStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (NatsServerPath().empty()) {
+      GTEST_SKIP() << "nats-server is not installed (tools/setup.sh installs it)";
+    }
+    nats_ = std::make_unique<NatsCluster>(dir_.Sub("nats"), 3);
+    ASSERT_TRUE(nats_->Start()) << nats_->error();
+  }
+
+  std::vector<std::string> Common(const std::string& id) {
+    return {"--store", dir_.Sub(id), "--set", "node.id=" + id,
+            "--set", "jetstream.servers=" + nats_->urls(), "--set", "jetstream.lease_ms=1000",
+            "--set", "jetstream.publish_timeout_ms=1000", "--set", "node.http=off",
+            "--set", "node.heartbeat_ms=50", "--set", "store.durability=group"};
+  }
+  int& Port(const std::string& id) {
+    int& port = ports_[id];
+    if (port == 0) port = FreePort();
+    return port;
+  }
+  std::string Client(const std::string& id) {
+    return "tcp://127.0.0.1:" + std::to_string(Port(id));
+  }
+
+  // A store node publishing only to JetStream (no ZeroMQ hub).
+  NodeProcess* StartStore(const std::string& id) {
+    std::vector<std::string> args = Common(id);
+    for (const char* key : {"node.ingest", "node.predictions", "node.predict"}) {
+      args.insert(args.end(), {"--set", std::string(key) + "=tcp://127.0.0.1:*"});
+    }
+    args.insert(args.end(), {"--set", "node.hub=off", "node", "run", "--role", "store",
+                             "--client", Client(id)});
+    auto& node = nodes_[id];
+    node = std::make_unique<NodeProcess>(args, dir_.Sub(id + ".log"));
+    EXPECT_TRUE(node->WaitReady()) << node->log();
+    return node.get();
+  }
+
+  // A hub worker: views of the stores it holds leases for, in <id>.node/replicas/.
+  NodeProcess* StartWorker(const std::string& id) {
+    std::vector<std::string> args = Common(id);
+    args.insert(args.end(), {"--set", "node.control=tcp://127.0.0.1:*", "node", "run", "--role",
+                             "hub", "--listen", "tcp://127.0.0.1:*", "--client", Client(id)});
+    auto& node = nodes_[id];
+    node = std::make_unique<NodeProcess>(args, dir_.Sub(id + ".log"));
+    EXPECT_TRUE(node->WaitReady()) << node->log();
+    return node.get();
+  }
+
+  std::string ViewPath(const std::string& worker, const std::string& store) {
+    return dir_.Sub(worker + ".node/replicas/" + store);
+  }
+
+  void CreateFeed(const std::string& id) {
+    auto reply = NodeRequest(
+        Client(id),
+        R"({"op":"create_stream","stream":"feed","schema":{"fields":[{"name":"v","type":"float64"}]}})",
+        "");
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    ASSERT_NE(reply->find("\"ok\":true"), std::string::npos) << *reply;
+  }
+
+  // Appends batch `batch` to store `id`; true when the node committed it.
+  bool Append(const std::string& id, int batch) {
+    nlohmann::json reply = NodeAppend(Client(id), "feed", BatchCsv(batch, 40));
+    return reply.is_object() && reply.value("ok", false);
+  }
+
+  uint64_t LastPosition(const std::string& id) {
+    nlohmann::json s = NodeStatusJson(Client(id));
+    return s.is_object() ? s.value("last_position", uint64_t{0}) : 0;
+  }
+
+  // What worker `worker` has applied of `store` (0 when it does not hold that view).
+  std::map<std::string, uint64_t> Views(const std::string& worker) {
+    std::map<std::string, uint64_t> views;
+    nlohmann::json s = NodeStatusJson(Client(worker));
+    if (!s.is_object()) return views;
+    for (const auto& p : s["peers"]) {
+      if (p.value("transport", "") == "jetstream") views[p["peer"]] = p.value("applied", 0ull);
+    }
+    return views;
+  }
+
+  // Waits until `worker` holds a view of each store with everything that store has.
+  ::testing::AssertionResult Converged(const std::string& worker,
+                                       const std::vector<std::string>& stores,
+                                       int timeout_ms = 30000) {
+    std::map<std::string, uint64_t> last;
+    for (const std::string& s : stores) last[s] = LastPosition(s);
+    std::map<std::string, uint64_t> views;
+    const bool ok = WaitFor(
+        [&] {
+          views = Views(worker);
+          for (const auto& [store, position] : last) {
+            if (position == 0 || views[store] < position) return false;
+          }
+          return true;
+        },
+        timeout_ms);
+    if (ok) return ::testing::AssertionSuccess();
+    auto failure = ::testing::AssertionFailure() << worker << " did not converge:";
+    for (const auto& [store, position] : last) {
+      failure << " " << store << " " << views[store] << "/" << position;
+    }
+    return failure << "\n" << nodes_[worker]->log();
+  }
+
+  // Every message of `store`'s subject, in order: each must follow the one before (one chain of
+  // positions from the store's first change, nothing published twice). Returns the last position.
+  ::testing::AssertionResult UnbrokenChain(const std::string& store, uint64_t* last_position) {
+    JetStreamOptions o;
+    o.servers = nats_->urls();
+    auto connection = nodes::NatsConnection::Connect(o, "test reader", 5000);
+    if (!connection.ok()) return ::testing::AssertionFailure() << connection.status().ToString();
+    jsCtx* js = (*connection)->jetstream();
+    jsStreamInfo* info = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    if (js_GetStreamInfo(&info, js, o.stream.c_str(), nullptr, &error) != NATS_OK) {
+      return ::testing::AssertionFailure() << "no stream info";
+    }
+    const uint64_t last_seq = info->State.LastSeq;
+    jsStreamInfo_Destroy(info);
+    const std::string subject = nodes::LogSubject(o, store);
+    uint64_t after = 0, messages = 0;
+    for (uint64_t seq = 1; seq <= last_seq; ++seq) {
+      natsMsg* msg = nullptr;
+      if (js_GetMsg(&msg, js, o.stream.c_str(), seq, nullptr, &error) != NATS_OK) continue;
+      std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
+      if (subject != natsMsg_GetSubject(msg)) continue;
+      Result<LogMessage> m = DecodeLogMessage(
+          std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
+      if (!m.ok()) return ::testing::AssertionFailure() << "seq " << seq << ": " << m.status().ToString();
+      if (m->after != after) {
+        return ::testing::AssertionFailure()
+               << store << " seq " << seq << " follows position " << m->after << ", the log held "
+               << after << (m->after < after ? " (published twice)" : " (a gap)");
+      }
+      after = m->last;
+      ++messages;
+    }
+    *last_position = after;
+    if (messages == 0) return ::testing::AssertionFailure() << "nothing of " << store;
+    return ::testing::AssertionSuccess();
+  }
+
+  // The JetStream server leading the log stream ("n0".."n2"), -1 when unknown.
+  int StreamLeader() {
+    JetStreamOptions o;
+    o.servers = nats_->urls();
+    auto connection = nodes::NatsConnection::Connect(o, "test reader", 5000);
+    if (!connection.ok()) return -1;
+    jsStreamInfo* info = nullptr;
+    jsErrCode error = static_cast<jsErrCode>(0);
+    if (js_GetStreamInfo(&info, (*connection)->jetstream(), o.stream.c_str(), nullptr, &error) !=
+        NATS_OK) {
+      return -1;
+    }
+    int leader = -1;
+    if (info->Cluster != nullptr && info->Cluster->Leader != nullptr) {
+      leader = std::atoi(info->Cluster->Leader + 1);
+    }
+    jsStreamInfo_Destroy(info);
+    return leader;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<NatsCluster> nats_;
+  std::map<std::string, int> ports_;
+  std::map<std::string, std::unique_ptr<NodeProcess>> nodes_;
+};
+
+TEST_F(JetStreamTest, StoresPublishWhileAServerIsKilledAndRestarted) {
+  const std::vector<std::string> stores = {"s1", "s2", "s3"};
+  StartWorker("w1");
+  for (const std::string& s : stores) {
+    StartStore(s);
+    CreateFeed(s);
+  }
+  int leader = -1;
+  ASSERT_TRUE(WaitFor([&] { return (leader = StreamLeader()) >= 0; }, 10000))
+      << "the log stream has no leader";
+  for (int batch = 0; batch < 30; ++batch) {
+    if (batch == 10) nats_->Kill(leader);  // the stream's leader: an election under load
+    if (batch == 20) {
+      ASSERT_TRUE(nats_->Restart(leader)) << nats_->error();
+    }
+    for (const std::string& s : stores) ASSERT_TRUE(Append(s, batch)) << s << " batch " << batch;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  ASSERT_TRUE(Converged("w1", stores));
+  for (const std::string& s : stores) {
+    uint64_t logged = 0;
+    EXPECT_TRUE(UnbrokenChain(s, &logged));
+    EXPECT_EQ(logged, LastPosition(s)) << s;
+    EXPECT_EQ(ReadRows(ViewPath("w1", s)), ReadRows(dir_.Sub(s))) << s;
+    EXPECT_EQ(Digest(ViewPath("w1", s)), Digest(dir_.Sub(s))) << s;
+    EXPECT_EQ(ReadRows(dir_.Sub(s)).size(), 30u * 40u) << s;
+  }
+}
+
+TEST_F(JetStreamTest, AHubWorkerKilledMidApplyIsReplacedAndTheViewsConverge) {
+  const std::vector<std::string> stores = {"s1", "s2", "s3", "s4"};
+  for (const std::string& s : stores) {
+    StartStore(s);
+    CreateFeed(s);
+  }
+  StartWorker("w1");
+  StartWorker("w2");
+  // Two live workers share four stores: two each.
+  ASSERT_TRUE(WaitFor([&] { return Views("w1").size() == 2 && Views("w2").size() == 2; }, 15000))
+      << "w1 holds " << Views("w1").size() << ", w2 " << Views("w2").size();
+  const std::map<std::string, uint64_t> w1_before = Views("w1");
+  for (int batch = 0; batch < 24; ++batch) {
+    if (batch == 12) nodes_["w1"]->Kill();  // while its views are applying
+    for (const std::string& s : stores) ASSERT_TRUE(Append(s, batch)) << s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // w1's leases lapse (1 s); w2 takes its stores and builds their views from the log.
+  ASSERT_TRUE(Converged("w2", stores));
+  for (const auto& [store, applied] : w1_before) {
+    EXPECT_EQ(Views("w2").count(store), 1u) << store << " was not taken over";
+  }
+  nodes_["w2"]->Terminate();  // its views closed: compare them with the stores
+  for (const std::string& s : stores) {
+    uint64_t logged = 0;
+    EXPECT_TRUE(UnbrokenChain(s, &logged));
+    EXPECT_EQ(Digest(ViewPath("w2", s)), Digest(dir_.Sub(s))) << s;
+    EXPECT_EQ(ReadRows(ViewPath("w2", s)).size(), 24u * 40u) << s;
+  }
+  // w1 comes back: its own views resume from their positions (no rebuild), and it shares the
+  // stores again once w2 is gone.
+  StartWorker("w1");
+  ASSERT_TRUE(Converged("w1", stores));
+  for (const std::string& s : stores) {
+    EXPECT_EQ(Digest(ViewPath("w1", s)), Digest(dir_.Sub(s))) << s;
+  }
+}
+
+TEST_F(JetStreamTest, AStoreOfflineResumesWithoutGapsOrDuplicates) {
+  StartWorker("w1");
+  StartStore("s1");
+  CreateFeed("s1");
+  for (int batch = 0; batch < 5; ++batch) ASSERT_TRUE(Append("s1", batch));
+  ASSERT_TRUE(Converged("w1", {"s1"}));
+  // Killed outright: what JetStream acknowledged is the truth it resumes from.
+  nodes_["s1"]->Kill();
+  {
+    // Offline, the store keeps taking data (another writer on the same machine).
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open({}, dir_.Sub("s1"), &store).ok());
+    for (int batch = 5; batch < 9; ++batch) {
+      std::vector<Record> records;
+      for (int i = 0; i < 40; ++i) {
+        Record r;
+        r.device_id = "d" + std::to_string(i % 4);
+        r.timestamp_us = (int64_t{batch} * 1000 + i) * 1000000;
+        r.values = {static_cast<double>(batch * 1000 + i)};
+        records.push_back(r);
+      }
+      ASSERT_TRUE(store->Append("feed", records).ok());
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  StartStore("s1");
+  for (int batch = 9; batch < 12; ++batch) ASSERT_TRUE(Append("s1", batch));
+  ASSERT_TRUE(Converged("w1", {"s1"}));
+  uint64_t logged = 0;
+  EXPECT_TRUE(UnbrokenChain("s1", &logged));
+  EXPECT_EQ(logged, LastPosition("s1"));
+  EXPECT_EQ(ReadRows(ViewPath("w1", "s1")).size(), 12u * 40u);
+  EXPECT_EQ(Digest(ViewPath("w1", "s1")), Digest(dir_.Sub("s1")));
+}
+
+}  // namespace
+}  // namespace nemesyst::testing
