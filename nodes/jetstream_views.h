@@ -10,16 +10,8 @@
 // never held, from their own applied position otherwise). Live workers announce themselves in
 // <prefix>_workers; stores in <prefix>_stores (jetstream_sink.h).
 //
-// Per owned store a feeder thread holds a durable pull consumer on the store's subject, made for
-// this worker and store, starting after the view's recorded sequence. It applies each message
-// (Store::ApplyChanges, group durability: on disk before the ack) and then acks it explicitly:
-//  - a message at or below the view's applied position is a duplicate: acked, counted, skipped;
-//  - one that does not follow the applied position is a gap: nothing is applied or acked, the
-//    consumer is made again from the view's position, and the error stays in the status until
-//    the log delivers what follows (never skipped);
-//  - fragments are assembled in memory and applied, then acked together, once the digest matches;
-//  - a message of another store or history is refused (a store's new history needs its view
-//    rebuilt).
+// Per owned store a LogFeed (nodes/jetstream_feed.h) applies the store's log to the view, with a
+// durable pull consumer made for this worker and store, acking each message once it is on disk.
 // The views are stores at <views_dir>/<store id>, the layout the hub's training reads.
 //
 // Thread-safety: Views() and Owned() may be called from any thread.

@@ -8,6 +8,7 @@
 
 #include "nodes/jetstream_log.h"
 #include "storage/change_format.h"
+#include "storage/meta_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace nemesyst;
