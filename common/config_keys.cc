@@ -266,6 +266,13 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        "Hub workers: a store's view belongs to the worker holding its lease; one not renewed for "
        "this long passes to another worker.",
        {}},
+      {"jetstream.publish_registry",
+       ConfigType::kBool,
+       "false",
+       "Hub: publish this hub's model registry on <prefix>.registry with node.epoch. Otherwise a "
+       "hub with JetStream follows that log into its own registry (a standby). Store nodes "
+       "without node.hub follow it, refusing lower epochs.",
+       {}},
       {"serving.model",
        ConfigType::kString,
        "",

@@ -17,8 +17,11 @@
 #include "nodes/curve.h"
 #include "nodes/follower.h"
 #include "nodes/hub_control.h"
+#include "nodes/jetstream_feed.h"
+#include "nodes/jetstream_sink.h"
 #include "nodes/jetstream_views.h"
 #include "nodes/leader.h"
+#include "nodes/nats_connection.h"
 #include "nodes/node_role.h"
 #include "nodes/registry_requests.h"
 #include "nodes/socket_util.h"
@@ -116,6 +119,26 @@ class HubRole final : public Role {
       vo.views_dir = c_.state_dir / "replicas";
       vo.logger = log_;
       NEMESYST_ASSIGN_OR_RETURN(views_, JetStreamViews::Start(vo));
+      if (o.jetstream.publish_registry) {
+        // The registry goes out on <prefix>.registry, fenced by this hub's epoch.
+        JetStreamSinkOptions so;
+        so.jetstream = o.jetstream;
+        so.store_id = o.node_id;
+        so.registry_epoch = o.epoch;
+        so.logger = log_;
+        NEMESYST_ASSIGN_OR_RETURN(registry_sink_, JetStreamSink::Start(c_.store.get(), so));
+      } else {
+        // A standby: the registry log applied to this hub's own registry, ready to continue it.
+        LogFeedOptions fo;
+        fo.jetstream = o.jetstream;
+        fo.subject = RegistrySubject(o.jetstream);
+        fo.durable = "registry_" + SubjectToken(o.node_id);
+        fo.peer = "jetstream:" + fo.subject;
+        fo.channel = "registry";
+        fo.check_epoch = true;
+        fo.logger = log_;
+        registry_feed_ = std::make_unique<LogFeed>(c_.store.get(), fo);
+      }
     }
     return Status::OK();
   }
@@ -142,6 +165,11 @@ class HubRole final : public Role {
       TrimWhenDue(*leader_, o, &last_trim_us_, log_);
     }
     SendSheds();
+    // A registry write (import, alias, train): the JetStream registry log publishes it now.
+    if (registry_sink_ && c_.store->LastChangePosition() != registry_notified_) {
+      registry_notified_ = c_.store->LastChangePosition();
+      registry_sink_->Notify();
+    }
     Status pumped = leader_->Pump(ToLeaderSend());
     if (!pumped.ok()) {
       log_->Log(LogLevel::kError, "nodes.hub", "reading the registry journal failed",
@@ -166,10 +194,14 @@ class HubRole final : public Role {
     if (views_) {
       for (PeerStatus& view : views_->Views()) s.peers.push_back(std::move(view));
     }
+    if (registry_sink_) s.peers.push_back(registry_sink_->status());
+    if (registry_feed_) s.peers.push_back(registry_feed_->status());
     return s;
   }
 
   void TearDown() override {
+    registry_sink_.reset();
+    registry_feed_.reset();
     views_.reset();
     if (control_) control_->Stop();
     extras_.clear();
@@ -367,7 +399,10 @@ class HubRole final : public Role {
   Logger* log_;
   AllowList allowed_;
   std::unique_ptr<Leader> leader_;
-  std::unique_ptr<JetStreamViews> views_;  // a hub worker of the JetStream log
+  std::unique_ptr<JetStreamViews> views_;         // a hub worker of the JetStream log
+  std::unique_ptr<JetStreamSink> registry_sink_;  // jetstream.publish_registry
+  std::unique_ptr<LogFeed> registry_feed_;        // otherwise: a standby following it
+  uint64_t registry_notified_ = 0;
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<ZapHandler> zap_;
   DispatchExchange dispatch_;  // before control_: its worker uses it until it stops

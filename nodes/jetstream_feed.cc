@@ -11,8 +11,8 @@
 namespace nemesyst::nodes {
 namespace {
 
-constexpr const char* kSeqKey = "jetstream.seq";         // the last applied message's sequence
-constexpr const char* kEpochKey = "replication.epoch";   // as the ZeroMQ follower keeps it
+constexpr const char* kSeqKey = "jetstream.seq";        // the last applied message's sequence
+constexpr const char* kEpochKey = "replication.epoch";  // as the ZeroMQ follower keeps it
 constexpr int kFetchBatch = 256;
 constexpr int64_t kFetchWaitMs = 500;
 
@@ -89,6 +89,12 @@ void LogFeed::Run() {
   Unsubscribe();
   ReleaseHeld(false);
   RecordSeq(true);
+  // The consumer is made afresh at every subscribe: one left behind would only cost the servers.
+  if (connection_ != nullptr) {
+    jsErrCode error = static_cast<jsErrCode>(0);
+    js_DeleteConsumer(connection_->jetstream(), options_.jetstream.stream.c_str(),
+                      options_.durable.c_str(), nullptr, &error);
+  }
   own_connection_.reset();
 }
 
@@ -207,10 +213,10 @@ Status LogFeed::Handle(natsMsg* msg, bool* held) {
     history.id = m.history;
   }
   if (m.history != history.id) {
-    return Status::FailedPrecondition(
-        "'" + m.store + "' publishes history " + m.history + " on " + options_.subject +
-        " but this copy holds " + history.id + " through position " +
-        std::to_string(applied_.load()) + ": it must be rebuilt (docs/scale-out.md)");
+    return Status::FailedPrecondition("'" + m.store + "' publishes history " + m.history + " on " +
+                                      options_.subject + " but this copy holds " + history.id +
+                                      " through position " + std::to_string(applied_.load()) +
+                                      ": it must be rebuilt (docs/scale-out.md)");
   }
   if (m.last <= applied_) {
     ++duplicates_;

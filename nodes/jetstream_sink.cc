@@ -21,7 +21,8 @@ constexpr size_t kEnvelopeBytes = 256;
 JetStreamSink::JetStreamSink(Store* store, JetStreamSinkOptions options)
     : store_(store),
       options_(std::move(options)),
-      subject_(LogSubject(options_.jetstream, options_.store_id)) {
+      subject_(options_.registry_epoch > 0 ? RegistrySubject(options_.jetstream)
+                                           : LogSubject(options_.jetstream, options_.store_id)) {
   if (options_.logger == nullptr) options_.logger = NullLogger();
 }
 
@@ -163,6 +164,21 @@ Status JetStreamSink::Resume() {
         std::to_string(store_->LastChangePosition()) + "): " + why +
         "; a store restored from a backup needs its log and views rebuilt (docs/scale-out.md)");
   };
+  if (options_.registry_epoch > 0 && tail->epoch >= options_.registry_epoch &&
+      tail->store != options_.store_id) {
+    return Status::FailedPrecondition(
+        "hub '" + tail->store + "' publishes the registry with epoch " +
+        std::to_string(tail->epoch) + ", not below this hub's " +
+        std::to_string(options_.registry_epoch) + ": this hub is fenced off");
+  }
+  if (options_.registry_epoch > 0 && tail->epoch > options_.registry_epoch) {
+    return Status::FailedPrecondition("the registry log carries epoch " +
+                                      std::to_string(tail->epoch) + ", above this hub's " +
+                                      std::to_string(options_.registry_epoch));
+  }
+  if (options_.registry_epoch == 0 && tail->store != options_.store_id) {
+    return refuse("it is store '" + tail->store + "''s log");
+  }
   if (!own_history && !previous_history) return refuse("another history");
   if (tail->last > store_->LastChangePosition()) return refuse("the log is ahead of the store");
   if (Result<JournalPoint> point = store_->JournalPointAt(tail->last);
@@ -211,6 +227,7 @@ Status JetStreamSink::PublishChanges(std::vector<Store::Change> changes) {
   LogMessage m;
   m.kind = LogMessageKind::kChanges;
   m.store = options_.store_id;
+  m.epoch = options_.registry_epoch;
   m.history = store_->History().id;
   m.after = published_;
   m.last = changes.back().position;
@@ -226,6 +243,7 @@ Status JetStreamSink::PublishFragments(const Store::Change& change) {
   LogMessage m;
   m.kind = LogMessageKind::kFragment;
   m.store = options_.store_id;
+  m.epoch = options_.registry_epoch;
   m.history = store_->History().id;
   m.after = published_;
   m.last = change.position;
@@ -281,7 +299,7 @@ void JetStreamSink::Acknowledged(uint64_t position) {
 PeerStatus JetStreamSink::status() const {
   PeerStatus p;
   p.peer = "jetstream:" + subject_;
-  p.channel = "data";
+  p.channel = options_.registry_epoch > 0 ? "registry" : "data";
   p.direction = "leader";
   p.transport = "jetstream";
   p.in_session = connected_.load();

@@ -39,7 +39,12 @@ class NatsConnection;
 
 struct JetStreamSinkOptions {
   JetStreamOptions jetstream;
-  std::string store_id;  // names the subject: <prefix>.log.<store_id>
+  std::string store_id;  // names the messages' source and the subject: <prefix>.log.<store_id>
+  // A hub's registry: published on <prefix>.registry with this epoch (> 0). The log may then
+  // have been written by another hub before: this one continues it only if that hub's epoch is
+  // lower and this hub holds the same history through its last position (it followed the log as
+  // a standby); a higher or equal epoch at the tail fences this hub off.
+  uint64_t registry_epoch = 0;
   Logger* logger = nullptr;
 };
 

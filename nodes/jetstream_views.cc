@@ -46,8 +46,8 @@ class JetStreamViews::Feeder {
     StoreOptions so;
     so.durability = Durability::kGroup;  // on disk before the ack
     so.logger = o.logger;
-    NEMESYST_RETURN_IF_ERROR(Store::Open(so, (o.views_dir / store).string(), &f->view_)
-                                 .WithContext("view " + store));
+    NEMESYST_RETURN_IF_ERROR(
+        Store::Open(so, (o.views_dir / store).string(), &f->view_).WithContext("view " + store));
     LogFeedOptions fo;
     fo.jetstream = o.jetstream;
     fo.subject = LogSubject(o.jetstream, store);

@@ -123,6 +123,10 @@ std::string LogSubject(const JetStreamOptions& options, std::string_view store_i
   return options.subject_prefix + ".log." + SubjectToken(store_id);
 }
 
+std::string RegistrySubject(const JetStreamOptions& options) {
+  return options.subject_prefix + ".registry";
+}
+
 Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const JetStreamOptions& o,
                                                                 const std::string& name,
                                                                 int64_t timeout_ms) {
@@ -180,10 +184,11 @@ Status NatsConnection::EnsureLogStream() {
   jsStreamConfig config;
   jsStreamConfig_Init(&config);
   config.Name = options_.stream.c_str();
-  const std::string subjects = options_.subject_prefix + ".log.>";
-  const char* subject_list[] = {subjects.c_str()};
+  const std::string logs = options_.subject_prefix + ".log.>";
+  const std::string registry = RegistrySubject(options_);
+  const char* subject_list[] = {logs.c_str(), registry.c_str()};
   config.Subjects = subject_list;
-  config.SubjectsLen = 1;
+  config.SubjectsLen = 2;
   config.Storage = js_FileStorage;
   config.Replicas = options_.replicas;
   config.MaxAge = options_.max_age_s * 1000000000;  // nanoseconds

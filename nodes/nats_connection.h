@@ -33,6 +33,8 @@ Status ValidateJetStreamOptions(const JetStreamOptions& options, bool plaintext_
 // tokens and is not allowed in consumer names, so it is written '%', which ids never contain).
 std::string SubjectToken(std::string_view store_id);
 std::string LogSubject(const JetStreamOptions& options, std::string_view store_id);
+// The hub's registry log: <prefix>.registry.
+std::string RegistrySubject(const JetStreamOptions& options);
 
 class NatsConnection {
  public:
@@ -45,8 +47,8 @@ class NatsConnection {
   NatsConnection(const NatsConnection&) = delete;
   NatsConnection& operator=(const NatsConnection&) = delete;
 
-  // Makes the log stream (subjects <prefix>.log.>) unless it exists; an existing one is kept as
-  // it is (its replicas and limits are the operator's).
+  // Makes the log stream (subjects <prefix>.log.> and <prefix>.registry) unless it exists; an
+  // existing one is kept as it is (its replicas and limits are the operator's).
   Status EnsureLogStream();
   // Opens the key-value bucket `<prefix>_<name>` (made when missing, with `ttl_ms` per entry,
   // 0 = none). The handle is the connection's: freed with it.

@@ -17,9 +17,11 @@
 #include "nodes/control_service.h"
 #include "nodes/curve.h"
 #include "nodes/follower.h"
+#include "nodes/jetstream_feed.h"
 #include "nodes/jetstream_sink.h"
 #include "nodes/latency_recorder.h"
 #include "nodes/leader.h"
+#include "nodes/nats_connection.h"
 #include "nodes/node_role.h"
 #include "nodes/serving.h"
 #include "nodes/shed_messages.h"
@@ -85,6 +87,19 @@ class StoreRole final : public Role {
       jo.store_id = o.node_id;
       jo.logger = log_;
       NEMESYST_ASSIGN_OR_RETURN(jetstream_, JetStreamSink::Start(c_.store.get(), jo));
+      if (!HubLink()) {
+        // No ZeroMQ hub: the registry (models, aliases) comes from the JetStream registry log,
+        // published by whichever hub leads it (the highest epoch).
+        LogFeedOptions fo;
+        fo.jetstream = o.jetstream;
+        fo.subject = RegistrySubject(o.jetstream);
+        fo.durable = "registry_" + SubjectToken(o.node_id);
+        fo.peer = "jetstream:" + fo.subject;
+        fo.channel = "registry";
+        fo.check_epoch = true;
+        fo.logger = log_;
+        registry_feed_ = std::make_unique<LogFeed>(&follower_->replica(), fo);
+      }
     }
     Connect();
     return Status::OK();
@@ -145,12 +160,13 @@ class StoreRole final : public Role {
     s.connected = connected_;
     s.appended_records = appended_records_.load();
     s.append_latency = append_latency_.Histogram();
-    s.epoch = follower_->status().epoch;
+    s.epoch = registry_feed_ ? registry_feed_->epoch() : follower_->status().epoch;
     if (HubLink()) {
       s.peers.push_back(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
       s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
     }
     if (jetstream_) s.peers.push_back(jetstream_->status());
+    if (registry_feed_) s.peers.push_back(registry_feed_->status());
     if (serving_) s.serving = serving_->Snapshot();
     s.serving.ingest_endpoint = client_->pull_endpoint();
     s.serving.pushes = pushes_.load();
@@ -171,6 +187,7 @@ class StoreRole final : public Role {
   }
 
   void TearDown() override {
+    registry_feed_.reset();
     jetstream_.reset();
     if (control_) control_->Stop();
     extras_.clear();
@@ -490,6 +507,7 @@ class StoreRole final : public Role {
   std::vector<ExtraSocket> extras_;
   std::unique_ptr<Serving> serving_;          // when serve_model is set
   std::unique_ptr<JetStreamSink> jetstream_;  // when jetstream.servers is set
+  std::unique_ptr<LogFeed> registry_feed_;    // ... and node.hub is not
   uint64_t notified_position_ = 0;
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<SocketMonitor> monitor_;

@@ -64,6 +64,11 @@ struct JetStreamOptions {
   // Hub workers: a store's view belongs to the worker holding its lease; a lease not renewed
   // for lease_ms passes to another worker.
   int lease_ms = 3000;
+  // Hub: publish this hub's model registry (models and aliases) on <prefix>.registry, stamped
+  // with node.epoch. false: a hub follows that log into its own registry (a standby, promoted by
+  // restarting it with publish_registry and a higher epoch). Store nodes without a ZeroMQ hub
+  // follow it into their registry replica, refusing lower epochs.
+  bool publish_registry = false;
 };
 
 struct NodeOptions {

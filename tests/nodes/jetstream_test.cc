@@ -16,6 +16,7 @@
 #include "nodes/nats_connection.h"
 #include "tests/nodes/cluster_fixture.h"
 #include "tests/testing/nats_cluster.h"
+#include "tests/testing/run_command.h"
 
 namespace nemesyst::testing {
 namespace {
@@ -34,10 +35,14 @@ class JetStreamTest : public ::testing::Test {
   }
 
   std::vector<std::string> Common(const std::string& id) {
-    return {"--store", dir_.Sub(id), "--set", "node.id=" + id,
-            "--set", "jetstream.servers=" + nats_->urls(), "--set", "jetstream.lease_ms=1000",
-            "--set", "jetstream.publish_timeout_ms=1000", "--set", "node.http=off",
-            "--set", "node.heartbeat_ms=50", "--set", "store.durability=group"};
+    return {"--store", dir_.Sub(id),
+            "--set",   "node.id=" + id,
+            "--set",   "jetstream.servers=" + nats_->urls(),
+            "--set",   "jetstream.lease_ms=1000",
+            "--set",   "jetstream.publish_timeout_ms=1000",
+            "--set",   "node.http=off",
+            "--set",   "node.heartbeat_ms=50",
+            "--set",   "store.durability=group"};
   }
   int& Port(const std::string& id) {
     int& port = ports_[id];
@@ -54,23 +59,55 @@ class JetStreamTest : public ::testing::Test {
     for (const char* key : {"node.ingest", "node.predictions", "node.predict"}) {
       args.insert(args.end(), {"--set", std::string(key) + "=tcp://127.0.0.1:*"});
     }
-    args.insert(args.end(), {"--set", "node.hub=off", "node", "run", "--role", "store",
-                             "--client", Client(id)});
+    args.insert(args.end(), {"--set", "node.hub=off", "node", "run", "--role", "store", "--client",
+                             Client(id)});
     auto& node = nodes_[id];
     node = std::make_unique<NodeProcess>(args, dir_.Sub(id + ".log"));
     EXPECT_TRUE(node->WaitReady()) << node->log();
     return node.get();
   }
 
-  // A hub worker: views of the stores it holds leases for, in <id>.node/replicas/.
-  NodeProcess* StartWorker(const std::string& id) {
+  // A hub worker: views of the stores it holds leases for, in <id>.node/replicas/. `extra`: its
+  // registry role (jetstream.publish_registry, node.epoch).
+  NodeProcess* StartWorker(const std::string& id, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = Common(id);
+    args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"--set", "node.control=tcp://127.0.0.1:*", "node", "run", "--role",
                              "hub", "--listen", "tcp://127.0.0.1:*", "--client", Client(id)});
     auto& node = nodes_[id];
     node = std::make_unique<NodeProcess>(args, dir_.Sub(id + ".log"));
     EXPECT_TRUE(node->WaitReady()) << node->log();
     return node.get();
+  }
+
+  // The version `reference` resolves to in the registry at `path` (read-only, beside its running
+  // owner), with its SHA-256; 0 when it does not resolve.
+  std::pair<uint32_t, std::string> Resolve(const std::string& path, const std::string& reference) {
+    StoreOptions o;
+    o.read_only = true;
+    std::unique_ptr<Store> store;
+    if (!Store::Open(o, path, &store).ok()) return {0, ""};
+    auto resolved = store->ResolveModel(reference);
+    if (!resolved.ok()) return {0, ""};
+    auto info = store->GetModelInfo(resolved->name, resolved->version);
+    return {resolved->version, info.ok() ? info->blob_sha256 : ""};
+  }
+  bool WaitResolves(const std::string& path, const std::string& reference, uint32_t version) {
+    return WaitFor([&] { return Resolve(path, reference).first == version; }, 30000);
+  }
+  uint64_t Epoch(const std::string& id) {
+    nlohmann::json s = NodeStatusJson(Client(id));
+    return s.is_object() ? s.value("epoch", uint64_t{0}) : 0;
+  }
+  std::string RegistryError(const std::string& id) {
+    nlohmann::json s = NodeStatusJson(Client(id));
+    if (!s.is_object()) return "";
+    for (const auto& p : s["peers"]) {
+      if (p.value("channel", "") == "registry" && p.value("transport", "") == "jetstream") {
+        return p.value("last_error", "");
+      }
+    }
+    return "";
   }
 
   std::string ViewPath(const std::string& worker, const std::string& store) {
@@ -103,7 +140,9 @@ class JetStreamTest : public ::testing::Test {
     nlohmann::json s = NodeStatusJson(Client(worker));
     if (!s.is_object()) return views;
     for (const auto& p : s["peers"]) {
-      if (p.value("transport", "") == "jetstream") views[p["peer"]] = p.value("applied", 0ull);
+      if (p.value("transport", "") == "jetstream" && p.value("channel", "") == "data") {
+        views[p["peer"]] = p.value("applied", 0ull);
+      }
     }
     return views;
   }
@@ -156,7 +195,8 @@ class JetStreamTest : public ::testing::Test {
       if (subject != natsMsg_GetSubject(msg)) continue;
       Result<LogMessage> m = DecodeLogMessage(
           std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
-      if (!m.ok()) return ::testing::AssertionFailure() << "seq " << seq << ": " << m.status().ToString();
+      if (!m.ok())
+        return ::testing::AssertionFailure() << "seq " << seq << ": " << m.status().ToString();
       if (m->after != after) {
         return ::testing::AssertionFailure()
                << store << " seq " << seq << " follows position " << m->after << ", the log held "
@@ -296,6 +336,59 @@ TEST_F(JetStreamTest, AStoreOfflineResumesWithoutGapsOrDuplicates) {
   EXPECT_EQ(logged, LastPosition("s1"));
   EXPECT_EQ(ReadRows(ViewPath("w1", "s1")).size(), 12u * 40u);
   EXPECT_EQ(Digest(ViewPath("w1", "s1")), Digest(dir_.Sub("s1")));
+}
+
+TEST_F(JetStreamTest, AModelDeployedByOneHubReachesEveryStoreAndAFencedHubCannotPush) {
+  // Two model versions of 3 MB each: more than a log message, so they go as digest-checked
+  // fragments. They are put into h1's registry before it runs.
+  {
+    std::unique_ptr<Store> h1;
+    ASSERT_TRUE(Store::Open({}, dir_.Sub("h1"), &h1).ok());
+    ASSERT_TRUE(h1->PutModel("m", std::string(3 << 20, 'a'), {}).ok());
+    ASSERT_TRUE(h1->PutModel("m", std::string(3 << 20, 'b'), {}).ok());
+  }
+  StartWorker("h1", {"--set", "jetstream.publish_registry=true", "--set", "node.epoch=1"});
+  StartWorker("h2", {"--set", "node.epoch=2"});  // a standby, following the registry log
+  const std::vector<std::string> stores = {"s1", "s2"};
+  for (const std::string& s : stores) StartStore(s);
+  auto alias = [&](const std::string& hub, uint32_t version) {
+    return RunCli({"model", "alias", "m", "production", std::to_string(version), "--connect",
+                   Client(hub)})
+        .exit_code;
+  };
+  ASSERT_EQ(alias("h1", 1), 0);
+  const auto deployed = Resolve(dir_.Sub("h1"), "m:production");
+  ASSERT_EQ(deployed.first, 1u);
+  for (const std::string& s : stores) {
+    ASSERT_TRUE(WaitResolves(dir_.Sub(s + ".node/registry"), "m:production", 1))
+        << s << "\n"
+        << nodes_[s]->log();
+    EXPECT_EQ(Resolve(dir_.Sub(s + ".node/registry"), "m:production"), deployed) << s;
+    EXPECT_EQ(Epoch(s), 1u) << s;
+  }
+  ASSERT_TRUE(WaitResolves(dir_.Sub("h2"), "m:production", 1)) << "the standby follows";
+
+  // h1 dies; h2 is promoted (restarted publishing, with a higher epoch) and continues the log.
+  nodes_["h1"]->Kill();
+  nodes_["h2"]->Terminate();
+  StartWorker("h2", {"--set", "jetstream.publish_registry=true", "--set", "node.epoch=2"});
+  ASSERT_EQ(alias("h2", 2), 0);
+  for (const std::string& s : stores) {
+    ASSERT_TRUE(WaitResolves(dir_.Sub(s + ".node/registry"), "m:production", 2)) << s;
+    ASSERT_TRUE(WaitFor([&] { return Epoch(s) == 2; }, 10000)) << s;
+  }
+
+  // h1 comes back with its old epoch: fenced off, and nothing it does reaches a store.
+  StartWorker("h1", {"--set", "jetstream.publish_registry=true", "--set", "node.epoch=1"});
+  ASSERT_EQ(alias("h1", 1), 0);  // its own registry takes it ...
+  ASSERT_TRUE(
+      WaitFor([&] { return RegistryError("h1").find("fenced") != std::string::npos; }, 10000))
+      << RegistryError("h1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  for (const std::string& s : stores) {  // ... the stores never do
+    EXPECT_EQ(Resolve(dir_.Sub(s + ".node/registry"), "m:production").first, 2u) << s;
+    EXPECT_EQ(Epoch(s), 2u) << s;
+  }
 }
 
 }  // namespace

@@ -45,8 +45,8 @@ NatsCluster::NatsCluster(std::string dir, int servers) : dir_(std::move(dir)) {
          << "listen: 127.0.0.1:" << s.client_port << "\n"
          << "jetstream { store_dir: \"" << dir_ << "/" << name << "\" }\n";
     if (servers_.size() > 1) {
-      conf << "cluster { name: nemesyst_test, listen: 127.0.0.1:" << s.cluster_port
-           << ", routes: [" << routes << "] }\n";
+      conf << "cluster { name: nemesyst_test, listen: 127.0.0.1:" << s.cluster_port << ", routes: ["
+           << routes << "] }\n";
     }
   }
 }
