@@ -126,6 +126,12 @@ Status LogFeed::Subscribe() {
   config.AckPolicy = js_AckExplicit;
   config.AckWait = int64_t{30} * 1000000000;  // ns: a held fragment run is acked well before
   config.MaxAckPending = 4 * kFetchBatch;
+  // One replica in memory: the consumer is made afresh from the target's position at every
+  // subscribe, so replicating its state buys nothing — while an R3 consumer is a Raft group of
+  // its own, and a hub worker taking over a hundred stores would wait for a hundred elections.
+  // If its server goes, the fetch fails and the feed makes another one elsewhere.
+  config.Replicas = 1;
+  config.MemoryStorage = true;
   if (seq_ > 0) {
     config.DeliverPolicy = js_DeliverByStartSequence;
     config.OptStartSeq = seq_ + 1;
@@ -153,13 +159,28 @@ void LogFeed::Unsubscribe() {
 }
 
 Status LogFeed::FetchOnce() {
+  // A pull request for many messages is answered only once it has them all or expires, so
+  // waiting is done for one message; once messages flow, what is there is taken without waiting.
   natsMsgList list{};
   jsErrCode error = static_cast<jsErrCode>(0);
-  natsStatus s = natsSubscription_Fetch(&list, sub_, kFetchBatch, kFetchWaitMs, &error);
-  if (s == NATS_TIMEOUT) {
+  natsStatus s;
+  if (draining_) {
+    jsFetchRequest request;
+    jsFetchRequest_Init(&request);
+    request.Batch = kFetchBatch;
+    request.NoWait = true;
+    request.Expires = 0;  // NoWait with an expiry makes the server wait for the whole batch
+    s = natsSubscription_FetchRequest(&list, sub_, &request);
+  } else {
+    s = natsSubscription_Fetch(&list, sub_, 1, kFetchWaitMs, &error);
+  }
+  if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND || (s == NATS_OK && list.Count == 0)) {
+    draining_ = false;
+    natsMsgList_Destroy(&list);
     RecordSeq(false);
     return Status::OK();
   }
+  draining_ = true;
   NEMESYST_RETURN_IF_ERROR(NatsStatus(s, "fetching from " + options_.durable, error));
   Status result;
   for (int i = 0; i < list.Count && result.ok(); ++i) {

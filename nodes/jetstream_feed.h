@@ -83,6 +83,7 @@ class LogFeed {
   NatsConnection* connection_;
   std::unique_ptr<NatsConnection> own_connection_;
   natsSubscription* sub_ = nullptr;
+  bool draining_ = false;  // messages are flowing: fetch without waiting
   uint64_t seq_ = 0, recorded_seq_ = 0;
   int64_t recorded_us_ = 0;
   struct Partial {

@@ -28,10 +28,61 @@ Result<std::vector<std::string>> BucketKeys(kvStore* kv, const std::string& what
 
 }  // namespace
 
+// The buckets, and what the watchers have said so far.
 struct JetStreamViews::Buckets {
-  kvStore* stores = nullptr;
-  kvStore* leases = nullptr;
-  kvStore* workers = nullptr;
+  kvStore* stores = nullptr;   // store id → how it publishes (written by the stores)
+  kvStore* owners = nullptr;   // store id → the worker holding its view (no expiry)
+  kvStore* workers = nullptr;  // worker id → alive (entries expire after lease_ms)
+  kvWatcher* store_watch = nullptr;
+  kvWatcher* owner_watch = nullptr;
+  std::set<std::string> known_stores;
+  struct Owner {
+    std::string worker;
+    uint64_t revision = 0;
+  };
+  std::map<std::string, Owner> owner_of;
+  ~Buckets() {
+    if (store_watch != nullptr) kvWatcher_Destroy(store_watch);
+    if (owner_watch != nullptr) kvWatcher_Destroy(owner_watch);
+  }
+  // Takes in what the watchers have seen since the last call (their first calls deliver every
+  // current entry). A watcher that fails is made again and starts over.
+  Status Drain() {
+    NEMESYST_RETURN_IF_ERROR(DrainOne(stores, &store_watch, [&](kvEntry* e, bool gone) {
+      if (gone) {
+        known_stores.erase(kvEntry_Key(e));
+      } else {
+        known_stores.insert(kvEntry_Key(e));
+      }
+    }));
+    return DrainOne(owners, &owner_watch, [&](kvEntry* e, bool gone) {
+      if (gone) {
+        owner_of.erase(kvEntry_Key(e));
+      } else {
+        owner_of[kvEntry_Key(e)] = {kvEntry_ValueString(e), kvEntry_Revision(e)};
+      }
+    });
+  }
+  template <typename Fn>
+  Status DrainOne(kvStore* kv, kvWatcher** watcher, Fn&& take) {
+    if (*watcher == nullptr) {
+      NEMESYST_RETURN_IF_ERROR(NatsStatus(kvStore_WatchAll(watcher, kv, nullptr), "watching"));
+    }
+    while (true) {
+      kvEntry* e = nullptr;
+      natsStatus s = kvWatcher_Next(&e, *watcher, 1);
+      if (s == NATS_TIMEOUT) return Status::OK();
+      if (s != NATS_OK) {
+        kvWatcher_Destroy(*watcher);
+        *watcher = nullptr;
+        return NatsStatus(s, "watching a bucket");
+      }
+      if (e == nullptr) continue;  // the end of the initial entries
+      const kvOperation op = kvEntry_Operation(e);
+      take(e, op == kvOp_Delete || op == kvOp_Purge);
+      kvEntry_Destroy(e);
+    }
+  }
 };
 
 // ---- One store's view ------------------------------------------------------------------------
@@ -111,7 +162,7 @@ Status JetStreamViews::Connect() {
   NEMESYST_RETURN_IF_ERROR(c->EnsureLogStream());
   auto b = std::make_unique<Buckets>();
   NEMESYST_ASSIGN_OR_RETURN(b->stores, c->Bucket("stores", 0));
-  NEMESYST_ASSIGN_OR_RETURN(b->leases, c->Bucket("leases", options_.jetstream.lease_ms));
+  NEMESYST_ASSIGN_OR_RETURN(b->owners, c->Bucket("owners", 0));
   NEMESYST_ASSIGN_OR_RETURN(b->workers, c->Bucket("workers", options_.jetstream.lease_ms));
   connection_ = std::move(c);
   buckets_ = std::move(b);
@@ -142,7 +193,7 @@ void JetStreamViews::Run() {
   }
   for (auto& [store, lease] : owned) {
     lease.feeder.reset();
-    if (buckets_) kvStore_Delete(buckets_->leases, store.c_str());
+    if (buckets_) kvStore_Delete(buckets_->owners, store.c_str());
   }
   if (buckets_) kvStore_Delete(buckets_->workers, options_.worker_id.c_str());
   buckets_.reset();
@@ -151,60 +202,57 @@ void JetStreamViews::Run() {
 
 Status JetStreamViews::Round() {
   const std::string& me = options_.worker_id;
+  // One write per round, whatever the number of stores: this worker is alive.
   uint64_t revision = 0;
   NEMESYST_RETURN_IF_ERROR(
       NatsStatus(kvStore_PutString(&revision, buckets_->workers, me.c_str(), "hub worker"),
                  "announcing worker " + me));
-  // Renew what this worker holds; a lease that cannot be renewed is another worker's now.
-  std::vector<std::string> lost;
+  NEMESYST_ASSIGN_OR_RETURN(std::vector<std::string> live_list,
+                            BucketKeys(buckets_->workers, "workers"));
+  const std::set<std::string> live(live_list.begin(), live_list.end());
+  NEMESYST_RETURN_IF_ERROR(buckets_->Drain());
+  const auto& owner_of = buckets_->owner_of;
+
+  // Views whose store another worker took (this one was away past lease_ms) stop here.
+  std::vector<std::unique_ptr<Feeder>> stopped;
   {
     std::lock_guard lock(mu_);
-    for (auto& [store, lease] : owned_) {
-      uint64_t renewed = 0;
-      natsStatus ns = kvStore_UpdateString(&renewed, buckets_->leases, store.c_str(), me.c_str(),
-                                           lease.revision);
-      if (ns == NATS_OK) {
-        lease.revision = renewed;
-      } else {
-        lost.push_back(store);
+    for (auto it = owned_.begin(); it != owned_.end();) {
+      auto owner = owner_of.find(it->first);
+      if (owner != owner_of.end() && owner->second.worker == me) {
+        ++it;
+        continue;
       }
+      options_.logger->Log(LogLevel::kWarn, "nodes.jetstream", "store taken over: view stopped",
+                           {{"worker", me}, {"store", it->first}});
+      stopped.push_back(std::move(it->second.feeder));
+      it = owned_.erase(it);
     }
   }
-  for (const std::string& store : lost) {
-    options_.logger->Log(LogLevel::kWarn, "nodes.jetstream", "lease lost: view dropped",
-                         {{"worker", me}, {"store", store}});
-    std::unique_ptr<Feeder> feeder;
-    {
-      std::lock_guard lock(mu_);
-      feeder = std::move(owned_[store].feeder);
-      owned_.erase(store);
-    }
-    feeder.reset();  // joins outside the lock (Views() keeps answering)
-  }
-  NEMESYST_ASSIGN_OR_RETURN(std::vector<std::string> stores,
-                            BucketKeys(buckets_->stores, "stores"));
-  NEMESYST_ASSIGN_OR_RETURN(std::vector<std::string> workers,
-                            BucketKeys(buckets_->workers, "workers"));
-  const size_t live = std::max<size_t>(1, workers.size());
-  const size_t share = (stores.size() + live - 1) / live;
+  stopped.clear();  // joined outside the lock (Views() keeps answering)
+
+  const std::vector<std::string> stores(buckets_->known_stores.begin(),
+                                        buckets_->known_stores.end());
   if (stores.empty()) return Status::OK();
+  const size_t share = (stores.size() + live.size() - 1) / std::max<size_t>(1, live.size());
   // More than a fair share (workers joined since): hand the excess over — its views stay here,
   // and resume from their positions should the stores come back.
-  std::vector<std::unique_ptr<Feeder>> released;
   {
     std::lock_guard lock(mu_);
     while (owned_.size() > share) {
       auto last = std::prev(owned_.end());
-      options_.logger->Log(LogLevel::kInfo, "nodes.jetstream", "lease released: rebalancing",
+      options_.logger->Log(LogLevel::kInfo, "nodes.jetstream", "store released: rebalancing",
                            {{"worker", me}, {"store", last->first}});
-      released.push_back(std::move(last->second.feeder));
-      kvStore_Delete(buckets_->leases, last->first.c_str());
+      stopped.push_back(std::move(last->second.feeder));
+      kvStore_Delete(buckets_->owners, last->first.c_str());
       owned_.erase(last);
     }
   }
-  released.clear();  // the feeders stop (joined outside the lock)
-  // Each worker starts looking at its own place in the list, so they do not all race for the
-  // same stores.
+  stopped.clear();
+
+  // Take stores nobody holds, or whose worker is gone, up to the share. Each worker starts at
+  // its own place in the list, so they do not all race for the same stores; the compare-and-set
+  // on the owner key decides any race.
   const size_t start = std::hash<std::string>{}(me) % stores.size();
   for (size_t i = 0; i < stores.size(); ++i) {
     const std::string& store = stores[(start + i) % stores.size()];
@@ -213,16 +261,24 @@ Status JetStreamViews::Round() {
       if (stop_ || owned_.size() >= share) break;
       if (owned_.count(store) != 0) continue;
     }
-    if (!ValidateNodeId(store).ok()) continue;
+    auto owner = owner_of.find(store);
+    const bool free = owner == owner_of.end() || live.count(owner->second.worker) == 0;
+    if (!free || !ValidateNodeId(store).ok()) continue;
     uint64_t taken = 0;
-    if (kvStore_CreateString(&taken, buckets_->leases, store.c_str(), me.c_str()) != NATS_OK) {
-      continue;  // another worker's (or the cluster is busy: next round)
-    }
-    options_.logger->Log(LogLevel::kInfo, "nodes.jetstream", "lease taken: building view",
-                         {{"worker", me}, {"store", store}});
+    const natsStatus ns =
+        owner == owner_of.end()
+            ? kvStore_CreateString(&taken, buckets_->owners, store.c_str(), me.c_str())
+            : kvStore_UpdateString(&taken, buckets_->owners, store.c_str(), me.c_str(),
+                                   owner->second.revision);
+    if (ns != NATS_OK) continue;  // another worker was quicker
+    options_.logger->Log(LogLevel::kInfo, "nodes.jetstream", "store taken: building its view",
+                         {{"worker", me},
+                          {"store", store},
+                          {"from", owner == owner_of.end() ? "" : owner->second.worker}});
+    buckets_->owner_of[store] = {me, taken};
     Result<std::unique_ptr<Feeder>> feeder = Feeder::Open(connection_.get(), options_, store);
     if (!feeder.ok()) {
-      kvStore_Delete(buckets_->leases, store.c_str());  // let another worker try
+      kvStore_Delete(buckets_->owners, store.c_str());  // let another worker try
       return feeder.status();
     }
     Lease lease;

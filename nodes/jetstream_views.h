@@ -2,13 +2,18 @@
 // "Hub workers").
 //
 // Any number of hub processes run this, each with its own views directory. The stores are shared
-// out by leases in a key-value bucket (<prefix>_leases, one key per store, entries expiring after
-// lease_ms): a worker takes unowned stores up to its fair share (stores / live workers, rounded
-// up), renews its leases every lease_ms / 3 with a compare-and-set on the key's revision, and
-// drops a store whose renewal fails. A worker that dies stops renewing; within lease_ms its stores
-// are taken by the others, which build their views from the log (from the start for a store they
-// never held, from their own applied position otherwise). Live workers announce themselves in
-// <prefix>_workers; stores in <prefix>_stores (jetstream_sink.h).
+// out through two key-value buckets:
+//  - <prefix>_workers: each live worker writes its key every lease_ms / 3; entries expire after
+//    lease_ms, so a worker that died or froze drops out of the list by itself;
+//  - <prefix>_owners: store id → the worker holding its view (no expiry).
+// A worker takes stores nobody holds, or whose worker is no longer live, up to its fair share
+// (stores / live workers, rounded up), by a compare-and-set on the owner key (create, or update
+// at the revision it saw), so two workers never both win a store; it hands stores beyond its
+// share back (workers joined since) and stops a view whose owner key names another worker.
+// One write per round whatever the number of stores; owner and store keys are followed with
+// watchers, not polled. A worker taking a store over builds its view from the log (from the
+// start for a store it never held, from its own applied position otherwise). Stores announce
+// themselves in <prefix>_stores (jetstream_sink.h).
 //
 // Per owned store a LogFeed (nodes/jetstream_feed.h) applies the store's log to the view, with a
 // durable pull consumer made for this worker and store, acking each message once it is on disk.

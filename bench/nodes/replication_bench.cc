@@ -29,6 +29,7 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "bench_fleet.h"
 #include "nemesyst/node.h"
 #include "nemesyst/refrigeration/fleet.h"
 #include "nodes/follower.h"
@@ -36,48 +37,6 @@
 
 namespace nemesyst {
 namespace {
-
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-fs::path Scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("nemesyst-bench-" + name);
-  fs::remove_all(p);
-  return p;
-}
-
-std::unique_ptr<Store> OpenStore(const fs::path& path, Durability d = Durability::kAsync) {
-  StoreOptions o;
-  o.durability = d;
-  std::unique_ptr<Store> store;
-  if (!Store::Open(o, path.string(), &store).ok()) std::abort();
-  return store;
-}
-
-// The simulated fleet's rows, in append batches of `batch` records.
-const std::vector<std::vector<Record>>& FleetBatches(size_t records, size_t batch) {
-  static std::map<std::pair<size_t, size_t>, std::vector<std::vector<Record>>> cache;
-  auto& out = cache[{records, batch}];
-  if (!out.empty()) return out;
-  refrigeration::SimulatorOptions so;
-  so.stores = 8;
-  so.cases_per_store = 24;
-  so.days = static_cast<double>(records) / (so.stores * so.cases_per_store * 1440.0) + 0.01;
-  auto sim = refrigeration::FleetSimulator::Create(so).value();
-  std::vector<Record> rows;
-  (void)sim->GenerateFleet([&](const refrigeration::SimSample* s, size_t n) -> Status {
-    for (size_t i = 0; i < n && rows.size() < records; ++i) {
-      Record r;
-      refrigeration::SampleToRecord(*sim, s[i], &r);
-      rows.push_back(std::move(r));
-    }
-    return Status::OK();
-  });
-  for (size_t i = 0; i < rows.size(); i += batch) {
-    out.emplace_back(rows.begin() + i, rows.begin() + std::min(rows.size(), i + batch));
-  }
-  return out;
-}
 
 // Compacts every column family of the store at `path` (closed), so no background compaction
 // left over from filling it runs during a timed region.
@@ -337,14 +296,6 @@ BENCHMARK(BM_RawZmqSameBytes)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2)
     ->UseRealTime();
-
-// p50 / p99 of per-iteration latencies, as counters.
-void Percentiles(benchmark::State& state, std::vector<double> us) {
-  std::sort(us.begin(), us.end());
-  if (us.empty()) return;
-  state.counters["p50_us"] = us[us.size() / 2];
-  state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
-}
 
 // One small append at a time through a kept client connection; both stores sync every write.
 // Semi-sync: the reply waits for the hub to have it durably. Async: the same path without that
