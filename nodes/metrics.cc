@@ -216,7 +216,10 @@ const ServingMetric kServingMetrics[] = {
 };
 
 Labels PeerLabels(const PeerStatus& p) {
-  return {{"peer", p.peer}, {"channel", p.channel}, {"direction", p.direction}};
+  return {{"peer", p.peer},
+          {"channel", p.channel},
+          {"direction", p.direction},
+          {"transport", p.transport}};
 }
 
 }  // namespace

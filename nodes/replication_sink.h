@@ -1,6 +1,6 @@
 // Where a store node's change journal goes, as the store role sees it: the ZeroMQ link to its hub
-// (nodes/store_role.cc) and the JetStream log (nodes/jetstream_sink.h) are both sinks. A store node
-// runs either or both (a regional hub that also forwards runs JetStream sinks for its replicas).
+// (HubLinkSink, nodes/store_role.cc) and the JetStream log (nodes/jetstream_sink.h) are both
+// sinks. A store node runs either or both.
 //
 // The role asks each sink what it holds durably: semi-sync appends wait until every sink holds
 // them, and the journal is trimmed only through what every sink holds (within the caps).

@@ -34,6 +34,28 @@ namespace {
 
 constexpr const char* kHub = "hub";
 
+// The ZeroMQ link to the hub as a sink. The link itself lives on the network thread (it pumps the
+// data leader whenever the store changes or credit arrives); this records, for other threads,
+// what the hub holds durably and how the link looked at the last status.
+class HubLinkSink final : public ReplicationSink {
+ public:
+  void RecordDurable(uint64_t durable) { durable_ = durable; }
+  void RecordStatus(PeerStatus status) {
+    std::lock_guard lock(mu_);
+    status_ = std::move(status);
+  }
+  uint64_t durable_position() const override { return durable_.load(); }
+  PeerStatus status() const override {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  std::atomic<uint64_t> durable_{0};
+  mutable std::mutex mu_;
+  PeerStatus status_;
+};
+
 class StoreRole final : public Role {
  public:
   explicit StoreRole(NodeContext* c)
@@ -81,12 +103,14 @@ class StoreRole final : public Role {
       NEMESYST_RETURN_IF_ERROR(DecodeCurveKey(o.hub_public_key, "the hub's public key").status());
     }
     if (!o.control_endpoint.empty()) NEMESYST_RETURN_IF_ERROR(BindControl());
+    if (HubLink()) sinks_.push_back(&hub_link_);
     if (!o.jetstream.servers.empty()) {
       JetStreamSinkOptions jo;
       jo.jetstream = o.jetstream;
       jo.store_id = o.node_id;
       jo.logger = log_;
       NEMESYST_ASSIGN_OR_RETURN(jetstream_, JetStreamSink::Start(c_.store.get(), jo));
+      sinks_.push_back(jetstream_.get());
       if (!HubLink()) {
         // No ZeroMQ hub: the registry (models, aliases) comes from the JetStream registry log,
         // published by whichever hub leads it (the highest epoch).
@@ -133,8 +157,7 @@ class StoreRole final : public Role {
         Connect();
       }
       // The journal is kept for the JetStream log too, through what it has acknowledged.
-      TrimWhenDue(*leader_, o, &last_trim_us_, log_,
-                  jetstream_ ? jetstream_->durable_position() : UINT64_MAX);
+      TrimWhenDue(*leader_, o, &last_trim_us_, log_, DurableEverywhere(UINT64_MAX));
       // A promotion replicated into the registry replica: the new version is built and swapped.
       if (serving_) serving_->Track(follower_->replica());
     }
@@ -147,11 +170,12 @@ class StoreRole final : public Role {
       }
     }
     const uint64_t newest = c_.store->LastChangePosition();
-    if (jetstream_ && newest != notified_position_) {
+    if (HubLink()) hub_link_.RecordDurable(leader_->durable(kHub));
+    if (newest != notified_position_) {
       notified_position_ = newest;
-      jetstream_->Notify();
+      for (ReplicationSink* sink : sinks_) sink->Notify();
     }
-    semi_.Update(DurableEverywhere(), newest);
+    semi_.Update(DurableEverywhere(0), newest);
   }
 
   NodeStatus BuildStatus() override {
@@ -161,11 +185,9 @@ class StoreRole final : public Role {
     s.appended_records = appended_records_.load();
     s.append_latency = append_latency_.Histogram();
     s.epoch = registry_feed_ ? registry_feed_->epoch() : follower_->status().epoch;
-    if (HubLink()) {
-      s.peers.push_back(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
-      s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
-    }
-    if (jetstream_) s.peers.push_back(jetstream_->status());
+    if (HubLink()) hub_link_.RecordStatus(LeaderPeerStatus(*leader_, kHub, "data", *c_.store));
+    for (const ReplicationSink* sink : sinks_) s.peers.push_back(sink->status());
+    if (HubLink()) s.peers.push_back(FollowerPeerStatus(*follower_, kHub, "registry"));
     if (registry_feed_) s.peers.push_back(registry_feed_->status());
     if (serving_) s.serving = serving_->Snapshot();
     s.serving.ingest_endpoint = client_->pull_endpoint();
@@ -187,8 +209,6 @@ class StoreRole final : public Role {
   }
 
   void TearDown() override {
-    registry_feed_.reset();
-    jetstream_.reset();
     if (control_) control_->Stop();
     extras_.clear();
     control_.reset();
@@ -196,6 +216,10 @@ class StoreRole final : public Role {
     if (client_) client_->Stop();  // no more appends reach the serving thread
     serving_.reset();
     client_.reset();
+    // No append can reach the sinks any more.
+    registry_feed_.reset();
+    sinks_.clear();
+    jetstream_.reset();
     monitor_.reset();
     socket_.reset();
     follower_.reset();
@@ -263,12 +287,14 @@ class StoreRole final : public Role {
 
   // Whether this node replicates to a hub over ZeroMQ (node.hub set); without it, JetStream only.
   bool HubLink() const { return !c_.options.hub_endpoint.empty(); }
-  // What every sink holds durably: semi-sync appends wait for all of them.
-  uint64_t DurableEverywhere() const {
+  // What every sink holds durably (`none`: there is no sink): semi-sync appends wait for all of
+  // them, and the journal is kept for the least of them.
+  uint64_t DurableEverywhere(uint64_t none) const {
+    if (sinks_.empty()) return none;
     uint64_t durable = UINT64_MAX;
-    if (HubLink()) durable = leader_->durable(kHub);
-    if (jetstream_) durable = std::min(durable, jetstream_->durable_position());
-    return durable == UINT64_MAX ? 0 : durable;
+    for (const ReplicationSink* sink : sinks_)
+      durable = std::min(durable, sink->durable_position());
+    return durable;
   }
 
   // What this node serves, for the hub's status, fleet page and `deploy` (docs/control.md).
@@ -473,7 +499,7 @@ class StoreRole final : public Role {
     // A failure after some batches committed still says what is in the store (and replicates).
     const uint64_t position = c_.store->LastChangePosition();
     client_->Kick();  // the network thread sends the new changes now, not at its next tick
-    if (jetstream_) jetstream_->Notify();
+    for (ReplicationSink* sink : sinks_) sink->Notify();
     const bool replicated = semi_.WaitDurable(position);
     nlohmann::json errors = nlohmann::json::array();
     for (const IngestError& e : report.error_details) errors.push_back(e.ToString());
@@ -505,9 +531,12 @@ class StoreRole final : public Role {
   std::unique_ptr<ZapHandler> zap_;          // with keys and a control endpoint
   std::unique_ptr<ControlService> control_;  // when control_endpoint is set
   std::vector<ExtraSocket> extras_;
-  std::unique_ptr<Serving> serving_;          // when serve_model is set
-  std::unique_ptr<JetStreamSink> jetstream_;  // when jetstream.servers is set
-  std::unique_ptr<LogFeed> registry_feed_;    // ... and node.hub is not
+  std::unique_ptr<Serving> serving_;  // when serve_model is set
+  // Where the journal goes: the hub link (node.hub set) and JetStream (jetstream.servers set).
+  std::vector<ReplicationSink*> sinks_;
+  HubLinkSink hub_link_;
+  std::unique_ptr<JetStreamSink> jetstream_;
+  std::unique_ptr<LogFeed> registry_feed_;  // ... and node.hub is not
   uint64_t notified_position_ = 0;
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<SocketMonitor> monitor_;

@@ -143,8 +143,9 @@ TEST(PrometheusTextTest, NodeLines) {
 
 TEST(PrometheusTextTest, PeerLines) {
   const std::string text = PrometheusText(StoreStatus());
-  const std::string reg = R"({peer="hub",channel="registry",direction="follower"})";
-  const std::string data = R"({peer="hub",channel="data",direction="leader"})";
+  const std::string reg =
+      R"({peer="hub",channel="registry",direction="follower",transport="zeromq"})";
+  const std::string data = R"({peer="hub",channel="data",direction="leader",transport="zeromq"})";
   EXPECT_LINE(text, "nemesyst_replication_applied_position" + reg + " 40");
   EXPECT_LINE(text, "nemesyst_replication_durable_position" + reg + " 39");
   EXPECT_LINE(text, "nemesyst_replication_leader_last_position" + reg + " 41");
@@ -249,7 +250,7 @@ TEST(PrometheusTextTest, LabelValuesAreEscaped) {
   EXPECT_LINE(text, R"(nemesyst_node_info{node="node \"quoted\"",role="store"} 1)");
   EXPECT_LINE(
       text,
-      R"(nemesyst_replication_applied_position{peer="we\"ird\\peer\nid",channel="registry",direction="follower"} 40)");
+      R"(nemesyst_replication_applied_position{peer="we\"ird\\peer\nid",channel="registry",direction="follower",transport="zeromq"} 40)");
   // No raw newline inside a sample: every line is a comment or one whole sample.
   for (const std::string& line : Lines(text)) {
     EXPECT_TRUE(line.rfind("#", 0) == 0 || line.rfind("nemesyst_", 0) == 0) << line;
@@ -276,17 +277,17 @@ TEST(PrometheusTextTest, NumbersExactAndNonFinite) {
   EXPECT_LINE(text, "nemesyst_appended_records_total 18446744073709551615");
   EXPECT_LINE(
       text,
-      R"(nemesyst_replication_lag_seconds{peer="hub",channel="registry",direction="follower"} 0.1)");
+      R"(nemesyst_replication_lag_seconds{peer="hub",channel="registry",direction="follower",transport="zeromq"} 0.1)");
   EXPECT_LINE(
       text,
-      R"(nemesyst_replication_lag_seconds{peer="hub",channel="data",direction="leader"} NaN)");
+      R"(nemesyst_replication_lag_seconds{peer="hub",channel="data",direction="leader",transport="zeromq"} NaN)");
   EXPECT_LINE(text, R"(nemesyst_serving_last_build_seconds +Inf)");
   EXPECT_LINE(text, R"(nemesyst_serving_last_swap_pause_seconds -Inf)");
   // A double that needs all 17 digits reads back exactly.
   s.peers[0].lag_seconds = 0.1 + 0.2;
   const std::string again = PrometheusText(s);
   const std::regex lag(
-      R"re(nemesyst_replication_lag_seconds\{peer="hub",channel="registry",direction="follower"\} (\S+))re");
+      R"re(nemesyst_replication_lag_seconds\{peer="hub",channel="registry",direction="follower",transport="zeromq"\} (\S+))re");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(again, m, lag));
   EXPECT_EQ(std::stod(m[1]), 0.1 + 0.2) << m[1];
