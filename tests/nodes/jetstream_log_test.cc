@@ -43,7 +43,8 @@ TEST(JetStreamLogTest, FragmentRoundTripAndIds) {
   m.digest = std::string(32, 'c');  // the reader checks the form; the consumer the value
   m.offset = 4;
   m.data = std::string_view(whole).substr(4, 3);
-  Result<LogMessage> back = DecodeLogMessage(EncodeLogMessage(m));
+  const std::string bytes = EncodeLogMessage(m);  // the decoded message views these bytes
+  Result<LogMessage> back = DecodeLogMessage(bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->data, "456");
   EXPECT_EQ(back->total, 10u);
