@@ -55,9 +55,13 @@ struct JetStreamViews::Buckets {
         known_stores.insert(kvEntry_Key(e));
       }
     }));
+    // The newest revision wins: this worker records its own compare-and-sets at once, and the
+    // watcher may still deliver what came before them.
     return DrainOne(owners, &owner_watch, [&](kvEntry* e, bool gone) {
+      auto it = owner_of.find(kvEntry_Key(e));
+      if (it != owner_of.end() && it->second.revision > kvEntry_Revision(e)) return;
       if (gone) {
-        owner_of.erase(kvEntry_Key(e));
+        if (it != owner_of.end()) owner_of.erase(it);
       } else {
         owner_of[kvEntry_Key(e)] = {kvEntry_ValueString(e), kvEntry_Revision(e)};
       }
@@ -218,8 +222,11 @@ Status JetStreamViews::Round() {
   {
     std::lock_guard lock(mu_);
     for (auto it = owned_.begin(); it != owned_.end();) {
+      // Only a newer owner key naming another worker ends a view (a key missing from what the
+      // watchers said so far is not proof of anything).
       auto owner = owner_of.find(it->first);
-      if (owner != owner_of.end() && owner->second.worker == me) {
+      if (owner == owner_of.end() || owner->second.worker == me ||
+          owner->second.revision <= it->second.revision) {
         ++it;
         continue;
       }
@@ -261,8 +268,10 @@ Status JetStreamViews::Round() {
       if (stop_ || owned_.size() >= share) break;
       if (owned_.count(store) != 0) continue;
     }
+    // Free: nobody's, a worker's that is gone, or this worker's from before it restarted.
     auto owner = owner_of.find(store);
-    const bool free = owner == owner_of.end() || live.count(owner->second.worker) == 0;
+    const bool free = owner == owner_of.end() || owner->second.worker == me ||
+                      live.count(owner->second.worker) == 0;
     if (!free || !ValidateNodeId(store).ok()) continue;
     uint64_t taken = 0;
     const natsStatus ns =

@@ -1,9 +1,10 @@
 // Scale-out benchmarks on a real three-server NATS JetStream cluster on loopback
 // (docs/scale-out.md, docs/bench/nodes.md), each beside a peer measured in the same run:
 //
-//  BM_JetStreamToViews/stores:N: N simulated stores (300 000 simulator rows in all, appended in
-//    batches of 240), each published by its JetStreamSink, into the views of one hub worker; from
-//    the sinks' start until every view holds its store's last position.
+//  BM_JetStreamToViews/stores:N/workers:W: N simulated stores (300 000 simulator rows in all,
+//    appended in batches of 240), each published by its JetStreamSink, into the views of W hub
+//    workers sharing the stores; from the sinks' start until every view holds its store's last
+//    position.
 //  BM_NatsPublishSameBytes/stores:N: the peer — the NATS client publishing the very messages the
 //    sinks published (read back from the log: same bytes, same batching), N publishers in
 //    parallel, each waiting for every ack as the sinks do: the engine's own ceiling here.
@@ -122,8 +123,9 @@ std::map<int, std::vector<std::vector<std::string>>>& Captured() {
 
 void BM_JetStreamToViews(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
+  const int worker_count = static_cast<int>(state.range(1));
   for (auto _ : state) {
-    const std::string run = "views" + std::to_string(n);
+    const std::string run = "views" + std::to_string(n) + "w" + std::to_string(worker_count);
     const JetStreamOptions o = RunOptions(run);
     std::vector<std::unique_ptr<Store>> stores = FilledStores(n, run);
     std::vector<uint64_t> last;
@@ -138,18 +140,32 @@ void BM_JetStreamToViews(benchmark::State& state) {
       uint64_t rev = 0;
       if (kvStore_PutString(&rev, registry, StoreId(i).c_str(), "{}") != NATS_OK) std::abort();
     }
-    nodes::JetStreamViewsOptions vo;
-    vo.jetstream = o;
-    vo.worker_id = "worker-1";
-    vo.views_dir = Scratch(run + "-views");
-    auto views = nodes::JetStreamViews::Start(vo).value();
+    std::vector<std::unique_ptr<nodes::JetStreamViews>> workers;
+    for (int w = 0; w < worker_count; ++w) {
+      nodes::JetStreamViewsOptions vo;
+      vo.jetstream = o;
+      vo.worker_id = "worker-" + std::to_string(w);
+      vo.views_dir = Scratch(run + "-views-" + std::to_string(w));
+      workers.push_back(nodes::JetStreamViews::Start(vo).value());
+    }
+    auto all_views = [&] {
+      std::vector<PeerStatus> status;
+      for (auto& w : workers) {
+        for (PeerStatus& p : w->Views()) status.push_back(std::move(p));
+      }
+      return status;
+    };
     const auto lease_start = Clock::now();
     for (bool ready = false; !ready;) {
-      std::vector<PeerStatus> status = views->Views();
+      std::vector<PeerStatus> status = all_views();
+      // Every store held once, the workers at their fair shares, every consumer made.
       ready = status.size() == static_cast<size_t>(n) &&
-              std::all_of(status.begin(), status.end(), [](const PeerStatus& p) {
-                return p.in_session;  // its consumer made, waiting for the log
-              });
+              std::all_of(status.begin(), status.end(),
+                          [](const PeerStatus& p) { return p.in_session; });
+      for (auto& w : workers) {
+        ready = ready &&
+                w->Views().size() == static_cast<size_t>((n + worker_count - 1) / worker_count);
+      }
       if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     state.counters["takeover_s"] =
@@ -164,7 +180,7 @@ void BM_JetStreamToViews(benchmark::State& state) {
     }
     // Every view at its store's last position (they differ by at most one batch).
     for (bool done = false; !done;) {
-      std::vector<PeerStatus> status = views->Views();
+      std::vector<PeerStatus> status = all_views();
       done = status.size() == static_cast<size_t>(n);
       for (const PeerStatus& p : status) {
         const int i = std::atoi(p.peer.c_str() + 6);
@@ -175,7 +191,7 @@ void BM_JetStreamToViews(benchmark::State& state) {
     state.SetIterationTime(std::chrono::duration<double>(Clock::now() - t0).count());
     (void)target;
     sinks.clear();
-    views.reset();
+    workers.clear();
     Captured()[n] = PublishedPayloads(o, n);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kTotalRecords));
@@ -184,10 +200,11 @@ void BM_JetStreamToViews(benchmark::State& state) {
   state.counters["messages"] = static_cast<double>(messages);
 }
 BENCHMARK(BM_JetStreamToViews)
-    ->ArgName("stores")
-    ->Arg(1)
-    ->Arg(10)
-    ->Arg(100)
+    ->ArgNames({"stores", "workers"})
+    ->Args({1, 1})
+    ->Args({10, 1})
+    ->Args({100, 1})
+    ->Args({100, 2})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

@@ -303,6 +303,31 @@ TEST_F(JetStreamTest, AHubWorkerKilledMidApplyIsReplacedAndTheViewsConverge) {
   }
 }
 
+TEST_F(JetStreamTest, AWorkerRestartedAtOnceResumesItsOwnStores) {
+  // Killed and back within lease_ms: the owner keys still name it and it is live again, so no
+  // other worker may take its stores — it must pick them up itself.
+  const std::vector<std::string> stores = {"s1", "s2"};
+  for (const std::string& s : stores) {
+    StartStore(s);
+    CreateFeed(s);
+  }
+  StartWorker("w1");
+  for (int batch = 0; batch < 3; ++batch) {
+    for (const std::string& s : stores) ASSERT_TRUE(Append(s, batch));
+  }
+  ASSERT_TRUE(Converged("w1", stores));
+  nodes_["w1"]->Kill();
+  StartWorker("w1");
+  for (int batch = 3; batch < 6; ++batch) {
+    for (const std::string& s : stores) ASSERT_TRUE(Append(s, batch));
+  }
+  ASSERT_TRUE(Converged("w1", stores));
+  nodes_["w1"]->Terminate();
+  for (const std::string& s : stores) {
+    EXPECT_EQ(Digest(ViewPath("w1", s)), Digest(dir_.Sub(s))) << s;
+  }
+}
+
 TEST_F(JetStreamTest, AStoreOfflineResumesWithoutGapsOrDuplicates) {
   StartWorker("w1");
   StartStore("s1");
