@@ -132,6 +132,7 @@ Result<std::unique_ptr<JetStreamViews>> JetStreamViews::Start(JetStreamViewsOpti
   NEMESYST_RETURN_IF_ERROR(ValidateNodeId(options.worker_id));
   std::unique_ptr<JetStreamViews> views(new JetStreamViews(std::move(options)));
   views->thread_ = std::thread([v = views.get()] { v->Run(); });
+  views->heartbeat_ = std::thread([v = views.get()] { v->Heartbeat(); });
   return views;
 }
 
@@ -141,6 +142,7 @@ JetStreamViews::~JetStreamViews() {
     stop_ = true;
   }
   cv_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -170,6 +172,8 @@ Status JetStreamViews::Connect() {
   NEMESYST_ASSIGN_OR_RETURN(b->workers, c->Bucket("workers", options_.jetstream.lease_ms));
   connection_ = std::move(c);
   buckets_ = std::move(b);
+  std::lock_guard lock(mu_);
+  workers_bucket_ = buckets_->workers;
   return Status::OK();
 }
 
@@ -199,18 +203,42 @@ void JetStreamViews::Run() {
     lease.feeder.reset();
     if (buckets_) kvStore_Delete(buckets_->owners, store.c_str());
   }
+  {
+    std::lock_guard lock(mu_);
+    workers_bucket_ = nullptr;
+  }
   if (buckets_) kvStore_Delete(buckets_->workers, options_.worker_id.c_str());
   buckets_.reset();
   connection_.reset();
 }
 
+Status JetStreamViews::Announce() {
+  kvStore* workers = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    workers = workers_bucket_;
+  }
+  if (workers == nullptr) return Status::OK();  // not connected yet
+  uint64_t revision = 0;
+  return NatsStatus(kvStore_PutString(&revision, workers, options_.worker_id.c_str(), "hub worker"),
+                    "announcing worker " + options_.worker_id);
+}
+
+// On its own thread: a round that opens many views can take longer than lease_ms, and the
+// worker must not look dead meanwhile.
+void JetStreamViews::Heartbeat() {
+  const int64_t period_ms = std::max(50, options_.jetstream.lease_ms / 3);
+  while (true) {
+    (void)Announce();  // a failure shows in the rounds' errors
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(period_ms), [this] { return stop_; });
+    if (stop_) return;
+  }
+}
+
 Status JetStreamViews::Round() {
   const std::string& me = options_.worker_id;
-  // One write per round, whatever the number of stores: this worker is alive.
-  uint64_t revision = 0;
-  NEMESYST_RETURN_IF_ERROR(
-      NatsStatus(kvStore_PutString(&revision, buckets_->workers, me.c_str(), "hub worker"),
-                 "announcing worker " + me));
+  NEMESYST_RETURN_IF_ERROR(Announce());
   NEMESYST_ASSIGN_OR_RETURN(std::vector<std::string> live_list,
                             BucketKeys(buckets_->workers, "workers"));
   const std::set<std::string> live(live_list.begin(), live_list.end());
@@ -231,7 +259,11 @@ Status JetStreamViews::Round() {
         continue;
       }
       options_.logger->Log(LogLevel::kWarn, "nodes.jetstream", "store taken over: view stopped",
-                           {{"worker", me}, {"store", it->first}});
+                           {{"worker", me},
+                            {"store", it->first},
+                            {"by", owner->second.worker},
+                            {"revision", std::to_string(owner->second.revision)},
+                            {"ours", std::to_string(it->second.revision)}});
       stopped.push_back(std::move(it->second.feeder));
       it = owned_.erase(it);
     }
@@ -249,7 +281,10 @@ Status JetStreamViews::Round() {
     while (owned_.size() > share) {
       auto last = std::prev(owned_.end());
       options_.logger->Log(LogLevel::kInfo, "nodes.jetstream", "store released: rebalancing",
-                           {{"worker", me}, {"store", last->first}});
+                           {{"worker", me},
+                            {"store", last->first},
+                            {"live_workers", std::to_string(live.size())},
+                            {"stores", std::to_string(stores.size())}});
       stopped.push_back(std::move(last->second.feeder));
       kvStore_Delete(buckets_->owners, last->first.c_str());
       owned_.erase(last);

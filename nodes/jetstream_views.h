@@ -32,6 +32,8 @@
 #include <thread>
 #include <vector>
 
+#include <nats/nats.h>
+
 #include "nemesyst/logger.h"
 #include "nemesyst/node.h"
 
@@ -64,6 +66,8 @@ class JetStreamViews {
   void Run();
   Status Connect();
   Status Round();
+  Status Announce();
+  void Heartbeat();
 
   JetStreamViewsOptions options_;
   std::unique_ptr<NatsConnection> connection_;
@@ -78,7 +82,8 @@ class JetStreamViews {
   };
   std::map<std::string, Lease> owned_;
   std::string last_error_;
-  std::thread thread_;
+  kvStore* workers_bucket_ = nullptr;  // set once connected (guarded by mu_)
+  std::thread thread_, heartbeat_;
 };
 
 }  // namespace nemesyst::nodes
