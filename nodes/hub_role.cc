@@ -21,7 +21,6 @@
 #include "nodes/jetstream_sink.h"
 #include "nodes/jetstream_views.h"
 #include "nodes/leader.h"
-#include "nodes/nats_connection.h"
 #include "nodes/node_role.h"
 #include "nodes/registry_requests.h"
 #include "nodes/socket_util.h"
@@ -129,15 +128,8 @@ class HubRole final : public Role {
         NEMESYST_ASSIGN_OR_RETURN(registry_sink_, JetStreamSink::Start(c_.store.get(), so));
       } else {
         // A standby: the registry log applied to this hub's own registry, ready to continue it.
-        LogFeedOptions fo;
-        fo.jetstream = o.jetstream;
-        fo.subject = RegistrySubject(o.jetstream);
-        fo.durable = "registry_" + SubjectToken(o.node_id);
-        fo.peer = "jetstream:" + fo.subject;
-        fo.channel = "registry";
-        fo.check_epoch = true;
-        fo.logger = log_;
-        registry_feed_ = std::make_unique<LogFeed>(c_.store.get(), fo);
+        registry_feed_ = std::make_unique<LogFeed>(
+            c_.store.get(), RegistryFeedOptions(o.jetstream, o.node_id, log_));
       }
     }
     return Status::OK();

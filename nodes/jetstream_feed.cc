@@ -26,6 +26,19 @@ uint64_t StreamSeq(natsMsg* msg) {
 
 }  // namespace
 
+LogFeedOptions RegistryFeedOptions(const JetStreamOptions& jetstream, const std::string& node_id,
+                                   Logger* logger) {
+  LogFeedOptions fo;
+  fo.jetstream = jetstream;
+  fo.subject = RegistrySubject(jetstream);
+  fo.durable = "registry_" + SubjectToken(node_id);
+  fo.peer = "jetstream:" + fo.subject;
+  fo.channel = "registry";
+  fo.check_epoch = true;
+  fo.logger = logger;
+  return fo;
+}
+
 LogFeed::LogFeed(Store* target, LogFeedOptions options, NatsConnection* shared)
     : target_(target), options_(std::move(options)), connection_(shared) {
   if (options_.logger == nullptr) options_.logger = NullLogger();

@@ -52,6 +52,11 @@ struct LogFeedOptions {
   Logger* logger = nullptr;
 };
 
+// The feed of the registry log (<prefix>.registry) into a registry copy kept by node `node_id`
+// (a store node's replica, a standby hub's own registry): epoch-fenced, any hub as the source.
+LogFeedOptions RegistryFeedOptions(const JetStreamOptions& jetstream, const std::string& node_id,
+                                   Logger* logger);
+
 class LogFeed {
  public:
   // Starts the thread. `target` must outlive the feed; so must `shared` (a connection to use;

@@ -223,16 +223,21 @@ Result<bool> JetStreamSink::PublishNext() {
   return true;
 }
 
-Status JetStreamSink::PublishChanges(std::vector<Store::Change> changes) {
+Result<LogMessage> JetStreamSink::Header(LogMessageKind kind, const Store::Change& last) const {
   LogMessage m;
-  m.kind = LogMessageKind::kChanges;
+  m.kind = kind;
   m.store = options_.store_id;
   m.epoch = options_.registry_epoch;
   m.history = store_->History().id;
   m.after = published_;
-  m.last = changes.back().position;
-  NEMESYST_ASSIGN_OR_RETURN(JournalPoint point, Store::DescribeChange(changes.back().bytes));
+  m.last = last.position;
+  NEMESYST_ASSIGN_OR_RETURN(JournalPoint point, Store::DescribeChange(last.bytes));
   m.last_stamp = point.stamp;
+  return m;
+}
+
+Status JetStreamSink::PublishChanges(std::vector<Store::Change> changes) {
+  NEMESYST_ASSIGN_OR_RETURN(LogMessage m, Header(LogMessageKind::kChanges, changes.back()));
   for (const Store::Change& c : changes) m.changes.push_back(c.bytes);
   NEMESYST_RETURN_IF_ERROR(Publish(MessageId(m), EncodeLogMessage(m)));
   Acknowledged(m.last);
@@ -240,15 +245,7 @@ Status JetStreamSink::PublishChanges(std::vector<Store::Change> changes) {
 }
 
 Status JetStreamSink::PublishFragments(const Store::Change& change) {
-  LogMessage m;
-  m.kind = LogMessageKind::kFragment;
-  m.store = options_.store_id;
-  m.epoch = options_.registry_epoch;
-  m.history = store_->History().id;
-  m.after = published_;
-  m.last = change.position;
-  NEMESYST_ASSIGN_OR_RETURN(JournalPoint point, Store::DescribeChange(change.bytes));
-  m.last_stamp = point.stamp;
+  NEMESYST_ASSIGN_OR_RETURN(LogMessage m, Header(LogMessageKind::kFragment, change));
   m.total = change.bytes.size();
   m.digest = Xxh128Hex(change.bytes);
   const size_t piece = options_.jetstream.max_message_bytes - kEnvelopeBytes;

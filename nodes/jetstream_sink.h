@@ -31,6 +31,7 @@
 #include "nemesyst/logger.h"
 #include "nemesyst/node.h"
 #include "nemesyst/store.h"
+#include "nodes/jetstream_log.h"
 #include "nodes/replication_sink.h"
 
 namespace nemesyst::nodes {
@@ -68,6 +69,8 @@ class JetStreamSink final : public ReplicationSink {
   Status Resume();
   // Publishes the next message; false when the journal has nothing after what was acknowledged.
   Result<bool> PublishNext();
+  // A message's fields for a run ending with `last` (after what was published).
+  Result<LogMessage> Header(LogMessageKind kind, const Store::Change& last) const;
   Status PublishChanges(std::vector<Store::Change> changes);
   Status PublishFragments(const Store::Change& change);
   Status Publish(const std::string& id, const std::string& payload);

@@ -21,7 +21,6 @@
 #include "nodes/jetstream_sink.h"
 #include "nodes/latency_recorder.h"
 #include "nodes/leader.h"
-#include "nodes/nats_connection.h"
 #include "nodes/node_role.h"
 #include "nodes/serving.h"
 #include "nodes/shed_messages.h"
@@ -114,15 +113,8 @@ class StoreRole final : public Role {
       if (!HubLink()) {
         // No ZeroMQ hub: the registry (models, aliases) comes from the JetStream registry log,
         // published by whichever hub leads it (the highest epoch).
-        LogFeedOptions fo;
-        fo.jetstream = o.jetstream;
-        fo.subject = RegistrySubject(o.jetstream);
-        fo.durable = "registry_" + SubjectToken(o.node_id);
-        fo.peer = "jetstream:" + fo.subject;
-        fo.channel = "registry";
-        fo.check_epoch = true;
-        fo.logger = log_;
-        registry_feed_ = std::make_unique<LogFeed>(&follower_->replica(), fo);
+        registry_feed_ = std::make_unique<LogFeed>(
+            &follower_->replica(), RegistryFeedOptions(o.jetstream, o.node_id, log_));
       }
     }
     Connect();
