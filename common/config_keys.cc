@@ -273,6 +273,12 @@ const std::vector<ConfigKeySpec>& KnownConfigKeys() {
        "hub with JetStream follows that log into its own registry (a standby). Store nodes "
        "without node.hub follow it, refusing lower epochs.",
        {}},
+      {"jetstream.forward",
+       ConfigType::kBool,
+       "false",
+       "Hub: forward each ZeroMQ store's replica to JetStream as that store's log (a regional "
+       "hub under hub workers elsewhere); such a hub builds no views itself.",
+       {}},
       {"serving.model",
        ConfigType::kString,
        "",

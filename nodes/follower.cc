@@ -267,6 +267,7 @@ Status Follower::OnBootChunk(const WireMessage& m, const SendFn& send) {
     return Status::OK();
   }
   // Every file arrived and matched its digest: swap the replica.
+  if (options_.before_replica_swap) options_.before_replica_swap();
   replica_.reset();
   NEMESYST_RETURN_IF_ERROR(receiver_.Install(options_.replica_path));
   NEMESYST_RETURN_IF_ERROR(OpenReplica());

@@ -47,6 +47,9 @@ struct FollowerOptions {
   uint32_t bootstrap_chunks_in_flight = 4;
   bool check_epoch = false;         // the registry channel refuses lower epochs
   int64_t stall_timeout_ms = 3000;  // no progress while behind: ask again
+  // Called on the follower's thread just before a bootstrap closes the replica and swaps in the
+  // new one: whoever reads replica() on other threads lets go of it here.
+  std::function<void()> before_replica_swap;
   Logger* logger = nullptr;
 };
 

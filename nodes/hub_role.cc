@@ -109,7 +109,9 @@ class HubRole final : public Role {
                          control_->OnWake();
                          SendSheds();
                        }});
-    if (!o.jetstream.servers.empty()) {
+    if (!o.jetstream.servers.empty() && o.jetstream.forward) {
+      log_->Log(LogLevel::kInfo, "nodes.hub", "forwarding the stores' replicas to JetStream", {});
+    } else if (!o.jetstream.servers.empty()) {
       // A hub worker: views of the stores publishing to JetStream, beside the ZeroMQ replicas
       // and in the same directory (training reads both alike).
       JetStreamViewsOptions vo;
@@ -118,6 +120,8 @@ class HubRole final : public Role {
       vo.views_dir = c_.state_dir / "replicas";
       vo.logger = log_;
       NEMESYST_ASSIGN_OR_RETURN(views_, JetStreamViews::Start(vo));
+    }
+    if (!o.jetstream.servers.empty()) {
       if (o.jetstream.publish_registry) {
         // The registry goes out on <prefix>.registry, fenced by this hub's epoch.
         JetStreamSinkOptions so;
@@ -157,6 +161,7 @@ class HubRole final : public Role {
       TrimWhenDue(*leader_, o, &last_trim_us_, log_);
     }
     SendSheds();
+    if (c_.options.jetstream.forward) Forward();
     // A registry write (import, alias, train): the JetStream registry log publishes it now.
     if (registry_sink_ && c_.store->LastChangePosition() != registry_notified_) {
       registry_notified_ = c_.store->LastChangePosition();
@@ -187,11 +192,13 @@ class HubRole final : public Role {
       for (PeerStatus& view : views_->Views()) s.peers.push_back(std::move(view));
     }
     if (registry_sink_) s.peers.push_back(registry_sink_->status());
+    for (const auto& [id, sink] : forwards_) s.peers.push_back(sink->status());
     if (registry_feed_) s.peers.push_back(registry_feed_->status());
     return s;
   }
 
   void TearDown() override {
+    forwards_.clear();
     registry_sink_.reset();
     registry_feed_.reset();
     views_.reset();
@@ -242,6 +249,30 @@ class HubRole final : public Role {
         Send(peer->second.routing_id, m);
       }
     };
+  }
+
+  // jetstream.forward: a sink per store replica, started once the replica is not bootstrapping,
+  // woken when it has applied more.
+  void Forward() {
+    for (auto& [id, peer] : peers_) {
+      if (!peer.data || peer.data->status().bootstrapping) continue;
+      auto it = forwards_.find(id);
+      if (it == forwards_.end()) {
+        JetStreamSinkOptions so;
+        so.jetstream = c_.options.jetstream;
+        so.store_id = id;
+        so.logger = log_;
+        Result<std::unique_ptr<JetStreamSink>> sink =
+            JetStreamSink::Start(&peer.data->replica(), so);
+        if (!sink.ok()) continue;  // an id JetStream cannot name: the ZeroMQ replica still works
+        it = forwards_.emplace(id, std::move(*sink)).first;
+      }
+      const uint64_t applied = peer.data->status().applied;
+      if (forwarded_[id] != applied) {
+        forwarded_[id] = applied;
+        it->second->Notify();
+      }
+    }
   }
 
   // `id` by value: callers pass strings that live in routes_, which this erases from.
@@ -368,6 +399,8 @@ class HubRole final : public Role {
       fo.max_frame_bytes = c_.options.max_frame_bytes;
       fo.stall_timeout_ms = std::max(1000, c_.options.liveness_ms);
       fo.logger = log_;
+      // The forwarding sink reads the replica from its own thread: it stops before a swap.
+      fo.before_replica_swap = [this, id] { forwards_.erase(id); };
       Result<std::unique_ptr<Follower>> follower = Follower::Open(fo);
       if (!follower.ok()) {
         log_->Log(LogLevel::kError, "nodes.hub", "cannot open the replica of a store node",
@@ -391,7 +424,11 @@ class HubRole final : public Role {
   Logger* log_;
   AllowList allowed_;
   std::unique_ptr<Leader> leader_;
-  std::unique_ptr<JetStreamViews> views_;         // a hub worker of the JetStream log
+  std::unique_ptr<JetStreamViews> views_;  // a hub worker of the JetStream log
+  // jetstream.forward: each store's replica published as that store's log (none while its
+  // replica is being bootstrapped), and the replica position each sink was last woken for.
+  std::map<std::string, std::unique_ptr<JetStreamSink>> forwards_;
+  std::map<std::string, uint64_t> forwarded_;
   std::unique_ptr<JetStreamSink> registry_sink_;  // jetstream.publish_registry
   std::unique_ptr<LogFeed> registry_feed_;        // otherwise: a standby following it
   uint64_t registry_notified_ = 0;

@@ -140,6 +140,13 @@ Status JetStreamSink::Resume() {
     // Nothing of this store in the log (new, or retention removed it all): publish from the
     // position JetStream last acknowledged — or the journal's start for a store never published.
     subject_seq_ = 0;
+    if (acked_ == 0 && store_->FirstChangePosition() > 1) {
+      return Status::FailedPrecondition(
+          "the journal was trimmed through position " +
+          std::to_string(store_->FirstChangePosition() - 1) +
+          " before JetStream held any of it: a log starting there would leave every view a "
+          "gap; the views need a bootstrap, which JetStream does not carry (docs/scale-out.md)");
+    }
     published_ = std::max(acked_.load(), store_->FirstChangePosition() - 1);
     if (published_ > 0) {
       options_.logger->Log(LogLevel::kWarn, "nodes.jetstream",
@@ -208,6 +215,14 @@ Result<bool> JetStreamSink::PublishNext() {
   NEMESYST_ASSIGN_OR_RETURN(std::vector<Store::Change> changes,
                             store_->ReadChanges(published_, 4096, budget));
   if (changes.empty()) return false;
+  // The journal was trimmed past what the log holds (a store that ran without JetStream, a
+  // forwarded replica that was bootstrapped): publishing on would leave a gap in every view.
+  if (changes.front().position > published_ + 1 && store_->FirstChangePosition() > published_ + 1) {
+    return Status::FailedPrecondition(
+        "the journal starts at position " + std::to_string(store_->FirstChangePosition()) +
+        " but the log holds only through " + std::to_string(published_) +
+        ": the views need a bootstrap, which JetStream does not carry (docs/scale-out.md)");
+  }
   if (changes.front().bytes.size() > budget) {
     NEMESYST_RETURN_IF_ERROR(PublishFragments(changes.front()));
     return true;

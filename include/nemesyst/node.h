@@ -69,6 +69,9 @@ struct JetStreamOptions {
   // restarting it with publish_registry and a higher epoch). Store nodes without a ZeroMQ hub
   // follow it into their registry replica, refusing lower epochs.
   bool publish_registry = false;
+  // Hub: forward each ZeroMQ store's replica to JetStream as that store's log — a regional hub
+  // under hub workers elsewhere. Such a hub builds no views of its own.
+  bool forward = false;
 };
 
 struct NodeOptions {

@@ -13,6 +13,7 @@
 
 #include "nemesyst/store.h"
 #include "nodes/jetstream_log.h"
+#include "nodes/jetstream_sink.h"
 #include "nodes/nats_connection.h"
 #include "tests/nodes/cluster_fixture.h"
 #include "tests/testing/nats_cluster.h"
@@ -61,6 +62,24 @@ class JetStreamTest : public ::testing::Test {
     }
     args.insert(args.end(), {"--set", "node.hub=off", "node", "run", "--role", "store", "--client",
                              Client(id)});
+    auto& node = nodes_[id];
+    node = std::make_unique<NodeProcess>(args, dir_.Sub(id + ".log"));
+    EXPECT_TRUE(node->WaitReady()) << node->log();
+    return node.get();
+  }
+
+  // A store node replicating over ZeroMQ to the hub listening at `hub` (no JetStream of its own).
+  NodeProcess* StartZmqStore(const std::string& id, const std::string& hub) {
+    std::vector<std::string> args = {"--store", dir_.Sub(id),
+                                     "--set",   "node.id=" + id,
+                                     "--set",   "node.http=off",
+                                     "--set",   "node.heartbeat_ms=50",
+                                     "--set",   "store.durability=group"};
+    for (const char* key : {"node.ingest", "node.predictions", "node.predict"}) {
+      args.insert(args.end(), {"--set", std::string(key) + "=tcp://127.0.0.1:*"});
+    }
+    args.insert(args.end(),
+                {"node", "run", "--role", "store", "--hub", hub, "--client", Client(id)});
     auto& node = nodes_[id];
     node = std::make_unique<NodeProcess>(args, dir_.Sub(id + ".log"));
     EXPECT_TRUE(node->WaitReady()) << node->log();
@@ -140,7 +159,8 @@ class JetStreamTest : public ::testing::Test {
     nlohmann::json s = NodeStatusJson(Client(worker));
     if (!s.is_object()) return views;
     for (const auto& p : s["peers"]) {
-      if (p.value("transport", "") == "jetstream" && p.value("channel", "") == "data") {
+      if (p.value("transport", "") == "jetstream" && p.value("channel", "") == "data" &&
+          p.value("direction", "") == "follower") {
         views[p["peer"]] = p.value("applied", 0ull);
       }
     }
@@ -326,6 +346,55 @@ TEST_F(JetStreamTest, AWorkerRestartedAtOnceResumesItsOwnStores) {
   for (const std::string& s : stores) {
     EXPECT_EQ(Digest(ViewPath("w1", s)), Digest(dir_.Sub(s))) << s;
   }
+}
+
+TEST_F(JetStreamTest, ARegionalHubForwardsItsStoresToTheHubWorkers) {
+  // store (ZeroMQ) → regional hub (its replica, forwarded) → JetStream → a hub worker's view.
+  NodeProcess* regional = StartWorker("r1", {"--set", "jetstream.forward=true"});
+  StartWorker("w1");
+  const std::vector<std::string> stores = {"s1", "s2"};
+  for (const std::string& s : stores) {
+    StartZmqStore(s, regional->listen());
+    CreateFeed(s);
+  }
+  for (int batch = 0; batch < 8; ++batch) {
+    for (const std::string& s : stores) ASSERT_TRUE(Append(s, batch));
+  }
+  ASSERT_TRUE(Converged("w1", stores)) << nodes_["r1"]->log();
+  EXPECT_TRUE(Views("r1").empty()) << "a forwarding hub builds no views";
+  for (const std::string& s : stores) {
+    uint64_t logged = 0;
+    EXPECT_TRUE(UnbrokenChain(s, &logged));
+    EXPECT_EQ(logged, LastPosition(s)) << s;
+    EXPECT_EQ(Digest(ViewPath("w1", s)), Digest(dir_.Sub(s))) << s;
+  }
+}
+
+TEST_F(JetStreamTest, AJournalTrimmedBeforeJetStreamHeldItIsRefusedNotSkipped) {
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open({}, dir_.Sub("trimmed"), &store).ok());
+  StreamSchema schema;
+  schema.fields.push_back({"v", FieldType::kFloat64, "", std::nullopt, std::nullopt});
+  ASSERT_TRUE(store->CreateStream("feed", schema).ok());
+  for (int batch = 0; batch < 3; ++batch) {
+    Record r;
+    r.device_id = "d";
+    r.timestamp_us = batch;
+    r.values = {1.0};
+    ASSERT_TRUE(store->Append("feed", std::vector<Record>{r}).ok());
+  }
+  ASSERT_TRUE(store->TrimJournal(store->LastChangePosition() - 1).ok());
+  nodes::JetStreamSinkOptions o;
+  o.jetstream.servers = nats_->urls();
+  o.store_id = "trimmed";
+  auto sink = nodes::JetStreamSink::Start(store.get(), o);
+  ASSERT_TRUE(sink.ok());
+  ASSERT_TRUE(WaitFor(
+      [&] { return (*sink)->status().last_error.find("bootstrap") != std::string::npos; }, 15000))
+      << (*sink)->status().last_error;
+  EXPECT_EQ((*sink)->durable_position(), 0u);
+  uint64_t logged = 0;
+  EXPECT_FALSE(UnbrokenChain("trimmed", &logged)) << "nothing may have been published";
 }
 
 TEST_F(JetStreamTest, AStoreOfflineResumesWithoutGapsOrDuplicates) {

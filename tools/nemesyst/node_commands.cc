@@ -101,6 +101,7 @@ Result<NodeOptions> ConfiguredNodeOptions(const CliContext& ctx) {
       std::clamp<int64_t>(c.GetInt("jetstream.max_message_bytes"), 0, int64_t{1} << 31));
   js.lease_ms = static_cast<int>(c.GetInt("jetstream.lease_ms"));
   js.publish_registry = c.GetBool("jetstream.publish_registry");
+  js.forward = c.GetBool("jetstream.forward");
   // A store node publishing only to JetStream: node.hub set to "" (or "off").
   if (o.hub_endpoint == "off") o.hub_endpoint.clear();
   // A store has a control endpoint only when one is configured (the default is the hub's port).
