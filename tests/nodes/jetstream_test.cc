@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "nemesyst/store.h"
+#include "nodes/hub_control.h"
 #include "nodes/jetstream_log.h"
 #include "nodes/jetstream_sink.h"
 #include "nodes/nats_connection.h"
@@ -306,6 +307,14 @@ TEST_F(JetStreamTest, AHubWorkerKilledMidApplyIsReplacedAndTheViewsConverge) {
   ASSERT_TRUE(Converged("w2", stores));
   for (const auto& [store, applied] : w1_before) {
     EXPECT_EQ(Views("w2").count(store), 1u) << store << " was not taken over";
+  }
+  // Training on that hub reads the views as it reads ZeroMQ replicas: every row, once.
+  {
+    std::unique_ptr<Store> training;
+    ASSERT_TRUE(Store::Open({}, dir_.Sub("training"), &training).ok());
+    auto gathered = nodes::GatherReplicatedStream(dir_.Sub("w2.node/replicas"), "feed", *training);
+    ASSERT_TRUE(gathered.ok()) << gathered.status().ToString();
+    EXPECT_EQ(*gathered, stores.size() * 24u * 40u);
   }
   nodes_["w2"]->Terminate();  // its views closed: compare them with the stores
   for (const std::string& s : stores) {
