@@ -241,6 +241,8 @@ Status LogFeed::Handle(natsMsg* msg, bool* held) {
     return Status::Corruption("message of store '" + m.store + "' on " + options_.subject);
   }
   if (!AcceptEpoch(m.epoch, msg)) return Status::OK();
+  // What the copy holds now: another writer (a standby hub registering a model) may have moved it.
+  applied_ = target_->LastChangePosition();
   HistoryInfo history = target_->History();
   if (target_->LastChangePosition() == 0 && history.id != m.history) {
     NEMESYST_RETURN_IF_ERROR(target_->AdoptHistory({m.history, "", 0}));
@@ -253,6 +255,15 @@ Status LogFeed::Handle(natsMsg* msg, bool* held) {
                                       ": it must be rebuilt (docs/scale-out.md)");
   }
   if (m.last <= applied_) {
+    // Positions alone do not name data: the copy's own entry there must be the log's.
+    if (Result<JournalPoint> own = target_->JournalPointAt(m.last);
+        own.ok() && own->stamp != m.last_stamp) {
+      return Status::FailedPrecondition(
+          "position " + std::to_string(m.last) + " of this copy is not the one on " +
+          options_.subject +
+          " (another write took it here — a standby hub that registered "
+          "models?): this copy must be rebuilt (docs/scale-out.md)");
+    }
     ++duplicates_;
     natsMsg_Ack(msg, nullptr);
     return Status::OK();

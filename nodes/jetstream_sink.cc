@@ -109,8 +109,8 @@ Status JetStreamSink::Connect() {
       connection_, NatsConnection::Connect(options_.jetstream, "nemesyst " + options_.store_id,
                                            options_.jetstream.publish_timeout_ms));
   Status s = connection_->EnsureLogStream();
-  // Hub workers find the stores publishing in this bucket.
-  if (s.ok()) {
+  // Hub workers find the stores publishing in this bucket (a hub's registry is no store).
+  if (s.ok() && options_.registry_epoch == 0) {
     Result<kvStore*> stores = connection_->Bucket("stores", 0);
     s = stores.status();
     if (s.ok()) {

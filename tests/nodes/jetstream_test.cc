@@ -470,6 +470,7 @@ TEST_F(JetStreamTest, AModelDeployedByOneHubReachesEveryStoreAndAFencedHubCannot
     EXPECT_EQ(Epoch(s), 1u) << s;
   }
   ASSERT_TRUE(WaitResolves(dir_.Sub("h2"), "m:production", 1)) << "the standby follows";
+  EXPECT_TRUE(Views("h2").empty()) << "a hub's registry log is not a store's";
 
   // h1 dies; h2 is promoted (restarted publishing, with a higher epoch) and continues the log.
   nodes_["h1"]->Kill();
@@ -492,6 +493,29 @@ TEST_F(JetStreamTest, AModelDeployedByOneHubReachesEveryStoreAndAFencedHubCannot
     EXPECT_EQ(Resolve(dir_.Sub(s + ".node/registry"), "m:production").first, 2u) << s;
     EXPECT_EQ(Epoch(s), 2u) << s;
   }
+}
+
+TEST_F(JetStreamTest, AStandbyThatTookRegistryWritesStopsInsteadOfDiverging) {
+  {
+    std::unique_ptr<Store> h1;
+    ASSERT_TRUE(Store::Open({}, dir_.Sub("h1"), &h1).ok());
+    ASSERT_TRUE(h1->PutModel("m", "version one", {}).ok());
+    ASSERT_TRUE(h1->PutModel("m", "version two", {}).ok());
+  }
+  StartWorker("h1", {"--set", "jetstream.publish_registry=true", "--set", "node.epoch=1"});
+  StartWorker("h2", {"--set", "node.epoch=2"});
+  ASSERT_TRUE(WaitFor([&] { return Resolve(dir_.Sub("h2"), "m@2").first == 2; }, 30000));
+  auto alias = [&](const std::string& hub, const std::string& name, uint32_t version) {
+    return RunCli({"model", "alias", "m", name, std::to_string(version), "--connect", Client(hub)})
+        .exit_code;
+  };
+  // The standby takes a write of its own at the position the publisher's next change will have.
+  ASSERT_EQ(alias("h2", "mine", 1), 0);
+  ASSERT_EQ(alias("h1", "production", 2), 0);
+  ASSERT_TRUE(
+      WaitFor([&] { return RegistryError("h2").find("rebuilt") != std::string::npos; }, 15000))
+      << RegistryError("h2");
+  EXPECT_EQ(Resolve(dir_.Sub("h2"), "m:production").first, 0u) << "never applied over its own";
 }
 
 }  // namespace
