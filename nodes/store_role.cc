@@ -490,8 +490,8 @@ class StoreRole final : public Role {
     if (!s.ok() && report.rows_committed == 0) return ErrorReply(s);
     // A failure after some batches committed still says what is in the store (and replicates).
     const uint64_t position = c_.store->LastChangePosition();
-    client_->Kick();  // the network thread sends the new changes now, not at its next tick
-    for (ReplicationSink* sink : sinks_) sink->Notify();
+    // The network thread sends the new changes now, not at its next tick, and wakes every sink.
+    client_->Kick();
     const bool replicated = semi_.WaitDurable(position);
     nlohmann::json errors = nlohmann::json::array();
     for (const IngestError& e : report.error_details) errors.push_back(e.ToString());

@@ -56,26 +56,21 @@ class JetStreamTest : public ::testing::Test {
   }
 
   // A store node publishing only to JetStream (no ZeroMQ hub).
-  NodeProcess* StartStore(const std::string& id) {
-    std::vector<std::string> args = Common(id);
-    for (const char* key : {"node.ingest", "node.predictions", "node.predict"}) {
-      args.insert(args.end(), {"--set", std::string(key) + "=tcp://127.0.0.1:*"});
-    }
-    args.insert(args.end(), {"--set", "node.hub=off", "node", "run", "--role", "store", "--client",
-                             Client(id)});
-    auto& node = nodes_[id];
-    node = std::make_unique<NodeProcess>(args, dir_.Sub(id + ".log"));
-    EXPECT_TRUE(node->WaitReady()) << node->log();
-    return node.get();
-  }
+  NodeProcess* StartStore(const std::string& id) { return StartStoreWith(id, Common(id), "off"); }
 
   // A store node replicating over ZeroMQ to the hub listening at `hub` (no JetStream of its own).
   NodeProcess* StartZmqStore(const std::string& id, const std::string& hub) {
-    std::vector<std::string> args = {"--store", dir_.Sub(id),
-                                     "--set",   "node.id=" + id,
-                                     "--set",   "node.http=off",
-                                     "--set",   "node.heartbeat_ms=50",
-                                     "--set",   "store.durability=group"};
+    return StartStoreWith(
+        id,
+        {"--store", dir_.Sub(id), "--set", "node.id=" + id, "--set", "node.http=off", "--set",
+         "node.heartbeat_ms=50", "--set", "store.durability=group"},
+        hub);
+  }
+
+  // A store node with `args`, replicating to `hub` ("off": none), its client on a fixed port and
+  // its other endpoints on free ones.
+  NodeProcess* StartStoreWith(const std::string& id, std::vector<std::string> args,
+                              const std::string& hub) {
     for (const char* key : {"node.ingest", "node.predictions", "node.predict"}) {
       args.insert(args.end(), {"--set", std::string(key) + "=tcp://127.0.0.1:*"});
     }
@@ -195,61 +190,28 @@ class JetStreamTest : public ::testing::Test {
   // Every message of `store`'s subject, in order: each must follow the one before (one chain of
   // positions from the store's first change, nothing published twice). Returns the last position.
   ::testing::AssertionResult UnbrokenChain(const std::string& store, uint64_t* last_position) {
-    JetStreamOptions o;
-    o.servers = nats_->urls();
-    auto connection = nodes::NatsConnection::Connect(o, "test reader", 5000);
-    if (!connection.ok()) return ::testing::AssertionFailure() << connection.status().ToString();
-    jsCtx* js = (*connection)->jetstream();
-    jsStreamInfo* info = nullptr;
-    jsErrCode error = static_cast<jsErrCode>(0);
-    if (js_GetStreamInfo(&info, js, o.stream.c_str(), nullptr, &error) != NATS_OK) {
-      return ::testing::AssertionFailure() << "no stream info";
-    }
-    const uint64_t last_seq = info->State.LastSeq;
-    jsStreamInfo_Destroy(info);
-    const std::string subject = nodes::LogSubject(o, store);
-    uint64_t after = 0, messages = 0;
-    for (uint64_t seq = 1; seq <= last_seq; ++seq) {
-      natsMsg* msg = nullptr;
-      if (js_GetMsg(&msg, js, o.stream.c_str(), seq, nullptr, &error) != NATS_OK) continue;
-      std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
-      if (subject != natsMsg_GetSubject(msg)) continue;
-      Result<LogMessage> m = DecodeLogMessage(
-          std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
-      if (!m.ok())
-        return ::testing::AssertionFailure() << "seq " << seq << ": " << m.status().ToString();
+    const JetStreamOptions o;
+    const std::vector<std::string> log = nats_->Messages(o.stream)[nodes::LogSubject(o, store)];
+    uint64_t after = 0;
+    for (size_t k = 0; k < log.size(); ++k) {
+      Result<LogMessage> m = DecodeLogMessage(log[k]);
+      if (!m.ok()) {
+        return ::testing::AssertionFailure() << "message " << k << ": " << m.status().ToString();
+      }
       if (m->after != after) {
         return ::testing::AssertionFailure()
-               << store << " seq " << seq << " follows position " << m->after << ", the log held "
+               << store << " message " << k << " follows position " << m->after << ", the log held "
                << after << (m->after < after ? " (published twice)" : " (a gap)");
       }
       after = m->last;
-      ++messages;
     }
     *last_position = after;
-    if (messages == 0) return ::testing::AssertionFailure() << "nothing of " << store;
+    if (log.empty()) return ::testing::AssertionFailure() << "nothing of " << store;
     return ::testing::AssertionSuccess();
   }
 
   // The JetStream server leading the log stream ("n0".."n2"), -1 when unknown.
-  int StreamLeader() {
-    JetStreamOptions o;
-    o.servers = nats_->urls();
-    auto connection = nodes::NatsConnection::Connect(o, "test reader", 5000);
-    if (!connection.ok()) return -1;
-    jsStreamInfo* info = nullptr;
-    jsErrCode error = static_cast<jsErrCode>(0);
-    if (js_GetStreamInfo(&info, (*connection)->jetstream(), o.stream.c_str(), nullptr, &error) !=
-        NATS_OK) {
-      return -1;
-    }
-    int leader = -1;
-    if (info->Cluster != nullptr && info->Cluster->Leader != nullptr) {
-      leader = std::atoi(info->Cluster->Leader + 1);
-    }
-    jsStreamInfo_Destroy(info);
-    return leader;
-  }
+  int StreamLeader() { return nats_->StreamLeader(JetStreamOptions().stream); }
 
   TempDir dir_;
   std::unique_ptr<NatsCluster> nats_;

@@ -1,6 +1,7 @@
 #include "tests/testing/nats_cluster.h"
 
 #include <fcntl.h>
+#include <nats/nats.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +148,54 @@ bool NatsCluster::Restart(int i, int timeout_ms) {
       timeout_ms);
   if (!ok) error_ = "server " + std::to_string(i) + " not ready after restart: " + log(i);
   return ok;
+}
+
+namespace {
+
+// A JetStream context on the cluster for the duration of `use`, and `stream`'s info; false when
+// either cannot be had.
+template <typename Use>
+bool WithStreamInfo(const std::string& urls, const std::string& stream, Use&& use) {
+  natsConnection* connection = nullptr;
+  if (natsConnection_ConnectTo(&connection, urls.c_str()) != NATS_OK) return false;
+  jsCtx* js = nullptr;
+  jsStreamInfo* info = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const bool ok = natsConnection_JetStream(&js, connection, nullptr) == NATS_OK &&
+                  js_GetStreamInfo(&info, js, stream.c_str(), nullptr, &error) == NATS_OK;
+  if (ok) use(js, info);
+  if (info != nullptr) jsStreamInfo_Destroy(info);
+  if (js != nullptr) jsCtx_Destroy(js);
+  natsConnection_Destroy(connection);
+  return ok;
+}
+
+}  // namespace
+
+std::map<std::string, std::vector<std::string>> NatsCluster::Messages(
+    const std::string& stream) const {
+  std::map<std::string, std::vector<std::string>> out;
+  WithStreamInfo(urls(), stream, [&](jsCtx* js, jsStreamInfo* info) {
+    for (uint64_t seq = 1; seq <= info->State.LastSeq; ++seq) {
+      natsMsg* msg = nullptr;
+      jsErrCode error = static_cast<jsErrCode>(0);
+      if (js_GetMsg(&msg, js, stream.c_str(), seq, nullptr, &error) != NATS_OK) continue;
+      out[natsMsg_GetSubject(msg)].emplace_back(natsMsg_GetData(msg),
+                                                static_cast<size_t>(natsMsg_GetDataLength(msg)));
+      natsMsg_Destroy(msg);
+    }
+  });
+  return out;
+}
+
+int NatsCluster::StreamLeader(const std::string& stream) const {
+  int leader = -1;
+  WithStreamInfo(urls(), stream, [&](jsCtx*, jsStreamInfo* info) {
+    if (info->Cluster != nullptr && info->Cluster->Leader != nullptr) {
+      leader = std::atoi(info->Cluster->Leader + 1);
+    }
+  });
+  return leader;
 }
 
 }  // namespace nemesyst::testing

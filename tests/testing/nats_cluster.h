@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,12 @@ class NatsCluster {
   bool Restart(int i, int timeout_ms = 20000);
   const std::string& error() const { return error_; }
   std::string log(int i) const;  // what server i wrote
+
+  // Every message of JetStream stream `stream`, payloads by subject in stream order (empty when
+  // there is no such stream or no server answers).
+  std::map<std::string, std::vector<std::string>> Messages(const std::string& stream) const;
+  // The index of the server leading `stream` (its name is "n<i>"); -1 when unknown.
+  int StreamLeader(const std::string& stream) const;
 
  private:
   struct Server {
