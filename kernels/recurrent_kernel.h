@@ -1,14 +1,25 @@
-// The contract between the recurrent layers (LSTM, vanilla RNN) and their backends.
+// The contract between the recurrent layers (LSTM, vanilla RNN, GRU) and their backends.
 //
 // Layouts (all float32, row-major, no padding):
 //   x  [T][B][I]  input sequence, time-major (one time step is a contiguous [B][I] block)
 //   y  [T][B][H]  hidden output at every step
 //   h, c [B][H]   states (c only for LSTM)
-//   w_ih [G*H][I], w_hh [G*H][H], bias [G*H], where G = GateCount(cell): 4 for LSTM, 1 for RNN.
+//   w_ih [G*H][I], w_hh [G*H][H], bias [BiasRows(cell)*H], where G = GateCount(cell): 4 for
+//   LSTM, 1 for RNN, 3 for both GRUs.
 //   LSTM gate order is i, f, g, o (as PyTorch and oneDNN), with one bias (b_ih + b_hh folded):
 //     gates = x·w_ihᵀ + h·w_hhᵀ + bias;  i,f,o = σ(.), g = tanh(.)
 //     c' = f⊙c + i⊙g;  h' = o⊙tanh(c')
 //   RNN: h' = tanh(x·w_ihᵀ + h·w_hhᵀ + bias).
+//   GRU (kGru: PyTorch's nn.GRU, cuDNN, oneDNN lbr_gru, ONNX GRU with linear_before_reset=1).
+//   Gate order r, z, n (as PyTorch); bias [4H] = b_r, b_z (input and hidden biases folded), b_xn,
+//   b_hn (the candidate's two biases cannot be folded: r multiplies only the hidden one):
+//     r = σ(x·W_rᵀ + h·R_rᵀ + b_r);  z = σ(x·W_zᵀ + h·R_zᵀ + b_z)
+//     n = tanh(x·W_nᵀ + b_xn + r⊙(h·R_nᵀ + b_hn));  h' = (1−z)⊙n + z⊙h
+//   GRU classic (kGruClassic: Cho et al. 2014, ONNX GRU's default linear_before_reset=0, oneDNN
+//   vanilla_gru). Same gate order; the reset gate applies to h before the recurrent product, so
+//   every bias folds, bias [3H] = b_r, b_z, b_n:
+//     n = tanh(x·W_nᵀ + (r⊙h)·R_nᵀ + b_n);  r, z and h' as kGru.
+//   (W_r is rows [0, H) of w_ih, W_z rows [H, 2H), W_n rows [2H, 3H); likewise R_* in w_hh.)
 //
 // Ownership: a kernel copies (and may pack or convert) the weights in SetWeights; callers keep
 // their own master copy and call SetWeights again after every optimiser update.
@@ -27,9 +38,42 @@
 
 namespace nemesyst::kernels {
 
-enum class CellKind { kLstm, kRnnTanh };
+enum class CellKind { kLstm, kRnnTanh, kGru, kGruClassic };
 
-constexpr int GateCount(CellKind cell) { return cell == CellKind::kLstm ? 4 : 1; }
+constexpr int GateCount(CellKind cell) {
+  switch (cell) {
+    case CellKind::kLstm:
+      return 4;
+    case CellKind::kRnnTanh:
+      return 1;
+    case CellKind::kGru:
+    case CellKind::kGruClassic:
+      return 3;
+  }
+  return 1;
+}
+
+// Rows of H in the bias: the gate count, plus one for kGru's separate b_hn.
+constexpr int BiasRows(CellKind cell) { return cell == CellKind::kGru ? 4 : GateCount(cell); }
+
+constexpr bool IsGru(CellKind cell) {
+  return cell == CellKind::kGru || cell == CellKind::kGruClassic;
+}
+
+// "lstm", "rnn", "gru", "gru_classic": the names model specs, files and reports use.
+constexpr const char* CellName(CellKind cell) {
+  switch (cell) {
+    case CellKind::kLstm:
+      return "lstm";
+    case CellKind::kRnnTanh:
+      return "rnn";
+    case CellKind::kGru:
+      return "gru";
+    case CellKind::kGruClassic:
+      return "gru_classic";
+  }
+  return "?";
+}
 
 struct RecurrentShape {
   CellKind cell = CellKind::kLstm;
@@ -40,7 +84,7 @@ struct RecurrentShape {
 struct RecurrentWeights {
   const float* w_ih = nullptr;  // [G*H][I]
   const float* w_hh = nullptr;  // [G*H][H]
-  const float* bias = nullptr;  // [G*H]
+  const float* bias = nullptr;  // [BiasRows*H]
 };
 
 // Gradients are accumulated (+=) so a caller can sum over several sequences before a step.
@@ -70,7 +114,7 @@ class RecurrentKernel {
   virtual Status SetWeights(const RecurrentWeights& weights) = 0;
 
   // Inference over a sequence. h0/c0 null mean zeros; y, h_n, c_n may each be null when not
-  // wanted. c0/c_n are ignored for the RNN cell.
+  // wanted. c0/c_n are ignored for every cell but LSTM.
   virtual Status Forward(int seq, int batch, const float* x, const float* h0, const float* c0,
                          float* y, float* h_n, float* c_n) = 0;
 

@@ -470,6 +470,9 @@ Result<std::unique_ptr<RecurrentKernel>> CreateOnednnRecurrentKernel(const Recur
   if (options.threads < 1) {
     return Status::InvalidArgument("onednn recurrent kernel: threads must be >= 1");
   }
+  if (IsGru(shape.cell)) {  // TODO(gru): the oneDNN GRU primitives are being wired
+    return Status::Unimplemented("onednn recurrent kernel: no GRU cell yet");
+  }
   if (options.fp16_weights) {
     return Status::Unimplemented(
         "onednn recurrent kernel: oneDNN 2.6 has no fp16-weight RNN on CPU (use avx2)");

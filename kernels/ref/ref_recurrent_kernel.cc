@@ -128,6 +128,9 @@ Result<std::unique_ptr<RecurrentKernel>> CreateRefRecurrentKernel(const Recurren
                                    std::to_string(shape.input) + ", " +
                                    std::to_string(shape.hidden) + ")");
   }
+  if (IsGru(shape.cell)) {  // TODO(gru): the reference GRU cell is being written
+    return Status::Unimplemented("ref recurrent kernel: no GRU cell yet");
+  }
   return std::unique_ptr<RecurrentKernel>(new RefRecurrentKernel(shape, options));
 }
 

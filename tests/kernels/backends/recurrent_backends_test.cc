@@ -28,10 +28,10 @@ struct Param {
 
 std::string Name(const ::testing::TestParamInfo<Param>& info) {
   const Case& c = info.param.c;
-  return std::string(BackendName(info.param.backend)) +
-         (c.cell == CellKind::kLstm ? "_lstm" : "_rnn") + "_i" + std::to_string(c.input) + "_h" +
-         std::to_string(c.hidden) + "_b" + std::to_string(c.batch) + "_t" + std::to_string(c.seq) +
-         "_threads" + std::to_string(c.threads);
+  return std::string(BackendName(info.param.backend)) + "_" + CellName(c.cell) + "_i" +
+         std::to_string(c.input) + "_h" + std::to_string(c.hidden) + "_b" +
+         std::to_string(c.batch) + "_t" + std::to_string(c.seq) + "_threads" +
+         std::to_string(c.threads);
 }
 
 struct Weights {
@@ -42,7 +42,8 @@ struct Weights {
 Weights MakeWeights(const RecurrentShape& s, uint32_t seed) {
   const size_t gh = size_t(GateCount(s.cell)) * s.hidden;
   return {RandomVector(gh * s.input, seed, -0.5f, 0.5f),
-          RandomVector(gh * s.hidden, seed + 1, -0.5f, 0.5f), RandomVector(gh, seed + 2)};
+          RandomVector(gh * s.hidden, seed + 1, -0.5f, 0.5f),
+          RandomVector(size_t(BiasRows(s.cell)) * s.hidden, seed + 2)};
 }
 
 class RecurrentBackendTest : public ::testing::TestWithParam<Param> {
@@ -219,6 +220,21 @@ std::vector<Param> AllParams() {
       {CellKind::kRnnTanh, 8, 70, 5, 3, 1},
       {CellKind::kRnnTanh, 8, 33, 7, 3, 2},
       {CellKind::kRnnTanh, 8, 17, 1, 3, 2},
+      // Both GRUs: the same odd shapes, threads split by rows and by hidden blocks.
+      {CellKind::kGru, 3, 1, 1, 1, 1},
+      {CellKind::kGru, 5, 7, 3, 4, 1},
+      {CellKind::kGru, 8, 33, 1, 5, 1},
+      {CellKind::kGru, 8, 70, 5, 3, 1},
+      {CellKind::kGru, 8, 256, 5, 2, 1},
+      {CellKind::kGru, 8, 33, 7, 3, 2},
+      {CellKind::kGru, 8, 17, 1, 3, 2},
+      {CellKind::kGru, 8, 16, 300, 2, 1},
+      {CellKind::kGruClassic, 3, 1, 1, 1, 1},
+      {CellKind::kGruClassic, 5, 7, 3, 4, 1},
+      {CellKind::kGruClassic, 8, 33, 1, 5, 1},
+      {CellKind::kGruClassic, 8, 70, 5, 3, 1},
+      {CellKind::kGruClassic, 8, 33, 7, 3, 2},
+      {CellKind::kGruClassic, 8, 17, 1, 3, 2},
   };
   std::vector<Param> params;
   for (Backend b : {Backend::kAvx2, Backend::kAvx512, Backend::kOnednn}) {
