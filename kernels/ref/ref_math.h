@@ -40,7 +40,7 @@ struct RecurrentParams {
   int hidden = 0;
   const T* w_ih = nullptr;  // [G*H][I]
   const T* w_hh = nullptr;  // [G*H][H]
-  const T* bias = nullptr;  // [G*H]
+  const T* bias = nullptr;  // [BiasRows*H]
 };
 
 template <typename T>
@@ -52,9 +52,14 @@ struct RecurrentGradsT {
 
 // Everything one forward pass records, as views into one caller-owned buffer of
 // TraceSize() elements, laid out [gates | h | c]:
-//   gates [T][B][G*H]  activated gates (LSTM: σ(i), σ(f), tanh(g), σ(o); RNN: the new h)
+//   gates [T][B][TraceGateRows*H]  activated gates (LSTM: σ(i), σ(f), tanh(g), σ(o); RNN: the
+//                                  new h; GRU: see below)
 //   h     [T+1][B][H]  h[0] = h0, h[t+1] = output of step t
 //   c     [T+1][B][H]  LSTM only; c[0] = c0
+// Both GRUs record four rows per step: σ(r), σ(z), tanh(n) and the one product the backward
+// pass needs besides them, which is where the two cells differ: kGru keeps h·R_nᵀ + b_hn (what r
+// multiplies), kGruClassic keeps r⊙h (what R_n multiplies). Recording it also gives the forward
+// pass a place to build it without a temporary, so Forward and Step never allocate.
 template <typename T>
 struct RecurrentTrace {
   T* gates = nullptr;
@@ -62,10 +67,12 @@ struct RecurrentTrace {
   T* c = nullptr;
 };
 
+constexpr int TraceGateRows(CellKind cell) { return IsGru(cell) ? 4 : GateCount(cell); }
+
 inline size_t TraceSize(CellKind cell, int seq, int batch, int hidden) {
   const size_t bh = static_cast<size_t>(batch) * hidden;
   const size_t states = (cell == CellKind::kLstm ? 2 : 1) * (static_cast<size_t>(seq) + 1) * bh;
-  return static_cast<size_t>(seq) * bh * GateCount(cell) + states;
+  return static_cast<size_t>(seq) * bh * TraceGateRows(cell) + states;
 }
 
 template <typename T>
@@ -73,15 +80,175 @@ RecurrentTrace<T> TraceViews(CellKind cell, int seq, int batch, int hidden, T* b
   const size_t bh = static_cast<size_t>(batch) * hidden;
   RecurrentTrace<T> trace;
   trace.gates = buffer;
-  trace.h = buffer + static_cast<size_t>(seq) * bh * GateCount(cell);
+  trace.h = buffer + static_cast<size_t>(seq) * bh * TraceGateRows(cell);
   trace.c = cell == CellKind::kLstm ? trace.h + (static_cast<size_t>(seq) + 1) * bh : nullptr;
   return trace;
+}
+
+// A [rows][cols] block with row stride `stride`, e.g. the first 3H columns of a [B][4H] trace.
+template <typename T>
+using StridedMap = Eigen::Map<RowMatrix<T>, 0, Eigen::OuterStride<>>;
+template <typename T>
+using ConstStridedMap = Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>;
+
+template <typename T>
+void FillInitialState(const T* given, size_t n, T* out) {
+  if (given) {
+    std::copy(given, given + n, out);
+  } else {
+    std::fill(out, out + n, T(0));
+  }
+}
+
+// The GRU forward (both cells), per kernels/recurrent_kernel.h. Per step the trace row of a
+// sequence is [r | z | n | m] (H each), m = h·R_nᵀ + b_hn (kGru) or r⊙h (kGruClassic); the
+// pre-activations are built in place in the first three blocks.
+template <typename T>
+void GruForward(const RecurrentParams<T>& p, int seq, int batch, const T* x, const T* h0,
+                const RecurrentTrace<T>& trace) {
+  const int H = p.hidden, I = p.input, S = 4 * H;  // S: trace row stride
+  const bool lbr = p.cell == CellKind::kGru;       // linear before reset
+  const size_t bh = static_cast<size_t>(batch) * H;
+  ConstMatrixMap<T> w_ih(p.w_ih, 3 * H, I);
+  ConstMatrixMap<T> w_hh(p.w_hh, 3 * H, H);
+  FillInitialState(h0, bh, trace.h);
+  for (int t = 0; t < seq; ++t) {
+    ConstMatrixMap<T> x_t(x + static_cast<size_t>(t) * batch * I, batch, I);
+    ConstMatrixMap<T> h_prev(trace.h + t * bh, batch, H);
+    T* step = trace.gates + t * bh * 4;
+    StridedMap<T> a(step, batch, 3 * H, Eigen::OuterStride<>(S));  // x-side, all three gates
+    StridedMap<T> m(step + 3 * H, batch, H, Eigen::OuterStride<>(S));
+    a.noalias() = x_t * w_ih.transpose();
+    a.leftCols(2 * H).noalias() += h_prev * w_hh.topRows(2 * H).transpose();
+    if (lbr) m.noalias() = h_prev * w_hh.bottomRows(H).transpose();
+    T* h_next = trace.h + (t + 1) * bh;
+    for (int b = 0; b < batch; ++b) {
+      T* g = step + static_cast<size_t>(b) * S;
+      const T* hp = h_prev.data() + static_cast<size_t>(b) * H;
+      for (int j = 0; j < H; ++j) {
+        g[j] = Sigmoid(g[j] + p.bias[j]);
+        g[H + j] = Sigmoid(g[H + j] + p.bias[H + j]);
+      }
+      if (lbr) {
+        for (int j = 0; j < H; ++j) {
+          g[3 * H + j] += p.bias[3 * H + j];  // m = h·R_nᵀ + b_hn
+          g[2 * H + j] = std::tanh(g[2 * H + j] + p.bias[2 * H + j] + g[j] * g[3 * H + j]);
+        }
+      } else {
+        for (int j = 0; j < H; ++j) g[3 * H + j] = g[j] * hp[j];  // m = r⊙h
+      }
+    }
+    if (!lbr) {
+      // n's recurrent product needs every r of the row first: one more GEMM, then tanh.
+      a.rightCols(H).noalias() += m * w_hh.bottomRows(H).transpose();
+      for (int b = 0; b < batch; ++b) {
+        T* g = step + static_cast<size_t>(b) * S;
+        for (int j = 0; j < H; ++j) g[2 * H + j] = std::tanh(g[2 * H + j] + p.bias[2 * H + j]);
+      }
+    }
+    for (int b = 0; b < batch; ++b) {
+      const T* g = step + static_cast<size_t>(b) * S;
+      const T* hp = h_prev.data() + static_cast<size_t>(b) * H;
+      T* hn = h_next + static_cast<size_t>(b) * H;
+      for (int j = 0; j < H; ++j) {
+        const T z = g[H + j];
+        hn[j] = (T(1) - z) * g[2 * H + j] + z * hp[j];
+      }
+    }
+  }
+}
+
+// BPTT for both GRU cells over a trace filled by GruForward. With the pre-activation gradients
+// dr, dz, dn (of r, z, n before σ/tanh) and dm (of m, kGru only):
+//   dz = dh⊙(h − n)⊙z(1−z);  dn = dh⊙(1−z)⊙(1−n²)
+//   kGru:    dm = dn⊙r;  dr = dn⊙m⊙r(1−r);  dh_prev = dh⊙z + [dr dz dm]·[R_r; R_z; R_n]
+//            dbias = Σ [dr dz dn dm] (b_r, b_z, b_xn, b_hn)
+//   classic: d(r⊙h) = dn·R_n;  dr = d(r⊙h)⊙h⊙r(1−r);  dh_prev = dh⊙z + d(r⊙h)⊙r + [dr dz]·[R_r;
+//   R_z]
+//            dR_n += dnᵀ·(r⊙h);  dbias = Σ [dr dz dn]
+// and in both dW_ih += [dr dz dn]ᵀ·x, dx = [dr dz dn]·W_ih.
+template <typename T>
+void GruBackward(const RecurrentParams<T>& p, int seq, int batch, const T* x,
+                 const RecurrentTrace<T>& trace, const T* dy, const T* dh_n, T* dx, T* dh0,
+                 const RecurrentGradsT<T>& grads) {
+  const int H = p.hidden, I = p.input, S = 4 * H;
+  const bool lbr = p.cell == CellKind::kGru;
+  const size_t bh = static_cast<size_t>(batch) * H;
+  ConstMatrixMap<T> w_ih(p.w_ih, 3 * H, I);
+  ConstMatrixMap<T> w_hh(p.w_hh, 3 * H, H);
+  MatrixMap<T> dw_ih(grads.w_ih, 3 * H, I);
+  MatrixMap<T> dw_hh(grads.w_hh, 3 * H, H);
+  RowMap<T> dbias(grads.bias, BiasRows(p.cell) * H);
+
+  RowMatrix<T> dh =
+      dh_n ? RowMatrix<T>(ConstMatrixMap<T>(dh_n, batch, H)) : RowMatrix<T>::Zero(batch, H);
+  RowMatrix<T> da(batch, S);  // [dr dz dn dm]; dm is d(r⊙h) for the classic cell
+  RowMatrix<T> dh_prev(batch, H);
+  for (int t = seq - 1; t >= 0; --t) {
+    if (dy) dh += ConstMatrixMap<T>(dy + t * bh, batch, H);
+    const T* step = trace.gates + t * bh * 4;
+    const T* h_prev = trace.h + t * bh;
+    ConstMatrixMap<T> h_prev_m(h_prev, batch, H);
+    for (int b = 0; b < batch; ++b) {
+      const T* g = step + static_cast<size_t>(b) * S;
+      const T* hp = h_prev + static_cast<size_t>(b) * H;
+      const T* dhb = dh.data() + static_cast<size_t>(b) * H;
+      T* d = da.data() + static_cast<size_t>(b) * S;
+      T* dhp = dh_prev.data() + static_cast<size_t>(b) * H;
+      for (int j = 0; j < H; ++j) {
+        const T r = g[j], z = g[H + j], n = g[2 * H + j];
+        d[H + j] = dhb[j] * (hp[j] - n) * z * (T(1) - z);
+        d[2 * H + j] = dhb[j] * (T(1) - z) * (T(1) - n * n);
+        dhp[j] = dhb[j] * z;
+        if (lbr) {
+          d[3 * H + j] = d[2 * H + j] * r;
+          d[j] = d[2 * H + j] * g[3 * H + j] * r * (T(1) - r);
+        }
+      }
+    }
+    auto dn = da.middleCols(2 * H, H);
+    if (!lbr) {
+      ConstStridedMap<T> rh(step + 3 * H, batch, H, Eigen::OuterStride<>(S));
+      dw_hh.bottomRows(H).noalias() += dn.transpose() * rh;
+      da.rightCols(H).noalias() = dn * w_hh.bottomRows(H);  // d(r⊙h)
+      for (int b = 0; b < batch; ++b) {
+        const T* g = step + static_cast<size_t>(b) * S;
+        const T* hp = h_prev + static_cast<size_t>(b) * H;
+        T* d = da.data() + static_cast<size_t>(b) * S;
+        T* dhp = dh_prev.data() + static_cast<size_t>(b) * H;
+        for (int j = 0; j < H; ++j) {
+          const T r = g[j];
+          d[j] = d[3 * H + j] * hp[j] * r * (T(1) - r);
+          dhp[j] += d[3 * H + j] * r;
+        }
+      }
+    } else {
+      dw_hh.bottomRows(H).noalias() += da.rightCols(H).transpose() * h_prev_m;
+      dh_prev.noalias() += da.rightCols(H) * w_hh.bottomRows(H);
+    }
+    ConstMatrixMap<T> x_t(x + static_cast<size_t>(t) * batch * I, batch, I);
+    auto d_x_side = da.leftCols(3 * H);  // [dr dz dn]
+    dw_ih.noalias() += d_x_side.transpose() * x_t;
+    dw_hh.topRows(2 * H).noalias() += da.leftCols(2 * H).transpose() * h_prev_m;
+    dh_prev.noalias() += da.leftCols(2 * H) * w_hh.topRows(2 * H);
+    dbias.head(3 * H) += d_x_side.colwise().sum();
+    if (lbr) dbias.tail(H) += da.rightCols(H).colwise().sum();
+    if (dx) {
+      MatrixMap<T>(dx + static_cast<size_t>(t) * batch * I, batch, I).noalias() = d_x_side * w_ih;
+    }
+    dh.swap(dh_prev);  // flows to step t-1
+  }
+  if (dh0) std::copy(dh.data(), dh.data() + bh, dh0);
 }
 
 // Forward over x [T][B][I]; h0/c0 may be null (zeros). Fills every array of `trace`.
 template <typename T>
 void RecurrentForward(const RecurrentParams<T>& p, int seq, int batch, const T* x, const T* h0,
                       const T* c0, const RecurrentTrace<T>& trace) {
+  if (IsGru(p.cell)) {
+    GruForward(p, seq, batch, x, h0, trace);
+    return;
+  }
   const int H = p.hidden, I = p.input, GH = GateCount(p.cell) * H;
   const bool lstm = p.cell == CellKind::kLstm;
   const size_t bh = static_cast<size_t>(batch) * H;
@@ -136,6 +303,10 @@ template <typename T>
 void RecurrentBackward(const RecurrentParams<T>& p, int seq, int batch, const T* x,
                        const RecurrentTrace<T>& trace, const T* dy, const T* dh_n, const T* dc_n,
                        T* dx, T* dh0, T* dc0, const RecurrentGradsT<T>& grads) {
+  if (IsGru(p.cell)) {
+    GruBackward(p, seq, batch, x, trace, dy, dh_n, dx, dh0, grads);
+    return;
+  }
   const int H = p.hidden, I = p.input, GH = GateCount(p.cell) * H;
   const bool lstm = p.cell == CellKind::kLstm;
   const size_t bh = static_cast<size_t>(batch) * H;

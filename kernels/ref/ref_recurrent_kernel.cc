@@ -27,7 +27,8 @@ class RefRecurrentKernel final : public RecurrentKernel {
     const size_t gh = static_cast<size_t>(GateCount(shape_.cell)) * shape_.hidden;
     w_ih_.assign(weights.w_ih, weights.w_ih + gh * shape_.input);
     w_hh_.assign(weights.w_hh, weights.w_hh + gh * shape_.hidden);
-    bias_.assign(weights.bias, weights.bias + gh);
+    bias_.assign(weights.bias,
+                 weights.bias + static_cast<size_t>(BiasRows(shape_.cell)) * shape_.hidden);
     if (options_.fp16_weights) {
       for (float& w : w_ih_) w = RoundToHalf(w);
       for (float& w : w_hh_) w = RoundToHalf(w);
@@ -127,9 +128,6 @@ Result<std::unique_ptr<RecurrentKernel>> CreateRefRecurrentKernel(const Recurren
     return Status::InvalidArgument("recurrent kernel: input and hidden must be >= 1 (got " +
                                    std::to_string(shape.input) + ", " +
                                    std::to_string(shape.hidden) + ")");
-  }
-  if (IsGru(shape.cell)) {  // TODO(gru): the reference GRU cell is being written
-    return Status::Unimplemented("ref recurrent kernel: no GRU cell yet");
   }
   return std::unique_ptr<RecurrentKernel>(new RefRecurrentKernel(shape, options));
 }

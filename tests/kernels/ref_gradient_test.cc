@@ -24,9 +24,8 @@ struct Case {
 };
 
 std::string Name(const Case& c) {
-  return std::string(c.cell == CellKind::kLstm ? "lstm" : "rnn") + "_i" + std::to_string(c.input) +
-         "_h" + std::to_string(c.hidden) + "_b" + std::to_string(c.batch) + "_t" +
-         std::to_string(c.seq);
+  return std::string(CellName(c.cell)) + "_i" + std::to_string(c.input) + "_h" +
+         std::to_string(c.hidden) + "_b" + std::to_string(c.batch) + "_t" + std::to_string(c.seq);
 }
 
 class RefGradientTest : public ::testing::TestWithParam<Case> {};
@@ -40,7 +39,8 @@ TEST_P(RefGradientTest, BackwardMatchesCentralDifferences) {
   Rng rng(42);
   std::vector<double> w_ih = RandomVector(rng, static_cast<size_t>(gh) * c.input, 0.6);
   std::vector<double> w_hh = RandomVector(rng, static_cast<size_t>(gh) * c.hidden, 0.6);
-  std::vector<double> bias = RandomVector(rng, gh, 0.3);
+  std::vector<double> bias =
+      RandomVector(rng, static_cast<size_t>(BiasRows(c.cell)) * c.hidden, 0.3);
   std::vector<double> x = RandomVector(rng, static_cast<size_t>(c.seq) * c.batch * c.input, 1.0);
   std::vector<double> h0 = RandomVector(rng, bh, 0.5);
   std::vector<double> c0 = RandomVector(rng, bh, 0.5);
@@ -103,7 +103,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{CellKind::kLstm, 1, 1, 1, 1}, Case{CellKind::kLstm, 3, 7, 3, 4},
                       Case{CellKind::kLstm, 2, 33, 1, 3}, Case{CellKind::kLstm, 5, 4, 3, 1},
                       Case{CellKind::kRnnTanh, 1, 1, 1, 1}, Case{CellKind::kRnnTanh, 3, 7, 3, 5},
-                      Case{CellKind::kRnnTanh, 2, 33, 1, 3}),
+                      Case{CellKind::kRnnTanh, 2, 33, 1, 3}, Case{CellKind::kGru, 1, 1, 1, 1},
+                      Case{CellKind::kGru, 3, 7, 3, 4}, Case{CellKind::kGru, 2, 33, 1, 3},
+                      Case{CellKind::kGru, 5, 4, 3, 1}, Case{CellKind::kGruClassic, 1, 1, 1, 1},
+                      Case{CellKind::kGruClassic, 3, 7, 3, 4},
+                      Case{CellKind::kGruClassic, 2, 33, 1, 3},
+                      Case{CellKind::kGruClassic, 5, 4, 3, 1}),
     [](const ::testing::TestParamInfo<Case>& info) { return Name(info.param); });
 
 TEST(RefDenseGradientTest, BackwardMatchesCentralDifferences) {
