@@ -1,8 +1,14 @@
-// The onednn LSTM / vanilla-RNN kernel: oneDNN 2.6 lstm_forward/backward and
-// vanilla_rnn_forward/backward (tanh). Our layouts map onto oneDNN's without copies:
+// The onednn recurrent kernel: oneDNN 2.6 lstm_forward/backward, vanilla_rnn_forward/backward
+// (tanh), lbr_gru_forward/backward (kGru) and gru_forward/backward (vanilla_gru, kGruClassic).
+// Our layouts map onto oneDNN's without copies:
 //   x [T][B][I] = src_layer tnc, y [T][B][H] = dst_layer tnc, h/c [B][H] = ldnc with L = D = 1,
-//   w_ih [G*H][I] = weights_layer ldgoi, w_hh [G*H][H] = weights_iter ldgoi, bias [G*H] = ldgo,
-//   and oneDNN's LSTM gate order (i, f, c̃, o) is ours.
+//   w_ih [G*H][I] = weights_layer ldgoi, w_hh [G*H][H] = weights_iter ldgoi,
+//   bias [BiasRows*H] = ldgo, and oneDNN's LSTM gate order (i, f, c̃, o) is ours.
+// The GRU gate order is not: oneDNN's is (u, r, o) = our (z, r, n), so SetWeights swaps the first
+// two gate blocks of w_ih, w_hh and bias, and Backward swaps them back in the gradients. The
+// lbr_gru bias rows are (u, r, o, u') where B_o is outside r and B_u' inside it, i.e. our
+// (b_z, b_r, b_xn, b_hn): the same swap of the first two rows and nothing else. Both GRUs'
+// update rules are ours, h' = u⊙h + (1−u)⊙o (see oneDNN's doc/primitives/rnn.md).
 // SetWeights keeps a plain copy and bumps a version; each per-(seq, batch) plan reorders it into
 // the layout its primitives prefer (format_tag::any, e.g. packed GEMM weights for inference) the
 // first time it runs after an update. Primitives, memories and scratch are cached per plan.
@@ -51,7 +57,11 @@ struct Plan {
 class OnednnRecurrentKernel final : public RecurrentKernel {
  public:
   OnednnRecurrentKernel(const RecurrentShape& shape, const KernelOptions& options)
-      : shape_(shape), options_(options), gates_(GateCount(shape.cell)), stream_(CpuEngine()) {}
+      : shape_(shape),
+        options_(options),
+        gates_(GateCount(shape.cell)),
+        bias_rows_(BiasRows(shape.cell)),
+        stream_(CpuEngine()) {}
 
   Backend backend() const override { return Backend::kOnednn; }
   const RecurrentShape& shape() const override { return shape_; }
@@ -61,9 +71,12 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
       return Status::InvalidArgument("onednn SetWeights: w_ih, w_hh and bias must be non-null");
     }
     const size_t gh = size_t(gates_) * shape_.hidden;
-    w_ih_.assign(w.w_ih, w.w_ih + gh * shape_.input);
-    w_hh_.assign(w.w_hh, w.w_hh + gh * shape_.hidden);
-    bias_.assign(w.bias, w.bias + gh);
+    w_ih_.resize(gh * shape_.input);
+    w_hh_.resize(gh * shape_.hidden);
+    bias_.resize(size_t(bias_rows_) * shape_.hidden);
+    ToOnednnGates(w.w_ih, size_t(shape_.hidden) * shape_.input, gates_, w_ih_.data());
+    ToOnednnGates(w.w_hh, size_t(shape_.hidden) * shape_.hidden, gates_, w_hh_.data());
+    ToOnednnGates(w.bias, size_t(shape_.hidden), bias_rows_, bias_.data());
     ++version_;
     return Status::OK();
   }
@@ -194,7 +207,6 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
       }
       RefreshTrainingWeights(plan);
       EnsureScratch(seq, batch);
-      const size_t gh = size_t(gates_) * shape_.hidden;
       std::unordered_map<int, memory> args;
       const float* h_init = h0 != nullptr ? h0 : zeros_.data();
       const float* c_init = c0 != nullptr ? c0 : zeros_.data();
@@ -236,9 +248,11 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
       dnnl::reorder(plan.diff_w_layer, dw_layer).execute(stream_, plan.diff_w_layer, dw_layer);
       dnnl::reorder(plan.diff_w_iter, dw_iter).execute(stream_, plan.diff_w_iter, dw_iter);
       stream_.wait();
-      for (size_t i = 0; i < gh * shape_.input; ++i) grads.w_ih[i] += dw_layer_plain_[i];
-      for (size_t i = 0; i < gh * shape_.hidden; ++i) grads.w_hh[i] += dw_iter_plain_[i];
-      for (size_t i = 0; i < gh; ++i) grads.bias[i] += diff_bias_[i];
+      AddFromOnednnGates(dw_layer_plain_.data(), size_t(shape_.hidden) * shape_.input, gates_,
+                         grads.w_ih);
+      AddFromOnednnGates(dw_iter_plain_.data(), size_t(shape_.hidden) * shape_.hidden, gates_,
+                         grads.w_hh);
+      AddFromOnednnGates(diff_bias_.data(), size_t(shape_.hidden), bias_rows_, grads.bias);
       return Status::OK();
     });
   }
@@ -251,6 +265,26 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
 
  private:
   bool IsLstm() const { return shape_.cell == CellKind::kLstm; }
+
+  // oneDNN's index of our gate block g (bias rows included): GRUs swap r (ours 0, oneDNN 1) and
+  // z (ours 1, oneDNN 0, "u"); every other block keeps its place. The map is its own inverse.
+  int OnednnGate(int g) const { return IsGru(shape_.cell) && g < 2 ? 1 - g : g; }
+
+  // Copies `blocks` blocks of `block` floats from our gate order into oneDNN's.
+  void ToOnednnGates(const float* ours, size_t block, int blocks, float* onednn) const {
+    for (int g = 0; g < blocks; ++g) {
+      std::copy(ours + g * block, ours + (g + 1) * block, onednn + OnednnGate(g) * block);
+    }
+  }
+
+  // Adds oneDNN-ordered gradient blocks into our order (gradients accumulate, per the contract).
+  void AddFromOnednnGates(const float* onednn, size_t block, int blocks, float* ours) const {
+    for (int g = 0; g < blocks; ++g) {
+      const float* src = onednn + OnednnGate(g) * block;
+      float* dst = ours + g * block;
+      for (size_t i = 0; i < block; ++i) dst[i] += src[i];
+    }
+  }
 
   Status Check(int seq, int batch, const float* x) const {
     if (version_ == 0) return Status::FailedPrecondition("onednn kernel: SetWeights not called");
@@ -268,7 +302,7 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
   memory::desc IterMd(int batch) const {
     return {{1, 1, batch, shape_.hidden}, dt::f32, tag::ldnc};
   }
-  memory::desc BiasMd() const { return {{1, 1, gates_, shape_.hidden}, dt::f32, tag::ldgo}; }
+  memory::desc BiasMd() const { return {{1, 1, bias_rows_, shape_.hidden}, dt::f32, tag::ldgo}; }
   memory::desc UserWeightsLayer() const {
     return {{1, 1, shape_.input, gates_, shape_.hidden}, dt::f32, tag::ldgoi};
   }
@@ -314,7 +348,8 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
     if (h_scratch_.size() < state) h_scratch_.resize(state);
     if (c_scratch_.size() < state) c_scratch_.resize(state);
     const size_t gh = size_t(gates_) * shape_.hidden;
-    if (diff_bias_.size() != gh) diff_bias_.resize(gh);
+    const size_t bias = size_t(bias_rows_) * shape_.hidden;
+    if (diff_bias_.size() != bias) diff_bias_.resize(bias);
     if (dw_layer_plain_.size() != gh * shape_.input) dw_layer_plain_.resize(gh * shape_.input);
     if (dw_iter_plain_.size() != gh * shape_.hidden) dw_iter_plain_.resize(gh * shape_.hidden);
   }
@@ -370,6 +405,20 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
           CpuEngine());
       Weights(pd, &plan.infer_w_layer, &plan.infer_w_iter);
       plan.infer = std::make_unique<dnnl::lstm_forward>(pd);
+    } else if (shape_.cell == CellKind::kGru) {
+      dnnl::lbr_gru_forward::primitive_desc pd(
+          dnnl::lbr_gru_forward::desc(pk, dir, src, iter, AnyWeightsLayer(), AnyWeightsIter(),
+                                      BiasMd(), dst, iter),
+          CpuEngine());
+      Weights(pd, &plan.infer_w_layer, &plan.infer_w_iter);
+      plan.infer = std::make_unique<dnnl::lbr_gru_forward>(pd);
+    } else if (shape_.cell == CellKind::kGruClassic) {
+      dnnl::gru_forward::primitive_desc pd(
+          dnnl::gru_forward::desc(pk, dir, src, iter, AnyWeightsLayer(), AnyWeightsIter(), BiasMd(),
+                                  dst, iter),
+          CpuEngine());
+      Weights(pd, &plan.infer_w_layer, &plan.infer_w_iter);
+      plan.infer = std::make_unique<dnnl::gru_forward>(pd);
     } else {
       dnnl::vanilla_rnn_forward::primitive_desc pd(
           dnnl::vanilla_rnn_forward::desc(pk, dnnl::algorithm::eltwise_tanh, dir, src, iter,
@@ -400,6 +449,32 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
       FinishTraining(plan, fwd, bwd);
       plan.train = std::make_unique<dnnl::lstm_forward>(fwd);
       plan.backward = std::make_unique<dnnl::lstm_backward>(bwd);
+    } else if (shape_.cell == CellKind::kGru) {
+      dnnl::lbr_gru_forward::primitive_desc fwd(
+          dnnl::lbr_gru_forward::desc(fwd_pk, dir, src, iter, AnyWeightsLayer(), AnyWeightsIter(),
+                                      BiasMd(), dst, iter),
+          CpuEngine());
+      dnnl::lbr_gru_backward::primitive_desc bwd(
+          dnnl::lbr_gru_backward::desc(bwd_pk, dir, src, iter, AnyWeightsLayer(), AnyWeightsIter(),
+                                       BiasMd(), dst, iter, src, iter, AnyWeightsLayer(),
+                                       AnyWeightsIter(), BiasMd(), dst, iter),
+          CpuEngine(), fwd);
+      FinishTraining(plan, fwd, bwd);
+      plan.train = std::make_unique<dnnl::lbr_gru_forward>(fwd);
+      plan.backward = std::make_unique<dnnl::lbr_gru_backward>(bwd);
+    } else if (shape_.cell == CellKind::kGruClassic) {
+      dnnl::gru_forward::primitive_desc fwd(
+          dnnl::gru_forward::desc(fwd_pk, dir, src, iter, AnyWeightsLayer(), AnyWeightsIter(),
+                                  BiasMd(), dst, iter),
+          CpuEngine());
+      dnnl::gru_backward::primitive_desc bwd(
+          dnnl::gru_backward::desc(bwd_pk, dir, src, iter, AnyWeightsLayer(), AnyWeightsIter(),
+                                   BiasMd(), dst, iter, src, iter, AnyWeightsLayer(),
+                                   AnyWeightsIter(), BiasMd(), dst, iter),
+          CpuEngine(), fwd);
+      FinishTraining(plan, fwd, bwd);
+      plan.train = std::make_unique<dnnl::gru_forward>(fwd);
+      plan.backward = std::make_unique<dnnl::gru_backward>(bwd);
     } else {
       const auto act = dnnl::algorithm::eltwise_tanh;
       dnnl::vanilla_rnn_forward::primitive_desc fwd(
@@ -439,10 +514,11 @@ class OnednnRecurrentKernel final : public RecurrentKernel {
 
   RecurrentShape shape_;
   KernelOptions options_;
-  int gates_;
+  int gates_;      // weight gate blocks: GateCount(cell)
+  int bias_rows_;  // bias blocks: BiasRows(cell) (4 for kGru's lbr_gru)
   dnnl::stream stream_;
   uint64_t version_ = 0;
-  std::vector<float> w_ih_, w_hh_, bias_;
+  std::vector<float> w_ih_, w_hh_, bias_;  // in oneDNN's gate order (see OnednnGate)
   std::vector<std::unique_ptr<Plan>> plans_;
   std::vector<float> zeros_, y_scratch_, dx_scratch_, h_scratch_, c_scratch_;
   std::vector<float> diff_bias_, dw_layer_plain_, dw_iter_plain_;
@@ -469,9 +545,6 @@ Result<std::unique_ptr<RecurrentKernel>> CreateOnednnRecurrentKernel(const Recur
   }
   if (options.threads < 1) {
     return Status::InvalidArgument("onednn recurrent kernel: threads must be >= 1");
-  }
-  if (IsGru(shape.cell)) {  // TODO(gru): the oneDNN GRU primitives are being wired
-    return Status::Unimplemented("onednn recurrent kernel: no GRU cell yet");
   }
   if (options.fp16_weights) {
     return Status::Unimplemented(

@@ -329,6 +329,36 @@ TEST_P(RecurrentErrorsTest, ErrorsAreValues) {
   EXPECT_FALSE(CreateRecurrent(GetParam(), {CellKind::kLstm, 0, 8}, {}).ok());
 }
 
+// The same for both GRUs, and the GRU-specific conventions: Step needs h but no c (c is
+// ignored), and a tape from another shape is refused.
+TEST_P(RecurrentErrorsTest, GruErrorsAreValues) {
+  for (CellKind cell : {CellKind::kGru, CellKind::kGruClassic}) {
+    SCOPED_TRACE(CellName(cell));
+    const RecurrentShape shape{cell, 4, 8};
+    NEMESYST_CREATE_OR_SKIP(kernel, CreateRecurrent(GetParam(), shape, {}));
+    const auto x = RandomVector(4 * 2 * 4, 1);
+    std::vector<float> h(16);
+    EXPECT_EQ(kernel->Forward(4, 2, x.data(), nullptr, nullptr, nullptr, h.data(), nullptr).code(),
+              StatusCode::kFailedPrecondition);
+    const Weights w = MakeWeights(shape, 3);
+    ASSERT_TRUE(kernel->SetWeights(w.view()).ok());
+    EXPECT_FALSE(kernel->Step(2, x.data(), nullptr, nullptr).ok());
+    EXPECT_TRUE(kernel->Step(2, x.data(), h.data(), nullptr).ok());
+    EXPECT_FALSE(
+        kernel->ForwardTrain(2, 2, x.data(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr)
+            .ok());
+    RecurrentTape tape;
+    ASSERT_TRUE(
+        kernel->ForwardTrain(2, 2, x.data(), nullptr, nullptr, nullptr, nullptr, nullptr, &tape)
+            .ok());
+    std::vector<float> dw_ih(w.w_ih.size()), dw_hh(w.w_hh.size()), db(w.bias.size());
+    EXPECT_FALSE(kernel
+                     ->Backward(4, 2, x.data(), nullptr, nullptr, tape, nullptr, h.data(), nullptr,
+                                nullptr, nullptr, nullptr, {dw_ih.data(), dw_hh.data(), db.data()})
+                     .ok());
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RecurrentErrorsTest,
                          ::testing::Values(Backend::kAvx2, Backend::kAvx512, Backend::kOnednn),
                          [](const auto& info) { return std::string(BackendName(info.param)); });
