@@ -8,6 +8,7 @@
 
 #include "common/scope_exit.h"
 #include "jobs/augmented_provider.h"
+#include "jobs/fit_sample.h"
 #include "jobs/replay_provider.h"
 #include "nemesyst/pipeline.h"
 #include "nemesyst/predict_job.h"
@@ -377,30 +378,9 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
 
   // Fit on the stream's first hours (every device's), at most fit_records records, and window
   // them for validation.
-  NEMESYST_ASSIGN_OR_RETURN(StreamInfo info, store.GetStreamInfo(s.stream));
-  if (info.last_seq == 0) {
-    return Status::FailedPrecondition("train: stream '" + s.stream + "' is empty");
-  }
-  int64_t first_us = std::numeric_limits<int64_t>::max();
-  {
-    NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(s.stream));
-    // The stream's earliest reading: the first batch holds it for a feed; for a per-device
-    // backfill every device starts at about the same time, so the first record is close enough.
-    if (it->Valid()) first_us = it->record().record.timestamp_us;
-    NEMESYST_RETURN_IF_ERROR(it->status());
-  }
-  RecordQuery query;
-  query.max_timestamp_us = first_us + static_cast<int64_t>(o.fit_hours * 3600e6);
-  std::vector<Record> sample;
-  {
-    // At most fit_records are ever held (not all of fit_hours, then cut).
-    NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(s.stream, query));
-    for (; it->Valid() && sample.size() < o.fit_records; it->Next()) {
-      sample.push_back(it->record().record);
-    }
-    NEMESYST_RETURN_IF_ERROR(it->status());
-  }
-  if (sample.empty()) return Status::FailedPrecondition("train: no records to fit the pipeline on");
+  NEMESYST_ASSIGN_OR_RETURN(
+      std::vector<Record> sample,
+      jobs::ReadFitSample(store, s.stream, o.fit_hours, o.fit_records, "train"));
   if (!pipeline->fitted() || o.parent.empty()) NEMESYST_RETURN_IF_ERROR(pipeline->Fit(sample));
   NEMESYST_ASSIGN_OR_RETURN(s.validation, pipeline->Apply(sample));
   sample.clear();

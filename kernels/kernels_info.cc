@@ -27,6 +27,8 @@ std::vector<Probe> Operations() {
   return {
       {"lstm", recurrent(CellKind::kLstm, false)},
       {"rnn", recurrent(CellKind::kRnnTanh, false)},
+      {"gru", recurrent(CellKind::kGru, false)},
+      {"gru_classic", recurrent(CellKind::kGruClassic, false)},
       {"lstm_fp16_weights", recurrent(CellKind::kLstm, true)},
       {"dense",
        [](Backend b, const KernelOptions& o) -> Result<Backend> {

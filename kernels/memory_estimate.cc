@@ -11,7 +11,7 @@ constexpr uint64_t kFloat = sizeof(float);
 // Floats one time step of a recurrent stack keeps per sequence while training: each layer's gate
 // pre-activations (G·H), h, c and the dropout mask (3·H), for backpropagation through time.
 uint64_t RecurrentTapePerStep(CellKind cell, const std::vector<int>& hidden) {
-  const uint64_t gates = cell == CellKind::kLstm ? 4 : 1;
+  const uint64_t gates = static_cast<uint64_t>(BiasRows(cell));
   uint64_t floats = 0;
   for (int h : hidden) floats += (gates + 3) * static_cast<uint64_t>(h);
   return floats;
@@ -19,7 +19,7 @@ uint64_t RecurrentTapePerStep(CellKind cell, const std::vector<int>& hidden) {
 
 // The same while running: the gates and the states of the step being computed.
 uint64_t RecurrentWorkPerStep(CellKind cell, const std::vector<int>& hidden) {
-  const uint64_t gates = cell == CellKind::kLstm ? 4 : 1;
+  const uint64_t gates = static_cast<uint64_t>(BiasRows(cell));
   uint64_t floats = 0;
   for (int h : hidden) floats = std::max<uint64_t>(floats, (gates + 2) * static_cast<uint64_t>(h));
   return floats;

@@ -214,7 +214,7 @@ Status Model::Save(const std::string& path, const ModelFileMetadata& metadata) c
 std::string_view Model::kind() const { return kernels::ModelKindName(impl_->spec.kind); }
 std::string_view Model::family() const {
   if (impl_->spec.kind == kernels::ModelKind::kGan) return "gan";
-  return impl_->spec.regressor.cell == kernels::CellKind::kRnnTanh ? "rnn" : "lstm";
+  return kernels::CellName(impl_->spec.regressor.cell);
 }
 std::string Model::spec_json() const { return impl_->spec.ToJson(); }
 

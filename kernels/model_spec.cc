@@ -131,7 +131,10 @@ class ObjectReader {
 Result<CellKind> ParseCell(std::string_view name) {
   if (name == "lstm") return CellKind::kLstm;
   if (name == "rnn") return CellKind::kRnnTanh;
-  return Status::InvalidArgument("unknown cell '" + std::string(name) + "' (expected lstm or rnn)");
+  if (name == "gru") return CellKind::kGru;
+  if (name == "gru_classic") return CellKind::kGruClassic;
+  return Status::InvalidArgument("unknown cell '" + std::string(name) +
+                                 "' (expected lstm, rnn, gru or gru_classic)");
 }
 
 Result<BlockType> ParseBlockType(std::string_view name) {
@@ -278,7 +281,7 @@ uint64_t RecurrentCount(CellKind cell, uint64_t input, const std::vector<int>& h
   uint64_t n = 0;
   for (int h : hidden) {
     const uint64_t gh = static_cast<uint64_t>(GateCount(cell)) * h;
-    n += gh * (input + h + 1);
+    n += gh * (input + h) + static_cast<uint64_t>(BiasRows(cell)) * h;
     input = h;
   }
   return n;
@@ -321,9 +324,8 @@ std::string ModelSpec::ToJson() const {
   if (kind == ModelKind::kRegressor) {
     const RegressorSpec& r = regressor;
     doc["input"] = {{"features", r.features}, {"steps", r.steps}};
-    doc["recurrent"] = {{"cell", r.cell == CellKind::kLstm ? "lstm" : "rnn"},
-                        {"hidden", Widths(r.hidden)},
-                        {"dropout", r.dropout}};
+    doc["recurrent"] = {
+        {"cell", CellName(r.cell)}, {"hidden", Widths(r.hidden)}, {"dropout", r.dropout}};
     doc["head"] = {{"hidden", Widths(r.head_hidden)},
                    {"activation", std::string(ActivationName(r.head_activation))},
                    {"output_activation", std::string(ActivationName(r.output_activation))}};

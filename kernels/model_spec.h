@@ -7,6 +7,8 @@
 //   {"kind": "regressor",
 //    "input":     {"features": 4, "steps": 24},            steps 0 (default) = any length
 //    "recurrent": {"cell": "lstm", "hidden": [32, 32], "dropout": 0.0},
+//                 cell: lstm | rnn | gru | gru_classic (kernels/recurrent_kernel.h has the
+//                 equations)
 //    "head":      {"hidden": [], "activation": "relu", "output_activation": "linear"},
 //    "output":    {"width": 1, "per_step": false},          per_step: many-to-many
 //    "loss": "mse"}                                          mse | mae | bce_with_logits

@@ -40,7 +40,7 @@ Result<std::unique_ptr<RecurrentStack>> RecurrentStack::Create(const RecurrentSt
     Offsets o;
     o.w_ih = params->Add(name + ".w_ih", {g * h, in});
     o.w_hh = params->Add(name + ".w_hh", {g * h, h});
-    o.bias = params->Add(name + ".bias", {g * h});
+    o.bias = params->Add(name + ".bias", {int64_t{BiasRows(config.cell)} * h});
     stack->offsets_.push_back(o);
   }
   const size_t layers = config.hidden.size();
@@ -64,7 +64,7 @@ void RecurrentStack::Initialize(Rng& rng) {
     };
     fill(offsets_[l].w_ih, static_cast<size_t>(g) * h * in);
     fill(offsets_[l].w_hh, static_cast<size_t>(g) * h * h);
-    fill(offsets_[l].bias, static_cast<size_t>(g) * h);
+    fill(offsets_[l].bias, static_cast<size_t>(BiasRows(config_.cell)) * h);
     if (config_.cell == CellKind::kLstm) {
       float* forget_bias = params_->value(offsets_[l].bias) + h;
       for (int j = 0; j < h; ++j) forget_bias[j] += 1.0f;  // remember by default

@@ -1,10 +1,10 @@
-// A stack of recurrent layers (LSTM or tanh-RNN) over time-major sequences, with inverted
+// A stack of recurrent layers (LSTM, tanh-RNN or GRU) over time-major sequences, with inverted
 // dropout between layers during training, initial states in and final states out. Each layer's
 // kernel comes from the dispatcher, so the stack runs on whichever backend is chosen.
 //
 // Parameters live in a caller-owned ParameterSet (which must outlive the stack and keep its
 // address); after changing them (optimiser step, load) call SyncWeights(). Per layer l the set
-// holds "<prefix>.<l>.w_ih" [G·H][I], ".w_hh" [G·H][H], ".bias" [G·H].
+// holds "<prefix>.<l>.w_ih" [G·H][I], ".w_hh" [G·H][H], ".bias" [BiasRows·H].
 // Not thread-safe; buffers grow to the largest (seq, batch) seen and are then reused.
 #ifndef NEMESYST_KERNELS_RECURRENT_STACK_H_
 #define NEMESYST_KERNELS_RECURRENT_STACK_H_

@@ -6,6 +6,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$here/tools/setup.sh"
+# onnxruntime-node (npm, pinned): the ONNX export tests run exported models on ONNX Runtime.
+bash "$here/tools/peers-setup.sh" "$here/build"
 jobs="$(nproc)"
 # Each phase prints how long it took, so growth is seen.
 phase_start=$SECONDS

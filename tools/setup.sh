@@ -15,9 +15,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev libfast-float-dev libcpp-httplib-dev chromium
   python3-dev pybind11-dev python3-numpy
+  libonnx-dev libprotobuf-dev libonnx-testdata
+  python3-torch python3-onnx nodejs npm
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-torch python3-numpy python3-onnx)
+  packages+=(python3-torch python3-numpy python3-onnx)  # also in the base list (ONNX tests)
 fi
 
 missing=()

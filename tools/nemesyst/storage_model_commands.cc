@@ -1,8 +1,10 @@
-// `nemesyst model list|show|export|import|alias|retire`: the model registry from the command line.
+// `nemesyst model list|show|export|import|import-onnx|export-onnx|alias|retire`: the model registry
+// from the command line.
 // A model is named NAME@VERSION, NAME:ALIAS, NAME (production, else candidate) or NAME with
 // --best METRIC (nodes/model_ref.h).
 #include <iostream>
 
+#include "nemesyst/onnx.h"
 #include "nemesyst/predict_job.h"
 #include "nemesyst/store_json.h"
 #include "tools/nemesyst/storage_cli.h"
@@ -201,6 +203,101 @@ void AddImport(CLI::App& model, CliContext& ctx) {
   });
 }
 
+void AddImportOnnx(CLI::App& model, CliContext& ctx) {
+  CLI::App* cmd = model.add_subcommand(
+      "import-onnx",
+      "Register an ONNX model (LSTM/GRU/RNN layers + dense head, docs/onnx.md) as a new version, "
+      "with the pipeline predict applies (nothing is written when anything is refused)");
+  struct Args {
+    std::string file, name, pipeline, from_model, stream;
+    int steps = 0;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("file", args->file, "The .onnx file")->required();
+  cmd->add_option("--name", args->name, "Model name")->required();
+  cmd->add_option("--pipeline", args->pipeline,
+                  "Pipeline spec (TOML/JSON) fitted on the stream as `train` fits it");
+  cmd->add_option("--from-model", args->from_model,
+                  "Reuse this version's resolved pipeline (NAME@VERSION, NAME:ALIAS, NAME)");
+  cmd->add_option("--stream", args->stream, "With --pipeline: the stream (default: the spec's)");
+  cmd->add_option("--steps", args->steps,
+                  "Window length to record when the graph's time dimension is symbolic");
+  cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      NEMESYST_ASSIGN_OR_RETURN(std::string bytes, ReadInput(args->file));
+      OnnxRegisterOptions o;
+      o.name = args->name;
+      o.source_path = args->file;
+      o.from_model = args->from_model;
+      o.stream = args->stream;
+      o.steps = args->steps;
+      o.node_id = ctx.config.GetString("node.id");
+      if (!args->pipeline.empty()) {
+        NEMESYST_ASSIGN_OR_RETURN(o.pipeline_text, ReadInput(args->pipeline));
+      }
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kWrite));
+      NEMESYST_ASSIGN_OR_RETURN(OnnxRegisterResult r, ImportOnnxModel(*store, bytes, o));
+      if (args->json) {
+        std::cout << nlohmann::json{{"name", args->name},
+                                    {"version", r.version},
+                                    {"spec", nlohmann::json::parse(r.imported.spec_json)},
+                                    {"opset", r.imported.opset},
+                                    {"producer", r.imported.producer},
+                                    {"graph", r.imported.graph_summary},
+                                    {"pipeline_from", r.pipeline_from}}
+                         .dump()
+                  << "\n";
+      } else {
+        std::cout << "imported " << args->file << " as " << args->name << "@" << r.version
+                  << " (opset " << r.imported.opset << ", " << r.imported.graph_summary
+                  << "; pipeline from " << r.pipeline_from << ")\n";
+      }
+      return Status::OK();
+    };
+  });
+}
+
+void AddExportOnnx(CLI::App& model, CliContext& ctx) {
+  CLI::App* cmd = model.add_subcommand(
+      "export-onnx",
+      "Write a version as standard ONNX (opset 14; docs/onnx.md) that ONNX Runtime "
+      "runs unchanged, carrying its pipeline as metadata");
+  struct Args {
+    RefArgs ref;
+    std::string out;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  AddRefOptions(cmd, args->ref);
+  cmd->add_option("-o,--out", args->out, "The .onnx file to write")->required();
+  cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
+      NEMESYST_ASSIGN_OR_RETURN(
+          ResolvedModel ref,
+          ResolveModelArgument(*store, args->ref.ref, args->ref.best, args->ref.higher));
+      NEMESYST_ASSIGN_OR_RETURN(std::string onnx, ExportOnnxModel(*store, ref.ToString()));
+      NEMESYST_RETURN_IF_ERROR(WriteOutput(args->out, onnx));
+      if (args->json) {
+        std::cout << nlohmann::json{{"name", ref.name},
+                                    {"version", ref.version},
+                                    {"bytes", onnx.size()},
+                                    {"opset", kOnnxExportOpset},
+                                    {"out", args->out}}
+                         .dump()
+                  << "\n";
+      } else {
+        std::cout << "exported " << ref.ToString() << " as ONNX opset " << kOnnxExportOpset << " ("
+                  << onnx.size() << " bytes) to " << args->out << "\n";
+      }
+      return Status::OK();
+    };
+  });
+}
+
 void AddAlias(CLI::App& model, CliContext& ctx) {
   CLI::App* cmd = model.add_subcommand("alias", "Point an alias at a version (or --remove it)");
   struct Args {
@@ -289,6 +386,8 @@ void AddModelCommands(CLI::App& app, CliContext& ctx) {
   AddShow(*model, ctx);
   AddExport(*model, ctx);
   AddImport(*model, ctx);
+  AddImportOnnx(*model, ctx);
+  AddExportOnnx(*model, ctx);
   AddAlias(*model, ctx);
   AddRetire(*model, ctx);
 }

@@ -1,0 +1,37 @@
+#include "jobs/fit_sample.h"
+
+#include <limits>
+
+namespace nemesyst::jobs {
+
+Result<std::vector<Record>> ReadFitSample(const Store& store, const std::string& stream,
+                                          double fit_hours, size_t fit_records,
+                                          const std::string& what) {
+  NEMESYST_ASSIGN_OR_RETURN(StreamInfo info, store.GetStreamInfo(stream));
+  if (info.last_seq == 0) {
+    return Status::FailedPrecondition(what + ": stream '" + stream + "' is empty");
+  }
+  int64_t first_us = std::numeric_limits<int64_t>::max();
+  {
+    NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(stream));
+    // The stream's earliest reading: the first batch holds it for a feed; for a per-device
+    // backfill every device starts at about the same time, so the first record is close enough.
+    if (it->Valid()) first_us = it->record().record.timestamp_us;
+    NEMESYST_RETURN_IF_ERROR(it->status());
+  }
+  RecordQuery query;
+  query.max_timestamp_us = first_us + static_cast<int64_t>(fit_hours * 3600e6);
+  std::vector<Record> sample;
+  // At most fit_records are ever held (not all of fit_hours, then cut).
+  NEMESYST_ASSIGN_OR_RETURN(auto it, store.Read(stream, query));
+  for (; it->Valid() && sample.size() < fit_records; it->Next()) {
+    sample.push_back(it->record().record);
+  }
+  NEMESYST_RETURN_IF_ERROR(it->status());
+  if (sample.empty()) {
+    return Status::FailedPrecondition(what + ": no records to fit the pipeline on");
+  }
+  return sample;
+}
+
+}  // namespace nemesyst::jobs
