@@ -46,9 +46,6 @@ Result<std::unique_ptr<RecurrentKernel>> CreateSimdRecurrentKernel(const simd::I
     return Status::InvalidArgument(std::string(isa.name) +
                                    " recurrent kernel: input and hidden must be >= 1");
   }
-  if (IsGru(shape.cell)) {  // TODO(gru): the SIMD GRU cell is being written
-    return Status::Unimplemented(std::string(isa.name) + " recurrent kernel: no GRU cell yet");
-  }
   return avx2::NewRecurrentKernel(shape, options, isa);
 }
 

@@ -1,4 +1,4 @@
-// The LSTM / vanilla-RNN kernel of the SIMD backends (avx2 and avx512): fused cell per step
+// The LSTM / vanilla-RNN / GRU kernel of the SIMD backends (avx2 and avx512): fused cell per step
 // (recurrent_cell.h) for inference and training, BPTT with the packed GEMM (gemm_tile.h), and a
 // persistent thread pool for threads > 1. The class is written once; the hot loops come from the
 // backend's IsaOps table (isa_ops.h), which also fixes the block width of the packed panels.
@@ -6,7 +6,14 @@
 // Threading: batch rows are independent sequences, so with enough rows each thread runs the
 // whole sequence on its own rows with no synchronisation. With fewer rows than 2 × threads (batch
 // 1 streaming, the latency case) the hidden blocks are split instead — each thread keeps its half
-// of the weights in its own core's caches — with a barrier after every step.
+// of the weights in its own core's caches — with a barrier after every step (kGruClassic: and
+// one between its two phases, since (r⊙h)·R_nᵀ needs every unit's r).
+//
+// BPTT works on BiasRows(cell) gate-gradient rows per unit: the gates, except that kGru keeps
+// the candidate's x side (dn) and h side (dhn = dn⊙r) apart. The backward weights Wcat
+// [BiasRows·H][I + H] hold zeros where a row has no weights (kGru: xn's h part, hn's x part;
+// kGruClassic: n's h part, whose R_n multiplies r⊙h and gets its own GEMMs), which keeps one
+// GEMM per step for [dx | dh_{t-1}] and one for the weight gradients.
 #include <immintrin.h>
 #include <unistd.h>
 
@@ -31,6 +38,7 @@ class SimdRecurrentKernel final : public RecurrentKernel {
         shape_(shape),
         options_(options),
         gates_(GateCount(shape.cell)),
+        grad_rows_(BiasRows(shape.cell)),
         blocks_((shape.hidden + isa.lanes - 1) / isa.lanes),
         panel_stride_(static_cast<size_t>(shape.input + shape.hidden) * gates_ * isa.lanes),
         pool_(options.threads) {}
@@ -64,11 +72,24 @@ class SimdRecurrentKernel final : public RecurrentKernel {
 
  private:
   bool IsLstm() const { return shape_.cell == CellKind::kLstm; }
+  bool IsClassic() const { return shape_.cell == CellKind::kGruClassic; }
   size_t StateSize(int batch) const { return static_cast<size_t>(batch) * shape_.hidden; }
-  // hs [T+1][B][H]; LSTM adds cs [T+1][B][H], tanh_c [T][B][H], gates [T][B][4H].
+  // hs [T+1][B][H]; LSTM adds cs [T+1][B][H], tanh_c [T][B][H], gates [T][B][4H]; kGru adds
+  // gates [T][B][4H] (r, z, n, hn); kGruClassic gates [T][B][3H] (r, z, n) and rh [T][B][H].
   size_t TapeSize(int seq, int batch) const {
     const size_t state = StateSize(batch);
-    return IsLstm() ? (seq + 1) * state * 2 + seq * state * 5 : (seq + 1) * state;
+    if (IsLstm()) return (seq + 1) * state * 2 + seq * state * 5;
+    return IsGru(shape_.cell) ? (seq + 1) * state + seq * state * 4 : (seq + 1) * state;
+  }
+  // Offset in a block's panel of gate g's weights for input k (k >= I: h_{t-1}[k - I]); the
+  // layouts are in recurrent_cell.h.
+  size_t PanelOffset(int g, int k) const {
+    const int in = shape_.input, lanes = isa_.lanes;
+    if (!IsClassic()) return (static_cast<size_t>(k) * gates_ + g) * lanes;
+    if (k < in) return (static_cast<size_t>(k) * 3 + g) * lanes;
+    const size_t h_part = static_cast<size_t>(in) * 3 * lanes;
+    if (g < 2) return h_part + (static_cast<size_t>(k - in) * 2 + g) * lanes;
+    return h_part + (static_cast<size_t>(shape_.hidden) * 2 + (k - in)) * lanes;
   }
   Status CheckCall(int seq, int batch, const float* x) const;
   bool StreamF16(int weight_split) const;
@@ -78,14 +99,17 @@ class SimdRecurrentKernel final : public RecurrentKernel {
   // "<backend>: <what>", for error messages.
   std::string Error(const char* what) const { return std::string(isa_.name) + what; }
   Status PrepareBackwardWeights();
+  void PrepareGruBackwardWeights();
   void PackHx1(int rows, const float* x, const float* h, float* out) const;
   void BackwardRows(int seq, int batch, int row_begin, int row_end, const float* tape_v,
-                    const float* x, const float* dy, float* dx, float* packed_hx1, float* dw_cat);
+                    const float* x, const float* dy, float* dx, float* packed_hx1, float* dw_cat,
+                    float* packed_rh, float* dw_rn);
 
   const simd::IsaOps& isa_;
   RecurrentShape shape_;
   KernelOptions options_;
   int gates_;
+  int grad_rows_;  // gate-gradient rows per unit in BPTT: BiasRows(cell)
   int blocks_;
   size_t panel_stride_;
   bool has_weights_ = false;
@@ -95,15 +119,21 @@ class SimdRecurrentKernel final : public RecurrentKernel {
   AlignedBuffer<uint16_t> panels16_;  // fp16 copy (fp16_weights)
   AlignedBuffer<float> bias_p_;
   AlignedBuffer<float> wcat_packed_;
+  AlignedBuffer<float> rn_packed_;  // kGruClassic: R_n as the B operand of d(r⊙h) = dn·R_n
   // Scratch (grow-only).
   AlignedBuffer<float> zeros_;
   AlignedBuffer<float> ping_;  // 2 × [B][H]
   AlignedBuffer<float> c_buf_;
-  AlignedBuffer<float> dgates_;      // [B][G*H], one step
+  AlignedBuffer<float> gru_gates_;   // kGruClassic inference: [B][3H] (CellStep::gates)
+  AlignedBuffer<float> rh_;          // kGruClassic inference: [B][H] r⊙h_{t-1}
+  AlignedBuffer<float> dgates_;      // [B][BiasRows*H], one step
+  AlignedBuffer<float> drh_;         // kGruClassic: [B][H] d(r⊙h), one step
+  AlignedBuffer<float> packed_rh_;   // kGruClassic, per thread: one step's r⊙h, packed
+  AlignedBuffer<float> dw_rn_;       // kGruClassic, per thread: [H][H] dR_n
   AlignedBuffer<float> dxh_;         // [B][I+H]
   AlignedBuffer<float> dc_;          // [B][H]
   AlignedBuffer<float> packed_hx1_;  // per thread: one step's [h_prev | x | 1], packed (gemm.h)
-  AlignedBuffer<float> dw_cat_;      // per thread: [G*H][H + I + 1] = dW_hh | dW_ih | db
+  AlignedBuffer<float> dw_cat_;      // per thread: [BiasRows*H][H + I + 1] = dW_hh | dW_ih | db
   ThreadPool pool_;
 };
 
@@ -111,11 +141,12 @@ Status SimdRecurrentKernel::SetWeights(const RecurrentWeights& w) {
   if (w.w_ih == nullptr || w.w_hh == nullptr || w.bias == nullptr) {
     return Status::InvalidArgument(Error(" SetWeights: w_ih, w_hh and bias must be non-null"));
   }
-  const int in = shape_.input, hid = shape_.hidden, g_count = gates_;
+  const int in = shape_.input, hid = shape_.hidden, g_count = gates_, bias_rows = grad_rows_;
   const int k_total = in + hid;
   const int lanes = isa_.lanes;
+  const bool classic = IsClassic();
   const size_t panel_floats = panel_stride_ * blocks_;
-  if (!panels_.Reserve(panel_floats) || !bias_p_.Reserve(size_t(blocks_) * g_count * lanes)) {
+  if (!panels_.Reserve(panel_floats) || !bias_p_.Reserve(size_t(blocks_) * bias_rows * lanes)) {
     return Status::ResourceExhausted(Error(" SetWeights: out of memory"));
   }
   if (options_.fp16_weights && !panels16_.Reserve(panel_floats)) {
@@ -129,16 +160,23 @@ Status SimdRecurrentKernel::SetWeights(const RecurrentWeights& w) {
     const Range blocks = Split(blocks_, pool_.size(), index);
     for (int b = blocks.begin; b < blocks.end; ++b) {
       float* panel = panels + b * panel_stride_;
+      for (int g = 0; g < bias_rows; ++g) {
+        for (int u = 0; u < lanes; ++u) {
+          const int j = b * lanes + u;
+          bias_p[(b * bias_rows + g) * lanes + u] = j < hid ? w.bias[size_t(g) * hid + j] : 0.0f;
+        }
+      }
       for (int g = 0; g < g_count; ++g) {
         for (int u = 0; u < lanes; ++u) {
           const int j = b * lanes + u;
           const bool valid = j < hid;
           const size_t row = static_cast<size_t>(g) * hid + j;
-          bias_p[(b * g_count + g) * lanes + u] = valid ? w.bias[row] : 0.0f;
           for (int k = 0; k < k_total; ++k) {
             float v = 0.0f;
             if (valid) v = k < in ? w.w_ih[row * in + k] : w.w_hh[row * hid + (k - in)];
-            panel[(static_cast<size_t>(k) * g_count + g) * lanes + u] = v;
+            const size_t at =
+                classic ? PanelOffset(g, k) : (static_cast<size_t>(k) * g_count + g) * lanes;
+            panel[at + u] = v;
           }
         }
       }
@@ -189,13 +227,14 @@ Status SimdRecurrentKernel::CheckCall(int seq, int batch, const float* x) const 
 }
 
 // Tape layout (floats): hs [T+1][B][H] (hs[0] = h0), then for LSTM cs [T+1][B][H] (cs[0] = c0),
-// tanh_c [T][B][H] and gates [T][B][4H].
+// tanh_c [T][B][H] and gates [T][B][4H]; for the GRUs see TapeSize.
 Status SimdRecurrentKernel::Run(int seq, int batch, const float* x, const float* h0,
                                 const float* c0, float* y, float* h_n, float* c_n,
                                 RecurrentTape* tape) {
   NEMESYST_RETURN_IF_ERROR(CheckCall(seq, batch, x));
   const size_t state = StateSize(batch);
-  if (!zeros_.Reserve(state) || !ping_.Reserve(2 * state) || !c_buf_.Reserve(state)) {
+  if (!zeros_.Reserve(state) || !ping_.Reserve(2 * state) || !c_buf_.Reserve(state) ||
+      (IsClassic() && (!gru_gates_.Reserve(3 * state) || !rh_.Reserve(state)))) {
     return Status::ResourceExhausted(Error(" kernel: out of memory"));
   }
   if (h0 == nullptr) zeros_.Zero(state);
@@ -242,7 +281,7 @@ void SimdRecurrentKernel::RunSteps(int seq, int batch, const float* x, const flo
                                    float* y, float* tape_v) {
   const bool tape = tape_v != nullptr;
   simd::CellWeights w;
-  w.gates = gates_;
+  w.cell = shape_.cell;
   w.f32 = panels_.data();
   w.panel_stride = panel_stride_;
   w.bias = bias_p_.data();
@@ -251,6 +290,9 @@ void SimdRecurrentKernel::RunSteps(int seq, int batch, const float* x, const flo
   const bool split_rows = batch >= 2 * threads;
   w.f16 = !tape && StreamF16(split_rows ? 1 : threads) ? panels16_.data() : nullptr;
   const bool lstm = IsLstm();
+  const bool gru = IsGru(shape_.cell);
+  const bool classic = IsClassic();
+  const int gate_floats = classic ? 3 : 4;  // GRU gates per unit in CellStep::gates
   pool_.Run([&](int index) {
     const Range rows = split_rows ? Split(batch, threads, index) : Range{0, batch};
     const Range blks = split_rows ? Range{0, blocks_} : Split(blocks_, threads, index);
@@ -268,6 +310,9 @@ void SimdRecurrentKernel::RunSteps(int seq, int batch, const float* x, const flo
           s.c_out = cs + (t + 1) * state;
           s.tanh_c = tape_v + 2 * (seq + 1) * state + t * state;
           s.gates = tape_v + (2 * (seq + 1) + seq) * state + t * state * 4;
+        } else if (gru) {
+          s.gates = tape_v + (seq + 1) * state + t * state * gate_floats;
+          s.rh = tape_v + (seq + 1) * state + seq * state * 3 + t * state;  // classic only
         }
       } else {
         s.h_prev = t == 0         ? h_init
@@ -276,6 +321,14 @@ void SimdRecurrentKernel::RunSteps(int seq, int batch, const float* x, const flo
         s.h_out = y != nullptr ? y + t * state : ping_.data() + (t & 1) * state;
         s.c_in = c_state_;
         s.c_out = c_state_;
+        s.gates = gru_gates_.data();
+        s.rh = rh_.data();
+      }
+      if (classic) {
+        s.phase = 0;
+        isa_.cell_step(s, w, tape, rows.begin, rows.end, blks.begin, blks.end);
+        if (!split_rows) pool_.Barrier();  // phase 1 reads every unit of r⊙h
+        s.phase = 1;
       }
       isa_.cell_step(s, w, tape, rows.begin, rows.end, blks.begin, blks.end);
       if (!split_rows) pool_.Barrier();
@@ -309,15 +362,20 @@ Status SimdRecurrentKernel::Backward(int seq, int batch, const float* x, const f
         Error(" Backward: tape was not recorded by this kernel for seq ") + std::to_string(seq) +
         ", batch " + std::to_string(batch));
   }
-  const int in = shape_.input, hid = shape_.hidden, gh = gates_ * hid;
+  const int in = shape_.input, hid = shape_.hidden, gh = grad_rows_ * hid;
   const int k_total = in + hid;
   const int n_cat = k_total + 1;
   const int threads = pool_.size();
   const size_t packed_size = simd::PackedBSize(batch, n_cat, isa_.gemm_panel_width);
   const size_t dw_size = size_t(gh) * n_cat;
+  const bool classic = IsClassic();
+  const size_t rh_size = classic ? simd::PackedBSize(batch, hid, isa_.gemm_panel_width) : 0;
+  const size_t rn_size = classic ? size_t(hid) * hid : 0;
   if (!dgates_.Reserve(size_t(batch) * gh) || !dxh_.Reserve(size_t(batch) * k_total) ||
       !dc_.Reserve(state) || !packed_hx1_.Reserve(threads * packed_size) ||
-      !dw_cat_.Reserve(threads * dw_size)) {
+      !dw_cat_.Reserve(threads * dw_size) ||
+      (classic && (!drh_.Reserve(state) || !packed_rh_.Reserve(threads * rh_size) ||
+                   !dw_rn_.Reserve(threads * rn_size)))) {
     return Status::ResourceExhausted(Error(" Backward: out of memory"));
   }
   NEMESYST_RETURN_IF_ERROR(PrepareBackwardWeights());
@@ -341,20 +399,33 @@ Status SimdRecurrentKernel::Backward(int seq, int batch, const float* x, const f
   pool_.Run([&](int index) {
     const Range rows = Split(batch, threads, index);
     BackwardRows(seq, batch, rows.begin, rows.end, tape_v, x, dy, dx,
-                 packed_hx1_.data() + index * packed_size, dw_cat_.data() + index * dw_size);
+                 packed_hx1_.data() + index * packed_size, dw_cat_.data() + index * dw_size,
+                 packed_rh_.data() + index * rh_size, dw_rn_.data() + index * rn_size);
     pool_.Barrier();
     // Sum the threads' [dW_hh | dW_ih | db] into the gradients, rows of dW split between
     // threads. Split gives batch rows to the first min(threads, batch) threads only; the others
-    // wrote nothing.
+    // wrote nothing. Gate-gradient row r is weight row r, except: kGru's xn rows (2H..3H) have
+    // no W_hh part and its hn rows (3H..4H) no W_ih part and W_hh row r - H; kGruClassic's
+    // R_n rows come from dw_rn.
     const Range m = Split(gh, threads, index);
     const int parts = std::min(threads, batch);
+    const bool lbr = shape_.cell == CellKind::kGru;
     for (int r = m.begin; r < m.end; ++r) {
-      float* w_hh = grads.w_hh + size_t(r) * hid;
+      const bool has_ih = !(lbr && r >= 3 * hid);
+      const bool has_hh = !(lbr && r >= 2 * hid && r < 3 * hid);
+      const bool from_rn = classic && r >= 2 * hid;
+      float* w_hh = grads.w_hh + size_t(lbr && r >= 3 * hid ? r - hid : r) * hid;
       float* w_ih = grads.w_ih + size_t(r) * in;
       for (int part = 0; part < parts; ++part) {
         const float* dw = dw_cat_.data() + part * dw_size + size_t(r) * n_cat;
-        for (int j = 0; j < hid; ++j) w_hh[j] += dw[j];
-        for (int j = 0; j < in; ++j) w_ih[j] += dw[hid + j];
+        const float* dw_hh =
+            from_rn ? dw_rn_.data() + part * rn_size + size_t(r - 2 * hid) * hid : dw;
+        if (has_hh) {
+          for (int j = 0; j < hid; ++j) w_hh[j] += dw_hh[j];
+        }
+        if (has_ih) {
+          for (int j = 0; j < in; ++j) w_ih[j] += dw[hid + j];
+        }
         grads.bias[r] += dw[k_total];
       }
     }
@@ -370,14 +441,22 @@ Status SimdRecurrentKernel::Backward(int seq, int batch, const float* x, const f
 }
 
 // Packs Wcat = [w_ih | w_hh] ([G*H][I+H]; the panels hold exactly these values) as the B
-// operand of [dx | dh_prev] = dG · Wcat.
+// operand of [dx | dh_prev] = dG · Wcat. The GRUs' Wcat has BiasRows·H rows (see the top of the
+// file), and kGruClassic also packs R_n ([H][H]) for d(r⊙h) = dn·R_n.
 Status SimdRecurrentKernel::PrepareBackwardWeights() {
   if (wcat_ready_) return Status::OK();
   const int in = shape_.input, hid = shape_.hidden, g_count = gates_;
   const int k_total = in + hid;
   const int width = isa_.gemm_panel_width, lanes = isa_.lanes;
-  if (!wcat_packed_.Reserve(simd::PackedBSize(g_count * hid, k_total, width))) {
+  const int rows = grad_rows_ * hid;
+  if (!wcat_packed_.Reserve(simd::PackedBSize(rows, k_total, width)) ||
+      (IsClassic() && !rn_packed_.Reserve(simd::PackedBSize(hid, hid, width)))) {
     return Status::ResourceExhausted(Error(" Backward: out of memory"));
+  }
+  if (IsGru(shape_.cell)) {
+    PrepareGruBackwardWeights();
+    wcat_ready_ = true;
+    return Status::OK();
   }
   // Element (row = g*H + j, col = k) of Wcat sits in block j/L's panel at [k][g][j%L]; PackB
   // reads it through strides only within one block, so pack block by block.
@@ -402,6 +481,52 @@ Status SimdRecurrentKernel::PrepareBackwardWeights() {
   });
   wcat_ready_ = true;
   return Status::OK();
+}
+
+// PrepareBackwardWeights for the GRUs: Wcat row g·H + j is gate g's weights of unit j (g = 3:
+// kGru's hn, R_n only), with the zero parts; element by element through PanelOffset, which
+// covers both GRU panel layouts (a pack per update, not per step).
+void SimdRecurrentKernel::PrepareGruBackwardWeights() {
+  const int in = shape_.input, hid = shape_.hidden;
+  const int k_total = in + hid;
+  const int width = isa_.gemm_panel_width, lanes = isa_.lanes;
+  const int rows = grad_rows_ * hid;
+  const bool lbr = shape_.cell == CellKind::kGru;
+  auto weight = [&](int g, int j, int k) {
+    return panels_.data()[(j / lanes) * panel_stride_ + PanelOffset(g, k) + (j % lanes)];
+  };
+  auto wcat = [&](int row, int k) {
+    const int g = row / hid, j = row % hid;
+    if (g == 3) return k < in ? 0.0f : weight(2, j, k);  // kGru's hn
+    if (g == 2 && k >= in) return 0.0f;                  // xn (kGru), n (classic: via rh)
+    return weight(g, j, k);
+  };
+  const int panels = (k_total + width - 1) / width;
+  const int rn_panels = lbr ? 0 : (hid + width - 1) / width;
+  pool_.Run([&](int index) {
+    const Range mine = Split(panels + rn_panels, pool_.size(), index);
+    for (int p = mine.begin; p < mine.end; ++p) {
+      if (p < panels) {
+        float* panel = wcat_packed_.data() + static_cast<size_t>(p) * rows * width;
+        for (int row = 0; row < rows; ++row) {
+          for (int c = 0; c < width; ++c) {
+            const int k = p * width + c;
+            panel[static_cast<size_t>(row) * width + c] = k < k_total ? wcat(row, k) : 0.0f;
+          }
+        }
+      } else {
+        // R_n as B (K = unit j, N = input k of h).
+        const int q = p - panels;
+        float* panel = rn_packed_.data() + static_cast<size_t>(q) * hid * width;
+        for (int j = 0; j < hid; ++j) {
+          for (int c = 0; c < width; ++c) {
+            const int k = q * width + c;
+            panel[static_cast<size_t>(j) * width + c] = k < hid ? weight(2, j, in + k) : 0.0f;
+          }
+        }
+      }
+    }
+  });
 }
 
 // Packs the B operand of one step's weight-gradient GEMM: row k is [h_k | x_k | 1] (h and x
@@ -435,12 +560,18 @@ void SimdRecurrentKernel::PackHx1(int rows, const float* x, const float* h, floa
 // never interact, so threads run this without syncing.
 void SimdRecurrentKernel::BackwardRows(int seq, int batch, int row_begin, int row_end,
                                        const float* tape_v, const float* x, const float* dy,
-                                       float* dx, float* packed_hx1, float* dw_cat) {
+                                       float* dx, float* packed_hx1, float* dw_cat,
+                                       float* packed_rh, float* dw_rn) {
   if (row_end <= row_begin) return;
-  const int in = shape_.input, hid = shape_.hidden, gh = gates_ * hid;
+  const int in = shape_.input, hid = shape_.hidden, gh = grad_rows_ * hid;
   const int k_total = in + hid;
   const size_t state = StateSize(batch);
   const bool lstm = IsLstm();
+  const bool gru = IsGru(shape_.cell);
+  const bool classic = IsClassic();
+  const int gate_floats = classic ? 3 * hid : 4 * hid;  // GRU tape gates per row
+  const float* gru_gates = tape_v + (seq + 1) * state;
+  const float* rhs = gru_gates + seq * state * 3;  // kGruClassic
   const float* hs = tape_v;
   const float* cs = tape_v + (seq + 1) * state;
   const float* tanh_cs = tape_v + 2 * (seq + 1) * state;
@@ -459,6 +590,10 @@ void SimdRecurrentKernel::BackwardRows(int seq, int batch, int row_begin, int ro
         g.tanh_c = tanh_cs + t * state + at;
         g.c_prev = cs + t * state + at;
         g.dc = dc_.data() + at;
+      } else if (gru) {
+        g.gates = gru_gates + t * state * (gate_floats / hid) + size_t(b) * gate_floats;
+        g.h = hs + t * state + at;
+        g.gru = classic ? simd::GruGradPass::kClassicCandidate : simd::GruGradPass::kGru;
       } else {
         g.h = hs + (t + 1) * state + at;
       }
@@ -466,15 +601,40 @@ void SimdRecurrentKernel::BackwardRows(int seq, int batch, int row_begin, int ro
     }
     const int rows = row_end - row_begin;
     const float* dg_rows = dg_t + size_t(row_begin) * gh;
+    if (classic) {
+      // d(r⊙h) = dn · R_n, then dr (and the d(r⊙h)⊙r part of dh_{t-1}); dR_n += dnᵀ · (r⊙h).
+      float* drh = drh_.data();
+      isa_.gemm(rows, hid, hid, dg_rows + 2 * hid, gh, 1, rn_packed_.data(),
+                drh + size_t(row_begin) * hid, hid, false);
+      g.gru = simd::GruGradPass::kClassicReset;
+      g.dy = nullptr;
+      for (int b = row_begin; b < row_end; ++b) {
+        g.dh_next = dxh_.data() + size_t(b) * k_total + in;
+        g.dg = dg_t + size_t(b) * gh;
+        g.gates = gru_gates + t * state * 3 + size_t(b) * gate_floats;
+        g.h = hs + t * state + size_t(b) * hid;
+        g.drh = drh + size_t(b) * hid;
+        isa_.gate_grads_row(g);
+      }
+      simd::PackB(rows, hid, rhs + t * state + size_t(row_begin) * hid, hid, 1,
+                  isa_.gemm_panel_width, packed_rh);
+      isa_.gemm(hid, hid, rows, dg_rows + 2 * hid, 1, gh, packed_rh, dw_rn, hid, t != seq - 1);
+    }
     // This step's share of [dW_hh | dW_ih | db] += dG_tᵀ · [h_{t-1} | x_t | 1] while dG_t is
     // still in cache (a sequence-wide GEMM afterwards would read all T steps of dG back, one
     // cache line per k, from L3).
     PackHx1(rows, x + (size_t(t) * batch + row_begin) * in,
             hs + t * state + size_t(row_begin) * hid, packed_hx1);
     isa_.gemm(gh, k_total + 1, rows, dg_rows, 1, gh, packed_hx1, dw_cat, k_total + 1, t != seq - 1);
-    // [dx_t | dh_{t-1}] = dG_t · [W_ih | W_hh].
+    // [dx_t | dh_{t-1}] = dG_t · [W_ih | W_hh]; the GRUs add it to [0 | the direct part of
+    // dh_{t-1}] that the gate-gradient passes left in dh_next.
+    if (gru) {
+      for (int b = row_begin; b < row_end; ++b) {
+        std::memset(dxh_.data() + size_t(b) * k_total, 0, in * sizeof(float));
+      }
+    }
     isa_.gemm(rows, k_total, gh, dg_rows, gh, 1, wcat_packed_.data(),
-              dxh_.data() + size_t(row_begin) * k_total, k_total, false);
+              dxh_.data() + size_t(row_begin) * k_total, k_total, gru);
     if (dx != nullptr) {
       for (int b = row_begin; b < row_end; ++b) {
         std::memcpy(dx + (size_t(t) * batch + b) * in, dxh_.data() + size_t(b) * k_total,
