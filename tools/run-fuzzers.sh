@@ -2,8 +2,8 @@
 # Runs every libFuzzer harness of a build (built with -DNEMESYST_FUZZ=ON, clang) for a fixed time
 # each, from its seed corpus in tests/fuzz/corpus/<name>/ (read, never written: new inputs go to
 # a scratch directory). The harnesses and what they check: docs/architecture.md, "Fuzzing".
-# CI runs NEMESYST_FUZZ_SECONDS=20 per harness (the default): 9 harnesses (wire, jetstream_log, control, ingest,
-# config, spec, model_file, storage, predict), about 3 minutes. An offline campaign sets hours:
+# CI runs NEMESYST_FUZZ_SECONDS=20 per harness (the default): 10 harnesses (wire, jetstream_log, control, ingest,
+# config, spec, model_file, onnx, storage, predict), about 3.5 minutes. An offline campaign sets hours:
 #   NEMESYST_FUZZ_SECONDS=3600 bash tools/run-fuzzers.sh build-sanitize
 # A crash leaves its input (crash-*) in the scratch directory, whose path is printed, and fails
 # the script: add the input to the harness's corpus and make it a regression test. Harnesses that

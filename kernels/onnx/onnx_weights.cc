@@ -60,7 +60,9 @@ OurRecurrentWeights FromOnnxRecurrent(CellKind cell, int input, int hidden, cons
         dst[j] = wb[onnx * h + j];      // b_xn
         dst[h + j] = rb[onnx * h + j];  // b_hn (row 3)
       } else {
-        dst[j] = wb[onnx * h + j] + rb[onnx * h + j];
+        // x + 0 is x except for -0; leaving a zero Rb out keeps export → import bit-exact.
+        const float rb_j = rb[onnx * h + j];
+        dst[j] = rb_j == 0.0f ? wb[onnx * h + j] : wb[onnx * h + j] + rb_j;
       }
     }
   }

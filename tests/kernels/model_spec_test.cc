@@ -40,6 +40,9 @@ TEST(ModelSpecTest, ParameterCountMatchesTheBuiltModel) {
           R"({"kind": "regressor", "input": {"features": 3}, "recurrent": {"hidden": [7, 4]},
                "head": {"hidden": [3]}, "output": {"width": 2}})",
           R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"cell": "rnn", "hidden": [5]}})",
+          // kGru carries a fourth bias row (b_hn): the count must include it.
+          R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"cell": "gru", "hidden": [5, 3]}})",
+          R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"cell": "gru_classic", "hidden": [5]}})",
           R"({"kind": "gan", "window": {"steps": 4, "features": 2}, "noise": 3, "condition": 1,
                "generator": {"type": "rnn", "hidden": [5], "head": [2]},
                "discriminator": {"type": "lstm", "hidden": [6], "head": [4]}})",
@@ -92,8 +95,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": []}})",
                 "spec.recurrent.hidden: needs at least one layer"},
         BadSpec{
-            R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4], "cell": "gru"}})",
-            "spec.recurrent.cell: unknown cell 'gru'"},
+            R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4], "cell": "tcn"}})",
+            "spec.recurrent.cell: unknown cell 'tcn' (expected lstm, rnn, gru or gru_classic)"},
         BadSpec{
             R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4], "dropout": 1.0}})",
             "spec.recurrent.dropout: must be in [0"},
