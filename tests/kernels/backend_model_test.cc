@@ -98,6 +98,13 @@ const RegressorCase kRegressorCases[] = {
     {R"({"kind": "regressor", "input": {"features": 1, "steps": 4},
         "recurrent": {"cell": "lstm", "hidden": [16]}, "output": {"width": 1, "per_step": true}})",
      64, 4, 1, 4},
+    {R"({"kind": "regressor", "input": {"features": 3},
+        "recurrent": {"cell": "gru", "hidden": [7, 33]}, "head": {"hidden": [5]},
+        "output": {"width": 2}})",
+     3, 5, 3, 2},
+    {R"({"kind": "regressor", "input": {"features": 4},
+        "recurrent": {"cell": "gru_classic", "hidden": [33, 7]}})",
+     3, 6, 4, 1},
 };
 
 INSTANTIATE_TEST_SUITE_P(All, BackendRegressorTest,

@@ -81,7 +81,15 @@ INSTANTIATE_TEST_SUITE_P(
                       RegressorCase{R"({"kind": "regressor", "input": {"features": 1},
             "recurrent": {"cell": "lstm", "hidden": [5]}, "head": {"hidden": [4], "activation": "sigmoid"},
             "loss": "bce_with_logits"})",
-                                    3, 2, 1}));
+                                    3, 2, 1},
+                      RegressorCase{R"({"kind": "regressor", "input": {"features": 2},
+            "recurrent": {"cell": "gru", "hidden": [3, 4], "dropout": 0.2}, "head": {"hidden": [3]},
+            "output": {"width": 2}})",
+                                    3, 4, 2},
+                      RegressorCase{R"({"kind": "regressor", "input": {"features": 2, "steps": 3},
+            "recurrent": {"cell": "gru_classic", "hidden": [4]},
+            "output": {"width": 1, "per_step": true}})",
+                                    2, 3, 3}));
 
 class GanGradientTest : public ::testing::TestWithParam<const char*> {};
 

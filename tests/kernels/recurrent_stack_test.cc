@@ -68,7 +68,8 @@ TEST_P(RecurrentStackTest, StateHandOverEqualsWholeSequence) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cells, RecurrentStackTest,
-                         ::testing::Values(CellKind::kLstm, CellKind::kRnnTanh));
+                         ::testing::Values(CellKind::kLstm, CellKind::kRnnTanh, CellKind::kGru,
+                                           CellKind::kGruClassic));
 
 }  // namespace
 }  // namespace nemesyst::kernels

@@ -90,7 +90,8 @@ TEST_P(StreamingTest, SubsetsInAnyOrderAndResetEqualWindowed) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cells, StreamingTest, ::testing::Values("lstm", "rnn"));
+INSTANTIATE_TEST_SUITE_P(Cells, StreamingTest,
+                         ::testing::Values("lstm", "rnn", "gru", "gru_classic"));
 
 TEST(StreamingErrorsTest, RefusesBadTicksWithoutChangingState) {
   auto model = MakeModel("lstm");

@@ -36,6 +36,28 @@ TEST(TrainingTest, LstmLearnsNoisySineNextStep) {
   EXPECT_LT(report->epochs.back().validation_loss, 0.01);
 }
 
+// The same task for both GRUs: they learn it as well as the LSTM.
+TEST(TrainingTest, GrusLearnNoisySineNextStep) {
+  for (const char* cell : {"gru", "gru_classic"}) {
+    SCOPED_TRACE(cell);
+    auto train = NoisySineNextStep(512, 16, 0.05, 1);
+    auto validation = NoisySineNextStep(128, 16, 0.05, 2);
+    auto model = Model::Create(std::string(R"({"kind": "regressor",
+      "input": {"features": 1, "steps": 16}, "recurrent": {"cell": ")") +
+                                   cell + R"(", "hidden": [16]}, "output": {"width": 1}})",
+                               7);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    TrainerOptions options;
+    options.epochs = 30;
+    options.batch_size = 32;
+    options.learning_rate = 1e-2;
+    options.clip_norm = 1.0;
+    auto report = Trainer(options).Train(**model, train, &validation);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_LT(report->epochs.back().validation_loss, 0.01);
+  }
+}
+
 }  // namespace
 }  // namespace nemesyst
 
