@@ -4,6 +4,21 @@
 
 namespace nemesyst::jobs {
 
+Result<std::string> PipelineStream(const std::string& pipeline_text, const std::string& given,
+                                   const std::string& what) {
+  NEMESYST_ASSIGN_OR_RETURN(const std::string named, Pipeline::StreamNamedBy(pipeline_text));
+  if (!given.empty() && !named.empty() && named != given) {
+    return Status::InvalidArgument(what + ": the pipeline reads stream '" + named +
+                                   "' but the stream given is '" + given + "'");
+  }
+  if (given.empty() && named.empty()) {
+    return Status::InvalidArgument(what +
+                                   ": no stream named (neither --stream nor the pipeline's "
+                                   "'stream')");
+  }
+  return given.empty() ? named : given;
+}
+
 Result<std::vector<Record>> ReadFitSample(const Store& store, const std::string& stream,
                                           double fit_hours, size_t fit_records,
                                           const std::string& what) {

@@ -8,10 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "nemesyst/pipeline.h"
 #include "nemesyst/status.h"
 #include "nemesyst/store.h"
 
 namespace nemesyst::jobs {
+
+// The stream a pipeline is fitted on: `given` (a flag), else the one the spec names. A spec that
+// names another stream than the one given is a mistake to report; so is neither naming one.
+// `what` prefixes errors ("train").
+Result<std::string> PipelineStream(const std::string& pipeline_text, const std::string& given,
+                                   const std::string& what);
 
 // FailedPrecondition when the stream is empty; `what` prefixes errors ("train").
 Result<std::vector<Record>> ReadFitSample(const Store& store, const std::string& stream,

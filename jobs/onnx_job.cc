@@ -36,17 +36,8 @@ Result<PipelineChoice> ChoosePipeline(Store& store, const OnnxRegisterOptions& o
     return c;
   }
   if (!o.pipeline_text.empty()) {
-    NEMESYST_ASSIGN_OR_RETURN(const std::string named, Pipeline::StreamNamedBy(o.pipeline_text));
-    if (!o.stream.empty() && !named.empty() && named != o.stream) {
-      return Status::InvalidArgument("import-onnx: the pipeline reads stream '" + named +
-                                     "' but the stream given is '" + o.stream + "'");
-    }
-    c.stream = o.stream.empty() ? named : o.stream;
-    if (c.stream.empty()) {
-      return Status::InvalidArgument(
-          "import-onnx: no stream to fit the pipeline on (neither --stream nor the pipeline's "
-          "'stream')");
-    }
+    NEMESYST_ASSIGN_OR_RETURN(c.stream,
+                              jobs::PipelineStream(o.pipeline_text, o.stream, "import-onnx"));
     NEMESYST_ASSIGN_OR_RETURN(auto pipeline,
                               Pipeline::CreateForStream(o.pipeline_text, store, c.stream));
     NEMESYST_ASSIGN_OR_RETURN(

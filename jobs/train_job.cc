@@ -352,18 +352,7 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
   // is an error here, not a silent fallback and not a consumer group left behind.
   NEMESYST_RETURN_IF_ERROR(Model::Create(s.spec_json, o.trainer.seed, o.model).status());
 
-  // The stream: the flag, else the spec's. A spec naming another stream is a mistake to report.
-  NEMESYST_ASSIGN_OR_RETURN(const std::string spec_stream, Pipeline::StreamNamedBy(pipeline_text));
-  if (!o.stream.empty() && !spec_stream.empty() && spec_stream != o.stream) {
-    return Status::InvalidArgument("train: the pipeline reads stream '" + spec_stream +
-                                   "' but the stream given is '" + o.stream + "'");
-  }
-  s.stream = o.stream.empty() ? spec_stream : o.stream;
-  if (s.stream.empty()) {
-    return Status::InvalidArgument(
-        "train: no stream named (neither --stream nor the pipeline's "
-        "'stream')");
-  }
+  NEMESYST_ASSIGN_OR_RETURN(s.stream, jobs::PipelineStream(pipeline_text, o.stream, "train"));
   NEMESYST_ASSIGN_OR_RETURN(auto pipeline,
                             Pipeline::CreateForStream(pipeline_text, store, s.stream));
   if (pipeline->label_width() < 1) {

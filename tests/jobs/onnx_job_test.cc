@@ -6,28 +6,13 @@
 #include <cstdio>
 #include "nemesyst/onnx.h"
 #include "nemesyst/predict_job.h"
+#include "tests/testing/onnx_pipeline.h"
 #include "tests/testing/small_fleet.h"
 
 namespace nemesyst {
 namespace {
 
-std::string Pipeline(int length) {
-  return R"(stream = "fleet"
-interval_s = 60
-[[steps]]
-op = "select"
-fields = ["air_off_c", "product_c", "air_on_c", "ambient_c"]
-[[steps]]
-op = "normalise"
-method = "zscore"
-fields = ["air_off_c", "product_c", "air_on_c", "ambient_c", "safe_off_s"]
-[window]
-length = )" +
-         std::to_string(length) + R"(
-[label]
-field = "safe_off_s"
-)";
-}
+std::string Pipeline(int length) { return testing::OnnxTestPipeline(length); }
 
 std::string OnnxOf(const std::string& cell, int steps) {
   auto model = Model::Create(R"({"kind": "regressor", "input": {"features": 4, "steps": )" +

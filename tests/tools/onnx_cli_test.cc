@@ -15,6 +15,7 @@
 
 #include "nemesyst/pipeline.h"
 #include "nemesyst/predict_job.h"
+#include "tests/testing/onnx_pipeline.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/small_fleet.h"
 #include "tests/testing/temp_dir.h"
@@ -30,25 +31,7 @@ const char* kPython = "/usr/bin/python3";
 std::string Script() { return std::string(NEMESYST_SOURCE_DIR) + "/tests/tools/onnx_torch.py"; }
 
 constexpr int kSteps = 8;
-constexpr int kFeatures = 4;
-
-// Four inputs, z-scored with the label, so the model's output is a normalised safe off-time.
-constexpr const char* kPipeline = R"(stream = "fleet"
-interval_s = 60
-[[steps]]
-op = "select"
-fields = ["air_off_c", "product_c", "air_on_c", "ambient_c"]
-[[steps]]
-op = "normalise"
-method = "zscore"
-fields = ["air_off_c", "product_c", "air_on_c", "ambient_c", "safe_off_s"]
-[window]
-length = 8
-[label]
-field = "safe_off_s"
-[split]
-by = "none"
-)";
+constexpr int kFeatures = testing::kOnnxPipelineFeatures;
 
 std::vector<std::string> TorchArgs(const std::string& command, const std::string& cell) {
   return {kPython,
@@ -84,7 +67,7 @@ TEST_P(OnnxTorchTest, ImportedModelPredictsWhatTorchPredicts) {
   const std::string store = fleet.StorePath();
   const std::string onnx = fleet.dir.Sub(cell + ".onnx");
   const std::string pipeline = fleet.dir.Sub("p.toml");
-  testing::WriteFile(pipeline, kPipeline);
+  testing::WriteFile(pipeline, testing::OnnxTestPipeline(kSteps));
 
   auto args = TorchArgs("export", cell);
   args.insert(args.end(), {"--out", onnx});
