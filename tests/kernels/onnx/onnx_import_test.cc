@@ -112,6 +112,43 @@ INSTANTIATE_TEST_SUITE_P(Cells, OnnxRoundTripTest,
                          ::testing::Values("lstm", "rnn", "gru", "gru_classic"),
                          [](const auto& info) { return std::string(info.param); });
 
+// A graph in ONNX's batch-major layout (layout = 1: X [B, T, I], Y_h [B, 1, H]), as some exporters
+// write it: our export edited to read the window without the Transpose and to squeeze Y_h's axis
+// 1. It maps onto the same model. (ONNX Runtime 1.22 does not run layout = 1 and the golden cases
+// have one step, so the axes' reading is checked here, against the graph it must equal.)
+TEST(OnnxImportTest, BatchMajorLayoutMapsOntoTheSameModel) {
+  for (const char* cell : {"lstm", "gru", "gru_classic", "rnn"}) {
+    SCOPED_TRACE(cell);
+    auto model = MakeModel(Spec(cell, 1));
+    ::onnx::ModelProto m;
+    ASSERT_TRUE(m.ParseFromString(ExportOnnx(*model).value()));
+    auto* graph = m.mutable_graph();
+    ASSERT_EQ(graph->node(0).op_type(), "Transpose");
+    graph->mutable_node()->DeleteSubrange(0, 1);
+    ::onnx::NodeProto* recurrent = graph->mutable_node(0);
+    recurrent->set_input(0, "x");
+    auto* layout = recurrent->add_attribute();
+    layout->set_name("layout");
+    layout->set_type(::onnx::AttributeProto::INT);
+    layout->set_i(1);
+    ::onnx::NodeProto* squeeze = graph->mutable_node(1);
+    ASSERT_EQ(squeeze->op_type(), "Squeeze");
+    const int64_t axis = 1;
+    kernels::onnx::WriteInt64Tensor("axes.batch_major", {1}, {axis}, graph->add_initializer());
+    squeeze->set_input(1, "axes.batch_major");
+    auto imported = ImportOnnx(m.SerializeAsString());
+    ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+    auto again = Model::Deserialize(imported->model_file);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ((*again)->spec_json(), model->spec_json());
+    EXPECT_EQ((*again)->Parameters(), model->Parameters());
+    // Squeezing the batch axis (the export's own axes.0) instead is refused.
+    squeeze->set_input(1, "axes.0");
+    ExpectRefused(ImportOnnx(m.SerializeAsString()).status(), StatusCode::kUnimplemented,
+                  {"(Squeeze)", "not of size 1"});
+  }
+}
+
 TEST(OnnxImportTest, PerStepModelsAreExportedButNotImported) {
   auto model = MakeModel(R"({"kind": "regressor", "input": {"features": 2, "steps": 4},
       "recurrent": {"cell": "gru", "hidden": [3]}, "output": {"width": 1, "per_step": true}})");
