@@ -1,6 +1,9 @@
 // LSTM kernel benchmarks: lstm_infer, lstm_train (forward + BPTT + Adam), lstm_stream (one tick of
 // D devices) and cold_start, for the avx2, avx512 and onednn backends, named as issue 4 asks:
 //   lstm_infer/<backend>/batch:B/hidden:H/seq:T/input:I/layers:L[/fp16][/threads:N]
+// and a compact GRU set on the same jobs, prefixed with the cell's name (CellName: gru for
+// kGru, gru_classic for kGruClassic): gru_infer, gru_train, gru_classic_infer, gru_classic_train
+// (batch {1, 64}, hidden {64, 128}, one layer) and gru_stream (kGru, 1000 devices, hidden 64).
 // Every case reports GFLOPS and its fraction of this run's peak_fma / read_bw (limit_frac), and
 // on AVX-512 CPUs of peak_fma_avx512 (peak512_frac). avx512 cases are skipped (with the reason)
 // where the CPU or OS cannot run them.
@@ -97,9 +100,10 @@ void LstmStream(benchmark::State& state, Backend backend, LstmShape s, KernelOpt
 // oneDNN's process-wide primitive cache makes its later iterations warmer than the first; the
 // first iteration alone is reported as first_us.
 void ColdStart(benchmark::State& state, Backend backend, LstmShape s, KernelOptions o) {
-  const kernels::RecurrentShape shape{kernels::CellKind::kLstm, s.input, s.hidden};
-  const size_t gh = size_t(4) * s.hidden;
-  const auto w_ih = Random(gh * s.input, 2), w_hh = Random(gh * s.hidden, 3), b = Random(gh, 4);
+  const kernels::RecurrentShape shape{s.cell, s.input, s.hidden};
+  const size_t gh = GateRows(s.cell, s.hidden);
+  const auto w_ih = Random(gh * s.input, 2), w_hh = Random(gh * s.hidden, 3),
+             b = Random(size_t(kernels::BiasRows(s.cell)) * s.hidden, 4);
   const auto x = Random(size_t(s.seq) * s.input, 1);
   std::vector<float> y(size_t(s.seq) * s.hidden);
   double first_us = -1;
@@ -190,6 +194,25 @@ void Register() {
     for (Backend b : backends) {
       add("cold_start/" + BackendLabel(b) + "/" + ShapeName(s), ColdStart, b, s, one, 0.05);
     }
+  }
+  // GRU (both cells), a compact set beside the LSTM grid: the same jobs and shapes (seq 64, input
+  // 8, one layer), named <cell>_infer / <cell>_train / <cell>_stream with cell = CellName.
+  for (kernels::CellKind cell : {kernels::CellKind::kGru, kernels::CellKind::kGruClassic}) {
+    const std::string name = kernels::CellName(cell);
+    for (int batch : {1, 64}) {
+      for (int hidden : {64, 128}) {
+        const LstmShape s{batch, hidden, 64, 8, 1, cell};
+        for (Backend b : backends) {
+          add(name + "_infer/" + BackendLabel(b) + "/" + ShapeName(s), LstmInfer, b, s, one, 0.05);
+          add(name + "_train/" + BackendLabel(b) + "/" + ShapeName(s), LstmTrain, b, s, one, 0.05);
+        }
+      }
+    }
+  }
+  for (Backend b : backends) {
+    const LstmShape s{1000, 64, 1, 8, 1, kernels::CellKind::kGru};
+    add("gru_stream/" + BackendLabel(b) + "/devices:1000/hidden:64/layers:1", LstmStream, b, s, one,
+        0.05);
   }
 }
 

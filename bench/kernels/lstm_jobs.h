@@ -1,5 +1,5 @@
-// The units of work the LSTM benchmarks time, each owning its stack and buffers so a case can
-// hold several (the paired cases): an inference pass over a window, one training step (forward
+// The units of work the LSTM (and GRU) benchmarks time, each owning its stack and buffers so a case
+// can hold several (the paired cases): an inference pass over a window, one training step (forward
 // with tape, BPTT, Adam, SetWeights), and one streaming tick.
 #ifndef NEMESYST_BENCH_KERNELS_LSTM_JOBS_H_
 #define NEMESYST_BENCH_KERNELS_LSTM_JOBS_H_
@@ -117,7 +117,8 @@ class StreamJob {
   Status Run() {
     for (int l = 0; l < s_.layers; ++l) {
       const float* in = l == 0 ? x_.data() : h_[l - 1].data();
-      NEMESYST_RETURN_IF_ERROR(stack_.layers[l]->Step(s_.batch, in, h_[l].data(), c_[l].data()));
+      float* c = s_.cell == kernels::CellKind::kLstm ? c_[l].data() : nullptr;  // GRU: no c
+      NEMESYST_RETURN_IF_ERROR(stack_.layers[l]->Step(s_.batch, in, h_[l].data(), c));
     }
     return Status::OK();
   }

@@ -1,6 +1,7 @@
-// A stacked LSTM built directly on the backend kernels for the benchmarks (no model layer in
-// between, so the numbers are the kernels'), with the FLOP and weight-byte counts the cases
-// report and the counters that turn a timing into fractions of this machine's limits.
+// A stacked LSTM (or GRU: LstmShape::cell) built directly on the backend kernels for the
+// benchmarks (no model layer in between, so the numbers are the kernels'), with the FLOP and
+// weight-byte counts the cases report and the counters that turn a timing into fractions of this
+// machine's limits.
 #ifndef NEMESYST_BENCH_KERNELS_LSTM_STACK_H_
 #define NEMESYST_BENCH_KERNELS_LSTM_STACK_H_
 
@@ -21,15 +22,22 @@ namespace nemesyst::bench {
 
 struct LstmShape {
   int batch = 1, hidden = 32, seq = 64, input = 8, layers = 1;
+  kernels::CellKind cell = kernels::CellKind::kLstm;  // the GRU cases set kGru / kGruClassic
 };
+
+// Gate rows × hidden: the rows of w_ih and w_hh (4H for LSTM, 3H for both GRUs).
+inline size_t GateRows(kernels::CellKind cell, int hidden) {
+  return size_t(kernels::GateCount(cell)) * hidden;
+}
 
 inline int LayerInput(const LstmShape& s, int layer) { return layer == 0 ? s.input : s.hidden; }
 
-// Multiply-adds × 2 of one forward pass over the sequence (all layers).
+// Multiply-adds × 2 of one forward pass over the sequence (all layers): the recurrent products
+// only, GateCount(cell) × H rows each.
 inline double ForwardFlops(const LstmShape& s) {
   double f = 0;
   for (int l = 0; l < s.layers; ++l) {
-    f += 2.0 * s.seq * s.batch * 4.0 * s.hidden * (LayerInput(s, l) + s.hidden);
+    f += 2.0 * s.seq * s.batch * double(GateRows(s.cell, s.hidden)) * (LayerInput(s, l) + s.hidden);
   }
   return f;
 }
@@ -37,7 +45,9 @@ inline double ForwardFlops(const LstmShape& s) {
 // Recurrent weight bytes of all layers (what a batch-1 step streams from cache).
 inline size_t WeightBytes(const LstmShape& s, bool fp16) {
   size_t n = 0;
-  for (int l = 0; l < s.layers; ++l) n += size_t(4) * s.hidden * (LayerInput(s, l) + s.hidden);
+  for (int l = 0; l < s.layers; ++l) {
+    n += GateRows(s.cell, s.hidden) * (LayerInput(s, l) + s.hidden);
+  }
   return n * (fp16 ? 2 : 4);
 }
 
@@ -66,7 +76,7 @@ inline void ReportFractions(benchmark::State& state, double seconds, double flop
 
 struct LstmStack {
   std::vector<std::unique_ptr<kernels::RecurrentKernel>> layers;
-  std::vector<std::vector<float>> params;  // per layer: w_ih | w_hh | bias
+  std::vector<std::vector<float>> params;  // per layer: w_ih | w_hh | bias [BiasRows(cell)·H]
   std::vector<std::vector<float>> grads;
 
   static Result<LstmStack> Create(Backend backend, const LstmShape& s,
@@ -76,15 +86,16 @@ struct LstmStack {
     const float scale = 1.0f / std::sqrt(static_cast<float>(s.hidden));
     std::uniform_real_distribution<float> dist(-scale, scale);
     for (int l = 0; l < s.layers; ++l) {
-      const kernels::RecurrentShape shape{kernels::CellKind::kLstm, LayerInput(s, l), s.hidden};
+      const kernels::RecurrentShape shape{s.cell, LayerInput(s, l), s.hidden};
       Result<std::unique_ptr<kernels::RecurrentKernel>> k =
           backend == Backend::kAvx2     ? kernels::CreateAvx2RecurrentKernel(shape, options)
           : backend == Backend::kAvx512 ? kernels::CreateAvx512RecurrentKernel(shape, options)
           : backend == Backend::kOnednn ? kernels::CreateOnednnRecurrentKernel(shape, options)
                                         : kernels::CreateRefRecurrentKernel(shape, options);
       if (!k.ok()) return k.status();
-      const size_t gh = size_t(4) * s.hidden;
-      std::vector<float> p(gh * (shape.input + shape.hidden) + gh);
+      const size_t gh = GateRows(s.cell, s.hidden);
+      std::vector<float> p(gh * (shape.input + shape.hidden) +
+                           size_t(kernels::BiasRows(s.cell)) * s.hidden);
       for (float& v : p) v = dist(rng);
       stack.layers.push_back(std::move(k.value()));
       stack.params.push_back(std::move(p));
@@ -96,14 +107,14 @@ struct LstmStack {
 
   Status SetWeights(int l) {
     const auto& sh = layers[l]->shape();
-    const size_t gh = size_t(4) * sh.hidden;
+    const size_t gh = GateRows(sh.cell, sh.hidden);
     const float* p = params[l].data();
     return layers[l]->SetWeights({p, p + gh * sh.input, p + gh * (sh.input + sh.hidden)});
   }
 
   kernels::RecurrentGrads Grads(int l) {
     const auto& sh = layers[l]->shape();
-    const size_t gh = size_t(4) * sh.hidden;
+    const size_t gh = GateRows(sh.cell, sh.hidden);
     float* g = grads[l].data();
     return {g, g + gh * sh.input, g + gh * (sh.input + sh.hidden)};
   }
