@@ -218,12 +218,19 @@ void CellTile(const CellStep& s, const WT* panels, size_t panel_stride, const fl
 template <typename WT>
 using CellTileFn = void (*)(const CellStep&, const WT*, size_t, const float*, int, int);
 
+// Blocks per tile RunCellStep asks for with several rows: one for the many-accumulator ops (their
+// registers go to rows), four otherwise. A single row takes up to the register budget.
+constexpr int CellRowsBlocks(CellOp op) { return CellAccumulators(op) >= 3 ? 1 : 4; }
+
 template <typename S, CellOp kOp, int MR, typename WT, bool kTape, int... kNb>
 CellTileFn<WT> PickTileNb(int nb, std::integer_sequence<int, kNb...>) {
   CellTileFn<WT> fn = nullptr;
   auto pick = [&](auto nb_constant) {
     constexpr int kNbValue = decltype(nb_constant)::value;
-    if constexpr (MR * kNbValue * CellAccumulators(kOp) <= S::kCellAccumulators) {
+    // Only the tiles RunCellStep can ask for are instantiated (each one is a large unrolled
+    // function: the unreachable ones cost compile time, notably under the sanitizers).
+    if constexpr (MR * kNbValue * CellAccumulators(kOp) <= S::kCellAccumulators &&
+                  (MR == 1 || kNbValue <= CellRowsBlocks(kOp))) {
       if (nb == kNbValue) fn = &CellTile<S, kOp, MR, kNbValue, WT, kTape>;
     }
   };
@@ -259,7 +266,7 @@ template <typename S, CellOp kOp, typename WT, bool kTape>
 void RunCellStep(const CellStep& s, const WT* panels, size_t panel_stride, const float* bias_p,
                  int row_begin, int row_end, int blk_begin, int blk_end) {
   constexpr int kAcc = CellAccumulators(kOp);
-  constexpr int kRowsNb = kAcc >= 3 ? 1 : 4;
+  constexpr int kRowsNb = CellRowsBlocks(kOp);
   constexpr int kWideNb = std::min(8, S::kCellAccumulators / kAcc);
   const int rows = row_end - row_begin;
   if (rows <= 0 || blk_end <= blk_begin) return;
@@ -287,39 +294,51 @@ void RunCellStep(const CellStep& s, const WT* panels, size_t panel_stride, const
   }
 }
 
+// One step of cell op kOp, fp32 or fp16 panels, with or without the training tape. Explicitly
+// instantiated per ISA and op in their own translation units (cell_<op>.cc in kernels/avx2/ and
+// kernels/avx512/), so the build compiles the cells in parallel: the register-tile expansions of
+// five ops × three weight variants in one file took the sanitizer build 14 minutes.
+template <typename S, CellOp kOp>
+void CellOpStep(const CellStep& s, const CellWeights& w, bool tape, int row_begin, int row_end,
+                int blk_begin, int blk_end) {
+  if (tape) {
+    RunCellStep<S, kOp, float, true>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
+                                     blk_begin, blk_end);
+  } else if (w.f16 != nullptr) {
+    RunCellStep<S, kOp, uint16_t, false>(s, w.f16, w.panel_stride, w.bias, row_begin, row_end,
+                                         blk_begin, blk_end);
+  } else {
+    RunCellStep<S, kOp, float, false>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
+                                      blk_begin, blk_end);
+  }
+}
+
+// Declares (extern) or defines the instantiations of CellOpStep<S, op> for one ISA's traits.
+#define NEMESYST_CELL_OP_STEP(prefix, S, op)                                                 \
+  prefix template void CellOpStep<S, op>(const CellStep& s, const CellWeights& w, bool tape, \
+                                         int row_begin, int row_end, int blk_begin, int blk_end)
+
 // The IsaOps entry: one step (kGruClassic: one phase, s.phase) of the cell described by `w`
 // (cell kind, fp32 or fp16 panels).
 template <typename S>
 void CellStepFor(const CellStep& s, const CellWeights& w, bool tape, int row_begin, int row_end,
                  int blk_begin, int blk_end) {
-  auto run = [&](auto op_constant) {
-    constexpr CellOp kOp = decltype(op_constant)::value;
-    if (tape) {
-      RunCellStep<S, kOp, float, true>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
-                                       blk_begin, blk_end);
-    } else if (w.f16 != nullptr) {
-      RunCellStep<S, kOp, uint16_t, false>(s, w.f16, w.panel_stride, w.bias, row_begin, row_end,
-                                           blk_begin, blk_end);
-    } else {
-      RunCellStep<S, kOp, float, false>(s, w.f32, w.panel_stride, w.bias, row_begin, row_end,
-                                        blk_begin, blk_end);
-    }
-  };
   switch (w.cell) {
     case CellKind::kLstm:
-      run(std::integral_constant<CellOp, CellOp::kLstm>{});
+      CellOpStep<S, CellOp::kLstm>(s, w, tape, row_begin, row_end, blk_begin, blk_end);
       break;
     case CellKind::kRnnTanh:
-      run(std::integral_constant<CellOp, CellOp::kRnnTanh>{});
+      CellOpStep<S, CellOp::kRnnTanh>(s, w, tape, row_begin, row_end, blk_begin, blk_end);
       break;
     case CellKind::kGru:
-      run(std::integral_constant<CellOp, CellOp::kGru>{});
+      CellOpStep<S, CellOp::kGru>(s, w, tape, row_begin, row_end, blk_begin, blk_end);
       break;
     case CellKind::kGruClassic:
       if (s.phase == 0) {
-        run(std::integral_constant<CellOp, CellOp::kGruClassicGates>{});
+        CellOpStep<S, CellOp::kGruClassicGates>(s, w, tape, row_begin, row_end, blk_begin, blk_end);
       } else {
-        run(std::integral_constant<CellOp, CellOp::kGruClassicCandidate>{});
+        CellOpStep<S, CellOp::kGruClassicCandidate>(s, w, tape, row_begin, row_end, blk_begin,
+                                                    blk_end);
       }
       break;
   }

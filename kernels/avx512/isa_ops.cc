@@ -7,6 +7,13 @@
 
 namespace nemesyst::kernels::simd {
 
+// The cells are instantiated in cell_*.cc (one file per op, compiled in parallel).
+NEMESYST_CELL_OP_STEP(extern, avx512::Vec512, CellOp::kLstm);
+NEMESYST_CELL_OP_STEP(extern, avx512::Vec512, CellOp::kRnnTanh);
+NEMESYST_CELL_OP_STEP(extern, avx512::Vec512, CellOp::kGru);
+NEMESYST_CELL_OP_STEP(extern, avx512::Vec512, CellOp::kGruClassicGates);
+NEMESYST_CELL_OP_STEP(extern, avx512::Vec512, CellOp::kGruClassicCandidate);
+
 constinit const IsaOps kAvx512Ops = MakeIsaOps<avx512::Vec512>(Backend::kAvx512, "avx512");
 
 }  // namespace nemesyst::kernels::simd

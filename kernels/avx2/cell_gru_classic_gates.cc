@@ -1,0 +1,10 @@
+// The avx2 instance of the fused classic-GRU cell step, phase 1 (r, z and r⊙h)
+// (kernels/avx2/recurrent_cell.h): one translation unit per cell op, so they compile in parallel.
+#include "kernels/avx2/recurrent_cell.h"
+#include "kernels/avx2/simd.h"
+
+namespace nemesyst::kernels::simd {
+
+NEMESYST_CELL_OP_STEP(, avx2::Vec256, CellOp::kGruClassicGates);
+
+}  // namespace nemesyst::kernels::simd
