@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -125,6 +126,25 @@ TEST_P(OnnxTorchTest, ImportedModelPredictsWhatTorchPredicts) {
         std::clamp(loaded->pipeline->LabelToOriginal(0, y), 0.0, kMaxPredictionS);
     torch_s[{d.devices[d.windows[w].device], d.EndUs(d.windows[w])}] = seconds;
   }
+  // Before seconds and rounding: the imported model's own output on the same windows.
+  {
+    Batch batch;
+    batch.Resize(static_cast<int>(d.windows.size()), kSteps, kFeatures, 0);
+    batch.x = x;
+    std::vector<float> ours;
+    ASSERT_TRUE(loaded->model->Predict(batch, &ours).ok());
+    ASSERT_EQ(ours.size(), d.windows.size());
+    double raw_diff = 0, raw_scale = 0;
+    for (size_t w = 0; w < ours.size(); ++w) {
+      float y;
+      std::memcpy(&y, y_bytes.data() + w * sizeof(float), sizeof(float));
+      raw_diff = std::max(raw_diff, std::abs(double{ours[w]} - y));
+      raw_scale = std::max(raw_scale, std::abs(double{y}));
+    }
+    std::cout << "[ torch    ] " << cell << ": model output vs torch, max-norm relative "
+              << raw_diff / raw_scale << "\n";
+    EXPECT_LE(raw_diff / raw_scale, 1e-4);
+  }
 
   // Every prediction `nemesyst predict` wrote, against torch's for the same window.
   std::istringstream lines(testing::ReadFile(preds));
@@ -142,6 +162,8 @@ TEST_P(OnnxTorchTest, ImportedModelPredictsWhatTorchPredicts) {
   EXPECT_EQ(compared, torch_s.size());
   ASSERT_GT(scale, 0.0);
   // predict writes seconds with one decimal: 0.05 s of the bound is that rounding.
+  std::cout << "[ torch    ] " << cell << ": " << compared << " windows, max |nemesyst - torch| "
+            << diff << " s of " << scale << " s\n";
   EXPECT_LE((diff - 0.05) / scale, 1e-4) << "max |nemesyst - torch| = " << diff << " s of " << scale
                                          << " s over " << compared << " windows";
 }
