@@ -16,8 +16,13 @@ packages=(
   libcli11-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev libfast-float-dev libcpp-httplib-dev chromium
   python3-dev pybind11-dev python3-numpy
   libonnx-dev libprotobuf-dev libonnx-testdata
-  python3-torch python3-onnx nodejs npm
+  python3-torch python3-onnx
 )
+# Node.js and npm run the ONNX Runtime check (tools/peers-setup.sh): Debian's packages only when the
+# commands are missing (a Node.js installed another way, e.g. NodeSource's with its own npm,
+# conflicts with Debian's npm package).
+if ! command -v node >/dev/null; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null; then packages+=(npm); fi
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(python3-torch python3-numpy python3-onnx)  # also in the base list (ONNX tests)
 fi
