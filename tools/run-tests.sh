@@ -6,8 +6,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$here/tools/setup.sh"
-# onnxruntime-node (npm, pinned): the ONNX export tests run exported models on ONNX Runtime.
-bash "$here/tools/peers-setup.sh" "$here/build"
+# onnxruntime-node (npm, pinned): the ONNX export tests run exported models on ONNX Runtime. If the
+# npm registry cannot be reached, those tests skip and say so; everything else still runs.
+if ! bash "$here/tools/peers-setup.sh" "$here/build"; then
+  echo "run-tests: tools/peers-setup.sh failed: the ONNX Runtime tests will skip" >&2
+fi
 jobs="$(nproc)"
 # Each phase prints how long it took, so growth is seen.
 phase_start=$SECONDS
