@@ -34,6 +34,12 @@ Result<std::vector<Record>> ReadFitSample(const Store& store, const std::string&
     if (it->Valid()) first_us = it->record().record.timestamp_us;
     NEMESYST_RETURN_IF_ERROR(it->status());
   }
+  if (first_us == std::numeric_limits<int64_t>::max()) {
+    return Status::FailedPrecondition(what + ": stream '" + stream + "' has no readable records");
+  }
+  if (!(fit_hours > 0) || fit_hours > 24 * 366 || fit_records == 0) {
+    return Status::InvalidArgument(what + ": fit hours must be in (0, 8784] and fit records > 0");
+  }
   RecordQuery query;
   query.max_timestamp_us = first_us + static_cast<int64_t>(fit_hours * 3600e6);
   std::vector<Record> sample;

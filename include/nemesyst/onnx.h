@@ -18,6 +18,7 @@
 #ifndef NEMESYST_ONNX_H_
 #define NEMESYST_ONNX_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -32,6 +33,10 @@ namespace nemesyst {
 // The opset ExportOnnx writes (ai.onnx domain): Squeeze takes its axes as an input (13), and
 // LSTM/GRU/RNN are the opset-14 versions with the `layout` attribute left at its default.
 inline constexpr int kOnnxExportOpset = 14;
+// The largest ONNX file ImportOnnx reads (1 GiB: a regressor at the 2^28-parameter model limit
+// fits). Before parsing, the graph's entry counts are also bounded (kernels/onnx/onnx_wire_scan.h)
+// so a small file of many tiny messages cannot make the parse take gigabytes.
+inline constexpr size_t kOnnxMaxFileBytes = size_t{1} << 30;
 // Opsets ImportOnnx reads: 7 (the recurrent ops' current semantics) through 18.
 inline constexpr int kOnnxImportMinOpset = 7;
 inline constexpr int kOnnxImportMaxOpset = 18;
@@ -56,10 +61,10 @@ struct OnnxImportResult {
   // Model-file bytes: the spec and the weights, plus the caller metadata given to ImportOnnx and
   // the pipeline / input_fields / stream the ONNX file carried (from an earlier export), if any.
   std::string model_file;
-  std::string spec_json;  // canonical spec of the imported regressor
-  int64_t opset = 0;      // the ai.onnx opset the file declares
-  std::string producer;   // producer_name [producer_version], e.g. "pytorch 1.13.1"
-  std::string graph_summary;  // "Transpose → LSTM×2 → Gather(last step) → Gemm → Relu → Gemm"
+  std::string spec_json;      // canonical spec of the imported regressor
+  int64_t opset = 0;          // the ai.onnx opset the file declares
+  std::string producer;       // producer_name [producer_version], e.g. "pytorch 1.13.1"
+  std::string graph_summary;  // "Transpose → LSTM → LSTM → Gather(last step) → Gemm → Relu"
   bool carried_pipeline = false;  // the file's metadata_props held nemesyst.pipeline
 };
 

@@ -25,6 +25,7 @@
 #include "kernels/model_file.h"
 #include "kernels/onnx/onnx_nodes.h"
 #include "kernels/onnx/onnx_tensor.h"
+#include "kernels/onnx/onnx_wire_scan.h"
 #include "nemesyst/onnx.h"
 
 namespace nemesyst {
@@ -53,6 +54,7 @@ struct DenseLayer {
   int input = 0, output = 0;
   std::vector<float> w, b;
   std::optional<Activation> activation;
+  std::string last_activation_op;  // the op that set `activation` (for error messages)
 };
 
 struct RecurrentLayer {
@@ -189,6 +191,11 @@ Status GraphImporter::BindInput() {
       return GraphError("graph input '" + in.name() + "': steps must be in [1, 100000]");
     }
     steps_ = static_cast<int>(shape.dim(1).dim_value());
+    if (options_.steps > 0 && options_.steps != steps_) {
+      return GraphError("--steps " + std::to_string(options_.steps) + " differs from the " +
+                        std::to_string(steps_) + " steps the graph input '" + in.name() +
+                        "' fixes");
+    }
   } else {
     steps_ = options_.steps;
   }
@@ -257,16 +264,26 @@ Status GraphImporter::Visit(const NodeRef& node, int index) {
   }
   // Which inputs carry the data decides how the node is read.
   const Value* data = nullptr;
+  int data_input = -1;
   for (int i = 0; i < node.node().input_size(); ++i) {
     if (node.Input(i).empty()) continue;
     NEMESYST_ASSIGN_OR_RETURN(const Value* v, In(node, i));
     if (v->kind == Value::Kind::kData) {
-      if (data) return node.Unsupported("combines the data with itself");
+      if (data) {
+        return node.Unsupported("reads the model's data twice (input '" + node.Input(i) +
+                                "' as well)");
+      }
       NEMESYST_RETURN_IF_ERROR(CheckTip(node, *v));
       data = v;
+      data_input = i;
     }
   }
   if (!data) return VisitNonData(node);
+  // Every op below reads the data as its first input (Add: either; it is commutative).
+  if (data_input != 0 && op != "Add") {
+    return node.Unsupported("reads the model's data as input " + std::to_string(data_input) +
+                            "; only input 0 is mapped");
+  }
   if (op == "LSTM" || op == "GRU" || op == "RNN") return VisitRecurrent(node, index);
   if (op == "Gemm" || op == "MatMul") return VisitDense(node, index);
   if (op == "Add") {
@@ -275,7 +292,7 @@ Status GraphImporter::Visit(const NodeRef& node, int index) {
         data->axes != std::vector<Axis>{Axis::kBatch, Axis::kFeature}) {
       return node.Unsupported("Add is supported only as the bias of a MatMul dense layer");
     }
-    const int k = values_.at(node.Input(0)).kind == Value::Kind::kData ? 1 : 0;
+    const int k = data_input == 0 ? 1 : 0;
     NEMESYST_ASSIGN_OR_RETURN(const Tensor* bias, Constant(node, k, "the bias"));
     DenseLayer& d = dense_.back();
     const bool row = bias->is_float && (bias->size() == 1 || bias->size() == d.output) &&
@@ -298,6 +315,14 @@ Status GraphImporter::Visit(const NodeRef& node, int index) {
     return VisitActivation(node, index, Activation::kLeakyRelu);
   }
   if (op == "Identity" || op == "Dropout") {
+    NEMESYST_RETURN_IF_ERROR(node.OnlyAttributes({"seed"}));  // Dropout's seed: unused here
+    if (op == "Dropout" && !node.Input(2).empty()) {
+      NEMESYST_ASSIGN_OR_RETURN(const Value* training, In(node, 2));
+      const bool off = training->kind == Value::Kind::kConstant && training->constant.size() == 1 &&
+                       (training->constant.is_float ? training->constant.floats[0] == 0.0f
+                                                    : training->constant.ints[0] == 0);
+      if (!off) return node.Unsupported("Dropout with training_mode not a constant false");
+    }
     if (op == "Dropout" && node.node().output_size() > 1 && !node.node().output(1).empty()) {
       Value mask;
       mask.kind = Value::Kind::kUnusable;
@@ -308,6 +333,7 @@ Status GraphImporter::Visit(const NodeRef& node, int index) {
     return Status::OK();
   }
   if (op == "Cast") {
+    NEMESYST_RETURN_IF_ERROR(node.OnlyAttributes({"to"}));
     NEMESYST_ASSIGN_OR_RETURN(auto to, node.Int("to"));
     if (!to || *to != ::onnx::TensorProto::FLOAT) {
       return node.Unsupported("casts the data to a type other than float");
@@ -351,6 +377,7 @@ Status GraphImporter::VisitDataReshape(const NodeRef& node, int index, const Val
     return Status::OK();
   }
   if (op == "Squeeze") {
+    NEMESYST_RETURN_IF_ERROR(node.OnlyAttributes({"axes"}));
     std::vector<int64_t> axes;
     if (node.node().input_size() > 1 && !node.Input(1).empty()) {
       NEMESYST_ASSIGN_OR_RETURN(axes, ConstInts(node, 1, "the axes"));
@@ -359,9 +386,17 @@ Status GraphImporter::VisitDataReshape(const NodeRef& node, int index, const Val
       if (!attr) return node.Unsupported("Squeeze without axes (shape-dependent) is refused");
       axes = *attr;
     }
+    if (axes.empty()) {
+      return node.Unsupported(
+          "Squeeze with empty axes (every size-1 axis: shape-dependent) is "
+          "refused");
+    }
     std::vector<int> remove;
     for (int64_t a : axes) {
       NEMESYST_ASSIGN_OR_RETURN(int ax, axis_of(a));
+      if (std::find(remove.begin(), remove.end(), ax) != remove.end()) {
+        return node.Invalid("axes repeat axis " + std::to_string(ax));
+      }
       const Axis role = data.axes[ax];
       if (role != Axis::kDirection && !(role == Axis::kTime && data.last_step)) {
         return node.Unsupported(
@@ -393,11 +428,17 @@ Status GraphImporter::VisitDataReshape(const NodeRef& node, int index, const Val
                               " on this axis: only the last time step (index -1) is supported");
     }
     v.axes.erase(v.axes.begin() + ax);
-    summary_.push_back("Gather(last step)");
+    summary_.push_back(role == Axis::kTime ? "Gather(last step)" : "Gather(direction)");
     SetData(node, 0, std::move(v), index);
     return Status::OK();
   }
   if (op == "Slice") {
+    if (node.Find("starts") || node.Find("ends")) {
+      return node.Unsupported(
+          "Slice with starts/ends attributes (opset < 10) is not read; "
+          "export with opset 10 or later");
+    }
+    NEMESYST_RETURN_IF_ERROR(node.OnlyAttributes({}));
     NEMESYST_ASSIGN_OR_RETURN(auto starts, ConstInts(node, 1, "starts"));
     NEMESYST_ASSIGN_OR_RETURN(auto ends, ConstInts(node, 2, "ends"));
     std::vector<int64_t> axes;
@@ -427,7 +468,7 @@ Status GraphImporter::VisitDataReshape(const NodeRef& node, int index, const Val
         return node.Unsupported("Slice of the data other than the last time step");
       }
     }
-    summary_.push_back("Slice(last step)");
+    summary_.push_back(v.last_step && !data.last_step ? "Slice(last step)" : "Slice");
     SetData(node, 0, std::move(v), index);
     return Status::OK();
   }
@@ -436,7 +477,18 @@ Status GraphImporter::VisitDataReshape(const NodeRef& node, int index, const Val
     if (data.axes != std::vector<Axis>{Axis::kBatch, Axis::kFeature}) {
       return node.Unsupported(op + " of the data is supported only on [batch, features]");
     }
+    if (op == "Flatten") {
+      NEMESYST_RETURN_IF_ERROR(node.OnlyAttributes({"axis"}));
+      NEMESYST_ASSIGN_OR_RETURN(auto axis, node.Int("axis"));
+      if (axis && *axis != 1 && *axis != -1) {
+        return node.Unsupported("Flatten of the data with axis " + std::to_string(*axis) +
+                                " (only 1) is refused");
+      }
+    }
     if (op == "Reshape") {
+      NEMESYST_RETURN_IF_ERROR(node.OnlyAttributes({"allowzero"}));
+      NEMESYST_ASSIGN_OR_RETURN(auto allowzero, node.Int("allowzero"));
+      if (allowzero && *allowzero != 0) return node.Unsupported("Reshape with allowzero = 1");
       NEMESYST_ASSIGN_OR_RETURN(auto shape, ConstInts(node, 1, "the shape"));
       const bool same = shape.size() == 2 && (shape[0] == -1 || shape[0] == 0) &&
                         (shape[1] == data.width || shape[1] == -1);
@@ -468,7 +520,7 @@ Status GraphImporter::VisitRecurrent(const NodeRef& node, int index) {
     if (node.Input(i).empty()) continue;
     NEMESYST_ASSIGN_OR_RETURN(const Value* state, In(node, i));
     if (!IsZeros(*state)) {
-      return node.Unsupported(std::string(i == 5 ? "initial_h" : "initial_c") +
+      return node.Unsupported(std::string(i == 5 ? "initial_h" : "initial_c (input 6)") +
                               " is not zeros (our layers start every window from zeros)");
     }
   }
@@ -566,6 +618,10 @@ Status GraphImporter::VisitDense(const NodeRef& node, int index) {
 
 Status GraphImporter::VisitActivation(const NodeRef& node, int index, Activation activation) {
   NEMESYST_ASSIGN_OR_RETURN(const Value* x, In(node, 0));
+  if (!dense_.empty() && dense_.back().activation && x->producer >= 0 &&
+      graph_.node(x->producer).op_type() == dense_.back().last_activation_op) {
+    return node.Unsupported("a second activation on the same dense layer");
+  }
   if (dense_.empty() || x->producer < 0 || dense_.back().activation ||
       graph_.node(x->producer).op_type() == "LSTM" || graph_.node(x->producer).op_type() == "GRU" ||
       graph_.node(x->producer).op_type() == "RNN") {
@@ -574,6 +630,7 @@ Status GraphImporter::VisitActivation(const NodeRef& node, int index, Activation
   }
   if (node.op() != "LeakyRelu") NEMESYST_RETURN_IF_ERROR(node.OnlyAttributes({}));
   dense_.back().activation = activation;
+  dense_.back().last_activation_op = node.op();
   summary_.push_back(node.op());
   SetData(node, 0, *x, index);
   return Status::OK();
@@ -590,20 +647,21 @@ Status GraphImporter::VisitNonData(const NodeRef& node) {
     Value v;
     if (a.name() == "value" && a.type() == ::onnx::AttributeProto::TENSOR) {
       NEMESYST_ASSIGN_OR_RETURN(v.constant, kernels::onnx::ReadTensor(a.t(), node.Where()));
-    } else if (a.name() == "value_float") {
+    } else if (a.name() == "value_float" && a.type() == ::onnx::AttributeProto::FLOAT) {
       v.constant.is_float = true;
       v.constant.floats = {a.f()};
-    } else if (a.name() == "value_floats") {
+    } else if (a.name() == "value_floats" && a.type() == ::onnx::AttributeProto::FLOATS) {
       v.constant.is_float = true;
       v.constant.floats.assign(a.floats().begin(), a.floats().end());
       v.constant.dims = {static_cast<int64_t>(a.floats_size())};
-    } else if (a.name() == "value_int") {
+    } else if (a.name() == "value_int" && a.type() == ::onnx::AttributeProto::INT) {
       v.constant.ints = {a.i()};
-    } else if (a.name() == "value_ints") {
+    } else if (a.name() == "value_ints" && a.type() == ::onnx::AttributeProto::INTS) {
       v.constant.ints.assign(a.ints().begin(), a.ints().end());
       v.constant.dims = {static_cast<int64_t>(a.ints_size())};
     } else {
-      return node.Unsupported("Constant attribute '" + a.name() + "' is not supported");
+      return node.Unsupported("Constant attribute '" + a.name() +
+                              "' (of that type) is not supported");
     }
     Set(node, 0, std::move(v));
     return Status::OK();
@@ -629,6 +687,9 @@ Status GraphImporter::VisitNonData(const NodeRef& node) {
   } else if (op == "Expand") {
     NEMESYST_ASSIGN_OR_RETURN(const Value* x, In(node, 0));
     out.kind = IsZeros(*x) ? Value::Kind::kZeros : Value::Kind::kShapeDerived;
+  } else if (op == "Identity" && !node.Input(0).empty() &&
+             values_.at(node.Input(0)).kind == Value::Kind::kConstant) {
+    out = values_.at(node.Input(0));  // exporters put Identity on shared initializers
   } else if (any_zeros &&
              (op == "Slice" || op == "Squeeze" || op == "Unsqueeze" || op == "Reshape" ||
               op == "Transpose" || op == "Gather" || op == "Identity" || op == "Cast")) {
@@ -637,7 +698,8 @@ Status GraphImporter::VisitNonData(const NodeRef& node) {
   } else if (any_zeros && op == "Concat" && all_zero_or_const) {
     bool zeros = true;
     for (int i = 0; i < node.node().input_size(); ++i) {
-      zeros = zeros && IsZeros(values_.at(node.Input(i)));
+      if (node.Input(i).empty()) continue;
+      zeros = zeros && IsZeros(values_.at(node.Input(i)));  // defined: checked above
     }
     out.kind = zeros ? Value::Kind::kZeros : Value::Kind::kShapeDerived;
   } else {
@@ -669,15 +731,19 @@ Result<std::string> HeadActivation(const std::vector<DenseLayer>& dense, const s
   return std::string(kernels::ActivationName(shared.value_or(Activation::kRelu)));
 }
 
-}  // namespace
-
-Result<OnnxImportResult> ImportOnnx(std::string_view onnx_bytes, const OnnxImportOptions& options,
-                                    const ModelFileMetadata& metadata) {
+Result<OnnxImportResult> ImportUnguarded(std::string_view onnx_bytes,
+                                         const OnnxImportOptions& options,
+                                         const ModelFileMetadata& metadata) {
   const std::string src = options.source;
   auto fail = [&](const std::string& reason) {
     return Status::InvalidArgument((src.empty() ? "" : src + ": ") + reason);
   };
-  if (onnx_bytes.size() > (size_t{2} << 30)) return fail("larger than 2 GiB");
+  if (onnx_bytes.size() > kOnnxMaxFileBytes) {
+    return fail("larger than " + std::to_string(kOnnxMaxFileBytes >> 20) + " MiB");
+  }
+  if (Status counts = kernels::onnx::ScanOnnxCounts(onnx_bytes); !counts.ok()) {
+    return counts.WithContext(src.empty() ? "onnx import" : src);
+  }
   ::onnx::ModelProto model;
   if (!model.ParseFromArray(onnx_bytes.data(), static_cast<int>(onnx_bytes.size()))) {
     return fail("not an ONNX model (the protobuf does not parse: truncated or not ONNX)");
@@ -756,6 +822,21 @@ Result<OnnxImportResult> ImportOnnx(std::string_view onnx_bytes, const OnnxImpor
   result.spec_json = (*built)->spec_json();
   result.graph_summary = Join(g.summary_, " → ");
   return result;
+}
+
+}  // namespace
+
+Result<OnnxImportResult> ImportOnnx(std::string_view onnx_bytes, const OnnxImportOptions& options,
+                                    const ModelFileMetadata& metadata) {
+  // Nothing below should throw; if the protobuf or standard library does (an allocation), the
+  // library boundary still returns a Status.
+  try {
+    return ImportUnguarded(onnx_bytes, options, metadata);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("onnx import: out of memory");
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("onnx import: ") + e.what());
+  }
 }
 
 }  // namespace nemesyst

@@ -353,6 +353,76 @@ TEST(OnnxImportTest, GraphsThatAreNotARegressorAreRefused) {
   ExpectRefused(Import(m), StatusCode::kUnimplemented, {"opset 21"});
 }
 
+TEST(OnnxImportTest, OddButValidGraphsAreReadAsOnnxDefinesThem) {
+  // Squeeze with empty axes removes every size-1 axis (shape-dependent): refused.
+  auto m = Exported();
+  FindNode(&m, "encoder.1.squeeze")->set_input(1, "axes.empty");
+  kernels::onnx::WriteInt64Tensor("axes.empty", {0}, {}, m.mutable_graph()->add_initializer());
+  ExpectRefused(Import(m), StatusCode::kUnimplemented, {"(Squeeze)", "empty axes"});
+
+  // Repeated axes.
+  m = Exported();
+  FindNode(&m, "encoder.1.squeeze")->set_input(1, "axes.twice");
+  kernels::onnx::WriteInt64Tensor("axes.twice", {2}, {0, -3}, m.mutable_graph()->add_initializer());
+  ExpectRefused(Import(m), StatusCode::kInvalidArgument, {"axes repeat axis 0"});
+
+  // The data as a pass-through op's second input (Dropout's ratio): not the data flowing on.
+  m = Exported();
+  auto* gemm = FindNode(&m, "head.0.gemm");
+  const std::string head_in = gemm->input(0);
+  auto* dropout = m.mutable_graph()->add_node();
+  dropout->set_name("odd.dropout");
+  dropout->set_op_type("Dropout");
+  dropout->add_input("head.0.B");
+  dropout->add_input(head_in);
+  dropout->add_output("odd.out");
+  // Put it right before head.0.gemm so the order stays topological.
+  auto* nodes = m.mutable_graph()->mutable_node();
+  for (int i = nodes->size() - 1; i > 0 && (*nodes)[i - 1].name() != "encoder.1.squeeze"; --i) {
+    nodes->SwapElements(i, i - 1);
+  }
+  FindNode(&m, "head.0.gemm")->set_input(0, "odd.out");
+  ExpectRefused(Import(m), StatusCode::kUnimplemented, {"'odd.dropout' (Dropout)", "input 1"});
+
+  // An empty input name where the importer looks a value up is an error, not a throw.
+  m = Exported();
+  FindNode(&m, "head.0.tanh")->set_input(0, "");
+  EXPECT_FALSE(Import(m).ok());
+
+  // An initializer passed through Identity is still a constant (exporters share weights so).
+  m = Exported();
+  auto* identity = m.mutable_graph()->add_node();
+  identity->set_name("weights.identity");
+  identity->set_op_type("Identity");
+  identity->add_input("encoder.0.W");
+  identity->add_output("encoder.0.W.shared");
+  nodes = m.mutable_graph()->mutable_node();
+  for (int i = nodes->size() - 1; i > 0; --i) nodes->SwapElements(i, i - 1);
+  FindNode(&m, "encoder.0.lstm")->set_input(1, "encoder.0.W.shared");
+  EXPECT_TRUE(Import(m).ok()) << Import(m).ToString();
+
+  // --steps must agree with a fixed time dimension.
+  ExpectRefused(ImportOnnx(Exported().SerializeAsString(), {.steps = 9}).status(),
+                StatusCode::kInvalidArgument, {"--steps 9 differs from the 6 steps"});
+}
+
+TEST(OnnxImportTest, ManyTinyMessagesAreRefusedBeforeParsing) {
+  // ModelProto.graph (field 7) holding 100001 empty nodes (field 1, length 0): 200 KB on the
+  // wire, far more once parsed.
+  std::string graph;
+  for (int i = 0; i < 100001; ++i) graph += std::string("\x0a\x00", 2);
+  std::string file = "\x3a";  // field 7, length-delimited
+  uint64_t length = graph.size();
+  while (length >= 0x80) {
+    file += static_cast<char>((length & 0x7f) | 0x80);
+    length >>= 7;
+  }
+  file += static_cast<char>(length);
+  file += graph;
+  ExpectRefused(ImportOnnx(file).status(), StatusCode::kInvalidArgument,
+                {"more than 100000", "refused before parsing"});
+}
+
 TEST(OnnxImportTest, GemmBiasMustBroadcastAlongRows) {
   auto m = Exported();
   auto* b = FindInit(&m, "head.0.B");
