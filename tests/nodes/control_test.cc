@@ -201,10 +201,14 @@ TEST_F(ControlTest, ARequestWhoseDeadlinePassedWhileItWaitedIsNotRun) {
   Start();
   nlohmann::json slow = TrainRequest();
   slow["epochs"] = 200;  // long enough for the next request to wait behind it
-  std::thread train([&] { EXPECT_EQ(Control(slow)["ok"], true); });
+  // The clients wait as long as the train takes: under the sanitizers on a loaded machine the
+  // 200 epochs took more than the default 10 s, and both calls timed out on the client side.
+  NodeClientOptions patient;
+  patient.timeout_ms = 180000;
+  std::thread train([&] { EXPECT_EQ(Control(slow, patient)["ok"], true); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the train is running
   nlohmann::json late =
-      Control({{"op", "promote"}, {"model", "lstm"}, {"version", 1}, {"deadline_ms", 1}});
+      Control({{"op", "promote"}, {"model", "lstm"}, {"version", 1}, {"deadline_ms", 1}}, patient);
   train.join();
   EXPECT_EQ(late["ok"], false) << late.dump();
   EXPECT_EQ(late["code"], "deadline_exceeded") << late.dump();
