@@ -28,6 +28,7 @@
 #include "kernels/activation.h"
 #include "kernels/model_file.h"
 #include "kernels/model_spec.h"
+#include "kernels/onnx/onnx_guard.h"
 #include "kernels/onnx/onnx_tensor.h"
 #include "kernels/onnx/onnx_weights.h"
 #include "kernels/recurrent_kernel.h"
@@ -359,13 +360,7 @@ Result<std::string> Export(const Model& model, const ModelFileMetadata& metadata
 
 Result<std::string> ExportOnnx(const Model& model, const ModelFileMetadata& metadata,
                                std::string_view source) {
-  try {
-    return Export(model, metadata, source);
-  } catch (const std::bad_alloc&) {
-    return Status::ResourceExhausted("ONNX export: out of memory");
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("ONNX export: ") + e.what());
-  }
+  return kernels::onnx::GuardOnnx("ONNX export", [&] { return Export(model, metadata, source); });
 }
 
 }  // namespace nemesyst

@@ -23,6 +23,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/model_file.h"
+#include "kernels/onnx/onnx_guard.h"
 #include "kernels/onnx/onnx_nodes.h"
 #include "kernels/onnx/onnx_tensor.h"
 #include "kernels/onnx/onnx_wire_scan.h"
@@ -828,15 +829,8 @@ Result<OnnxImportResult> ImportUnguarded(std::string_view onnx_bytes,
 
 Result<OnnxImportResult> ImportOnnx(std::string_view onnx_bytes, const OnnxImportOptions& options,
                                     const ModelFileMetadata& metadata) {
-  // Nothing below should throw; if the protobuf or standard library does (an allocation), the
-  // library boundary still returns a Status.
-  try {
-    return ImportUnguarded(onnx_bytes, options, metadata);
-  } catch (const std::bad_alloc&) {
-    return Status::ResourceExhausted("onnx import: out of memory");
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("onnx import: ") + e.what());
-  }
+  return kernels::onnx::GuardOnnx("onnx import",
+                                  [&] { return ImportUnguarded(onnx_bytes, options, metadata); });
 }
 
 }  // namespace nemesyst
