@@ -148,12 +148,18 @@ void CaseRunner::BeginInterval(int64_t time_us) {
   k_inf_ = open ? 1.0 + p.traffic_gain * TrafficShape(hour) * fluctuation : p.night_factor;
 }
 
-void CaseRunner::Step(int steps, bool forced_off) {
+void CaseRunner::Step(int steps, CaseControl control) {
+  const bool forced_off = control == CaseControl::kForcedOff;
+  const bool defrost_allowed = control == CaseControl::kNormal;
   const CaseParams& p = info_->params;
   const double inv_ca = step_s_ / p.air_capacity_j_per_k;
   const double inv_cp = step_s_ / p.product_capacity_j_per_k;
   const double ua_amb = p.ua_ambient_w_per_k * k_inf_;
   const double ua_ap = p.ua_air_product_w_per_k;
+  // Released from a forced off: the controller acts at once (the relay closes on the command),
+  // not a sub-step later.
+  if (!forced_off && was_forced_off_ && steps > 0) UpdateControls(defrost_allowed);
+  was_forced_off_ = forced_off;
   for (int i = 0; i < steps; ++i) {
     if (forced_off) {
       cooling_ = false;
@@ -170,15 +176,15 @@ void CaseRunner::Step(int steps, bool forced_off) {
     ++steps_done_;
     time_us_ = start_us_ + (steps_done_ / steps_per_interval_) * interval_us_ +
                (steps_done_ % steps_per_interval_) * step_us_;
-    if (!forced_off) UpdateControls();
+    if (!forced_off) UpdateControls(defrost_allowed);
   }
 }
 
 // The controller acts on the state at the current instant: the defrost schedule first, then the
 // thermostat's hysteresis on air-off.
-void CaseRunner::UpdateControls() {
+void CaseRunner::UpdateControls(bool defrost_allowed) {
   const CaseParams& p = info_->params;
-  defrost_ = DefrostScheduled(time_us_);
+  defrost_ = defrost_allowed && DefrostScheduled(time_us_);
   if (defrost_) {
     cooling_ = false;
   } else if (cooling_) {

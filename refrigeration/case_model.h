@@ -29,6 +29,16 @@ double HourOfDay(int64_t time_us);
 // Customer traffic shape in [0, ~1.1] during opening hours (lunch and evening peaks).
 double TrafficShape(double hour);
 
+// What a demand-response controller imposes on a case.
+enum class CaseControl : uint8_t {
+  kNormal,     // the thermostat and the defrost schedule
+  kForcedOff,  // valve closed, no defrost: a demand-response event
+  // The thermostat only, a scheduled defrost held off: the pull-down after an event (a case
+  // controller that defrosted a case whose air is still warm from an event would breach its
+  // limit; real DR-aware controllers hold the defrost until the air is back in band).
+  kDefrostInhibited,
+};
+
 // Steps one case. State at an instant: air and product temperatures, valve state. Conditions
 // (ambient, infiltration) are recomputed at every sample boundary by BeginInterval and held for
 // the interval; the physics sub-steps are `step_s` long.
@@ -43,9 +53,12 @@ class CaseRunner {
   void EnsureInterval() {
     if (at_interval_boundary() && begun_step_ != steps_done_) BeginInterval(time_us_);
   }
-  // Advances `steps` physics sub-steps. With `forced_off`, the valve stays closed and no defrost
-  // runs (a demand-response event). Accumulates energy_kj_ and tracks max_air_c_.
-  void Step(int steps, bool forced_off);
+  // Advances `steps` physics sub-steps under `control` (CaseControl). Accumulates energy_kj and
+  // tracks max_air_c.
+  void Step(int steps, CaseControl control);
+  void Step(int steps, bool forced_off) {
+    Step(steps, forced_off ? CaseControl::kForcedOff : CaseControl::kNormal);
+  }
 
   double air_c() const { return air_c_; }
   double product_c() const { return product_c_; }
@@ -73,7 +86,7 @@ class CaseRunner {
 
  private:
   bool DefrostScheduled(int64_t time_us) const;
-  void UpdateControls();
+  void UpdateControls(bool defrost_allowed = true);
 
   const CaseInfo* info_;
   int64_t start_us_, interval_us_;
@@ -87,6 +100,7 @@ class CaseRunner {
   double air_c_, product_c_;
   double ambient_c_ = 20, k_inf_ = 1;
   bool cooling_ = true, defrost_ = false;
+  bool was_forced_off_ = false;  // the last Step was forced off
 };
 
 }  // namespace nemesyst::refrigeration

@@ -1,0 +1,122 @@
+// Replaying a grid service in the fleet simulator with rotating dispatch, closed loop: every
+// minute the dispatcher reads the fleet's feeds (the same noisy, gappy, sometimes faulty sensors
+// as the stored history), asks the model for each case's calibrated lower bound, checks each
+// feed, re-plans (rotation.h) and switches cases off and on; the simulator steps the physics
+// and says what truly happened: each case's true air temperature (a violation is any touched
+// case's air reaching its limit) and its true power.
+//
+// Delivery is settled the way aggregated demand response is in GB, against declared asset
+// baselines: each case's baseline b is its mean metered power over the look-back before the
+// event (defrost readings left out), and in minute k the fleet delivers
+//     Σ over cases in the event (b − true mean power in minute k),
+// a case being in the event from its first switch-off until its first pull-down after a restart
+// ends (its compressor cycles off again: it is back to normal running). Cases the dispatch never
+// touched count at their baseline (they contribute nothing, however their thermostats cycle).
+// The rebound after the window is the same sum's opposite: how far the fleet draws above its
+// baseline, against the cap rebound_limit × Σ b over the whole fleet. The physical shed — the
+// same fleet left alone (a fork of the simulation) minus the dispatched fleet — is reported
+// beside it, as an honesty check on the settlement.
+//
+// Thread-safety: pure function of its inputs (the simulator is immutable; the bound source is
+// called from the calling thread only).
+#ifndef NEMESYST_REFRIGERATION_ROTATION_REPLAY_H_
+#define NEMESYST_REFRIGERATION_ROTATION_REPLAY_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nemesyst/refrigeration/rotation.h"
+#include "nemesyst/refrigeration/service_profile.h"
+#include "nemesyst/refrigeration/simulator.h"
+#include "nemesyst/status.h"
+
+namespace nemesyst::refrigeration {
+
+// Calibrated lower bounds of the safe off-time at `now_us`, one per case (seconds; NaN where
+// the source cannot say, e.g. no full window of readings). `readings[i]` are case `cases[i]`'s
+// delivered readings, oldest first, the last at or before now_us.
+using LowerBoundSource = std::function<Result<std::vector<double>>(
+    const std::vector<const CaseInfo*>& cases,
+    const std::vector<const std::deque<SimSample>*>& readings, int64_t now_us)>;
+
+struct RotationEventOptions {
+  ServiceProfile profile;
+  // The contracted kW; 0: what the fleet offers (EstimateOffer, less `headroom`).
+  double contracted_kw = 0;
+  double headroom = 0.15;     // fraction of the estimated capacity kept back when offering
+  double min_offer_kw = 1.0;  // offers below this are not made (the ±band is below one case)
+  RotationSettings settings;
+  int lookback_minutes = 60;  // baseline and feed checks
+  int max_rebound_minutes = 90;
+  // Leave out cases whose feed is suspect (feed_check.h). Off only to measure what the check is
+  // worth; a dispatch never runs without it.
+  bool check_feeds = true;
+};
+
+struct RotationMinute {
+  double t_s = 0;  // seconds since the event start
+  bool in_window = false;
+  double contracted_kw = 0;      // 0 outside the window
+  double expected_kw = 0;        // the planner's expectation
+  double delivered_kw = 0;       // settled against the baselines
+  double physical_shed_kw = 0;   // the fleet left alone minus the dispatched fleet
+  double above_baseline_kw = 0;  // −delivered: the rebound measure
+  int off = 0, recovering = 0, switched_off = 0, restarted = 0, safety_restarts = 0;
+};
+
+// One stretch a case spent switched off.
+struct OffPeriod {
+  double start_s = 0;  // seconds since the event start
+  double end_s = 0;    // when it was restarted
+  double bound_s = 0;  // its calibrated lower bound when it was switched off
+  RestartReason ended_by = RestartReason::kSurplus;
+};
+
+struct RotationCaseOutcome {
+  std::string device;
+  CaseType type = CaseType::kChilledMultideck;
+  int times_off = 0;
+  double off_s = 0;      // total time off
+  double max_air_c = 0;  // highest true air while in the event
+  double limit_c = 0;
+  bool violation = false;   // max_air_c ≥ limit_c
+  double available_s = -1;  // seconds after the window's end when it was back to normal (−1:
+                            // never touched; 0: before the end)
+  bool suspect = false;     // its feed was suspect at the event start
+  std::string suspect_reason;
+  std::vector<OffPeriod> off_periods;
+};
+
+struct RotationEventResult {
+  std::string profile;
+  int64_t start_us = 0;
+  double hour_of_day = 0;
+  double capacity_kw = 0;    // EstimateOffer before the headroom
+  double contracted_kw = 0;  // 0: no offer (capacity below min_offer_kw)
+  double baseline_kw = 0;    // Σ b over the fleet
+  int window_minutes = 0;
+  int minutes_within = 0;  // window minutes with |delivered − contracted| ≤ tolerance·contracted
+  double worst_deviation = 0;        // max |delivered − contracted| / contracted over the window
+  double mean_physical_shed_kw = 0;  // over the window
+  int violations = 0;
+  double rebound_peak = 0;  // max above-baseline draw after the window / Σ b
+  int rebound_minutes = 0;  // until every touched case was back to normal
+  int safety_restarts = 0, guard_band_restarts = 0, lockout_overrides = 0;
+  int suspect_cases = 0;
+  std::vector<RotationMinute> minutes;
+  std::vector<RotationCaseOutcome> cases;
+};
+
+// Replays `options.profile` on cases `case_indices` of `simulator`, starting at `start_us` (an
+// instant of its sampling grid, at least lookback_minutes after its start).
+Result<RotationEventResult> ReplayRotation(const FleetSimulator& simulator,
+                                           const std::vector<int>& case_indices, int64_t start_us,
+                                           const RotationEventOptions& options,
+                                           const LowerBoundSource& bounds);
+
+}  // namespace nemesyst::refrigeration
+
+#endif  // NEMESYST_REFRIGERATION_ROTATION_REPLAY_H_

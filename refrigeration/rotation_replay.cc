@@ -1,0 +1,385 @@
+// The closed-loop replay of a grid service with rotating dispatch (rotation_replay.h).
+#include "nemesyst/refrigeration/rotation_replay.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "nemesyst/refrigeration/feed_check.h"
+#include "refrigeration/case_model.h"
+#include "refrigeration/rotation_event.h"
+
+namespace nemesyst::refrigeration {
+namespace {
+
+// What the look-back says of one case's load (declared baseline, idle and cooling draw).
+struct CaseLoad {
+  double baseline_kw = 0;  // mean metered power, defrost readings left out
+  double idle_kw = 0;      // lowest such reading: fans only
+  double cooling_kw = 0;   // highest such reading: fans and compressor
+  double cut_out_c = 0;    // lowest sensed air-off: where the thermostat stops cooling
+};
+
+CaseLoad LoadFromHistory(const std::deque<SimSample>& history, int64_t from_us) {
+  CaseLoad load;
+  double sum = 0, cooling_sum = 0;
+  int n = 0, cooling_n = 0;
+  load.idle_kw = 1e9;
+  load.cut_out_c = 1e9;
+  const SimSample* previous = nullptr;
+  for (const SimSample& s : history) {
+    const SimSample* before = previous;
+    previous = &s;
+    if (s.time_us < from_us || s.values[kDefrost] > 0.5) continue;
+    const double kw = s.values[kPowerKw];
+    sum += kw;
+    ++n;
+    load.idle_kw = std::min(load.idle_kw, kw);
+    load.cooling_kw = std::max(load.cooling_kw, kw);
+    load.cut_out_c = std::min(load.cut_out_c, static_cast<double>(s.values[kAirOffC]));
+    // A meter reading is the mean over the minute before it: cooling at both ends of that
+    // minute (no defrost) is a minute of full cooling draw.
+    if (before && s.values[kCooling] > 0.5 && before->values[kCooling] > 0.5 &&
+        before->values[kDefrost] < 0.5 && s.time_us - before->time_us <= 60000000) {
+      cooling_sum += kw;
+      ++cooling_n;
+    }
+  }
+  if (n == 0) return CaseLoad{};
+  load.baseline_kw = sum / n;
+  if (cooling_n > 0) load.cooling_kw = cooling_sum / cooling_n;
+  return load;
+}
+
+// Why a case's feed cannot be trusted now (CheckFeed over the look-back), or nothing.
+Result<std::optional<std::string>> SuspectFeed(const std::deque<SimSample>& history, CaseType type,
+                                               int64_t now_us, int interval_s,
+                                               int lookback_minutes) {
+  FeedCheckOptions options;
+  options.interval_s = interval_s;
+  options.lookback_s = lookback_minutes * interval_s;
+  const std::vector<SimSample> readings(history.begin(), history.end());
+  NEMESYST_ASSIGN_OR_RETURN(FeedVerdict verdict, CheckFeed(readings, type, now_us, options));
+  if (!verdict.suspect) return std::optional<std::string>();
+  return std::optional<std::string>(verdict.reason);
+}
+
+constexpr double kReboundAim = 0.8;
+// Two air temperatures closer than this are the same (the physics is deterministic; this only
+// absorbs rounding).
+constexpr double kSameAirC = 0.05;
+// Share of the last minute's delivery error taken off this minute's aim.
+constexpr double kFeedbackGain = 0.6;
+
+double WarmestAir(const SimSample& s) { return std::max(s.values[kAirOnC], s.values[kAirOffC]); }
+
+}  // namespace
+
+Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
+                                             const RotationEventOptions& o,
+                                             const LowerBoundSource& bounds) {
+  NEMESYST_RETURN_IF_ERROR(o.settings.Validate());
+  const RotationSettings& s = o.settings;
+  const int n = static_cast<int>(at_start.size());
+  const int64_t start_us = at_start.now_us();
+  const int64_t step_us = static_cast<int64_t>(at_start.interval_s()) * 1000000;
+  if (static_cast<double>(at_start.interval_s()) != s.step_s) {
+    return Status::InvalidArgument("rotation replay: the feed's interval (" +
+                                   std::to_string(at_start.interval_s()) +
+                                   " s) must equal the re-plan step");
+  }
+  const int window = std::max(1, static_cast<int>(std::ceil(o.profile.duration_s / s.step_s)));
+
+  RotationEventResult r;
+  r.profile = o.profile.name;
+  r.start_us = start_us;
+  r.hour_of_day = HourOfDay(start_us);
+  r.window_minutes = window;
+
+  // The declared baselines, from the look-back before the event.
+  const int64_t lookback_from = start_us - static_cast<int64_t>(o.lookback_minutes) * step_us;
+  std::vector<CaseLoad> load(n);
+  for (int i = 0; i < n; ++i) {
+    load[i] = LoadFromHistory(at_start.history(i), lookback_from);
+    r.baseline_kw += load[i].baseline_kw;
+  }
+
+  FleetBranch fleet = at_start;  // dispatched
+  FleetBranch alone = at_start;  // the counterfactual: the same fleet left alone
+  std::vector<RotationCase> cases(n);
+  std::vector<bool> touched(n, false);
+  std::vector<double> last_off_s(n, 0);  // how long each case's last switch-off lasted
+  std::vector<std::optional<std::string>> suspect_at_start(n);
+  std::vector<std::optional<std::string>> suspect(n);
+  r.cases.resize(n);
+  for (int i = 0; i < n; ++i) {
+    const CaseInfo& info = at_start.info(i);
+    RotationCaseOutcome& c = r.cases[i];
+    c.device = info.device;
+    c.type = info.params.type;
+    c.limit_c = info.params.limit_c;
+    c.max_air_c = -1e9;
+    cases[i].limit_c = info.params.limit_c;
+    cases[i].shed_kw = std::max(0.0, load[i].baseline_kw - load[i].idle_kw);
+  }
+
+  // The planner aims under the service's rebound limit by a fifth: its draw estimates of
+  // recovering cases are rough.
+  const double rebound_cap_kw = kReboundAim * o.profile.rebound_limit * r.baseline_kw;
+  double physical_sum = 0;
+  double contracted = 0;
+  std::vector<double> expected_last(n, 0);    // each case's expected delivery in the last minute
+  std::vector<bool> in_event_last(n, false);  // off or recovering in the last minute
+  for (int k = 0; k < window + o.max_rebound_minutes; ++k) {
+    const bool in_window = k < window;
+    const int64_t now_us = fleet.now_us();
+    fleet.Observe();
+    alone.Observe();
+
+    // Fresh bounds for every case with a reading now.
+    std::vector<const CaseInfo*> ask_cases;
+    std::vector<const std::deque<SimSample>*> ask_readings;
+    std::vector<int> asked;
+    for (int i = 0; i < n; ++i) {
+      if (!fleet.latest(i)) continue;
+      ask_cases.push_back(&fleet.info(i));
+      ask_readings.push_back(&fleet.history(i));
+      asked.push_back(i);
+    }
+    std::vector<double> lower(n, kUnknown);
+    if (!asked.empty()) {
+      NEMESYST_ASSIGN_OR_RETURN(std::vector<double> got, bounds(ask_cases, ask_readings, now_us));
+      if (got.size() != asked.size()) {
+        return Status::Internal("rotation replay: the bound source answered " +
+                                std::to_string(got.size()) + " bounds for " +
+                                std::to_string(asked.size()) + " cases");
+      }
+      for (size_t j = 0; j < asked.size(); ++j) lower[asked[j]] = got[j];
+    }
+
+    // What the dispatcher sees of each case.
+    for (int i = 0; i < n; ++i) {
+      RotationCase& c = cases[i];
+      const std::deque<SimSample>& h = fleet.history(i);
+      // A feed is judged on readings of normal running: once the dispatch has switched a case
+      // off, its readings show what the thermostat never does (air-off far past the cut-in), so
+      // a touched case keeps the verdict it had when it was first switched off.
+      if (!touched[i] && o.check_feeds) {
+        NEMESYST_ASSIGN_OR_RETURN(suspect[i], SuspectFeed(h, fleet.info(i).params.type, now_us,
+                                                          fleet.interval_s(), o.lookback_minutes));
+        if (k == 0) suspect_at_start[i] = suspect[i];
+      }
+      c.lower_s = lower[i];
+      const std::optional<SimSample>& now = fleet.latest(i);
+      c.air_c = now ? WarmestAir(*now) : kUnknown;
+      c.air_rise_c = 0;
+      if (now && h.size() >= 2 && h[h.size() - 2].time_us == now_us - step_us) {
+        c.air_rise_c = WarmestAir(*now) - WarmestAir(h[h.size() - 2]);
+      }
+      // A recovering case's draw above baseline: what its meter said over the last minute (the
+      // pull-down runs the compressor flat out until the thermostat cuts out).
+      // The pull-down lasts about as long as the heat gained while off takes to remove at the
+      // compressor's surplus: off time × d / (1 − d), d the duty (shed / (shed + rebound)); the
+      // minute it ends in draws only part of the surplus.
+      const double full_rebound_kw = std::max(0.0, load[i].cooling_kw - load[i].baseline_kw);
+      c.rebound_kw = full_rebound_kw;
+      if (c.phase == CasePhase::kRecovering) {
+        // Once it is pulling down, its sensed air-off falls towards the thermostat's cut-out
+        // (the lowest air-off of the look-back): extrapolate the last minute's fall. Before
+        // that, the heat balance.
+        double left_s = PullDownSeconds(last_off_s[i], c.shed_kw, full_rebound_kw) - c.phase_s;
+        // (Both readings while cooling: the first minute's fall also holds the coil's offset.)
+        if (now && c.phase_s >= 2 * s.step_s && h.size() >= 2 &&
+            h[h.size() - 2].time_us == now_us - step_us) {
+          const double fall = h[h.size() - 2].values[kAirOffC] - now->values[kAirOffC];
+          if (fall > 0.05) {
+            left_s = (now->values[kAirOffC] - load[i].cut_out_c) / fall * s.step_s;
+          }
+        }
+        c.rebound_kw *= std::clamp(left_s / s.step_s, kMinRecoveringShare, 1.0);
+      }
+      c.usable = now && !suspect[i] && now->values[kDefrost] < 0.5 && !std::isnan(lower[i]);
+    }
+
+    if (k == 0) {
+      // The offer, from the dispatcher's estimates at the start (EstimateOffer).
+      std::vector<OfferCase> offer(n);
+      for (int i = 0; i < n; ++i) {
+        offer[i] = {cases[i].lower_s, cases[i].shed_kw, cases[i].rebound_kw,
+                    EligibleToSwitchOff(cases[i], s)};
+      }
+      r.capacity_kw = EstimateOffer(offer, o.profile.duration_s, rebound_cap_kw, s);
+      contracted = o.contracted_kw > 0 ? o.contracted_kw
+                                       : OfferBelow(offer, o.profile.duration_s, rebound_cap_kw, s,
+                                                    r.capacity_kw * (1 - o.headroom));
+      if (contracted < o.min_offer_kw) {
+        r.contracted_kw = 0;  // nothing offered: nothing dispatched
+        for (int i = 0; i < n; ++i) {
+          r.cases[i].suspect = suspect[i].has_value();
+          r.cases[i].suspect_reason = suspect[i].value_or("");
+          r.suspect_cases += r.cases[i].suspect ? 1 : 0;
+          r.cases[i].max_air_c = 0;
+        }
+        return r;
+      }
+      r.contracted_kw = contracted;
+    }
+    // Feedback: the meters say what the last minute delivered; part of the gap between that and
+    // what the planner expected is carried into this minute's aim (the estimation errors of
+    // recovering cases persist from one minute to the next).
+    double correction_kw = 0;
+    if (k > 0 && in_window) {
+      double error = 0;  // over the cases whose meter reading arrived
+      for (int i = 0; i < n; ++i) {
+        const std::optional<SimSample>& now = fleet.latest(i);
+        if (!in_event_last[i] || !now) continue;
+        error += load[i].baseline_kw - now->values[kPowerKw] - expected_last[i];
+      }
+      correction_kw = kFeedbackGain * error;
+    }
+    const double target = in_window ? contracted - correction_kw : 0;
+    const RotationStep step = PlanRotationStep(cases, target, in_window, rebound_cap_kw, s);
+
+    RotationMinute minute;
+    minute.t_s = k * s.step_s;
+    minute.in_window = in_window;
+    minute.contracted_kw = target;
+    minute.expected_kw = step.expected_kw;
+    minute.switched_off = static_cast<int>(step.switch_off.size());
+    minute.restarted = static_cast<int>(step.restart.size());
+    r.lockout_overrides += step.lockout_overrides;
+    for (int i : step.switch_off) {
+      cases[i].phase = CasePhase::kOff;
+      cases[i].phase_s = 0;
+      cases[i].off_lower_s = cases[i].lower_s;
+      touched[i] = true;
+      ++r.cases[i].times_off;
+      r.cases[i].off_periods.push_back({k * s.step_s, 0, cases[i].lower_s, RestartReason::kSurplus});
+    }
+    for (size_t j = 0; j < step.restart.size(); ++j) {
+      const int i = step.restart[j];
+      const RestartReason why = step.restart_reason[j];
+      if (why == RestartReason::kBound || why == RestartReason::kGuardBand ||
+          why == RestartReason::kNoReading) {
+        ++minute.safety_restarts;
+        ++r.safety_restarts;
+        if (why == RestartReason::kGuardBand) ++r.guard_band_restarts;
+      }
+      last_off_s[i] = cases[i].phase_s;
+      r.cases[i].off_periods.back().end_s = k * s.step_s;
+      r.cases[i].off_periods.back().ended_by = why;
+      cases[i].phase = CasePhase::kRecovering;
+      cases[i].phase_s = 0;
+      cases[i].off_lower_s = kUnknown;
+    }
+
+    std::vector<bool> off(n);
+    std::vector<CaseControl> control(n, CaseControl::kNormal);
+    for (int i = 0; i < n; ++i) {
+      off[i] = cases[i].phase == CasePhase::kOff;
+      if (off[i]) control[i] = CaseControl::kForcedOff;
+      if (cases[i].phase == CasePhase::kRecovering) control[i] = CaseControl::kDefrostInhibited;
+      in_event_last[i] = off[i] || cases[i].phase == CasePhase::kRecovering;
+      expected_last[i] =
+          off[i] ? cases[i].shed_kw : (in_event_last[i] ? -cases[i].rebound_kw : 0.0);
+    }
+    fleet.Advance(control);
+    alone.Advance({});
+
+    // What truly happened in the minute.
+    for (int i = 0; i < n; ++i) {
+      const double kw = fleet.generator(i).last_interval_kw();
+      minute.physical_shed_kw += alone.generator(i).last_interval_kw() - kw;
+      RotationCase& c = cases[i];
+      const bool in_event = c.phase == CasePhase::kOff || c.phase == CasePhase::kRecovering;
+      if (touched[i]) {
+        // A touched case is watched to the end of the replay. Off or pulling down, any crossing
+        // of its limit is the dispatch's; back to normal, only a crossing the same case left
+        // alone does not make at that minute (a frozen case's own defrost briefly lifts its
+        // air past the limit: that is not the event's doing).
+        RotationCaseOutcome& out = r.cases[i];
+        const double air = fleet.generator(i).last_interval_max_air_c();
+        out.max_air_c = std::max(out.max_air_c, air);
+        if (air >= c.limit_c &&
+            (in_event || air > alone.generator(i).last_interval_max_air_c() + kSameAirC)) {
+          out.violation = true;
+        }
+      }
+      if (in_event) {
+        RotationCaseOutcome& out = r.cases[i];
+        minute.delivered_kw += load[i].baseline_kw - kw;
+        if (c.phase == CasePhase::kOff) {
+          out.off_s += s.step_s;
+          ++minute.off;
+        } else {
+          ++minute.recovering;
+        }
+      }
+      c.phase_s += s.step_s;
+      if (c.phase == CasePhase::kOff) c.off_lower_s -= s.step_s;
+      // Back to normal running once its thermostat stops the cooling (its defrost was held).
+      const CaseRunner& runner = fleet.generator(i).runner();
+      if (c.phase == CasePhase::kRecovering && !runner.cooling()) {
+        c.phase = CasePhase::kAvailable;
+        r.cases[i].available_s = std::max(0.0, (k + 1 - window) * s.step_s);
+      }
+    }
+    minute.above_baseline_kw = -minute.delivered_kw;
+    if (in_window) {
+      physical_sum += minute.physical_shed_kw;
+      const double deviation = std::fabs(minute.delivered_kw - contracted) / contracted;
+      r.worst_deviation = std::max(r.worst_deviation, deviation);
+      if (deviation <= o.profile.tolerance + 1e-9) ++r.minutes_within;
+    } else {
+      r.rebound_peak = std::max(r.rebound_peak,
+                                r.baseline_kw > 0 ? minute.above_baseline_kw / r.baseline_kw : 0.0);
+    }
+    r.minutes.push_back(minute);
+    if (!in_window) {
+      bool busy = false;
+      for (const RotationCase& c : cases) busy = busy || c.phase != CasePhase::kAvailable;
+      r.rebound_minutes = k + 1 - window;
+      if (!busy) break;
+    }
+  }
+  r.mean_physical_shed_kw = physical_sum / window;
+  for (int i = 0; i < n; ++i) {  // still off when the replay gave up waiting for the rebound
+    if (cases[i].phase == CasePhase::kOff) {
+      r.cases[i].off_periods.back().end_s = static_cast<double>(r.minutes.size()) * s.step_s;
+      r.cases[i].off_periods.back().ended_by = RestartReason::kRebound;
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    RotationCaseOutcome& c = r.cases[i];
+    c.suspect = suspect_at_start[i].has_value();
+    c.suspect_reason = suspect_at_start[i].value_or("");
+    r.suspect_cases += c.suspect ? 1 : 0;
+    if (!touched[i]) {
+      c.max_air_c = 0;
+      continue;
+    }
+    r.violations += c.violation ? 1 : 0;
+  }
+  return r;
+}
+
+Result<RotationEventResult> ReplayRotation(const FleetSimulator& simulator,
+                                           const std::vector<int>& case_indices, int64_t start_us,
+                                           const RotationEventOptions& options,
+                                           const LowerBoundSource& bounds) {
+  const SimulatorOptions& so = simulator.options();
+  const int64_t step_us = static_cast<int64_t>(so.interval_s) * 1000000;
+  if ((start_us - so.start_us) % step_us != 0 ||
+      start_us < so.start_us + static_cast<int64_t>(options.lookback_minutes) * step_us) {
+    return Status::InvalidArgument(
+        "rotation replay: the start must be an instant of the sampling grid at least " +
+        std::to_string(options.lookback_minutes) + " intervals after the simulation's start");
+  }
+  NEMESYST_ASSIGN_OR_RETURN(
+      FleetBranch fleet, FleetBranch::Create(simulator, case_indices,
+                                             static_cast<size_t>(options.lookback_minutes) + 60));
+  fleet.AdvanceTo(start_us);
+  return RunRotationEvent(fleet, options, bounds);
+}
+
+}  // namespace nemesyst::refrigeration

@@ -1,0 +1,194 @@
+// The rotating-dispatch re-plan (rotation.h) on hand-built fleets: every rule, one at a time.
+#include "nemesyst/refrigeration/rotation.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace nemesyst::refrigeration {
+namespace {
+
+RotationCase Available(double lower_s, double shed_kw, double rebound_kw = 0.5) {
+  RotationCase c;
+  c.phase = CasePhase::kAvailable;
+  c.lower_s = lower_s;
+  c.shed_kw = shed_kw;
+  c.rebound_kw = rebound_kw;
+  c.air_c = 3;
+  c.limit_c = 8;
+  c.usable = true;
+  return c;
+}
+
+RotationCase Off(double off_for_s, double remaining_bound_s, double shed_kw) {
+  RotationCase c = Available(remaining_bound_s, shed_kw);
+  c.phase = CasePhase::kOff;
+  c.phase_s = off_for_s;
+  c.off_lower_s = remaining_bound_s;
+  return c;
+}
+
+bool Contains(const std::vector<int>& v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+TEST(RotationTest, SettingsAreValidatedByName) {
+  RotationSettings s;
+  EXPECT_TRUE(s.Validate().ok());
+  s.tolerance = 0;
+  EXPECT_NE(s.Validate().message().find("tolerance"), std::string::npos);
+  s = {};
+  s.min_off_s = -1;
+  EXPECT_NE(s.Validate().message().find("min_off_s"), std::string::npos);
+  s = {};
+  s.step_s = 0;
+  EXPECT_NE(s.Validate().message().find("step_s"), std::string::npos);
+}
+
+TEST(RotationTest, OffCaseRestartsWhenItsBoundWouldNotCoverTheNextMinute) {
+  RotationSettings s;  // margin 60, step 60
+  // Remaining bound 119 s − 60 margin = 59 < 60: restart. 121 s: 61 ≥ 60: stays off.
+  std::vector<RotationCase> cases = {Off(300, 119, 1.0), Off(300, 121, 1.0)};
+  const RotationStep step = PlanRotationStep(cases, 2.0, true, 0, s);
+  ASSERT_EQ(step.restart.size(), 1u);
+  EXPECT_EQ(step.restart[0], 0);
+  EXPECT_EQ(step.restart_reason[0], RestartReason::kBound);
+  // The fresh bound counts too: the smaller of the two bounds decides.
+  cases[1].lower_s = 100;
+  const RotationStep both = PlanRotationStep(cases, 2.0, true, 0, s);
+  EXPECT_TRUE(Contains(both.restart, 1));
+}
+
+TEST(RotationTest, GuardBandAndALostFeedRestartAtOnceEvenInsideTheLockout) {
+  RotationSettings s;
+  std::vector<RotationCase> cases = {Off(60, 2000, 1.0), Off(60, 2000, 1.0), Off(60, 2000, 1.0)};
+  cases[0].air_c = 6.2;  // + last minute's rise 0.9 ≥ 8 − 1
+  cases[0].air_rise_c = 0.9;
+  cases[1].air_c = kUnknown;  // no reading this minute
+  cases[2].air_c = 6.0;       // 6.0 + 0.5 < 7: fine
+  cases[2].air_rise_c = 0.5;
+  const RotationStep step = PlanRotationStep(cases, 3.0, true, 0, s);
+  ASSERT_EQ(step.restart.size(), 2u);
+  EXPECT_EQ(step.restart[0], 0);
+  EXPECT_EQ(step.restart_reason[0], RestartReason::kGuardBand);
+  EXPECT_EQ(step.restart[1], 1);
+  EXPECT_EQ(step.restart_reason[1], RestartReason::kNoReading);
+  EXPECT_EQ(step.lockout_overrides, 2);  // both were off for less than min_off_s
+}
+
+TEST(RotationTest, OnlyEligibleCasesAreSwitchedOffLongestBoundFirst) {
+  RotationSettings s;  // eligible: bound − 60 ≥ 120 + 60
+  std::vector<RotationCase> cases = {
+      Available(239, 1.0),   // 0: bound too short for the lockout
+      Available(240, 1.0),   // 1: just enough
+      Available(900, 1.0),   // 2: longest
+      Available(600, 1.0),   // 3
+      Available(2000, 1.0),  // 4: feed not usable
+      Available(2000, 0.0),  // 5: sheds nothing
+      Available(2000, 1.0),  // 6: restarted 30 s ago (min run 60 s)
+      Available(2000, 1.0),  // 7: at the guard band
+  };
+  cases[4].usable = false;
+  cases[6].phase_s = 30;
+  cases[7].air_c = 7.5;
+  const RotationStep step = PlanRotationStep(cases, 3.0, true, 0, s);
+  EXPECT_EQ(step.switch_off, (std::vector<int>{2, 3, 1}));
+  EXPECT_DOUBLE_EQ(step.expected_kw, 3.0);
+  for (int i : {0, 4, 5, 6, 7}) EXPECT_FALSE(EligibleToSwitchOff(cases[i], s)) << i;
+}
+
+TEST(RotationTest, FillStaysInsideTheAimBand) {
+  RotationSettings s;  // aim ±2.5 %
+  // Target 2.0: 1.5 + 0.9 would overshoot to 2.4; 1.5 + 0.5 hits it.
+  std::vector<RotationCase> cases = {Available(900, 1.5), Available(800, 0.9), Available(700, 0.5)};
+  const RotationStep step = PlanRotationStep(cases, 2.0, true, 0, s);
+  EXPECT_EQ(step.switch_off, (std::vector<int>{0, 2}));
+  EXPECT_NEAR(step.expected_kw, 2.0, 1e-12);
+}
+
+TEST(RotationTest, RecoveringCasesCountAgainstTheDeliveryAndAreBackFilled) {
+  RotationSettings s;
+  std::vector<RotationCase> cases = {Off(300, 600, 1.0), Available(900, 1.0), Available(900, 0.6)};
+  RotationCase recovering = Available(900, 1.0, 0.4);
+  recovering.phase = CasePhase::kRecovering;
+  recovering.phase_s = 60;
+  cases.push_back(recovering);
+  // Delivery now 1.0 − 0.4 = 0.6; target 1.6 needs 1.0 more.
+  const RotationStep step = PlanRotationStep(cases, 1.6, true, 0, s);
+  EXPECT_EQ(step.switch_off, (std::vector<int>{1}));
+  EXPECT_NEAR(step.expected_kw, 1.6, 1e-12);
+}
+
+TEST(RotationTest, SurplusRestartsOnlyAfterTheMinimumOffTime) {
+  RotationSettings s;
+  std::vector<RotationCase> cases = {Off(60, 900, 1.0), Off(180, 900, 1.0), Off(180, 600, 1.0)};
+  // Target 2.0, delivering 3.0: one must go; case 0 is locked out, case 2 has the shortest bound
+  // — but restarting it costs its rebound too (0.5): 3.0 − 1.0 − 0.5 = 1.5 < 1.95, so none goes.
+  RotationStep step = PlanRotationStep(cases, 2.0, true, 0, s);
+  EXPECT_TRUE(step.restart.empty());
+  for (RotationCase& c : cases) c.rebound_kw = 0;
+  step = PlanRotationStep(cases, 2.0, true, 0, s);
+  ASSERT_EQ(step.restart.size(), 1u);
+  EXPECT_EQ(step.restart[0], 2);
+  EXPECT_EQ(step.restart_reason[0], RestartReason::kSurplus);
+}
+
+TEST(RotationTest, ReboundRestartsStayUnderTheCapButSafetyDoesNotWait) {
+  RotationSettings s;
+  std::vector<RotationCase> cases;
+  for (int i = 0; i < 6; ++i) cases.push_back(Off(300, 600 + 100 * i, 1.0));  // rebound 0.5 each
+  // Cap 2.0 above baseline: each restart moves the draw by shed + rebound = 1.5, starting from
+  // −6.0 (all six off): −4.5, −3.0, ..., +3.0. Restarts stop at the last one under 2.0.
+  RotationStep step = PlanRotationStep(cases, 0, false, 2.0, s);
+  EXPECT_EQ(step.restart, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_LE(-step.expected_kw, 2.0 + 1e-12);
+  // Bounds running out restart whatever the cap says.
+  for (RotationCase& c : cases) c.off_lower_s = 100;
+  step = PlanRotationStep(cases, 0, false, 0.0, s);
+  EXPECT_EQ(step.restart.size(), 6u);
+}
+
+TEST(RotationTest, ThePlanIsAPureFunctionAndTiesGoByIndex) {
+  RotationSettings s;
+  std::vector<RotationCase> cases(10, Available(900, 1.0));
+  const RotationStep a = PlanRotationStep(cases, 4.0, true, 0, s);
+  const RotationStep b = PlanRotationStep(cases, 4.0, true, 0, s);
+  EXPECT_EQ(a.switch_off, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(a.switch_off, b.switch_off);
+  EXPECT_EQ(a.expected_kw, b.expected_kw);
+}
+
+TEST(RotationTest, PullDownFollowsTheHeatBalance) {
+  // Duty 0.5 (shed 1, rebound 1): as long as it was off, times 0.75.
+  EXPECT_DOUBLE_EQ(PullDownSeconds(400, 1.0, 1.0), 300);
+  // Duty capped at 0.9.
+  EXPECT_DOUBLE_EQ(PullDownSeconds(100, 1.0, 0.0), 0.75 * 100 * 9);
+}
+
+TEST(RotationTest, TheOfferHoldsInTheDryRunAndNeverExceedsWhatIsEligible) {
+  RotationSettings s;
+  std::vector<OfferCase> none = {{kUnknown, 1.0, 0.5, false}};
+  EXPECT_EQ(EstimateOffer(none, 900, 10, s), 0);
+  // Twenty cases that each last the whole 15 minutes: everything can be offered at once.
+  std::vector<OfferCase> long_lived(20, OfferCase{3000, 0.5, 0.5, true});
+  EXPECT_NEAR(EstimateOffer(long_lived, 900, 100, s), 10.0, 0.06);
+  // Cases lasting 5–10 minutes: a 15-minute window needs rotation, and each restart costs a
+  // rebound, so much less can be held.
+  std::vector<OfferCase> short_lived;
+  double total_kw = 0;
+  for (int i = 0; i < 20; ++i) {
+    short_lived.push_back({300.0 + 15 * i, 0.3 + 0.05 * i, 0.2 + 0.02 * i, true});
+    total_kw += short_lived.back().shed_kw;
+  }
+  const double rotating = EstimateOffer(short_lived, 900, 100, s);
+  EXPECT_GT(rotating, 0);
+  EXPECT_LT(rotating, total_kw / 2);
+  // A tight rebound cap lowers the offer (the cases must be let back slowly).
+  EXPECT_LE(EstimateOffer(short_lived, 900, 0.6, s), rotating);
+  // OfferBelow never goes above its ceiling.
+  EXPECT_LE(OfferBelow(long_lived, 900, 100, s, 7.3), 7.3);
+}
+
+}  // namespace
+}  // namespace nemesyst::refrigeration
