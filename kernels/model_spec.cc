@@ -184,7 +184,24 @@ Status ParseRegressor(ObjectReader& root, RegressorSpec* spec) {
     return ObjectReader::Error(root.PathOf("output.per_step"),
                                "needs a fixed input.steps (the label width is steps × width)");
   }
-  return root.Enum("loss", ParseLoss, &spec->loss);
+  NEMESYST_RETURN_IF_ERROR(root.Enum("loss", ParseLoss, &spec->loss));
+  // The pinball loss's quantile: required with it (no default risk is safe for every use), refused
+  // without it (a quantile on an MSE model would be silently meaningless).
+  const bool pinball = spec->loss == Loss::kPinball;
+  if (!root.Has("quantile")) {
+    if (pinball) return ObjectReader::Error(root.PathOf("quantile"), "required with loss pinball");
+    return Status::OK();
+  }
+  if (!pinball) {
+    return ObjectReader::Error(root.PathOf("quantile"), "only applies to loss \"pinball\"");
+  }
+  const json& q = root.Get("quantile");
+  if (!q.is_number() || !(q.get<double>() > 0.0 && q.get<double>() < 1.0)) {
+    return ObjectReader::Error(root.PathOf("quantile"),
+                               "must be a number in (0, 1) (e.g. 0.05: the 5 % lower quantile)");
+  }
+  spec->quantile = q.get<double>();
+  return Status::OK();
 }
 
 Status ParseGanBlock(ObjectReader& root, const std::string& key, bool generator,
@@ -331,6 +348,7 @@ std::string ModelSpec::ToJson() const {
                    {"output_activation", std::string(ActivationName(r.output_activation))}};
     doc["output"] = {{"width", r.output_width}, {"per_step", r.per_step}};
     doc["loss"] = std::string(LossName(r.loss));
+    if (r.loss == Loss::kPinball) doc["quantile"] = r.quantile;  // absent otherwise: old bytes
   } else {
     const GanSpec& g = gan;
     doc["window"] = {{"steps", g.steps}, {"features", g.features}};

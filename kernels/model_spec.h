@@ -11,7 +11,9 @@
 //                 equations)
 //    "head":      {"hidden": [], "activation": "relu", "output_activation": "linear"},
 //    "output":    {"width": 1, "per_step": false},          per_step: many-to-many
-//    "loss": "mse"}                                          mse | mae | bce_with_logits
+//    "loss": "mse"}                                          mse | mae | bce_with_logits |
+//                                                            pinball (then "quantile": τ in (0, 1),
+//                                                            e.g. 0.05; kernels/loss.h)
 // GAN (generator noise [+ condition] → window; discriminator window [+ condition] → logit):
 //   {"kind": "gan",
 //    "window": {"steps": 32, "features": 1},
@@ -58,6 +60,7 @@ struct RegressorSpec {
   int output_width = 1;
   bool per_step = false;
   Loss loss = Loss::kMse;
+  double quantile = 0.5;  // τ of Loss::kPinball (spec key "quantile", only with that loss)
 };
 
 struct GanBlockSpec {

@@ -98,7 +98,7 @@ Result<double> RegressorNet::Evaluate(int batch, int steps, const float* x, cons
     BatchToTimeMajor(batch, steps, spec_.output_width, y, label_tm_.data());
     label = label_tm_.data();
   }
-  return ComputeLoss(spec_.loss, out_tm_.size(), out_tm_.data(), label, nullptr);
+  return ComputeLoss(spec_.loss, out_tm_.size(), out_tm_.data(), label, nullptr, spec_.quantile);
 }
 
 Result<double> RegressorNet::TrainStep(int batch, int steps, const float* x, const float* y,
@@ -111,8 +111,8 @@ Result<double> RegressorNet::TrainStep(int batch, int steps, const float* x, con
     label = label_tm_.data();
   }
   grad_out_.resize(out_tm_.size());
-  const double loss =
-      ComputeLoss(spec_.loss, out_tm_.size(), out_tm_.data(), label, grad_out_.data());
+  const double loss = ComputeLoss(spec_.loss, out_tm_.size(), out_tm_.data(), label,
+                                  grad_out_.data(), spec_.quantile);
 
   const int h = stack_->top_hidden();
   const int rows = spec_.per_step ? steps * batch : batch;

@@ -21,6 +21,28 @@ TEST(ModelSpecTest, RegressorDefaultsAndCanonicalForm) {
   EXPECT_EQ(again->ToJson(), spec->ToJson());
 }
 
+TEST(ModelSpecTest, PinballQuantileRoundTripsAndOldSpecsKeepTheirBytes) {
+  auto spec = ParseModelSpec(R"({"kind": "regressor", "input": {"features": 4},
+                                 "recurrent": {"hidden": [8]}, "loss": "pinball",
+                                 "quantile": 0.05})");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->regressor.loss, Loss::kPinball);
+  EXPECT_DOUBLE_EQ(spec->regressor.quantile, 0.05);
+  EXPECT_NE(spec->ToJson().find(R"("loss":"pinball")"), std::string::npos);
+  EXPECT_NE(spec->ToJson().find(R"("quantile":0.05)"), std::string::npos);
+  EXPECT_EQ(ParseModelSpec(spec->ToJson())->ToJson(), spec->ToJson());
+  // A model file written before the pinball loss existed stores exactly this canonical form: it
+  // must not gain a "quantile" key (the file's spec would no longer compare equal).
+  const std::string old_canonical =
+      R"({"head":{"activation":"relu","hidden":[],"output_activation":"linear"},)"
+      R"("input":{"features":4,"steps":0},"kind":"regressor","loss":"mse",)"
+      R"("output":{"per_step":false,"width":1},)"
+      R"("recurrent":{"cell":"lstm","dropout":0.0,"hidden":[8]}})";
+  EXPECT_EQ(ParseModelSpec(old_canonical)->ToJson(), old_canonical);
+  // The built model trains with it.
+  EXPECT_TRUE(Model::Create(spec->ToJson(), 1).ok());
+}
+
 TEST(ModelSpecTest, GanParsesAndRoundTrips) {
   auto spec = ParseModelSpec(R"({"kind": "gan", "window": {"steps": 8, "features": 2},
       "noise": 5, "condition": 2,
@@ -108,6 +130,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{
             R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4]}, "loss": "huber"})",
             "spec.loss: unknown loss 'huber'"},
+        BadSpec{
+            R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4]}, "loss": "pinball"})",
+            "spec.quantile: required with loss pinball"},
+        BadSpec{
+            R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4]}, "loss": "pinball", "quantile": 1.0})",
+            "spec.quantile: must be a number in (0, 1)"},
+        BadSpec{
+            R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4]}, "loss": "pinball", "quantile": 0})",
+            "spec.quantile: must be a number in (0, 1)"},
+        BadSpec{
+            R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4]}, "loss": "pinball", "quantile": "0.05"})",
+            "spec.quantile: must be a number in (0, 1)"},
+        BadSpec{
+            R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4]}, "quantile": 0.05})",
+            "spec.quantile: only applies to loss \"pinball\""},
         BadSpec{
             R"({"kind": "regressor", "input": {"features": 2}, "recurrent": {"hidden": [4]}, "head": {"activation": "swish"}})",
             "spec.head.activation: unknown activation"},

@@ -72,6 +72,48 @@ TEST(LossTest, ValuesAndGradients) {
   EXPECT_NEAR(ComputeLoss(Loss::kBceWithLogits, 1, &big, &zero, nullptr), 500.0, 1e-9);
 }
 
+TEST(LossTest, PinballValueGradientAndFiniteDifferences) {
+  // τ = 0.1: an under-prediction (t > p) costs 0.1 per unit, an over-prediction 0.9.
+  const std::vector<float> p = {0.5f, -1.0f, 2.0f, 0.0f};
+  const std::vector<float> t = {0.0f, -1.5f, 2.0f, 1.0f};
+  std::vector<float> g(4);
+  const double tau = 0.1;
+  EXPECT_NEAR(ComputeLoss(Loss::kPinball, 4, p.data(), t.data(), g.data(), tau),
+              (0.9 * 0.5 + 0.9 * 0.5 + 0 + 0.1 * 1.0) / 4, 1e-9);
+  EXPECT_FLOAT_EQ(g[0], 0.9f / 4);
+  EXPECT_FLOAT_EQ(g[1], 0.9f / 4);
+  EXPECT_FLOAT_EQ(g[2], 0.0f);  // at the kink: 0, like MAE
+  EXPECT_FLOAT_EQ(g[3], -0.1f / 4);
+  // Away from the kink the gradient is the derivative of the value.
+  for (int k : {0, 1, 3}) {
+    const float eps = 1e-2f;
+    std::vector<float> pu = p, pd = p;
+    pu[k] += eps;
+    pd[k] -= eps;
+    const double num = (ComputeLoss(Loss::kPinball, 4, pu.data(), t.data(), nullptr, tau) -
+                        ComputeLoss(Loss::kPinball, 4, pd.data(), t.data(), nullptr, tau)) /
+                       (2 * eps);
+    EXPECT_NEAR(g[k], num, 1e-5) << k;
+  }
+  // τ = 0.5 is half the MAE; the minimiser over a constant is the τ-quantile of the targets.
+  EXPECT_NEAR(ComputeLoss(Loss::kPinball, 4, p.data(), t.data(), nullptr, 0.5),
+              0.5 * ComputeLoss(Loss::kMae, 4, p.data(), t.data(), nullptr), 1e-12);
+  std::vector<float> targets(100);
+  for (int i = 0; i < 100; ++i) targets[i] = static_cast<float>(i);
+  double best = 1e300;
+  float argmin = -1;
+  for (float c = 0; c < 100; c += 0.5f) {
+    const std::vector<float> constant(100, c);
+    const double v =
+        ComputeLoss(Loss::kPinball, 100, constant.data(), targets.data(), nullptr, 0.05);
+    if (v < best - 1e-12) best = v, argmin = c;
+  }
+  EXPECT_GE(argmin, 4.0f);
+  EXPECT_LE(argmin, 5.0f);
+  EXPECT_EQ(*ParseLoss("pinball"), Loss::kPinball);
+  EXPECT_EQ(LossName(Loss::kPinball), "pinball");
+}
+
 TEST(OptimizerTest, SgdMomentumByHand) {
   OptimizerOptions o;
   o.kind = OptimizerKind::kSgd;
