@@ -65,6 +65,9 @@ Result<std::optional<std::string>> SuspectFeed(const std::deque<SimSample>& hist
 }
 
 constexpr double kReboundAim = 0.8;
+// The offer's dry run unwinds under a tighter cap still: its bounds do not shrink as the fresh
+// readings of a warming case do, so the real rebound bunches more than the dry run's.
+constexpr double kOfferReboundAim = 0.5;
 // Two air temperatures closer than this are the same (the physics is deterministic; this only
 // absorbs rounding).
 constexpr double kSameAirC = 0.05;
@@ -108,6 +111,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
   FleetBranch alone = at_start;  // the counterfactual: the same fleet left alone
   std::vector<RotationCase> cases(n);
   std::vector<bool> touched(n, false);
+  // Touched cases: the highest air back in normal running, and of the same case left alone.
+  std::vector<double> after_max_c(n, -1e9), alone_max_c(n, -1e9);
   std::vector<double> last_off_s(n, 0);  // how long each case's last switch-off lasted
   std::vector<std::optional<std::string>> suspect_at_start(n);
   std::vector<std::optional<std::string>> suspect(n);
@@ -208,9 +213,10 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
         offer[i] = {cases[i].lower_s, cases[i].shed_kw, cases[i].rebound_kw,
                     EligibleToSwitchOff(cases[i], s)};
       }
-      r.capacity_kw = EstimateOffer(offer, o.profile.duration_s, rebound_cap_kw, s);
+      const double offer_cap_kw = kOfferReboundAim * o.profile.rebound_limit * r.baseline_kw;
+      r.capacity_kw = EstimateOffer(offer, o.profile.duration_s, offer_cap_kw, s);
       contracted = o.contracted_kw > 0 ? o.contracted_kw
-                                       : OfferBelow(offer, o.profile.duration_s, rebound_cap_kw, s,
+                                       : OfferBelow(offer, o.profile.duration_s, offer_cap_kw, s,
                                                     r.capacity_kw * (1 - o.headroom));
       if (contracted < o.min_offer_kw) {
         r.contracted_kw = 0;  // nothing offered: nothing dispatched
@@ -294,15 +300,18 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       const bool in_event = c.phase == CasePhase::kOff || c.phase == CasePhase::kRecovering;
       if (touched[i]) {
         // A touched case is watched to the end of the replay. Off or pulling down, any crossing
-        // of its limit is the dispatch's; back to normal, only a crossing the same case left
-        // alone does not make at that minute (a frozen case's own defrost briefly lifts its
-        // air past the limit: that is not the event's doing).
+        // of its limit is the dispatch's. Back to normal, a frozen case's own defrost may lift
+        // its air past the limit (briefly, as food law allows, and as the same case left alone
+        // does too): that counts only above the highest air the case left alone reached since
+        // it was first switched off.
         RotationCaseOutcome& out = r.cases[i];
         const double air = fleet.generator(i).last_interval_max_air_c();
+        alone_max_c[i] = std::max(alone_max_c[i], alone.generator(i).last_interval_max_air_c());
         out.max_air_c = std::max(out.max_air_c, air);
-        if (air >= c.limit_c &&
-            (in_event || air > alone.generator(i).last_interval_max_air_c() + kSameAirC)) {
-          out.violation = true;
+        if (in_event) {
+          out.violation = out.violation || air >= c.limit_c;
+        } else {
+          after_max_c[i] = std::max(after_max_c[i], air);
         }
       }
       if (in_event) {
@@ -357,6 +366,9 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
     if (!touched[i]) {
       c.max_air_c = 0;
       continue;
+    }
+    if (after_max_c[i] >= c.limit_c && after_max_c[i] > alone_max_c[i] + kSameAirC) {
+      c.violation = true;
     }
     r.violations += c.violation ? 1 : 0;
   }

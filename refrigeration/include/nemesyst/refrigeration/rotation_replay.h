@@ -2,8 +2,8 @@
 // minute the dispatcher reads the fleet's feeds (the same noisy, gappy, sometimes faulty sensors
 // as the stored history), asks the model for each case's calibrated lower bound, checks each
 // feed, re-plans (rotation.h) and switches cases off and on; the simulator steps the physics
-// and says what truly happened: each case's true air temperature (a violation is any touched
-// case's air reaching its limit) and its true power.
+// and says what truly happened: each case's true air temperature (RotationCaseOutcome::violation)
+// and its true power.
 //
 // Delivery is settled the way aggregated demand response is in GB, against declared asset
 // baselines: each case's baseline b is its mean metered power over the look-back before the
@@ -80,9 +80,12 @@ struct RotationCaseOutcome {
   CaseType type = CaseType::kChilledMultideck;
   int times_off = 0;
   double off_s = 0;      // total time off
-  double max_air_c = 0;  // highest true air while in the event
+  double max_air_c = 0;  // highest true air from its first switch-off to the replay's end
   double limit_c = 0;
-  bool violation = false;   // max_air_c ≥ limit_c
+  // Its true air reached its limit while off or pulling down, or, back in normal running,
+  // went past the limit and higher than the same case left alone did (a frozen case's own
+  // defrost lifts its air past −15 °C briefly, dispatched or not).
+  bool violation = false;
   double available_s = -1;  // seconds after the window's end when it was back to normal (−1:
                             // never touched; 0: before the end)
   bool suspect = false;     // its feed was suspect at the event start

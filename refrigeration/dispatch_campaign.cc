@@ -1,0 +1,117 @@
+#include "nemesyst/refrigeration/dispatch_campaign.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "common/random.h"
+#include "refrigeration/fleet_branch.h"
+#include "refrigeration/rotation_event.h"
+
+namespace nemesyst::refrigeration {
+
+Status CampaignOptions::Validate() const {
+  auto bad = [](const char* field, const std::string& why) {
+    return Status::InvalidArgument(std::string("campaign option '") + field + "' " + why);
+  };
+  if (profiles.empty()) return bad("profiles", "must name at least one profile");
+  for (const ServiceProfile& p : profiles) {
+    NEMESYST_RETURN_IF_ERROR(ValidateProfile(p).WithContext("campaign profile '" + p.name + "'"));
+  }
+  if (hours.empty()) return bad("hours", "must hold at least one start hour");
+  for (double h : hours) {
+    // The replay needs the event, its rebound and a look-back inside the fleet's two days.
+    if (!(h >= 0 && h < 24)) return bad("hours", "must be in [0, 24)");
+  }
+  if (fault_rates.empty()) return bad("fault_rates", "must hold at least one rate");
+  for (double f : fault_rates) {
+    if (!(f >= 0 && f <= 1)) return bad("fault_rates", "must be in [0, 1]");
+  }
+  if (min_events < 1 || min_events > 10000000) return bad("min_events", "must be in [1, 1e7]");
+  if (stores < 1 || stores > 1000) return bad("stores", "must be in [1, 1000]");
+  if (cases_per_store < 1 || cases_per_store > 100) {
+    return bad("cases_per_store", "must be in [1, 100]");
+  }
+  if (!bounds_for) return bad("bounds_for", "is required");
+  return event.settings.Validate();
+}
+
+Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& o) {
+  NEMESYST_RETURN_IF_ERROR(o.Validate());
+  const auto started = std::chrono::steady_clock::now();
+  CampaignResult result;
+  for (const ServiceProfile& p : o.profiles) {
+    CampaignProfileSummary s;
+    s.profile = p.name;
+    for (double h : o.hours) s.mean_offer_kw_by_hour[h] = 0;
+    result.profiles.push_back(s);
+  }
+  std::vector<double> hours = o.hours;
+  std::sort(hours.begin(), hours.end());
+
+  for (int fleet = 0; result.events < o.min_events; ++fleet) {
+    SimulatorOptions so;
+    so.seed = o.seed + static_cast<uint64_t>(fleet);
+    so.stores = o.stores;
+    so.cases_per_store = o.cases_per_store;
+    so.days = 2;
+    so.fault_rate = o.fault_rates[fleet % o.fault_rates.size()];
+    if (o.random_mix) {
+      // An unseen mix: each type's weight uniform in [0.1, 1).
+      SimRandom mix(MixKeys(so.seed, 0x6d6978));
+      for (double& w : so.type_mix) w = mix.Uniform(0.1, 1.0);
+    }
+    NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<FleetSimulator> sim, FleetSimulator::Create(so));
+    NEMESYST_ASSIGN_OR_RETURN(LowerBoundSource bounds, o.bounds_for(*sim));
+    std::vector<int> all(sim->cases().size());
+    int faulty = 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+      all[i] = static_cast<int>(i);
+      faulty += sim->cases()[i].fault != SensorFault::kNone ? 1 : 0;
+    }
+    NEMESYST_ASSIGN_OR_RETURN(
+        FleetBranch base,
+        FleetBranch::Create(*sim, all, static_cast<size_t>(o.event.lookback_minutes) + 60));
+    const int64_t step_us = static_cast<int64_t>(so.interval_s) * 1000000;
+    for (double hour : hours) {
+      int64_t start = so.start_us + static_cast<int64_t>((24 + hour) * 3600.0 * 1e6);
+      start -= (start - so.start_us) % step_us;  // on the sampling grid
+      base.AdvanceTo(start);
+      for (size_t p = 0; p < o.profiles.size(); ++p) {
+        RotationEventOptions eo = o.event;
+        eo.profile = o.profiles[p];
+        NEMESYST_ASSIGN_OR_RETURN(RotationEventResult r, RunRotationEvent(base, eo, bounds));
+        ++result.events;
+        result.cases_replayed += static_cast<int>(all.size());
+        result.faulty_cases += faulty;
+        result.violations += r.violations;
+        CampaignProfileSummary& s = result.profiles[p];
+        ++s.events;
+        s.violations += r.violations;
+        s.mean_offer_kw_by_hour[hour] += r.contracted_kw;
+        if (r.contracted_kw > 0) {
+          ++s.offered;
+          s.window_minutes += r.window_minutes;
+          s.minutes_within += r.minutes_within;
+          s.worst_deviation = std::max(s.worst_deviation, r.worst_deviation);
+          s.worst_rebound = std::max(s.worst_rebound, r.rebound_peak);
+          if (r.rebound_peak > eo.profile.rebound_limit) ++s.rebound_over;
+        }
+        result.events_list.push_back({r.profile, so.seed, so.fault_rate, hour, r.capacity_kw,
+                                      r.contracted_kw, r.window_minutes, r.minutes_within,
+                                      r.worst_deviation, r.violations, r.rebound_peak,
+                                      r.suspect_cases, r.safety_restarts});
+        if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
+      }
+    }
+    ++result.fleets;
+  }
+  for (CampaignProfileSummary& s : result.profiles) {
+    for (auto& [hour, kw] : s.mean_offer_kw_by_hour) kw /= result.fleets;
+  }
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace nemesyst::refrigeration

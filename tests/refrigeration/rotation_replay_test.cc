@@ -1,0 +1,229 @@
+// The closed-loop rotating dispatch (rotation_replay.h) on small simulated fleets. The bounds come
+// from a stand-in for a model that reads the same sensors: the closed-form safe off-time of the
+// case's physics evaluated at the SENSED temperatures, times 0.6 — so a faulty sensor misleads it
+// exactly as it would mislead a model (the real model's bounds are exercised by the demo test).
+#include "nemesyst/refrigeration/rotation_replay.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "nemesyst/refrigeration/dispatch_campaign.h"
+#include "nemesyst/refrigeration/feed_check.h"
+#include "refrigeration/fleet_branch.h"
+
+namespace nemesyst::refrigeration {
+namespace {
+
+constexpr double kBoundShare = 0.6;
+
+LowerBoundSource SensedPhysicsBounds() {
+  return [](const std::vector<const CaseInfo*>& cases,
+            const std::vector<const std::deque<SimSample>*>& readings,
+            int64_t now_us) -> Result<std::vector<double>> {
+    std::vector<double> out;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const SimSample& s = readings[i]->back();
+      if (s.time_us != now_us) {
+        out.push_back(std::nan(""));
+        continue;
+      }
+      const double air = 0.5 * (s.values[kAirOnC] + s.values[kAirOffC]);
+      out.push_back(kBoundShare * SafeOffSeconds(cases[i]->params, air, s.values[kProductC],
+                                                 s.values[kAmbientC], 1.0));
+    }
+    return out;
+  };
+}
+
+std::unique_ptr<FleetSimulator> Fleet(uint64_t seed, int stores, double fault_rate) {
+  SimulatorOptions o;
+  o.seed = seed;
+  o.stores = stores;
+  o.cases_per_store = 24;
+  o.days = 2;
+  o.fault_rate = fault_rate;
+  auto sim = FleetSimulator::Create(o);
+  EXPECT_TRUE(sim.ok()) << sim.status().ToString();
+  return std::move(sim).value();
+}
+
+std::vector<int> AllCases(const FleetSimulator& sim) {
+  std::vector<int> all;
+  for (const CaseInfo& c : sim.cases()) all.push_back(c.index);
+  return all;
+}
+
+int64_t At(const FleetSimulator& sim, double hour_of_second_day) {
+  return sim.options().start_us + static_cast<int64_t>((24 + hour_of_second_day) * 3600) * 1000000;
+}
+
+RotationEventOptions For(const char* profile) {
+  RotationEventOptions o;
+  o.profile = FindProfile(profile).value();
+  return o;
+}
+
+TEST(RotationReplayTest, NoCaseStaysOffPastItsBoundAndLockoutsHold) {
+  auto sim = Fleet(21, 4, 0.03);
+  int periods = 0;
+  for (double hour : {3.0, 13.0}) {
+    for (const char* profile : {"dc", "dm"}) {
+      RotationEventOptions o = For(profile);
+      auto r = ReplayRotation(*sim, AllCases(*sim), At(*sim, hour), o, SensedPhysicsBounds());
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      int overrides = 0;
+      for (const RotationCaseOutcome& c : r->cases) {
+        for (size_t p = 0; p < c.off_periods.size(); ++p) {
+          const OffPeriod& off = c.off_periods[p];
+          const double lasted = off.end_s - off.start_s;
+          ++periods;
+          // Never past the bound it was switched off with (less the margin).
+          EXPECT_LE(lasted, off.bound_s - o.settings.margin_s) << c.device;
+          // The minimum off-time, unless a safety restart overrode it.
+          if (lasted < o.settings.min_off_s) {
+            EXPECT_NE(off.ended_by, RestartReason::kSurplus) << c.device;
+            EXPECT_NE(off.ended_by, RestartReason::kRebound) << c.device;
+            ++overrides;
+          }
+          // The minimum run between two offs.
+          if (p > 0) {
+            EXPECT_GE(off.start_s - c.off_periods[p - 1].end_s, o.settings.min_run_s) << c.device;
+          }
+        }
+      }
+      EXPECT_EQ(overrides, r->lockout_overrides);
+      EXPECT_EQ(r->violations, 0) << profile << " at " << hour;
+    }
+  }
+  EXPECT_GT(periods, 50) << "the events must rotate cases for the checks to mean anything";
+}
+
+TEST(RotationReplayTest, HoldsTheContractedKwAndStaggersTheRebound) {
+  auto sim = Fleet(22, 8, 0.03);
+  RotationEventOptions o = For("dc");
+  auto r = ReplayRotation(*sim, AllCases(*sim), At(*sim, 3), o, SensedPhysicsBounds());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_GT(r->contracted_kw, 1.0) << "a night fleet of 192 cases offers something";
+  EXPECT_LE(r->contracted_kw, r->capacity_kw * (1 - o.headroom) + 1e-9);
+  ASSERT_EQ(r->window_minutes, 15);
+  // Measured on this seed: every window minute within ±5 % (docs/dispatch.md has the campaign).
+  EXPECT_GE(r->minutes_within, 14);
+  EXPECT_LE(r->worst_deviation, 0.10);
+  EXPECT_EQ(r->violations, 0);
+  EXPECT_LE(r->rebound_peak, o.profile.rebound_limit + 0.02);
+  // Every case it touched is back to normal, and says when.
+  for (const RotationCaseOutcome& c : r->cases) {
+    if (c.times_off > 0) EXPECT_GE(c.available_s, 0) << c.device;
+  }
+  // The settled delivery and the physical one agree on average (the physical shed is noisy per
+  // minute: the thermostats of the untouched cases cycle in both forks).
+  EXPECT_NEAR(r->mean_physical_shed_kw, r->contracted_kw, 0.3 * r->contracted_kw);
+}
+
+TEST(RotationReplayTest, SuspectFeedsAreNeverDispatchedAndFaultsCauseNoViolation) {
+  // Every case has a faulty sensor (stuck or drifting) from a random instant of the two days.
+  auto sim = Fleet(23, 4, 1.0);
+  int suspect_seen = 0, violations = 0;
+  for (double hour : {6.0, 12.0, 18.0}) {
+    for (const char* profile : {"dc", "ffr_secondary"}) {
+      auto r =
+          ReplayRotation(*sim, AllCases(*sim), At(*sim, hour), For(profile), SensedPhysicsBounds());
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      for (const RotationCaseOutcome& c : r->cases) {
+        if (c.suspect) {
+          ++suspect_seen;
+          EXPECT_FALSE(c.suspect_reason.empty());
+          EXPECT_EQ(c.times_off, 0) << c.device << ": " << c.suspect_reason;
+        }
+      }
+      violations += r->violations;
+    }
+  }
+  EXPECT_GT(suspect_seen, 20) << "faults must be present for the check to mean anything";
+  EXPECT_EQ(violations, 0);
+  // Without the check the same events do switch off cases whose feeds are suspect.
+  RotationEventOptions unchecked = For("dc");
+  unchecked.check_feeds = false;
+  auto r = ReplayRotation(*sim, AllCases(*sim), At(*sim, 12), unchecked, SensedPhysicsBounds());
+  ASSERT_TRUE(r.ok());
+  auto checked =
+      ReplayRotation(*sim, AllCases(*sim), At(*sim, 12), For("dc"), SensedPhysicsBounds());
+  ASSERT_TRUE(checked.ok());
+  int dispatched_suspects = 0;
+  for (size_t i = 0; i < r->cases.size(); ++i) {
+    if (checked->cases[i].suspect && r->cases[i].times_off > 0) ++dispatched_suspects;
+  }
+  EXPECT_GT(dispatched_suspects, 0);
+}
+
+TEST(RotationReplayTest, TheSameSeedGivesTheSamePlan) {
+  auto a = Fleet(24, 2, 0.05);
+  auto b = Fleet(24, 2, 0.05);
+  auto ra = ReplayRotation(*a, AllCases(*a), At(*a, 4), For("dm"), SensedPhysicsBounds());
+  auto rb = ReplayRotation(*b, AllCases(*b), At(*b, 4), For("dm"), SensedPhysicsBounds());
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  ASSERT_EQ(ra->minutes.size(), rb->minutes.size());
+  for (size_t k = 0; k < ra->minutes.size(); ++k) {
+    EXPECT_EQ(ra->minutes[k].delivered_kw, rb->minutes[k].delivered_kw) << k;
+    EXPECT_EQ(ra->minutes[k].switched_off, rb->minutes[k].switched_off) << k;
+  }
+  for (size_t i = 0; i < ra->cases.size(); ++i) {
+    ASSERT_EQ(ra->cases[i].off_periods.size(), rb->cases[i].off_periods.size());
+    for (size_t p = 0; p < ra->cases[i].off_periods.size(); ++p) {
+      EXPECT_EQ(ra->cases[i].off_periods[p].start_s, rb->cases[i].off_periods[p].start_s);
+      EXPECT_EQ(ra->cases[i].off_periods[p].end_s, rb->cases[i].off_periods[p].end_s);
+    }
+  }
+}
+
+TEST(RotationReplayTest, BadInputsAreErrorsThatSayWhy) {
+  auto sim = Fleet(25, 1, 0);
+  const std::vector<int> all = AllCases(*sim);
+  auto off_grid = ReplayRotation(*sim, all, At(*sim, 3) + 1, For("dc"), SensedPhysicsBounds());
+  EXPECT_NE(off_grid.status().message().find("sampling grid"), std::string::npos);
+  auto too_early =
+      ReplayRotation(*sim, all, sim->options().start_us, For("dc"), SensedPhysicsBounds());
+  EXPECT_FALSE(too_early.ok());
+  auto bad_case = ReplayRotation(*sim, {999}, At(*sim, 3), For("dc"), SensedPhysicsBounds());
+  EXPECT_EQ(bad_case.status().code(), StatusCode::kOutOfRange);
+  RotationEventOptions bad = For("dc");
+  bad.settings.guard_c = -1;
+  auto bad_setting = ReplayRotation(*sim, all, At(*sim, 3), bad, SensedPhysicsBounds());
+  EXPECT_NE(bad_setting.status().message().find("guard_c"), std::string::npos);
+  LowerBoundSource short_answer =
+      [](const std::vector<const CaseInfo*>&, const std::vector<const std::deque<SimSample>*>&,
+         int64_t) -> Result<std::vector<double>> { return std::vector<double>{}; };
+  auto wrong = ReplayRotation(*sim, all, At(*sim, 3), For("dc"), short_answer);
+  EXPECT_NE(wrong.status().message().find("bound source"), std::string::npos);
+}
+
+TEST(RotationReplayTest, ACampaignReplaysEveryProfileAtEveryHourOnUnseenFleets) {
+  CampaignOptions o;
+  o.profiles = {FindProfile("dc").value(), FindProfile("ffr_primary").value()};
+  o.hours = {3, 14};
+  o.fault_rates = {0.0, 0.1};
+  o.min_events = 6;  // 4 events per fleet: two fleets
+  o.stores = 2;
+  o.bounds_for = [](const FleetSimulator&) -> Result<LowerBoundSource> {
+    return SensedPhysicsBounds();
+  };
+  int seen = 0;
+  o.on_event = [&](const RotationEventResult&, uint64_t, double) { ++seen; };
+  auto r = RunDispatchCampaign(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->fleets, 2);
+  EXPECT_EQ(r->events, 8);
+  EXPECT_EQ(seen, 8);
+  ASSERT_EQ(r->profiles.size(), 2u);
+  EXPECT_EQ(r->profiles[0].events, 4);
+  EXPECT_EQ(r->violations, 0);
+  EXPECT_EQ(r->events_list[0].fleet_seed, o.seed);
+  EXPECT_EQ(r->events_list[4].fault_rate, 0.1);
+  EXPECT_EQ(r->profiles[0].mean_offer_kw_by_hour.size(), 2u);
+  o.bounds_for = nullptr;
+  EXPECT_NE(RunDispatchCampaign(o).status().message().find("bounds_for"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nemesyst::refrigeration
