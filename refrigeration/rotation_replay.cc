@@ -260,7 +260,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       cases[i].off_lower_s = cases[i].lower_s;
       touched[i] = true;
       ++r.cases[i].times_off;
-      r.cases[i].off_periods.push_back({k * s.step_s, 0, cases[i].lower_s, RestartReason::kSurplus});
+      r.cases[i].off_periods.push_back(
+          {k * s.step_s, 0, cases[i].lower_s, RestartReason::kSurplus});
     }
     for (size_t j = 0; j < step.restart.size(); ++j) {
       const int i = step.restart[j];
