@@ -184,6 +184,7 @@ class LiveModel::Impl {
         row.prediction_s =
             std::clamp(m_.pipeline->LabelToOriginal(0, out_[i * width_]), 0.0, kMaxPredictionS);
         if (label_index_ >= 0) row.label_s = sources_[i]->values[label_index_];
+        row.lower_s = LowerBoundOf(m_, row.prediction_s, sources_[i]);
         if (first != nullptr && count == steps) first->push_back(row);
         if (out != nullptr) out->push_back(row);
         latest_[row.device] = std::move(row);

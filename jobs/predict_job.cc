@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 
+#include "jobs/group_values.h"
 #include "jobs/live_model_impl.h"
 #include "nemesyst/ingest.h"
 #include "nemesyst/model.h"
@@ -86,9 +87,10 @@ Result<ReadingsFile> ReadReadingsFile(const std::string& path, const Pipeline& p
   return out;
 }
 
-Status WindowedPredictions(Model& model, const Pipeline& pipeline,
-                           const std::vector<Record>& records, const PredictionSink& sink,
-                           PredictJobResult* result) {
+Status WindowedPredictions(const LoadedModel& m, const std::vector<Record>& records,
+                           const PredictionSink& sink, PredictJobResult* result) {
+  Model& model = *m.model;
+  const Pipeline& pipeline = *m.pipeline;
   NEMESYST_ASSIGN_OR_RETURN(auto data, pipeline.Apply(records));
   DatasetProviderOptions o;
   o.split = DataSplit::kAll;
@@ -99,9 +101,14 @@ Status WindowedPredictions(Model& model, const Pipeline& pipeline,
                             }));
   result->model_seconds += p.seconds;
   result->case_steps += p.case_steps;
+  const jobs::GroupValues groups = m.lower && m.lower_group_index >= 0
+                                       ? jobs::GroupValues(records, m.lower_group_index)
+                                       : jobs::GroupValues();
   for (size_t i = 0; i < p.predicted_s.size(); ++i) {
-    PredictionRow row{p.device[i], p.end_us[i], p.predicted_s[i], std::nullopt};
+    PredictionRow row{p.device[i], p.end_us[i], p.predicted_s[i], std::nullopt, std::nullopt};
     if (i < p.truth_s.size()) row.label_s = p.truth_s[i];
+    if (m.lower)
+      row.lower_s = LowerBound(*m.lower, row.prediction_s, groups.At(row.device, row.timestamp_us));
     NEMESYST_RETURN_IF_ERROR(sink(row));
     ++result->predictions;
   }
@@ -145,6 +152,20 @@ Status LoadModelFile(std::string_view blob, const ModelOptions& options, const s
   m->input_fields = SplitFieldList(meta["input_fields"]);
   m->trained_stream = meta["stream"];
   NEMESYST_ASSIGN_OR_RETURN(m->pipeline, Pipeline::Create(meta["pipeline"], m->input_fields));
+  if (auto lower = meta.find(kLowerBoundFileKey); lower != meta.end()) {
+    Result<LowerBoundCalibration> parsed = ParseLowerBound(lower->second);
+    if (!parsed.ok()) return parsed.status().WithContext(what);
+    LowerBoundCalibration c = std::move(parsed).value();
+    if (!c.group_field.empty()) {
+      auto f = std::find(m->input_fields.begin(), m->input_fields.end(), c.group_field);
+      if (f == m->input_fields.end()) {
+        return Status::FailedPrecondition(what + ": the lower bound's group field '" +
+                                          c.group_field + "' is not an input field");
+      }
+      m->lower_group_index = static_cast<int>(f - m->input_fields.begin());
+    }
+    m->lower = std::move(c);
+  }
   return Status::OK();
 }
 
@@ -184,7 +205,7 @@ Status PredictRecords(LoadedModel& m, std::vector<Record> records, bool streamin
   if (streaming) {
     return StreamRecords(m, std::move(records), sink, result, first_after_restart);
   }
-  return WindowedPredictions(*m.model, *m.pipeline, records, sink, result);
+  return WindowedPredictions(m, records, sink, result);
 }
 
 Result<std::vector<PredictionRow>> PredictAt(LoadedModel& m, std::vector<Record> records,
@@ -236,9 +257,20 @@ Result<std::vector<PredictionRow>> PredictAt(LoadedModel& m, std::vector<Record>
     row.prediction_s =
         std::clamp(p.LabelToOriginal(0, WindowOutput(*m.model, y, i)), 0.0, kMaxPredictionS);
     if (label_index >= 0) row.label_s = sources[i]->values[label_index];
+    row.lower_s = LowerBoundOf(m, row.prediction_s, sources[i]);
     out.push_back(std::move(row));
   }
   return out;
+}
+
+std::optional<double> LowerBoundOf(const LoadedModel& m, double prediction_s, const Record* last) {
+  if (!m.lower) return std::nullopt;
+  std::string group;
+  if (last != nullptr && m.lower_group_index >= 0 &&
+      static_cast<size_t>(m.lower_group_index) < last->values.size()) {
+    group = LowerBoundGroupValue(last->values[static_cast<size_t>(m.lower_group_index)]);
+  }
+  return LowerBound(*m.lower, prediction_s, group);
 }
 
 Result<PredictJobResult> RunPredictJob(const Store& store, const PredictJobOptions& o,

@@ -41,11 +41,27 @@ std::vector<std::string_view> SplitCsv(std::string_view line) {
   return cells;
 }
 
-Status ParseCsvLine(std::string_view line, std::string_view source, size_t n, PredictionRow* row) {
+// An optional number cell: empty = unknown.
+Status ParseOptionalCell(std::string_view cell, std::string_view field, std::string_view source,
+                         size_t n, std::optional<double>* out) {
+  out->reset();
+  if (cell.empty()) return Status::OK();
+  double value = 0;
+  if (!ParseDouble(cell, &value)) {
+    return Status::InvalidArgument(Where(source, n) + ": " + std::string(field) + " '" +
+                                   std::string(cell) + "' is not a finite number");
+  }
+  *out = value;
+  return Status::OK();
+}
+
+// `columns`: 4 (files written before lower_s) or 5, as the file's header says.
+Status ParseCsvLine(std::string_view line, std::string_view source, size_t n, size_t columns,
+                    PredictionRow* row) {
   const auto cells = SplitCsv(line);
-  if (cells.size() != 4) {
-    return Status::InvalidArgument(Where(source, n) + ": expected 4 columns, got " +
-                                   std::to_string(cells.size()));
+  if (cells.size() != columns) {
+    return Status::InvalidArgument(Where(source, n) + ": expected " + std::to_string(columns) +
+                                   " columns, got " + std::to_string(cells.size()));
   }
   if (cells[0].empty()) return Status::InvalidArgument(Where(source, n) + ": device is empty");
   row->device = std::string(cells[0]);
@@ -57,14 +73,10 @@ Status ParseCsvLine(std::string_view line, std::string_view source, size_t n, Pr
     return Status::InvalidArgument(Where(source, n) + ": prediction_s '" + std::string(cells[2]) +
                                    "' is not a finite number");
   }
-  row->label_s.reset();
-  if (!cells[3].empty()) {
-    double label = 0;
-    if (!ParseDouble(cells[3], &label)) {
-      return Status::InvalidArgument(Where(source, n) + ": label_s '" + std::string(cells[3]) +
-                                     "' is not a finite number");
-    }
-    row->label_s = label;
+  NEMESYST_RETURN_IF_ERROR(ParseOptionalCell(cells[3], "label_s", source, n, &row->label_s));
+  row->lower_s.reset();
+  if (columns > 4) {
+    NEMESYST_RETURN_IF_ERROR(ParseOptionalCell(cells[4], "lower_s", source, n, &row->lower_s));
   }
   return Status::OK();
 }
@@ -99,6 +111,13 @@ Status ParseJsonLine(std::string_view line, std::string_view source, size_t n, P
       }
       row->label_s = j["label_s"].get<double>();
     }
+    row->lower_s.reset();
+    if (j.contains("lower_s") && !j["lower_s"].is_null()) {
+      if (!j["lower_s"].is_number() || !std::isfinite(j["lower_s"].get<double>())) {
+        return Status::InvalidArgument(Where(source, n) + ": field 'lower_s' must be a number");
+      }
+      row->lower_s = j["lower_s"].get<double>();
+    }
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument(Where(source, n) + ": " + e.what());
   }
@@ -114,19 +133,22 @@ Result<PredictionFormat> ParsePredictionFormat(std::string_view name) {
                                  "' (expected csv or jsonl)");
 }
 
-std::string PredictionCsvHeader() { return "device,timestamp_us,prediction_s,label_s\n"; }
+std::string PredictionCsvHeader() { return "device,timestamp_us,prediction_s,label_s,lower_s\n"; }
 
 std::string FormatPrediction(const PredictionRow& row, PredictionFormat format) {
-  char pred[32], label[32] = "";
+  char pred[32], label[32] = "", lower[32] = "";
   std::snprintf(pred, sizeof(pred), "%.1f", row.prediction_s);
   if (row.label_s) std::snprintf(label, sizeof(label), "%.1f", *row.label_s);
+  if (row.lower_s) std::snprintf(lower, sizeof(lower), "%.1f", *row.lower_s);
   if (format == PredictionFormat::kCsv) {
-    return row.device + "," + std::to_string(row.timestamp_us) + "," + pred + "," + label + "\n";
+    return row.device + "," + std::to_string(row.timestamp_us) + "," + pred + "," + label + "," +
+           lower + "\n";
   }
   std::string out = "{\"device\":" + nlohmann::json(row.device).dump() +
                     ",\"timestamp_us\":" + std::to_string(row.timestamp_us) +
                     ",\"prediction_s\":" + pred;
   if (row.label_s) out += std::string(",\"label_s\":") + label;
+  if (row.lower_s) out += std::string(",\"lower_s\":") + lower;
   return out + "}\n";
 }
 
@@ -136,7 +158,7 @@ Result<std::vector<PredictionRow>> ParsePredictions(std::string_view text,
   const size_t first = text.find_first_not_of(" \t\r\n");
   const bool json = first != std::string_view::npos && text[first] == '{';
   size_t n = 0, pos = 0;
-  bool header_seen = false;
+  size_t columns = 0;  // CSV: from the header (0 until it is read)
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
@@ -145,18 +167,22 @@ Result<std::vector<PredictionRow>> ParsePredictions(std::string_view text,
     ++n;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    if (!json && !header_seen) {
-      if (line != "device,timestamp_us,prediction_s,label_s") {
+    if (!json && columns == 0) {
+      // Files written before lower_s existed have the 4-column header; they still read.
+      if (line == "device,timestamp_us,prediction_s,label_s,lower_s") {
+        columns = 5;
+      } else if (line == "device,timestamp_us,prediction_s,label_s") {
+        columns = 4;
+      } else {
         return Status::InvalidArgument(Where(source, n) +
                                        ": expected the header device,timestamp_us,prediction_s,"
-                                       "label_s");
+                                       "label_s,lower_s");
       }
-      header_seen = true;
       continue;
     }
     PredictionRow row;
     NEMESYST_RETURN_IF_ERROR(json ? ParseJsonLine(line, source, n, &row)
-                                  : ParseCsvLine(line, source, n, &row));
+                                  : ParseCsvLine(line, source, n, columns, &row));
     rows.push_back(std::move(row));
   }
   return rows;

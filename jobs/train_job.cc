@@ -9,6 +9,7 @@
 #include "common/scope_exit.h"
 #include "jobs/augmented_provider.h"
 #include "jobs/fit_sample.h"
+#include "jobs/group_values.h"
 #include "jobs/replay_provider.h"
 #include "nemesyst/pipeline.h"
 #include "nemesyst/predict_job.h"
@@ -41,6 +42,9 @@ Status ValidateOptions(const TrainJobOptions& o) {
   }
   if (o.fit_records < 1) return Status::InvalidArgument("train: fit_records must be ≥ 1");
   if (!(o.fit_hours > 0)) return Status::InvalidArgument("train: fit_hours must be > 0");
+  if (!(o.lower_risk >= 0 && o.lower_risk < 1)) {
+    return Status::InvalidArgument("train: lower_risk must be in [0, 1) (0: no lower bound)");
+  }
   if (o.parent.empty() && o.model_spec_json.empty()) {
     return Status::InvalidArgument("train: a model spec (or a parent model to continue) is needed");
   }
@@ -64,6 +68,7 @@ struct Shared {
   std::string gan_blob;  // non-empty: augment with this GAN
   std::string gan_ref;
   std::shared_ptr<const WindowDataset> validation;
+  jobs::GroupValues groups;  // the validation windows' lower-bound groups
   Logger* logger = nullptr;
 };
 
@@ -111,6 +116,7 @@ ModelMetadata MakeMetadata(const Shared& s, const Model& model, const LearnerVer
     meta.metrics["val_p90_s"] = v.val_p90_s;
     meta.metrics["val_overpredict_p99_s"] = v.val_overpredict_p99_s;
   }
+  if (v.lower) AddLowerBoundMetadata(*v.lower, &meta);
   if (model.kind() == "gan" && !v.epochs.empty()) {
     meta.metrics["discriminator_loss"] = v.epochs.back().loss;
     meta.metrics["generator_loss"] = v.epochs.back().generator_loss;
@@ -193,6 +199,37 @@ Status PrepareLearner(const Shared& s, int index, LearnerVersion* out, Learner* 
   return Status::OK();
 }
 
+// The learner's calibrated lower bound from its validation predictions (nemesyst/lower_bound.h).
+// Too few windows for the risk leaves the version without one, with a warning.
+Status FitLearnerLowerBound(const Shared& s, const WindowPredictions& vp, Learner* l) {
+  const TrainJobOptions& o = *s.options;
+  std::vector<std::string> groups;
+  if (!o.lower_group_field.empty()) {
+    groups.reserve(vp.device.size());
+    for (size_t i = 0; i < vp.device.size(); ++i) {
+      groups.push_back(s.groups.At(vp.device[i], vp.end_us[i]));
+    }
+  }
+  Result<LowerBoundCalibration> fit =
+      FitLowerBound(vp.predicted_s, vp.truth_s, groups, o.lower_risk, o.lower_group_field);
+  if (fit.status().code() == StatusCode::kFailedPrecondition) {
+    s.logger->Log(
+        LogLevel::kWarn, "jobs.train", "no calibrated lower bound",
+        {{"learner", std::to_string(l->index)}, {"reason", std::string(fit.status().message())}});
+    return Status::OK();
+  }
+  NEMESYST_ASSIGN_OR_RETURN(LowerBoundCalibration c, std::move(fit));
+  for (const auto& [g, m] : c.groups) {
+    if (!m.pooled_fallback) continue;
+    s.logger->Log(LogLevel::kWarn, "jobs.train", "lower bound group uses the pooled margin",
+                  {{"learner", std::to_string(l->index)},
+                   {"group", o.lower_group_field + "=" + g},
+                   {"windows", std::to_string(m.n)}});
+  }
+  l->out->lower = std::move(c);
+  return Status::OK();
+}
+
 // Training only (runs on the learner's thread): no store writes.
 Status TrainLearner(const Shared& s, Learner* l) {
   const TrainJobOptions& o = *s.options;
@@ -237,6 +274,7 @@ Status TrainLearner(const Shared& s, Learner* l) {
       over[i] = std::max(0.0, vp.predicted_s[i] - vp.truth_s[i]);
     }
     l->out->val_overpredict_p99_s = Percentile(std::move(over), 0.99);
+    if (o.lower_risk > 0) NEMESYST_RETURN_IF_ERROR(FitLearnerLowerBound(s, vp, l));
   }
   l->out->train_seconds = SecondsSince(l->started);
   return Status::OK();
@@ -270,6 +308,7 @@ Status CommitLearner(const Shared& s, Learner* l) {
                                  {"model_name", o.model_name},
                                  {"stream", s.stream},
                                  {"input_fields", JoinFieldList(s.pipeline->input_fields())}};
+  if (out->lower) file_meta[kLowerBoundFileKey] = LowerBoundToJson(*out->lower);
   NEMESYST_ASSIGN_OR_RETURN(std::string blob, l->model->Serialize(file_meta));
   NEMESYST_ASSIGN_OR_RETURN(out->version, s.store->CommitModel(o.model_name, blob, meta, acks));
   s.logger->Log(LogLevel::kInfo, "jobs.train", "registered model version",
@@ -372,6 +411,16 @@ Result<TrainJobResult> RunTrainJob(Store& store, const TrainJobOptions& o) {
       jobs::ReadFitSample(store, s.stream, o.fit_hours, o.fit_records, "train"));
   if (!pipeline->fitted() || o.parent.empty()) NEMESYST_RETURN_IF_ERROR(pipeline->Fit(sample));
   NEMESYST_ASSIGN_OR_RETURN(s.validation, pipeline->Apply(sample));
+  if (o.lower_risk > 0 && !o.lower_group_field.empty()) {
+    const auto& fields = pipeline->input_fields();
+    auto f = std::find(fields.begin(), fields.end(), o.lower_group_field);
+    if (f == fields.end()) {
+      return Status::InvalidArgument("train: lower-bound group field '" + o.lower_group_field +
+                                     "' is not a field of stream '" + s.stream +
+                                     "' (fields: " + JoinFieldList(fields) + ")");
+    }
+    s.groups = jobs::GroupValues(sample, static_cast<int>(f - fields.begin()));
+  }
   sample.clear();
   sample.shrink_to_fit();
   s.resolved_pipeline = pipeline->Serialize();

@@ -30,6 +30,7 @@
 #include "nemesyst/batch.h"
 #include "nemesyst/export.h"
 #include "nemesyst/logger.h"
+#include "nemesyst/lower_bound.h"
 #include "nemesyst/model.h"
 #include "nemesyst/pipeline.h"
 #include "nemesyst/predictions.h"
@@ -97,7 +98,17 @@ struct LoadedModel {
   std::unique_ptr<Pipeline> pipeline;
   std::vector<std::string> input_fields;
   std::string trained_stream;
+  // The calibrated lower bound the model file carries (metadata "lower_bound"; none for files
+  // trained without one), and the index of its group field in input_fields (-1: pooled only).
+  std::optional<LowerBoundCalibration> lower;
+  int lower_group_index = -1;
 };
+
+// The lower bound of `prediction_s` for a window whose last reading is `last` (values in
+// input_fields order; null: the pooled margin): what fills PredictionRow::lower_s everywhere
+// (windowed, streaming, PredictAt, LiveModel). nullopt when the model has no calibration.
+std::optional<double> LowerBoundOf(const LoadedModel& model, double prediction_s,
+                                   const Record* last);
 
 // `nemesyst model import`: registers model-file bytes as a new version of `name` after checking
 // them the way LoadModelForPrediction will load them — nothing is written otherwise: the whole
@@ -127,7 +138,8 @@ NEMESYST_EXPORT Status PredictRecords(LoadedModel& model, std::vector<Record> re
 
 // One prediction per device at exactly `at_us` (devices without a reading at that instant, or
 // without a full window of contiguous history before it, are skipped). Labels are filled when
-// the readings carry them.
+// the readings carry them; lower_s when the model carries a calibration (its group is the group
+// field's value in the reading at `at_us`).
 NEMESYST_EXPORT Result<std::vector<PredictionRow>> PredictAt(LoadedModel& model,
                                                              std::vector<Record> records,
                                                              int64_t at_us);

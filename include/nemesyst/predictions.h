@@ -3,11 +3,17 @@
 //
 // Prediction files:
 //
-// CSV (header row required, columns in this order; `label_s` empty when the input had no label):
-//   device,timestamp_us,prediction_s,label_s
-//   store-0001/case-03,1767571200000000,1843.2,1790
-// JSON lines (one object per line; "label_s" omitted when unknown):
-//   {"device":"store-0001/case-03","timestamp_us":1767571200000000,"prediction_s":1843.2,"label_s":1790}
+// CSV (header row required, columns in this order; `label_s` empty when the input had no label,
+// `lower_s` empty when the model carries no calibrated lower bound):
+//   device,timestamp_us,prediction_s,label_s,lower_s
+//   store-0001/case-03,1767571200000000,1843.2,1790,1411.0
+// Files written before `lower_s` existed (header device,timestamp_us,prediction_s,label_s, four
+// columns per row) still read, with no lower bound.
+// JSON lines (one object per line; "label_s" and "lower_s" omitted when unknown):
+//   {"device":"store-0001/case-03","timestamp_us":1767571200000000,"prediction_s":1843.2,"label_s":1790,"lower_s":1411.0}
+//
+// lower_s is the calibrated lower bound of the safe off-time at the model's risk α
+// (nemesyst/lower_bound.h): on held-out stores the truth falls below it in about α of windows.
 //
 // Readers validate every row; errors name the source, the line and the field.
 // Thread-safety: pure functions.
@@ -33,6 +39,9 @@ struct PredictionRow {
   int64_t timestamp_us = 0;
   double prediction_s = 0;
   std::optional<double> label_s;
+  // Calibrated lower bound of the safe off-time (nemesyst/lower_bound.h); empty when the model
+  // has no calibration.
+  std::optional<double> lower_s;
 };
 
 enum class PredictionFormat { kCsv, kJsonLines };
@@ -40,7 +49,7 @@ enum class PredictionFormat { kCsv, kJsonLines };
 // "csv" | "jsonl" (also "json").
 Result<PredictionFormat> ParsePredictionFormat(std::string_view name);
 
-std::string PredictionCsvHeader();  // "device,timestamp_us,prediction_s,label_s\n"
+std::string PredictionCsvHeader();  // "device,timestamp_us,prediction_s,label_s,lower_s\n"
 std::string FormatPrediction(const PredictionRow& row, PredictionFormat format);  // one line + \n
 
 // Parses a whole file's text; the format is detected from the first non-empty character

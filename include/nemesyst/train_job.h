@@ -14,6 +14,11 @@
 //     write leaves no model and no acknowledgement: the batches are handed out again once their
 //     leases expire, and the group resumes.
 //  3. The version with the best validation MAE (seconds) gets the alias `candidate`.
+//  4. (Regressors, lower_risk > 0.) Each version's calibrated lower bound is fitted on its
+//     validation predictions: a split-conformal margin per value of `lower_group_field`
+//     (nemesyst/lower_bound.h), stored in the model file (metadata "lower_bound": predict fills
+//     lower_s) and in the registry metadata ("lower_*" metrics). Too few validation windows for
+//     the risk: no calibration (a warning), never an error.
 //
 // Lineage recorded with each version: stream, the sequence ranges it trained on, the resolved
 // pipeline (with its statistics), hyper-parameters, per-epoch metrics, parent version, node id.
@@ -26,11 +31,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "nemesyst/export.h"
 #include "nemesyst/logger.h"
+#include "nemesyst/lower_bound.h"
 #include "nemesyst/model.h"
 #include "nemesyst/status.h"
 #include "nemesyst/store.h"
@@ -68,6 +75,11 @@ struct TrainJobOptions {
   std::string parent;             // model reference to continue from (weights + pipeline)
   std::string augment_gan;        // model reference of a conditional GAN whose windows augment
   double augment_fraction = 0.5;  // synthetic windows per real window when augmenting
+  // The calibrated lower bound (step 4): risk α in [0, 1) (0: none), and the input field whose
+  // value at a window's last reading is its group (empty: one pooled margin; e.g. "case_type").
+  // The group field must be one of the stream's fields.
+  double lower_risk = 0.05;
+  std::string lower_group_field;
   std::string node_id = "local";
   std::string code_version;
   Logger* logger = nullptr;  // NullLogger() when null
@@ -90,6 +102,7 @@ struct LearnerVersion {
   // endangers food in a dispatch. Dispatch margins are at least this (registry metric
   // "val_overpredict_p99_s").
   double val_overpredict_p99_s = 0;
+  std::optional<LowerBoundCalibration> lower;  // step 4; nullopt when not fitted
   double train_seconds = 0;
   std::vector<TrainEpochMetrics> epochs;
   std::vector<SeqRange> ranges;

@@ -22,7 +22,9 @@ struct SmallFleet {
   std::unique_ptr<refrigeration::FleetSimulator> sim;
   refrigeration::DemoPipelineOptions pipeline;
 
-  explicit SmallFleet(int stores = 4, int cases = 3, double days = 0.5, bool open_store = true) {
+  // `validation_stores` and `test_stores` of the `stores` are held out (the rest train).
+  explicit SmallFleet(int stores = 4, int cases = 3, double days = 0.5, bool open_store = true,
+                      int validation_stores = 1, int test_stores = 1) {
     refrigeration::SimulatorOptions o;
     o.seed = 11;
     o.stores = stores;
@@ -32,8 +34,10 @@ struct SmallFleet {
     pipeline.train = 0.5;
     pipeline.validation = 0.25;
     pipeline.test = 0.25;
-    pipeline.split_seed =
-        refrigeration::ChooseStoreSplitSeed(pipeline, stores, stores - 2, 1, 1).value();
+    pipeline.split_seed = refrigeration::ChooseStoreSplitSeed(
+                              pipeline, stores, stores - validation_stores - test_stores,
+                              validation_stores, test_stores)
+                              .value();
     StoreOptions so;
     so.durability = Durability::kAsync;
     EXPECT_TRUE(Store::Open(so, StorePath(), &store).ok());

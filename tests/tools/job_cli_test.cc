@@ -44,7 +44,7 @@ TEST(JobCliTest, TrainPredictDispatchReplay) {
                          "fleet", "-o", preds});
   ASSERT_EQ(predict.exit_code, 0) << predict.err;
   const std::string csv = testing::ReadFile(preds);
-  EXPECT_EQ(csv.rfind("device,timestamp_us,prediction_s,label_s\n", 0), 0u);
+  EXPECT_EQ(csv.rfind("device,timestamp_us,prediction_s,label_s,lower_s\n", 0), 0u);
   EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 20);
 
   auto streaming =

@@ -66,6 +66,14 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx) {
       ->capture_default_str();
   cmd->add_option("--fit-records", f->o.fit_records, "At most this many records for that")
       ->capture_default_str();
+  cmd->add_option("--lower-risk", f->o.lower_risk,
+                  "Risk α of the calibrated lower bound (lower_s) fitted on the validation "
+                  "stores; 0: none (docs/calibration.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--lower-group", f->o.lower_group_field,
+                  "Input field whose value groups the lower bound's margins (e.g. case_type); "
+                  "default one pooled margin");
   cmd->add_option("--parent", f->o.parent, "Continue from this model (name@version, name:alias)");
   cmd->add_option("--augment-gan", f->o.augment_gan, "Augment with windows of this GAN model");
   cmd->add_option("--augment-fraction", f->o.augment_fraction, "Synthetic windows per real window")
