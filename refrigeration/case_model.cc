@@ -164,6 +164,7 @@ void CaseRunner::Step(int steps, CaseControl control) {
     if (forced_off) {
       cooling_ = false;
       defrost_ = false;
+      if (DefrostScheduled(time_us_)) defrost_missed_ = true;
     }
     const double q_air = ua_amb * (ambient_c_ - air_c_) + ua_ap * (product_c_ - air_c_) -
                          (cooling_ ? p.evap_capacity_w : 0.0) +
@@ -184,7 +185,15 @@ void CaseRunner::Step(int steps, CaseControl control) {
 // thermostat's hysteresis on air-off.
 void CaseRunner::UpdateControls(bool defrost_allowed) {
   const CaseParams& p = info_->params;
-  defrost_ = defrost_allowed && DefrostScheduled(time_us_);
+  // A defrost whose window opened while a dispatch held the case is skipped, not started late
+  // with the air still warm from the event (docs/dispatch.md): the next one runs as scheduled.
+  const bool scheduled = DefrostScheduled(time_us_);
+  if (!scheduled) {
+    defrost_missed_ = false;
+  } else if (!defrost_allowed) {
+    defrost_missed_ = true;
+  }
+  defrost_ = scheduled && !defrost_missed_;
   if (defrost_) {
     cooling_ = false;
   } else if (cooling_) {

@@ -35,7 +35,8 @@ enum class CaseControl : uint8_t {
   kForcedOff,  // valve closed, no defrost: a demand-response event
   // The thermostat only, a scheduled defrost held off: the pull-down after an event (a case
   // controller that defrosted a case whose air is still warm from an event would breach its
-  // limit; real DR-aware controllers hold the defrost until the air is back in band).
+  // limit; DR-aware controllers hold the defrost until the air is back in band). A defrost whose
+  // window opened while the case was forced off or held is skipped until the next window.
   kDefrostInhibited,
 };
 
@@ -101,6 +102,7 @@ class CaseRunner {
   double ambient_c_ = 20, k_inf_ = 1;
   bool cooling_ = true, defrost_ = false;
   bool was_forced_off_ = false;  // the last Step was forced off
+  bool defrost_missed_ = false;  // the current defrost window opened under a dispatch: skip it
 };
 
 }  // namespace nemesyst::refrigeration

@@ -9,6 +9,10 @@
 namespace nemesyst::refrigeration {
 namespace {
 
+// The refinement (rule 2c): at most this many moves, each over the best this many candidates.
+constexpr int kRefineRounds = 2;
+constexpr size_t kRefineWidth = 24;
+
 bool AtGuardBand(const RotationCase& c, const RotationSettings& s) {
   return c.air_c + std::max(0.0, c.air_rise_c) >= c.limit_c - s.guard_c;
 }
@@ -144,6 +148,47 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
         if (after < target_kw * (1 - aim)) continue;
         restart(i, RestartReason::kSurplus);
         kw = after;
+      }
+    }
+    // 2c. Still outside the aim band (the cases' sizes did not fit): the one switch-off, surplus
+    // restart, or swap of the two that lands closest to the target, while it gets closer.
+    for (int round = 0; round < kRefineRounds; ++round) {
+      const double error = std::fabs(kw - target_kw);
+      if (error <= target_kw * aim) break;
+      std::vector<int> adds = SortedWhere(
+          cases, [&](const RotationCase& c) { return EligibleToSwitchOff(c, s); },
+          [](const RotationCase& c) { return -c.lower_s; });
+      adds.erase(std::remove_if(adds.begin(), adds.end(), [&](int i) { return off[i]; }),
+                 adds.end());
+      std::vector<int> rels = releasable();
+      if (adds.size() > kRefineWidth) adds.resize(kRefineWidth);
+      if (rels.size() > kRefineWidth) rels.resize(kRefineWidth);
+      int best_add = -1, best_rel = -1;
+      double best = error;
+      auto consider = [&](int a, int r) {
+        double after = kw;
+        if (a >= 0) after += cases[a].shed_kw;
+        if (r >= 0) after -= cases[r].shed_kw + cases[r].rebound_kw;
+        if (std::fabs(after - target_kw) < best - 1e-12) {
+          best = std::fabs(after - target_kw);
+          best_add = a;
+          best_rel = r;
+        }
+      };
+      for (int a : adds) consider(a, -1);
+      for (int r : rels) {
+        consider(-1, r);
+        for (int a : adds) consider(a, r);
+      }
+      if (best_add < 0 && best_rel < 0) break;
+      if (best_add >= 0) {
+        off[best_add] = true;
+        kw += cases[best_add].shed_kw;
+        step.switch_off.push_back(best_add);
+      }
+      if (best_rel >= 0) {
+        kw -= cases[best_rel].shed_kw + cases[best_rel].rebound_kw;
+        restart(best_rel, RestartReason::kSurplus);
       }
     }
   } else {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "nemesyst/refrigeration/feed_check.h"
@@ -15,39 +16,50 @@ namespace {
 // What the look-back says of one case's load (declared baseline, idle and cooling draw).
 struct CaseLoad {
   double baseline_kw = 0;  // mean metered power, defrost readings left out
-  double idle_kw = 0;      // lowest such reading: fans only
-  double cooling_kw = 0;   // highest such reading: fans and compressor
+  double idle_kw = 0;      // lowest idle-minute reading: fans only
+  double cooling_kw = 0;   // mean full-cooling-minute reading: fans and compressor
   double cut_out_c = 0;    // lowest sensed air-off: where the thermostat stops cooling
+  bool known = false;      // the history shows an idle minute and a full-cooling minute
 };
 
-CaseLoad LoadFromHistory(const std::deque<SimSample>& history, int64_t from_us) {
+CaseLoad LoadFromHistory(const std::deque<SimSample>& history, int64_t from_us, int64_t step_us) {
   CaseLoad load;
   double sum = 0, cooling_sum = 0;
   int n = 0, cooling_n = 0;
-  load.idle_kw = 1e9;
-  load.cut_out_c = 1e9;
+  load.idle_kw = std::numeric_limits<double>::infinity();
+  load.cut_out_c = std::numeric_limits<double>::infinity();
+  double lowest_kw = std::numeric_limits<double>::infinity();
   const SimSample* previous = nullptr;
   for (const SimSample& s : history) {
     const SimSample* before = previous;
     previous = &s;
-    if (s.time_us < from_us || s.values[kDefrost] > 0.5) continue;
+    if (s.values[kDefrost] > 0.5) continue;
     const double kw = s.values[kPowerKw];
+    // A meter reading is the mean over the minute before it: the valve in the same state at both
+    // ends of that minute (no defrost) is a minute of idle, or of full cooling, draw. The whole
+    // history serves (a case pulling down after a defrost may not have idled in the last hour).
+    if (before && before->values[kDefrost] < 0.5 && s.time_us - before->time_us <= step_us) {
+      const bool cooling = s.values[kCooling] > 0.5, was_cooling = before->values[kCooling] > 0.5;
+      if (cooling && was_cooling) {
+        cooling_sum += kw;
+        ++cooling_n;
+      } else if (!cooling && !was_cooling) {
+        load.idle_kw = std::min(load.idle_kw, kw);
+      }
+    }
+    lowest_kw = std::min(lowest_kw, kw);
+    if (s.time_us < from_us) continue;
     sum += kw;
     ++n;
-    load.idle_kw = std::min(load.idle_kw, kw);
-    load.cooling_kw = std::max(load.cooling_kw, kw);
     load.cut_out_c = std::min(load.cut_out_c, static_cast<double>(s.values[kAirOffC]));
-    // A meter reading is the mean over the minute before it: cooling at both ends of that
-    // minute (no defrost) is a minute of full cooling draw.
-    if (before && s.values[kCooling] > 0.5 && before->values[kCooling] > 0.5 &&
-        before->values[kDefrost] < 0.5 && s.time_us - before->time_us <= 60000000) {
-      cooling_sum += kw;
-      ++cooling_n;
-    }
   }
-  if (n == 0) return CaseLoad{};
-  load.baseline_kw = sum / n;
+  if (n > 0) load.baseline_kw = sum / n;
   if (cooling_n > 0) load.cooling_kw = cooling_sum / cooling_n;
+  // A case whose valve never stayed shut for a whole minute (short cycles at peak load) shows
+  // its idle draw only mixed with some cooling: the lowest reading, which under-states the shed
+  // (the safe side). A case that never idled at all (a long pull-down) is not known.
+  if (!std::isfinite(load.idle_kw)) load.idle_kw = lowest_kw;
+  load.known = n > 0 && cooling_n > 0 && load.cooling_kw - load.idle_kw > 0.2 * load.cooling_kw;
   return load;
 }
 
@@ -65,12 +77,12 @@ Result<std::optional<std::string>> SuspectFeed(const std::deque<SimSample>& hist
 }
 
 constexpr double kReboundAim = 0.8;
+// The watch runs this long past the last defrost hold (a chilled off-cycle defrost lasts about
+// half an hour).
+constexpr int kWatchAfterHoldMinutes = 45;
 // The offer's dry run unwinds under a tighter cap still: its bounds do not shrink as the fresh
 // readings of a warming case do, so the real rebound bunches more than the dry run's.
 constexpr double kOfferReboundAim = 0.5;
-// Two air temperatures closer than this are the same (the physics is deterministic; this only
-// absorbs rounding).
-constexpr double kSameAirC = 0.05;
 // Share of the last minute's delivery error taken off this minute's aim.
 constexpr double kFeedbackGain = 0.6;
 
@@ -103,7 +115,7 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
   const int64_t lookback_from = start_us - static_cast<int64_t>(o.lookback_minutes) * step_us;
   std::vector<CaseLoad> load(n);
   for (int i = 0; i < n; ++i) {
-    load[i] = LoadFromHistory(at_start.history(i), lookback_from);
+    load[i] = LoadFromHistory(at_start.history(i), lookback_from, step_us);
     r.baseline_kw += load[i].baseline_kw;
   }
 
@@ -111,8 +123,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
   FleetBranch alone = at_start;  // the counterfactual: the same fleet left alone
   std::vector<RotationCase> cases(n);
   std::vector<bool> touched(n, false);
-  // Touched cases: the highest air back in normal running, and of the same case left alone.
-  std::vector<double> after_max_c(n, -1e9), alone_max_c(n, -1e9);
+  // Minute until which each case's defrost is held after its pull-down (0: never touched).
+  std::vector<int> hold_until(n, 0);
   std::vector<double> last_off_s(n, 0);  // how long each case's last switch-off lasted
   std::vector<std::optional<std::string>> suspect_at_start(n);
   std::vector<std::optional<std::string>> suspect(n);
@@ -135,7 +147,26 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
   double contracted = 0;
   std::vector<double> expected_last(n, 0);    // each case's expected delivery in the last minute
   std::vector<bool> in_event_last(n, false);  // off or recovering in the last minute
-  for (int k = 0; k < window + o.max_rebound_minutes; ++k) {
+  // A touched case is watched to the end of the replay. Off, pulling down, or with its defrost
+  // held by the dispatch, any crossing of its limit is the dispatch's: a violation. After the
+  // hold it runs its own schedule, whose defrosts can lift the air past the limit by themselves
+  // (by the thermostat's phase when the defrost starts): those crossings are counted apart, and
+  // so are the same cases' crossings when left alone over the same minutes, for comparison.
+  int k = 0;
+  std::vector<bool> own_crossing(n, false), alone_crossing(n, false);
+  auto watch = [&](int i, bool in_event) {
+    if (!touched[i]) return;
+    RotationCaseOutcome& out = r.cases[i];
+    const double air = fleet.generator(i).last_interval_max_air_c();
+    out.max_air_c = std::max(out.max_air_c, air);
+    if (in_event || k < hold_until[i]) {
+      if (air >= out.limit_c) out.violation = true;
+    } else {
+      if (air >= out.limit_c) own_crossing[i] = true;
+      if (alone.generator(i).last_interval_max_air_c() >= out.limit_c) alone_crossing[i] = true;
+    }
+  };
+  for (; k < window + o.max_rebound_minutes; ++k) {
     const bool in_window = k < window;
     const int64_t now_us = fleet.now_us();
     fleet.Observe();
@@ -203,7 +234,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
         }
         c.rebound_kw *= std::clamp(left_s / s.step_s, kMinRecoveringShare, 1.0);
       }
-      c.usable = now && !suspect[i] && now->values[kDefrost] < 0.5 && !std::isnan(lower[i]);
+      c.usable = now && load[i].known && !suspect[i] && now->values[kDefrost] < 0.5 &&
+                 !std::isnan(lower[i]);
     }
 
     if (k == 0) {
@@ -285,7 +317,9 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
     for (int i = 0; i < n; ++i) {
       off[i] = cases[i].phase == CasePhase::kOff;
       if (off[i]) control[i] = CaseControl::kForcedOff;
-      if (cases[i].phase == CasePhase::kRecovering) control[i] = CaseControl::kDefrostInhibited;
+      if (!off[i] && (cases[i].phase == CasePhase::kRecovering || k < hold_until[i])) {
+        control[i] = CaseControl::kDefrostInhibited;
+      }
       in_event_last[i] = off[i] || cases[i].phase == CasePhase::kRecovering;
       expected_last[i] =
           off[i] ? cases[i].shed_kw : (in_event_last[i] ? -cases[i].rebound_kw : 0.0);
@@ -299,22 +333,7 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       minute.physical_shed_kw += alone.generator(i).last_interval_kw() - kw;
       RotationCase& c = cases[i];
       const bool in_event = c.phase == CasePhase::kOff || c.phase == CasePhase::kRecovering;
-      if (touched[i]) {
-        // A touched case is watched to the end of the replay. Off or pulling down, any crossing
-        // of its limit is the dispatch's. Back to normal, a frozen case's own defrost may lift
-        // its air past the limit (briefly, as food law allows, and as the same case left alone
-        // does too): that counts only above the highest air the case left alone reached since
-        // it was first switched off.
-        RotationCaseOutcome& out = r.cases[i];
-        const double air = fleet.generator(i).last_interval_max_air_c();
-        alone_max_c[i] = std::max(alone_max_c[i], alone.generator(i).last_interval_max_air_c());
-        out.max_air_c = std::max(out.max_air_c, air);
-        if (in_event) {
-          out.violation = out.violation || air >= c.limit_c;
-        } else {
-          after_max_c[i] = std::max(after_max_c[i], air);
-        }
-      }
+      watch(i, in_event);
       if (in_event) {
         RotationCaseOutcome& out = r.cases[i];
         minute.delivered_kw += load[i].baseline_kw - kw;
@@ -331,6 +350,7 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       const CaseRunner& runner = fleet.generator(i).runner();
       if (c.phase == CasePhase::kRecovering && !runner.cooling()) {
         c.phase = CasePhase::kAvailable;
+        hold_until[i] = k + 1 + o.defrost_hold_minutes;
         r.cases[i].available_s = std::max(0.0, (k + 1 - window) * s.step_s);
       }
     }
@@ -349,9 +369,31 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       bool busy = false;
       for (const RotationCase& c : cases) busy = busy || c.phase != CasePhase::kAvailable;
       r.rebound_minutes = k + 1 - window;
-      if (!busy) break;
+      if (!busy) {
+        ++k;
+        break;
+      }
     }
   }
+  // The watch: the touched cases run on (their defrost held as commanded) until the last hold
+  // has ended and one more defrost could have come and gone, so a crossing the event causes
+  // later — its product still warm when a defrost starts — is seen.
+  int watch_until = k;
+  for (int i = 0; i < n; ++i) {
+    if (touched[i]) watch_until = std::max(watch_until, hold_until[i] + kWatchAfterHoldMinutes);
+  }
+  for (; k < watch_until; ++k) {
+    fleet.Observe();
+    alone.Observe();
+    std::vector<CaseControl> control(n, CaseControl::kNormal);
+    for (int i = 0; i < n; ++i) {
+      if (k < hold_until[i]) control[i] = CaseControl::kDefrostInhibited;
+    }
+    fleet.Advance(control);
+    alone.Advance({});
+    for (int i = 0; i < n; ++i) watch(i, /*in_event=*/false);
+  }
+  r.watched_minutes = k;
   r.mean_physical_shed_kw = physical_sum / window;
   for (int i = 0; i < n; ++i) {  // still off when the replay gave up waiting for the rebound
     if (cases[i].phase == CasePhase::kOff) {
@@ -368,10 +410,9 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       c.max_air_c = 0;
       continue;
     }
-    if (after_max_c[i] >= c.limit_c && after_max_c[i] > alone_max_c[i] + kSameAirC) {
-      c.violation = true;
-    }
     r.violations += c.violation ? 1 : 0;
+    r.own_schedule_crossings += own_crossing[i] ? 1 : 0;
+    r.alone_crossings += alone_crossing[i] ? 1 : 0;
   }
   return r;
 }

@@ -134,7 +134,11 @@ TEST(RotationReplayTest, SuspectFeedsAreNeverDispatchedAndFaultsCauseNoViolation
         if (c.suspect) {
           ++suspect_seen;
           EXPECT_FALSE(c.suspect_reason.empty());
-          EXPECT_EQ(c.times_off, 0) << c.device << ": " << c.suspect_reason;
+          // A stuck or inconsistent sensor stays suspect; a gap can close, and the case is
+          // dispatchable again once its window is whole.
+          const bool transient = c.suspect_reason.rfind("gap", 0) == 0 ||
+                                 c.suspect_reason.rfind("stale", 0) == 0;
+          if (!transient) EXPECT_EQ(c.times_off, 0) << c.device << ": " << c.suspect_reason;
         }
       }
       violations += r->violations;

@@ -123,15 +123,36 @@ TEST(RotationTest, RecoveringCasesCountAgainstTheDeliveryAndAreBackFilled) {
 TEST(RotationTest, SurplusRestartsOnlyAfterTheMinimumOffTime) {
   RotationSettings s;
   std::vector<RotationCase> cases = {Off(60, 900, 1.0), Off(180, 900, 1.0), Off(180, 600, 1.0)};
-  // Target 2.0, delivering 3.0: one must go; case 0 is locked out, case 2 has the shortest bound
-  // — but restarting it costs its rebound too (0.5): 3.0 − 1.0 − 0.5 = 1.5 < 1.95, so none goes.
-  RotationStep step = PlanRotationStep(cases, 2.0, true, 0, s);
-  EXPECT_TRUE(step.restart.empty());
   for (RotationCase& c : cases) c.rebound_kw = 0;
-  step = PlanRotationStep(cases, 2.0, true, 0, s);
+  // Target 2.0, delivering 3.0: one must go. Case 0 is locked out (off 60 s < 120 s); of the
+  // others the shortest remaining bound goes first.
+  RotationStep step = PlanRotationStep(cases, 2.0, true, 0, s);
   ASSERT_EQ(step.restart.size(), 1u);
   EXPECT_EQ(step.restart[0], 2);
   EXPECT_EQ(step.restart_reason[0], RestartReason::kSurplus);
+  EXPECT_DOUBLE_EQ(step.expected_kw, 2.0);
+  // With a rebound of 0.5 a restart overshoots to 1.5: still the closest it can get (2c).
+  for (RotationCase& c : cases) c.rebound_kw = 0.5;
+  step = PlanRotationStep(cases, 2.0, true, 0, s);
+  ASSERT_EQ(step.restart.size(), 1u);
+  EXPECT_EQ(step.restart[0], 2);
+  EXPECT_DOUBLE_EQ(step.expected_kw, 1.5);
+  // Only the locked-out case off: nothing may restart, however far over the target.
+  std::vector<RotationCase> locked = {Off(60, 900, 3.0)};
+  EXPECT_TRUE(PlanRotationStep(locked, 1.0, true, 0, s).restart.empty());
+}
+
+TEST(RotationTest, ASwapLandsInTheBandWhenNoSingleMoveDoes) {
+  RotationSettings s;
+  // Delivering 1.0 (one case off, past its lockout) against 1.6: adding the 0.9 case
+  // overshoots to 1.9 and the 1.6 case to 2.6, but restarting the 1.0 case and adding the 1.6
+  // one lands exactly.
+  std::vector<RotationCase> cases = {Off(300, 900, 1.0), Available(800, 0.9), Available(700, 1.6)};
+  cases[0].rebound_kw = 0;
+  const RotationStep step = PlanRotationStep(cases, 1.6, true, 0, s);
+  EXPECT_NEAR(step.expected_kw, 1.6, 1e-12);
+  EXPECT_EQ(step.restart, (std::vector<int>{0}));
+  EXPECT_EQ(step.switch_off, (std::vector<int>{2}));
 }
 
 TEST(RotationTest, ReboundRestartsStayUnderTheCapButSafetyDoesNotWait) {
