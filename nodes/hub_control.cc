@@ -107,6 +107,9 @@ Result<nlohmann::json> Train(const HubControlContext& c, const nlohmann::json& j
   NEMESYST_ASSIGN_OR_RETURN(t.fit_hours, NumberField(j, "fit_hours", t.fit_hours, 1e-3, 1e6));
   NEMESYST_ASSIGN_OR_RETURN(t.augment_fraction,
                             NumberField(j, "augment_fraction", t.augment_fraction, 0.0, 100.0));
+  // The calibrated lower bound (nemesyst/lower_bound.h): risk 0 = none.
+  NEMESYST_ASSIGN_OR_RETURN(t.lower_risk, NumberField(j, "lower_risk", t.lower_risk, 0.0, 0.5));
+  NEMESYST_ASSIGN_OR_RETURN(t.lower_group_field, StringField(j, "lower_group", ""));
   if (t.stream.empty()) {
     NEMESYST_ASSIGN_OR_RETURN(t.stream, Pipeline::StreamNamedBy(t.pipeline_text));
     if (t.stream.empty()) {

@@ -95,6 +95,9 @@ TrainJobOptions TrainOptions(const DemoOptions& o, const std::string& pipeline,
   t.node_id = o.node_id;
   t.records_per_claim = o.records_per_claim;
   t.fit_hours = o.fit_hours;
+  // The dispatch plans with each case's calibrated lower bound, its margin per case type.
+  t.lower_risk = o.lower_risk;
+  t.lower_group_field = "case_type";
   t.code_version = NEMESYST_VERSION_STRING;
   t.logger = o.logger;
   if (o.on_progress) {
@@ -130,6 +133,8 @@ Result<TrainJobResult> TrainOnHub(FleetDeployment& fleet, Store& local, const Tr
                             {"seed", t.trainer.seed},
                             {"records_per_claim", t.records_per_claim},
                             {"fit_hours", t.fit_hours},
+                            {"lower_risk", t.lower_risk},
+                            {"lower_group", t.lower_group_field},
                             {"code_version", t.code_version}};
   if (!t.augment_gan.empty()) {
     request["augment_gan"] = t.augment_gan;

@@ -36,9 +36,9 @@ Status CampaignOptions::Validate() const {
   return event.settings.Validate();
 }
 
-Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& o) {
-  NEMESYST_RETURN_IF_ERROR(o.Validate());
-  const auto started = std::chrono::steady_clock::now();
+namespace {
+
+CampaignResult EmptyResult(const CampaignOptions& o) {
   CampaignResult result;
   for (const ServiceProfile& p : o.profiles) {
     CampaignProfileSummary s;
@@ -46,9 +46,80 @@ Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& o) {
     for (double h : o.hours) s.mean_offer_kw_by_hour[h] = 0;
     result.profiles.push_back(s);
   }
+  return result;
+}
+
+// Every profile at every hour of `day` on cases `cases` of `sim`, added to `result`.
+Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int day,
+                   const CampaignOptions& o, CampaignResult* result) {
+  const SimulatorOptions& so = sim.options();
+  NEMESYST_ASSIGN_OR_RETURN(LowerBoundSource bounds, o.bounds_for(sim));
+  int faulty = 0;
+  for (int i : cases) {
+    if (i >= 0 && i < static_cast<int>(sim.cases().size())) {
+      faulty += sim.cases()[i].fault != SensorFault::kNone ? 1 : 0;
+    }
+  }
+  NEMESYST_ASSIGN_OR_RETURN(
+      FleetBranch base,
+      FleetBranch::Create(sim, cases, static_cast<size_t>(o.event.lookback_minutes) + 60));
+  const int64_t step_us = static_cast<int64_t>(so.interval_s) * 1000000;
   std::vector<double> hours = o.hours;
   std::sort(hours.begin(), hours.end());
+  for (double hour : hours) {
+    int64_t start = so.start_us + static_cast<int64_t>((24.0 * day + hour) * 3600.0 * 1e6);
+    start -= (start - so.start_us) % step_us;  // on the sampling grid
+    if (start < so.start_us + static_cast<int64_t>(o.event.lookback_minutes) * step_us) {
+      return Status::InvalidArgument("campaign: an event at hour " + std::to_string(hour) +
+                                     " of day " + std::to_string(day) +
+                                     " leaves no look-back before it");
+    }
+    base.AdvanceTo(start);
+    for (size_t p = 0; p < o.profiles.size(); ++p) {
+      RotationEventOptions eo = o.event;
+      eo.profile = o.profiles[p];
+      NEMESYST_ASSIGN_OR_RETURN(RotationEventResult r, RunRotationEvent(base, eo, bounds));
+      ++result->events;
+      result->cases_replayed += static_cast<int>(cases.size());
+      result->faulty_cases += faulty;
+      result->violations += r.violations;
+      CampaignProfileSummary& s = result->profiles[p];
+      ++s.events;
+      s.violations += r.violations;
+      s.mean_offer_kw_by_hour[hour] += r.contracted_kw;
+      if (r.contracted_kw > 0) {
+        ++s.offered;
+        s.window_minutes += r.window_minutes;
+        s.minutes_within += r.minutes_within;
+        s.worst_deviation = std::max(s.worst_deviation, r.worst_deviation);
+        s.worst_rebound = std::max(s.worst_rebound, r.rebound_peak);
+        if (r.rebound_peak > eo.profile.rebound_limit) ++s.rebound_over;
+      }
+      result->events_list.push_back({r.profile, so.seed, so.fault_rate, hour, r.capacity_kw,
+                                     r.contracted_kw, r.window_minutes, r.minutes_within,
+                                     r.worst_deviation, r.violations, r.rebound_peak,
+                                     r.suspect_cases, r.safety_restarts});
+      if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
+    }
+  }
+  ++result->fleets;
+  return Status::OK();
+}
 
+void Finish(CampaignResult* result, std::chrono::steady_clock::time_point started) {
+  for (CampaignProfileSummary& s : result->profiles) {
+    for (auto& [hour, kw] : s.mean_offer_kw_by_hour) kw /= std::max(1, result->fleets);
+  }
+  result->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+}  // namespace
+
+Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& o) {
+  NEMESYST_RETURN_IF_ERROR(o.Validate());
+  const auto started = std::chrono::steady_clock::now();
+  CampaignResult result = EmptyResult(o);
   for (int fleet = 0; result.events < o.min_events; ++fleet) {
     SimulatorOptions so;
     so.seed = o.seed + static_cast<uint64_t>(fleet);
@@ -62,55 +133,23 @@ Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& o) {
       for (double& w : so.type_mix) w = mix.Uniform(0.1, 1.0);
     }
     NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<FleetSimulator> sim, FleetSimulator::Create(so));
-    NEMESYST_ASSIGN_OR_RETURN(LowerBoundSource bounds, o.bounds_for(*sim));
     std::vector<int> all(sim->cases().size());
-    int faulty = 0;
-    for (size_t i = 0; i < all.size(); ++i) {
-      all[i] = static_cast<int>(i);
-      faulty += sim->cases()[i].fault != SensorFault::kNone ? 1 : 0;
-    }
-    NEMESYST_ASSIGN_OR_RETURN(
-        FleetBranch base,
-        FleetBranch::Create(*sim, all, static_cast<size_t>(o.event.lookback_minutes) + 60));
-    const int64_t step_us = static_cast<int64_t>(so.interval_s) * 1000000;
-    for (double hour : hours) {
-      int64_t start = so.start_us + static_cast<int64_t>((24 + hour) * 3600.0 * 1e6);
-      start -= (start - so.start_us) % step_us;  // on the sampling grid
-      base.AdvanceTo(start);
-      for (size_t p = 0; p < o.profiles.size(); ++p) {
-        RotationEventOptions eo = o.event;
-        eo.profile = o.profiles[p];
-        NEMESYST_ASSIGN_OR_RETURN(RotationEventResult r, RunRotationEvent(base, eo, bounds));
-        ++result.events;
-        result.cases_replayed += static_cast<int>(all.size());
-        result.faulty_cases += faulty;
-        result.violations += r.violations;
-        CampaignProfileSummary& s = result.profiles[p];
-        ++s.events;
-        s.violations += r.violations;
-        s.mean_offer_kw_by_hour[hour] += r.contracted_kw;
-        if (r.contracted_kw > 0) {
-          ++s.offered;
-          s.window_minutes += r.window_minutes;
-          s.minutes_within += r.minutes_within;
-          s.worst_deviation = std::max(s.worst_deviation, r.worst_deviation);
-          s.worst_rebound = std::max(s.worst_rebound, r.rebound_peak);
-          if (r.rebound_peak > eo.profile.rebound_limit) ++s.rebound_over;
-        }
-        result.events_list.push_back({r.profile, so.seed, so.fault_rate, hour, r.capacity_kw,
-                                      r.contracted_kw, r.window_minutes, r.minutes_within,
-                                      r.worst_deviation, r.violations, r.rebound_peak,
-                                      r.suspect_cases, r.safety_restarts});
-        if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
-      }
-    }
-    ++result.fleets;
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+    NEMESYST_RETURN_IF_ERROR(ReplayFleet(*sim, all, /*day=*/1, o, &result));
   }
-  for (CampaignProfileSummary& s : result.profiles) {
-    for (auto& [hour, kw] : s.mean_offer_kw_by_hour) kw /= result.fleets;
-  }
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  Finish(&result, started);
+  return result;
+}
+
+Result<CampaignResult> ReplayServicesOnFleet(const FleetSimulator& simulator,
+                                             const std::vector<int>& case_indices, int day,
+                                             const CampaignOptions& o) {
+  NEMESYST_RETURN_IF_ERROR(o.Validate());
+  if (day < 0) return Status::InvalidArgument("campaign: day must be ≥ 0");
+  const auto started = std::chrono::steady_clock::now();
+  CampaignResult result = EmptyResult(o);
+  NEMESYST_RETURN_IF_ERROR(ReplayFleet(simulator, case_indices, day, o, &result));
+  Finish(&result, started);
   return result;
 }
 

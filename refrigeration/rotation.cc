@@ -134,7 +134,7 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
           cases, [&](const RotationCase& c) { return EligibleToSwitchOff(c, s); },
           [](const RotationCase& c) { return -c.lower_s; });
       for (int i : eligible) {
-        if (kw >= target_kw * (1 - aim)) break;
+        if (kw >= target_kw) break;
         if (kw + cases[i].shed_kw > target_kw * (1 + aim)) continue;
         off[i] = true;
         kw += cases[i].shed_kw;

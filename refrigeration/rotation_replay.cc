@@ -19,6 +19,7 @@ struct CaseLoad {
   double idle_kw = 0;      // lowest idle-minute reading: fans only
   double cooling_kw = 0;   // mean full-cooling-minute reading: fans and compressor
   double cut_out_c = 0;    // lowest sensed air-off: where the thermostat stops cooling
+  double cut_in_c = 0;     // sensed air-off just before the valve opens: its cut-in
   bool known = false;      // the history shows an idle minute and a full-cooling minute
 };
 
@@ -27,8 +28,9 @@ CaseLoad LoadFromHistory(const std::deque<SimSample>& history, int64_t from_us, 
   double sum = 0, cooling_sum = 0;
   int n = 0, cooling_n = 0;
   load.idle_kw = std::numeric_limits<double>::infinity();
-  load.cut_out_c = std::numeric_limits<double>::infinity();
   double lowest_kw = std::numeric_limits<double>::infinity();
+  double lowest_air_off_c = std::numeric_limits<double>::infinity();
+  std::vector<double> cut_in;
   const SimSample* previous = nullptr;
   for (const SimSample& s : history) {
     const SimSample* before = previous;
@@ -40,6 +42,7 @@ CaseLoad LoadFromHistory(const std::deque<SimSample>& history, int64_t from_us, 
     // history serves (a case pulling down after a defrost may not have idled in the last hour).
     if (before && before->values[kDefrost] < 0.5 && s.time_us - before->time_us <= step_us) {
       const bool cooling = s.values[kCooling] > 0.5, was_cooling = before->values[kCooling] > 0.5;
+      if (!was_cooling && cooling) cut_in.push_back(before->values[kAirOffC]);
       if (cooling && was_cooling) {
         cooling_sum += kw;
         ++cooling_n;
@@ -51,8 +54,15 @@ CaseLoad LoadFromHistory(const std::deque<SimSample>& history, int64_t from_us, 
     if (s.time_us < from_us) continue;
     sum += kw;
     ++n;
-    load.cut_out_c = std::min(load.cut_out_c, static_cast<double>(s.values[kAirOffC]));
+    lowest_air_off_c = std::min(lowest_air_off_c, static_cast<double>(s.values[kAirOffC]));
   }
+  auto mean = [](const std::vector<double>& v) {
+    double total = 0;
+    for (double x : v) total += x;
+    return total / static_cast<double>(v.size());
+  };
+  load.cut_out_c = lowest_air_off_c;
+  load.cut_in_c = cut_in.empty() ? -std::numeric_limits<double>::infinity() : mean(cut_in);
   if (n > 0) load.baseline_kw = sum / n;
   if (cooling_n > 0) load.cooling_kw = cooling_sum / cooling_n;
   // A case whose valve never stayed shut for a whole minute (short cycles at peak load) shows
@@ -83,8 +93,63 @@ constexpr int kWatchAfterHoldMinutes = 45;
 // The offer's dry run unwinds under a tighter cap still: its bounds do not shrink as the fresh
 // readings of a warming case do, so the real rebound bunches more than the dry run's.
 constexpr double kOfferReboundAim = 0.5;
-// Share of the last minute's delivery error taken off this minute's aim.
-constexpr double kFeedbackGain = 0.6;
+// The weight of the last minute's estimation error in its moving average, which is taken off
+// the next minute's aim (the errors of recovering cases' draws persist from minute to minute).
+constexpr double kFeedbackGain = 0.5;
+// The sensed air-off's fall over-states how soon a pull-down ends: its extrapolation is stretched
+// by this factor, the one that left no bias in the simulated pull-downs (docs/dispatch.md).
+constexpr double kFallStretch = 1.5;
+
+// The share of the next minute a case restarted now (phase off) or pulling down (recovering)
+// runs its compressor. A shut valve opens once the air (the air-off, the valve shut) reaches the
+// thermostat's cut-in, at the last minute's rate of rise; the pull-down then lasts
+// PullDownSeconds of the time it was off, or — once two readings while cooling show the air-off
+// falling — until that fall reaches the cut-out.
+double CoolingShare(const RotationCase& c, const CaseLoad& load, const std::deque<SimSample>& h,
+                    const std::optional<SimSample>& now, int64_t now_us, int64_t step_us,
+                    double last_off_s, const RotationSettings& s) {
+  if (!now) return 1.0;  // no reading: expect the full draw
+  const double air_off = now->values[kAirOffC];
+  const bool have_previous = h.size() >= 2 && h[h.size() - 2].time_us == now_us - step_us;
+  const double previous_air_off = have_previous ? h[h.size() - 2].values[kAirOffC] : air_off;
+  const double off_s = c.phase == CasePhase::kOff ? c.phase_s : last_off_s;
+  const double since_restart_s = c.phase == CasePhase::kOff ? 0 : c.phase_s;
+  double left_s =
+      PullDownSeconds(off_s, c.shed_kw, load.cooling_kw - load.baseline_kw) - since_restart_s;
+  double start_s = 0;
+  if (c.phase == CasePhase::kOff || now->values[kCooling] < 0.5) {
+    if (air_off < load.cut_in_c) {
+      const double rise = air_off - previous_air_off;
+      start_s = rise > 0.01 ? (load.cut_in_c - air_off) / rise * s.step_s : s.step_s;
+    }
+  } else if (c.phase_s >= 2 * s.step_s && have_previous) {
+    // (Both readings while cooling: the first minute's fall also holds the coil's offset.) The
+    // fall slows as the air nears the coil's temperature: with a third reading, the falls are
+    // taken to shrink geometrically (ratio q per minute), so the air-off reaches the cut-out
+    // after log(1 − D(1 − q)/f) / log q minutes, D the distance left and f the last fall.
+    const double fall = previous_air_off - air_off;
+    const double distance = air_off - load.cut_out_c;
+    if (fall > 0.05) {
+      left_s = kFallStretch * distance / fall * s.step_s;
+      const bool have_third = c.phase_s >= 3 * s.step_s && h.size() >= 3 &&
+                              h[h.size() - 3].time_us == now_us - 2 * step_us;
+      if (have_third) {
+        const double q = fall / (h[h.size() - 3].values[kAirOffC] - previous_air_off);
+        if (q > 0 && q < 0.95) {
+          const double inside = 1 - distance * (1 - q) / fall;
+          left_s =
+              inside > 0 ? kFallStretch * std::log(inside) / std::log(q) * s.step_s : 10 * s.step_s;
+        }
+      }
+    }
+  } else {
+    // Cooling for a minute, no fall to go by yet: a pull-down after a switch-off outlasts its
+    // first minute far more often than the heat balance says.
+    left_s = std::max(left_s, s.step_s);
+  }
+  const double run_s = std::clamp(std::min(left_s, s.step_s - start_s), 0.0, s.step_s);
+  return run_s / s.step_s;
+}
 
 double WarmestAir(const SimSample& s) { return std::max(s.values[kAirOnC], s.values[kAirOffC]); }
 
@@ -145,7 +210,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
   const double rebound_cap_kw = kReboundAim * o.profile.rebound_limit * r.baseline_kw;
   double physical_sum = 0;
   double contracted = 0;
-  std::vector<double> expected_last(n, 0);    // each case's expected delivery in the last minute
+  std::vector<double> expected_last(n, 0);
+  double bias_kw = 0;  // the planner's recent estimation error (a moving average)
   std::vector<bool> in_event_last(n, false);  // off or recovering in the last minute
   // A touched case is watched to the end of the replay. Off, pulling down, or with its defrost
   // held by the dispatch, any crossing of its limit is the dispatch's: a violation. After the
@@ -200,7 +266,9 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       // A feed is judged on readings of normal running: once the dispatch has switched a case
       // off, its readings show what the thermostat never does (air-off far past the cut-in), so
       // a touched case keeps the verdict it had when it was first switched off.
-      if (!touched[i] && o.check_feeds) {
+      // Once suspect, a case stays out for the rest of the event: a drift check that passes a
+      // minute after it failed has not made the sensor right.
+      if (!touched[i] && o.check_feeds && !suspect[i]) {
         NEMESYST_ASSIGN_OR_RETURN(suspect[i], SuspectFeed(h, fleet.info(i).params.type, now_us,
                                                           fleet.interval_s(), o.lookback_minutes));
         if (k == 0) suspect_at_start[i] = suspect[i];
@@ -212,27 +280,19 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       if (now && h.size() >= 2 && h[h.size() - 2].time_us == now_us - step_us) {
         c.air_rise_c = WarmestAir(*now) - WarmestAir(h[h.size() - 2]);
       }
-      // A recovering case's draw above baseline: what its meter said over the last minute (the
-      // pull-down runs the compressor flat out until the thermostat cuts out).
-      // The pull-down lasts about as long as the heat gained while off takes to remove at the
-      // compressor's surplus: off time × d / (1 − d), d the duty (shed / (shed + rebound)); the
-      // minute it ends in draws only part of the surplus.
-      const double full_rebound_kw = std::max(0.0, load[i].cooling_kw - load[i].baseline_kw);
-      c.rebound_kw = full_rebound_kw;
-      if (c.phase == CasePhase::kRecovering) {
-        // Once it is pulling down, its sensed air-off falls towards the thermostat's cut-out
-        // (the lowest air-off of the look-back): extrapolate the last minute's fall. Before
-        // that, the heat balance.
-        double left_s = PullDownSeconds(last_off_s[i], c.shed_kw, full_rebound_kw) - c.phase_s;
-        // (Both readings while cooling: the first minute's fall also holds the coil's offset.)
-        if (now && c.phase_s >= 2 * s.step_s && h.size() >= 2 &&
-            h[h.size() - 2].time_us == now_us - step_us) {
-          const double fall = h[h.size() - 2].values[kAirOffC] - now->values[kAirOffC];
-          if (fall > 0.05) {
-            left_s = (now->values[kAirOffC] - load[i].cut_out_c) / fall * s.step_s;
-          }
-        }
-        c.rebound_kw *= std::clamp(left_s / s.step_s, kMinRecoveringShare, 1.0);
+      // What a case restarted now (if off) or pulling down (if recovering) is expected to draw
+      // above its baseline over the next minute: idle while its valve stays shut, full cooling
+      // draw while it runs — negative when it idles most of the minute.
+      if (c.phase == CasePhase::kOff && k >= window) {
+        // The rebound is planned on the full surplus: a restarted case that idles this minute
+        // still pulls down in the next ones.
+        c.rebound_kw = std::max(0.0, load[i].cooling_kw - load[i].baseline_kw);
+      } else if (c.phase != CasePhase::kAvailable) {
+        const double share = CoolingShare(c, load[i], h, now, now_us, step_us, last_off_s[i], s);
+        const double full_kw = std::max(0.0, load[i].cooling_kw - load[i].idle_kw);
+        c.rebound_kw = full_kw * share - c.shed_kw;
+      } else {
+        c.rebound_kw = std::max(0.0, load[i].cooling_kw - load[i].baseline_kw);
       }
       c.usable = now && load[i].known && !suspect[i] && now->values[kDefrost] < 0.5 &&
                  !std::isnan(lower[i]);
@@ -273,7 +333,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
         if (!in_event_last[i] || !now) continue;
         error += load[i].baseline_kw - now->values[kPowerKw] - expected_last[i];
       }
-      correction_kw = kFeedbackGain * error;
+      bias_kw += kFeedbackGain * (error - bias_kw);
+      correction_kw = bias_kw;
     }
     const double target = in_window ? contracted - correction_kw : 0;
     const RotationStep step = PlanRotationStep(cases, target, in_window, rebound_cap_kw, s);

@@ -22,6 +22,7 @@ void AddTrainCommand(CLI::App& app, CliContext& ctx);
 void AddPredictCommand(CLI::App& app, CliContext& ctx);
 void AddDispatchCommand(CLI::App& app, CliContext& ctx);
 void AddDemoCommand(CLI::App& app, CliContext& ctx);
+void AddGridReplayCommand(CLI::App& app, CliContext& ctx);
 
 // The backend and kernel threads the configuration asks for (kernels.backend, kernels.threads).
 Result<ModelOptions> ConfiguredModelOptions(const CliContext& ctx);

@@ -1,4 +1,5 @@
-// The job subcommands: train, predict, dispatch, demo (one file each: job_*_command.cc).
+// The job subcommands: train, predict, dispatch, demo, grid-replay (one file each:
+// job_*_command.cc).
 #include "tools/nemesyst/commands.h"
 #include "tools/nemesyst/job_cli.h"
 
@@ -9,6 +10,7 @@ void AddJobCommands(CLI::App& app, CliContext& ctx) {
   AddPredictCommand(app, ctx);
   AddDispatchCommand(app, ctx);
   AddDemoCommand(app, ctx);
+  AddGridReplayCommand(app, ctx);
 }
 
 }  // namespace nemesyst::cli

@@ -56,6 +56,9 @@ struct DemoOptions {
   double augment_fraction = 0.25;
   uint32_t records_per_claim = 20000;  // ≈ 14 case-days per claim
   double fit_hours = 24;               // normalisation statistics and validation set: the first day
+  // Risk of the calibrated lower bound each regressor carries (docs/calibration.md): on held-out
+  // stores the true safe off-time falls below it in about this share of windows.
+  double lower_risk = 0.05;
   // Dispatch.
   double dispatch_duration_s = 20 * 60;
   double dispatch_margin_s = 300;

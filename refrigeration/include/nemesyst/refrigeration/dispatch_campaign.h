@@ -85,6 +85,14 @@ struct CampaignResult {
 
 Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& options);
 
+// The same replays on given cases of a given fleet (e.g. the demo's held-out stores), at
+// options.hours of day `day` (0 = the simulation's first day; the look-back must fit before the
+// first event). stores, cases_per_store, seed, fault_rates, random_mix and min_events are not
+// used; the result has one fleet.
+Result<CampaignResult> ReplayServicesOnFleet(const FleetSimulator& simulator,
+                                             const std::vector<int>& case_indices, int day,
+                                             const CampaignOptions& options);
+
 }  // namespace nemesyst::refrigeration
 
 #endif  // NEMESYST_REFRIGERATION_DISPATCH_CAMPAIGN_H_

@@ -15,9 +15,10 @@
 //      next minute, when its feed delivered no reading this minute, or when its sensed air plus
 //      the last minute's rise reaches the guard band (limit − guard_c).
 //   2. In the window: the expected delivery of the next minute is Σ shed of the cases kept off
-//      − Σ rebound of the cases recovering (including those restarted now). Below the target,
-//      eligible cases are switched off, longest bound first, each only if it does not push the
-//      delivery above target·(1 + aim); above target·(1 + aim), off cases past their minimum
+//      − Σ rebound of the cases recovering (including those restarted now). Below
+//      target·(1 − aim), eligible cases are switched off, longest bound first, until the target
+//      is reached, each only if it does not push the delivery above target·(1 + aim); above
+//      target·(1 + aim), off cases past their minimum
 //      off-time restart, shortest remaining bound first, while the delivery stays above
 //      target·(1 − aim). aim = tolerance / 2: the other half absorbs estimation error. Still
 //      outside the band (the cases' sizes did not fit), the one switch-off, surplus restart or
