@@ -45,7 +45,12 @@ Result<WindowPredictions> PredictWindows(Model& model, BatchProvider& windows,
       out.predicted_s.push_back(
           std::clamp(to_seconds(WindowOutput(model, y, static_cast<size_t>(b))), 0.0, max_s));
       if (batch.label_width > 0) {
-        out.truth_s.push_back(to_seconds(batch.y[static_cast<size_t>(b) * batch.label_width]));
+        // Clamped like the prediction: the label's range is [0, max_s], and the float32 round
+        // trip through the normalised label puts a zero label at ±1e-4 s. Left unclamped, a
+        // window whose truth is 0 and whose lower bound is clamped to 0 would count as a miss
+        // of the lower bound about half the time (and as a negative off-time in the metrics).
+        out.truth_s.push_back(std::clamp(
+            to_seconds(batch.y[static_cast<size_t>(b) * batch.label_width]), 0.0, max_s));
       }
     }
   }

@@ -83,7 +83,8 @@ inline constexpr double kMaxPredictionS = 3600;
 NEMESYST_EXPORT float WindowOutput(const Model& model, const std::vector<float>& y, size_t b);
 
 // `to_seconds` maps the model's (normalised) label 0 back to seconds. Predictions are clamped to
-// [0, max_s] (the label's range). Rewinds the provider first.
+// [0, max_s] (the label's range), and so are the truths (the float32 label round trip would
+// otherwise make a zero label slightly negative). Rewinds the provider first.
 NEMESYST_EXPORT Result<WindowPredictions> PredictWindows(
     Model& model, BatchProvider& windows, const std::function<double(double)>& to_seconds,
     int batch_size = 256, double max_s = kMaxPredictionS);
