@@ -11,8 +11,11 @@
 //
 // If validation and future windows are exchangeable (stores drawn from the same fleet), the truth
 // falls below lower_s with probability at most α, and at least α − 1/(n_g + 1) (no ties): the
-// finite-sample guarantee of split conformal prediction. A group whose n_g is too small for its
-// quantile (k > n_g, i.e. n_g < (1 − α)/α) uses the pooled margin over every group
+// finite-sample guarantee of split conformal prediction. The exchangeable units are stores (windows
+// of one store and case are correlated), so the guarantee is in expectation over store draws and
+// the realised rate on given stores spreads with how few there are: calibrate on tens of stores
+// over whole days (docs/calibration.md has the measurements). A group whose n_g is too small for
+// its quantile (k > n_g, i.e. n_g < (1 − α)/α) uses the pooled margin over every group
 // (`pooled_fallback`); a value never seen in validation also gets the pooled margin.
 //
 // The same margin corrects a model trained with the pinball loss at τ = α (then the prediction is

@@ -1,20 +1,23 @@
 // Calibrated lower bounds on held-out simulated stores (nemesyst/lower_bound.h): the train job
 // fits a conformal margin per case type on the validation stores, predict fills lower_s with it
-// everywhere, and on the test stores the truth falls below lower_s in about α of windows.
+// everywhere, and on the test stores the truth falls below lower_s in α ± 1 point of windows.
 //
-// The same test compares the three ways to a lower bound (docs/calibration.md):
-//   (a) conformal margin per case type on an MSE point model (the default),
-//   (b) a pinball (τ = α) quantile model, raw,
-//   (c) the pinball model with the conformal correction (conformalised quantile regression).
-// The fleet is small by default (under a minute); NEMESYST_CALIBRATION_STORES / _CASES / _DAYS /
-// _EPOCHS make the larger offline run whose figures docs/calibration.md records.
+// CI runs (a), the default: the conformal margin per case type on an MSE point model.
+// NEMESYST_CALIBRATION_COMPARE=1 also trains the pinball (τ = α) model and prints
+//   (b) its raw prediction as the bound, and
+//   (c) it with the conformal correction (conformalised quantile regression),
+// and NEMESYST_CALIBRATION_STORES / _VALIDATION_STORES / _TEST_STORES / _CASES / _DAYS / _EPOCHS
+// scale the fleet for the offline runs whose figures docs/calibration.md records.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 
 #include "nemesyst/lower_bound.h"
@@ -58,21 +61,24 @@ struct Method {
 
 class CalibrationTest : public ::testing::Test {
  protected:
-  // Default fleet, and why it is big enough: 12 stores (6 train / 3 validation / 3 test) of 8
-  // cases over a day, a window every 10 minutes: 3 × 8 × 144 ≈ 3500 validation windows (every
-  // case type has well over the 19 a 5 % conformal quantile needs) and as many test windows.
-  // Windows of one case are correlated, so the effective sample is nearer the 24 test cases than
-  // the 3500 windows; the check below allows for that (see kTolerance). Seeds are fixed: the
-  // outcome is deterministic.
+  // Default fleet, and why it is big enough: 36 stores (6 train / 15 validation / 15 test) of 8
+  // cases over a day, a window every 10 minutes: ≈ 16 000 validation windows and as many test
+  // windows. Windows of one case (and of one store) are correlated: the units that vary are the
+  // 120 validation and 120 test cases, not the windows, so the realised test-store miss rate
+  // spreads about ±1.3 points (one standard deviation) over store draws at this size, ±3.5 with 3
+  // + 3 stores (docs/calibration.md). Training costs only the 6 training stores; held-out stores
+  // cost simulation and prediction. Seeds are fixed: the outcome is deterministic.
+  static int Stores() { return EnvInt("NEMESYST_CALIBRATION_STORES", 36); }
+  static int ValidationStores() { return EnvInt("NEMESYST_CALIBRATION_VALIDATION_STORES", 15); }
+  static int TestStores() { return EnvInt("NEMESYST_CALIBRATION_TEST_STORES", 15); }
   CalibrationTest()
-      : fleet_(EnvInt("NEMESYST_CALIBRATION_STORES", 12), EnvInt("NEMESYST_CALIBRATION_CASES", 8),
-               EnvInt("NEMESYST_CALIBRATION_DAYS", 1), true,
-               /*validation_stores=*/EnvInt("NEMESYST_CALIBRATION_STORES", 12) / 4,
-               /*test_stores=*/EnvInt("NEMESYST_CALIBRATION_STORES", 12) / 4) {}
+      : fleet_(Stores(), EnvInt("NEMESYST_CALIBRATION_CASES", 8),
+               EnvInt("NEMESYST_CALIBRATION_DAYS", 1), true, ValidationStores(), TestStores()) {}
 
   TrainJobOptions Options(const std::string& name, bool pinball) const {
     TrainJobOptions t = fleet_.Options(name, 1);
     t.trainer.epochs = EnvInt("NEMESYST_CALIBRATION_EPOCHS", 3);
+    t.records_per_claim = 1 << 20;  // one claim: smaller ones re-read the stream (slow here)
     t.fit_hours = 24.0 * EnvInt("NEMESYST_CALIBRATION_DAYS", 1);  // validation over the whole run
     const auto& sim = fleet_.sim->options();
     t.fit_records = static_cast<size_t>(sim.stores * sim.cases_per_store * (sim.days * 1440 + 1));
@@ -90,10 +96,6 @@ class CalibrationTest : public ::testing::Test {
   testing::SmallFleet fleet_;
 };
 
-// NOT YET MET, hence disabled (run with --gtest_also_run_disabled_tests): on the default fleet the
-// test-store miss rate is 0.168 for (a) and 0.115 for (c) against α = 0.05 (docs/calibration.md).
-// The margins are fitted over windows, but windows are clustered by case and store: 3 validation
-// stores are too few exchangeable units for the guarantee. What is left is in docs/calibration.md.
 // The mechanics on a small fleet: the train job stores the calibration in both forms, and every
 // prediction path fills lower_s from it with the window's case type.
 TEST(CalibrationMechanicsTest, TrainStoresTheMarginsAndEveryPredictPathFillsLowerS) {
@@ -170,11 +172,17 @@ TEST(CalibrationMechanicsTest, TrainStoresTheMarginsAndEveryPredictPathFillsLowe
   EXPECT_NE(bad.status().message().find("'no_such_field'"), std::string_view::npos);
 }
 
-TEST_F(CalibrationTest, DISABLED_ConformalLowerBoundCoversHeldOutStores) {
+// The guarantee of split conformal prediction is in expectation over exchangeable units; here
+// the units are stores (and their cases), so the test checks three things: the in-sample miss
+// rate on the validation windows is the conformal quantile's own (≤ α, within 1/(n+1) of it: a
+// margin fitted on other predictions than predict makes, or truths measured differently, breaks
+// this — it was 0.093 before the label round trip's −0 s truths were clamped); the realised miss
+// rate on the test stores is α ± 1 point; and its mean over 200 random re-draws of which held-out
+// stores calibrate and which test is α ± 1 point (the expectation the guarantee is about).
+TEST_F(CalibrationTest, ConformalLowerBoundCoversHeldOutStores) {
+  const bool compare = EnvInt("NEMESYST_CALIBRATION_COMPARE", 0) != 0;
   auto mse = RunTrainJob(*fleet_.store, Options("mse", false));
   ASSERT_TRUE(mse.ok()) << mse.status().ToString();
-  auto pin = RunTrainJob(*fleet_.store, Options("pinball", true));
-  ASSERT_TRUE(pin.ok()) << pin.status().ToString();
 
   // Stored with the version: registry metadata and the model file agree.
   auto info = fleet_.store->GetModelInfo("mse", mse->candidate);
@@ -189,77 +197,140 @@ TEST_F(CalibrationTest, DISABLED_ConformalLowerBoundCoversHeldOutStores) {
   EXPECT_DOUBLE_EQ(m->lower->pooled.margin_s, (*registered)->pooled.margin_s);
   EXPECT_EQ(m->lower->groups.size(), (*registered)->groups.size());
   EXPECT_GE(m->lower->groups.size(), 2u);
-  auto p = LoadModelForPrediction(*fleet_.store, "pinball@" + std::to_string(pin->candidate));
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
-  ASSERT_TRUE(p->lower.has_value());
 
-  // The test stores' windows.
-  const std::vector<std::string> test_stores =
-      refrigeration::StoresInSplit(fleet_.pipeline, fleet_.sim->options().stores, 2);
+  const int stores = fleet_.sim->options().stores;
+  const auto val_stores = refrigeration::StoresInSplit(fleet_.pipeline, stores, 1);
+  const auto test_stores = refrigeration::StoresInSplit(fleet_.pipeline, stores, 2);
+  ASSERT_FALSE(val_stores.empty());
   ASSERT_FALSE(test_stores.empty());
   auto all = ReadRecords(*fleet_.store, "fleet");
   ASSERT_TRUE(all.ok());
   const auto& fields = m->input_fields;
   const size_t type_index = std::find(fields.begin(), fields.end(), "case_type") - fields.begin();
-  std::vector<Record> test;
+  auto store_of = [](const std::string& device) { return device.substr(0, device.find('/')); };
+  auto in = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  // The held-out stores' records (validation and test), and each case's type.
+  std::vector<Record> held;
   std::map<std::string, int> type_of;
+  int64_t t0 = all->front().timestamp_us;
   for (const Record& r : *all) {
-    const std::string store = r.device_id.substr(0, r.device_id.find('/'));
-    if (std::find(test_stores.begin(), test_stores.end(), store) == test_stores.end()) continue;
+    t0 = std::min(t0, r.timestamp_us);
+    const std::string store = store_of(r.device_id);
+    if (!in(val_stores, store) && !in(test_stores, store)) continue;
     type_of[r.device_id] = static_cast<int>(std::lround(r.values[type_index]));
-    test.push_back(r);
+    held.push_back(r);
   }
+  struct Row {
+    std::string store;
+    int64_t t;
+    int type;
+    double pred, truth, lower;
+  };
   auto predict = [&](LoadedModel& model) {
-    std::vector<PredictionRow> rows;
+    std::vector<Row> rows;
     PredictJobResult result;
     EXPECT_TRUE(PredictRecords(
-                    model, test, false,
+                    model, held, false,
                     [&](const PredictionRow& row) {
-                      rows.push_back(row);
+                      EXPECT_TRUE(row.label_s && row.lower_s);
+                      rows.push_back({store_of(row.device), row.timestamp_us, type_of[row.device],
+                                      row.prediction_s, row.label_s.value_or(0),
+                                      row.lower_s.value_or(0)});
                       return Status::OK();
                     },
                     &result)
                     .ok());
     return rows;
   };
-  Method conformal, pinball_raw, pinball_conformal;
-  for (const PredictionRow& row : predict(*m)) {
-    ASSERT_TRUE(row.label_s && row.lower_s);
-    EXPECT_GE(*row.lower_s, 0);
-    conformal.Add(type_of[row.device], *row.label_s, *row.lower_s);
-  }
-  for (const PredictionRow& row : predict(*p)) {
-    ASSERT_TRUE(row.label_s && row.lower_s);
-    pinball_raw.Add(type_of[row.device], *row.label_s, row.prediction_s);
-    pinball_conformal.Add(type_of[row.device], *row.label_s, *row.lower_s);
-  }
-  std::printf("risk %.2f, %zu test windows of %zu test stores\n", kRisk, conformal.all.n,
-              test_stores.size());
-  std::printf("%-22s %8s %8s %10s  %s\n", "method", "miss", "lower/y", "y-lower s",
-              "miss by case type (n)");
-  for (const auto& [name, method] :
-       {std::pair<const char*, const Method*>{"(a) mse + conformal", &conformal},
-        {"(b) pinball raw", &pinball_raw},
-        {"(c) pinball + conformal", &pinball_conformal}}) {
+
+  // The job's calibration on the validation stores (in-sample) and the test stores.
+  struct Outcome {
+    Method val, test;
+  };
+  auto report = [&](const char* name, const std::vector<Row>& rows, bool raw) {
+    Outcome o;
+    for (const Row& r : rows) {
+      (in(val_stores, r.store) ? o.val : o.test).Add(r.type, r.truth, raw ? r.pred : r.lower);
+    }
     std::string types;
-    for (const auto& [type, c] : method->by_type) {
+    for (const auto& [type, c] : o.test.by_type) {
       char buf[64];
       std::snprintf(buf, sizeof(buf), " %d:%.3f(%zu)", type, c.miss(), c.n);
       types += buf;
     }
-    std::printf("%-22s %8.3f %8.3f %10.1f %s\n", name, method->all.miss(), method->all.ratio(),
-                method->all.gap_s(), types.c_str());
+    std::printf("%-24s val %.3f  test %.3f  lower/y %.3f  y-lower %.1f s  by type%s\n", name,
+                o.val.all.miss(), o.test.all.miss(), o.test.all.ratio(), o.test.all.gap_s(),
+                types.c_str());
+    return o;
+  };
+  // The spread over store draws: refit on a random |validation| of the held-out stores (only
+  // their windows in the first `cal_hours`), test on the others' windows; mean and spread.
+  auto resample = [&](const char* name, const std::vector<Row>& rows, double cal_hours) {
+    std::vector<std::string> pool = val_stores;
+    pool.insert(pool.end(), test_stores.begin(), test_stores.end());
+    std::mt19937_64 rng(7);
+    std::vector<double> misses;
+    for (int draw = 0; draw < 200; ++draw) {
+      std::shuffle(pool.begin(), pool.end(), rng);
+      const std::vector<std::string> cal(pool.begin(), pool.begin() + val_stores.size());
+      std::vector<double> pr, tr;
+      std::vector<std::string> g;
+      for (const Row& r : rows) {
+        if (!in(cal, r.store) || r.t - t0 >= static_cast<int64_t>(cal_hours * 3.6e9)) continue;
+        pr.push_back(r.pred);
+        tr.push_back(r.truth);
+        g.push_back(std::to_string(r.type));
+      }
+      auto fit = FitLowerBound(pr, tr, g, kRisk, "case_type");
+      EXPECT_TRUE(fit.ok()) << fit.status().ToString();
+      if (!fit.ok()) return 0.0;
+      Coverage c;
+      for (const Row& r : rows) {
+        if (!in(cal, r.store)) c.Add(r.truth, LowerBound(*fit, r.pred, std::to_string(r.type)));
+      }
+      misses.push_back(c.miss());
+    }
+    double mean = 0, sq = 0;
+    for (double x : misses) mean += x;
+    mean /= static_cast<double>(misses.size());
+    for (double x : misses) sq += (x - mean) * (x - mean);
+    std::sort(misses.begin(), misses.end());
+    std::printf(
+        "%-24s calibrated on %s: re-drawn test miss mean %.3f sd %.3f p5 %.3f p95 %.3f\n", name,
+        cal_hours > 1e8 ? "all hours"
+                        : (std::to_string(static_cast<int>(cal_hours)) + " h").c_str(),
+        mean, std::sqrt(sq / static_cast<double>(misses.size() - 1)), misses[10], misses[189]);
+    return mean;
+  };
+
+  std::printf("risk %.2f: %zu validation / %zu test stores\n", kRisk, val_stores.size(),
+              test_stores.size());
+  const std::vector<Row> mrows = predict(*m);
+  const Outcome a = report("(a) mse + conformal", mrows, false);
+  const double a_mean = resample("(a) mse + conformal", mrows, 1e9);
+  if (EnvInt("NEMESYST_CALIBRATION_DAYS", 1) > 1) resample("(a) mse + conformal", mrows, 24);
+  if (compare) {
+    auto pin = RunTrainJob(*fleet_.store, Options("pinball", true));
+    ASSERT_TRUE(pin.ok()) << pin.status().ToString();
+    auto p = LoadModelForPrediction(*fleet_.store, "pinball@" + std::to_string(pin->candidate));
+    ASSERT_TRUE(p.ok() && p->lower.has_value());
+    const std::vector<Row> prows = predict(*p);
+    report("(b) pinball raw", prows, true);
+    report("(c) pinball + conformal", prows, false);
+    resample("(c) pinball + conformal", prows, 1e9);
+    if (EnvInt("NEMESYST_CALIBRATION_DAYS", 1) > 1) resample("(c) pinball + conformal", prows, 24);
   }
-  // The guarantee is on the miss rate in expectation over exchangeable stores; with 3 validation
-  // and 3 test stores the realised rate varies with which stores were drawn. kTolerance is the
-  // issue's ±1 percentage point plus 1 for that store-level spread (measured: see
-  // docs/calibration.md). A lower bound that is not calibrated at all (the raw point
-  // prediction) misses about half the windows, far outside it.
-  constexpr double kTolerance = 0.02;
-  EXPECT_LE(conformal.all.miss(), kRisk + kTolerance);
-  EXPECT_GE(conformal.all.miss(), kRisk - kTolerance - 0.02);  // not absurdly conservative
-  EXPECT_LE(pinball_conformal.all.miss(), kRisk + kTolerance);
-  EXPECT_GT(conformal.all.ratio(), 0.3);  // a useful bound, not 0 everywhere
+
+  // In-sample: the conformal quantile's own guarantee, α − 1/(n + 1) ≤ miss ≤ α per group, less a
+  // few ties.
+  EXPECT_LE(a.val.all.miss(), kRisk);
+  EXPECT_GE(a.val.all.miss(), kRisk - 0.005);
+  // Held out: α ± 1 point, realised and in expectation over store draws.
+  EXPECT_NEAR(a.test.all.miss(), kRisk, 0.01);
+  EXPECT_NEAR(a_mean, kRisk, 0.01);
+  EXPECT_GT(a.test.all.ratio(), 0.3);  // a useful bound, not 0 everywhere
 }
 
 }  // namespace

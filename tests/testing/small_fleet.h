@@ -34,10 +34,18 @@ struct SmallFleet {
     pipeline.train = 0.5;
     pipeline.validation = 0.25;
     pipeline.test = 0.25;
-    pipeline.split_seed = refrigeration::ChooseStoreSplitSeed(
-                              pipeline, stores, stores - validation_stores - test_stores,
-                              validation_stores, test_stores)
-                              .value();
+    const int train_stores = stores - validation_stores - test_stores;
+    auto seed = refrigeration::ChooseStoreSplitSeed(pipeline, stores, train_stores,
+                                                    validation_stores, test_stores);
+    if (!seed.ok()) {
+      // Counts far from 1/2, 1/4, 1/4 (e.g. 6 / 15 / 15): fractions in proportion to them.
+      pipeline.train = static_cast<double>(train_stores) / stores;
+      pipeline.validation = static_cast<double>(validation_stores) / stores;
+      pipeline.test = static_cast<double>(test_stores) / stores;
+      seed = refrigeration::ChooseStoreSplitSeed(pipeline, stores, train_stores, validation_stores,
+                                                 test_stores);
+    }
+    pipeline.split_seed = seed.value();
     StoreOptions so;
     so.durability = Durability::kAsync;
     EXPECT_TRUE(Store::Open(so, StorePath(), &store).ok());
