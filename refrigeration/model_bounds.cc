@@ -1,5 +1,6 @@
 #include "nemesyst/refrigeration/model_bounds.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -24,7 +25,10 @@ Result<LowerBoundSource> ModelLowerBounds(LoadedModel& model, const FleetSimulat
                               int64_t now_us) -> Result<std::vector<double>> {
     std::vector<Record> records;
     for (const std::deque<SimSample>* r : readings) {
-      const size_t skip = r->size() > max_readings ? r->size() - max_readings : 0;
+      // The featurizer needs only the model's window (and a reading before it for derived
+      // fields such as rates).
+      const size_t keep = std::min(max_readings, static_cast<size_t>(m->pipeline->steps()) + 2);
+      const size_t skip = r->size() > keep ? r->size() - keep : 0;
       for (auto it = r->begin() + static_cast<std::ptrdiff_t>(skip); it != r->end(); ++it) {
         records.emplace_back();
         SampleToRecord(*sim, *it, &records.back());

@@ -118,6 +118,79 @@ std::string DispatchSvg(const DemoReport& r) {
       {delivered, request});
 }
 
+std::string GridSvg(const DemoReport& r) {
+  const GridServiceTrace& t = r.grid_trace;
+  PlotSeries delivered{"delivered kW (settled)", t.t_min, t.delivered_kw, false, true};
+  PlotSeries physical{"physical shed kW (vs. the fleet left alone)", t.t_min, t.physical_shed_kw,
+                      false, true};
+  // The contract and its band, over the window only.
+  std::vector<PlotSeries> series = {delivered, physical};
+  if (t.contracted_kw > 0 && !t.t_min.empty()) {
+    const double end = t.window_minutes;
+    series.push_back({"contracted", {0, end}, {t.contracted_kw, t.contracted_kw}, true, false});
+    series.push_back({"±" + Fixed(100 * t.tolerance, 0) + " %",
+                      {0, end},
+                      {t.contracted_kw * (1 + t.tolerance), t.contracted_kw * (1 + t.tolerance)},
+                      true,
+                      false});
+    series.push_back({"",
+                      {0, end},
+                      {t.contracted_kw * (1 - t.tolerance), t.contracted_kw * (1 - t.tolerance)},
+                      true,
+                      false});
+  }
+  return LineChartSvg({"Grid service " + t.profile + " at " + Fixed(t.hour, 0) + ":00, " + t.where +
+                           ": delivered vs contracted",
+                       "minutes from the instruction", "kW", 720, 420, false},
+                      series);
+}
+
+void GridMarkdown(std::string& md, const DemoReport& r) {
+  if (r.grid.empty() && r.lower_coverage.risk <= 0) return;
+  md += "## Grid services (rotating dispatch)\n\n";
+  const LowerBoundCoverage& c = r.lower_coverage;
+  if (c.risk > 0) {
+    md += "Calibrated lower bound of the production model (risk " + Fixed(100 * c.risk, 0) +
+          " %): on the held-out stores the true safe off-time fell below it in **" +
+          Fixed(100 * c.miss_rate, 2) + " %** of " + std::to_string(c.windows) +
+          " windows (mean bound " + Fixed(c.mean_lower_s, 0) + " s, mean truth " +
+          Fixed(c.mean_truth_s, 0) + " s; by case type:";
+    for (const auto& [type, rate] : c.miss_rate_by_case_type) {
+      md += " " + type + " " + Fixed(100 * rate, 1) + " %;";
+    }
+    md += ").\n\n";
+  }
+  for (const GridServiceSection& g : r.grid) {
+    md += "### " + g.where + "\n\n" + std::to_string(g.events) + " events, " +
+          std::to_string(g.violations) + " violation(s), " + Fixed(g.seconds, 1) + " s.\n\n";
+    md +=
+        "| profile | events | offered | mean offer, kW | minutes within ±5 % | worst deviation | "
+        "worst rebound | violations |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const GridServiceRow& row : g.rows) {
+      md += "| " + row.profile + " | " + std::to_string(row.events) + " | " +
+            std::to_string(row.offered) + " | " + Fixed(row.mean_offer_kw, 2) + " | " +
+            (row.window_minutes > 0
+                 ? std::to_string(row.minutes_within) + " / " + std::to_string(row.window_minutes) +
+                       " (" + Fixed(100.0 * row.minutes_within / row.window_minutes, 1) + " %)"
+                 : std::string("—")) +
+            " | " + Fixed(100 * row.worst_deviation, 1) + " % | " +
+            Fixed(100 * row.worst_rebound, 1) + " % | " + std::to_string(row.violations) + " |\n";
+    }
+    md += "\nWhat the fleet offers (kW) by start hour:\n\n| profile |";
+    for (double h : g.hours) md += " " + Fixed(h, 0) + ":00 |";
+    md += "\n|---|";
+    for (size_t i = 0; i < g.hours.size(); ++i) md += "---:|";
+    md += "\n";
+    for (const auto& [profile, kw] : g.offer_kw_by_hour) {
+      md += "| " + profile + " |";
+      for (double v : kw) md += " " + Fixed(v, 2) + " |";
+      md += "\n";
+    }
+    md += "\n";
+  }
+  if (!r.grid_trace.t_min.empty()) md += "![grid service](grid_service.svg)\n\n";
+}
+
 void TableRow(std::string& md, const EvaluatedPredictor& p, bool model) {
   md += "| " + p.name + " | " + (model ? "model" : "baseline") + " | " +
         (p.version.empty() ? "—" : p.version) + " | " + Fixed(p.overall.mae_s, 1) + " | " +
@@ -156,6 +229,34 @@ std::string SummaryJson(const DemoReport& r) {
                    {"delivered_kw", d.delivered_kw}, {"min_delivered_kw", d.min_delivered_kw},
                    {"violations", d.violations},     {"cases_chosen", d.cases_chosen},
                    {"duration_s", d.duration_s},     {"margin_s", d.margin_s}};
+  j["lower_bound"] = {{"risk", r.lower_coverage.risk},
+                      {"windows", r.lower_coverage.windows},
+                      {"miss_rate", r.lower_coverage.miss_rate},
+                      {"miss_rate_by_case_type", r.lower_coverage.miss_rate_by_case_type}};
+  j["grid"] = nlohmann::json::array();
+  for (const GridServiceSection& g : r.grid) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const GridServiceRow& row : g.rows) {
+      rows.push_back({{"profile", row.profile},
+                      {"events", row.events},
+                      {"offered", row.offered},
+                      {"mean_offer_kw", row.mean_offer_kw},
+                      {"window_minutes", row.window_minutes},
+                      {"minutes_within", row.minutes_within},
+                      {"violations", row.violations},
+                      {"worst_deviation", row.worst_deviation},
+                      {"worst_rebound", row.worst_rebound},
+                      {"rebound_over", row.rebound_over}});
+    }
+    j["grid"].push_back({{"where", g.where},
+                         {"cases", g.cases},
+                         {"events", g.events},
+                         {"violations", g.violations},
+                         {"seconds", g.seconds},
+                         {"hours", g.hours},
+                         {"offer_kw_by_hour", g.offer_kw_by_hour},
+                         {"profiles", rows}});
+  }
   j["targets"] = nlohmann::json::array();
   bool passed = true;
   for (const auto& t : r.targets) {
@@ -218,6 +319,7 @@ std::string ReportMarkdown(const DemoReport& r) {
     }
     md += "\n";
   }
+  GridMarkdown(md, r);
   if (!r.deployment.empty()) {
     md +=
         "## The fleet as processes\n\nA hub and one store node per store, separate processes on "
@@ -247,6 +349,7 @@ Status WriteReport(const DemoReport& report, const std::filesystem::path& dir) {
   NEMESYST_RETURN_IF_ERROR(WriteText(dir / "error_by_case_type.svg", ErrorByTypeSvg(report)));
   NEMESYST_RETURN_IF_ERROR(WriteText(dir / "training_loss.svg", LossSvg(report)));
   NEMESYST_RETURN_IF_ERROR(WriteText(dir / "dispatch_replay.svg", DispatchSvg(report)));
+  NEMESYST_RETURN_IF_ERROR(WriteText(dir / "grid_service.svg", GridSvg(report)));
   return Status::OK();
 }
 

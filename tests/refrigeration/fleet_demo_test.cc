@@ -31,6 +31,13 @@ DemoOptions SmallFleet(const std::string& dir) {
   o.epochs = 5;
   o.gan_epochs = 1;
   o.hidden = 24;
+  // Grid services on a small unseen fleet at one hour: the mechanics, violations and rebound.
+  // The ±5 % delivery target is for an aggregation-size fleet (2,400 cases in the demo; a
+  // contract of a few kW cannot be held to ±5 % by switching 1 kW compressors), so it is not
+  // judged here (docs/dispatch.md has the measurements by fleet size).
+  o.grid_stores = 6;
+  o.grid_hours = {3};
+  o.target_within_fraction = 0;
   o.live_hours = 1;
   o.live_pace_ms = 20;
   o.live_hold_back = 20;

@@ -1,6 +1,6 @@
 // What the demo measured, as data: every model and baseline evaluated on held-out stores, the
-// dispatch replay, and the targets checked. Written out by the report writer (report.md,
-// summary.json, SVG plots) and returned by RunDemo.
+// dispatch replay, the grid services replayed with rotating dispatch, and the targets checked.
+// Written out by the report writer (report.md, summary.json, SVG plots) and returned by RunDemo.
 #ifndef NEMESYST_REFRIGERATION_REPORT_H_
 #define NEMESYST_REFRIGERATION_REPORT_H_
 
@@ -51,6 +51,51 @@ struct DispatchReplaySummary {
   std::vector<DispatchCaseRow> cases;   // the chosen cases
 };
 
+// Grid services replayed with rotating dispatch (docs/dispatch.md), per profile.
+struct GridServiceRow {
+  std::string profile;
+  int events = 0;
+  int offered = 0;           // events the fleet made an offer in
+  double mean_offer_kw = 0;  // over every event (0 when not offered)
+  int window_minutes = 0;    // over offered events
+  int minutes_within = 0;    // delivered within the profile's tolerance
+  int violations = 0;
+  double worst_deviation = 0;  // max |delivered − contracted| / contracted
+  double worst_rebound = 0;    // max draw above baseline after the window / baseline
+  int rebound_over = 0;        // offered events past the profile's rebound limit
+};
+
+struct GridServiceSection {
+  std::string where;  // "held-out stores, day 14" / "unseen fleet (seed 1042, 2400 cases)"
+  int cases = 0;
+  int events = 0;
+  int violations = 0;
+  double seconds = 0;
+  std::vector<double> hours;
+  std::vector<GridServiceRow> rows;
+  std::map<std::string, std::vector<double>> offer_kw_by_hour;  // profile -> one per `hours`
+};
+
+// One event minute by minute (the report's plot).
+struct GridServiceTrace {
+  std::string profile;
+  std::string where;
+  double hour = 0;
+  double contracted_kw = 0;
+  double tolerance = 0.05;
+  int window_minutes = 0;
+  std::vector<double> t_min, delivered_kw, physical_shed_kw;
+};
+
+// How often the truth fell below the calibrated lower bound on the held-out stores.
+struct LowerBoundCoverage {
+  double risk = 0;  // the bound's α (0: the model carries none)
+  size_t windows = 0;
+  double miss_rate = 0;  // share of windows whose true safe off-time < lower_s
+  std::map<std::string, double> miss_rate_by_case_type;
+  double mean_lower_s = 0, mean_truth_s = 0;
+};
+
 struct TargetCheck {
   std::string name;
   bool passed = false;
@@ -65,6 +110,9 @@ struct DemoReport {
   // Streaming prediction of the production model (errors only; not part of the comparison).
   std::vector<EvaluatedPredictor> streaming;
   DispatchReplaySummary dispatch;
+  LowerBoundCoverage lower_coverage;
+  std::vector<GridServiceSection> grid;
+  GridServiceTrace grid_trace;
   std::vector<TargetCheck> targets;
   // The fleet form: what the deployment measured (replication lag, serving latency, the hot
   // swap, the dispatch's round trip), in order.
