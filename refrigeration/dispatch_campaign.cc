@@ -98,7 +98,7 @@ Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int
       result->events_list.push_back({r.profile, so.seed, so.fault_rate, hour, r.capacity_kw,
                                      r.contracted_kw, r.window_minutes, r.minutes_within,
                                      r.worst_deviation, r.violations, r.rebound_peak,
-                                     r.suspect_cases, r.safety_restarts});
+                                     r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw});
       if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
     }
   }

@@ -121,19 +121,18 @@ std::string DispatchSvg(const DemoReport& r) {
 std::string GridSvg(const DemoReport& r) {
   const GridServiceTrace& t = r.grid_trace;
   PlotSeries delivered{"delivered kW (settled)", t.t_min, t.delivered_kw, false, true};
-  PlotSeries physical{"physical shed kW (vs. the fleet left alone)", t.t_min, t.physical_shed_kw,
-                      false, true};
+  PlotSeries physical{"physical shed kW", t.t_min, t.physical_shed_kw, false, true};
   // The contract and its band, over the window only.
   std::vector<PlotSeries> series = {delivered, physical};
   if (t.contracted_kw > 0 && !t.t_min.empty()) {
     const double end = t.window_minutes;
     series.push_back({"contracted", {0, end}, {t.contracted_kw, t.contracted_kw}, true, false});
-    series.push_back({"±" + Fixed(100 * t.tolerance, 0) + " %",
+    series.push_back({"+" + Fixed(100 * t.tolerance, 0) + " %",
                       {0, end},
                       {t.contracted_kw * (1 + t.tolerance), t.contracted_kw * (1 + t.tolerance)},
                       true,
                       false});
-    series.push_back({"",
+    series.push_back({"−" + Fixed(100 * t.tolerance, 0) + " %",
                       {0, end},
                       {t.contracted_kw * (1 - t.tolerance), t.contracted_kw * (1 - t.tolerance)},
                       true,

@@ -205,9 +205,15 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
     cases[i].shed_kw = std::max(0.0, load[i].baseline_kw - load[i].idle_kw);
   }
 
-  // The planner aims under the service's rebound limit by a fifth: its draw estimates of
-  // recovering cases are rough.
-  const double rebound_cap_kw = kReboundAim * o.profile.rebound_limit * r.baseline_kw;
+  // The planner aims under the service's rebound limit by a fifth, and by one case's whole
+  // surplus more: its draw estimates of recovering cases are rough, and one pull-down guessed
+  // wrong is what a small fleet's rebound cannot absorb.
+  double largest_surplus_kw = 0;
+  for (int i = 0; i < n; ++i) {
+    largest_surplus_kw = std::max(largest_surplus_kw, load[i].cooling_kw - load[i].baseline_kw);
+  }
+  const double rebound_cap_kw =
+      std::max(0.0, kReboundAim * o.profile.rebound_limit * r.baseline_kw - largest_surplus_kw);
   double physical_sum = 0;
   double contracted = 0;
   std::vector<double> expected_last(n, 0);

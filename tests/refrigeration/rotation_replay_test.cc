@@ -10,7 +10,6 @@
 
 #include "nemesyst/refrigeration/dispatch_campaign.h"
 #include "nemesyst/refrigeration/feed_check.h"
-#include "refrigeration/fleet_branch.h"
 
 namespace nemesyst::refrigeration {
 namespace {
@@ -114,7 +113,9 @@ TEST(RotationReplayTest, HoldsTheContractedKwAndStaggersTheRebound) {
   EXPECT_LE(r->rebound_peak, o.profile.rebound_limit + 0.02);
   // Every case it touched is back to normal, and says when.
   for (const RotationCaseOutcome& c : r->cases) {
-    if (c.times_off > 0) EXPECT_GE(c.available_s, 0) << c.device;
+    if (c.times_off > 0) {
+      EXPECT_GE(c.available_s, 0) << c.device;
+    }
   }
   // The settled delivery and the physical one agree on average (the physical shed is noisy per
   // minute: the thermostats of the untouched cases cycle in both forks).

@@ -1,5 +1,6 @@
-// The job subcommands as a user runs them: train -> predict -> dispatch --replay through the real
-// binary, and clear errors (exit 1) for bad model names, missing aliases and bad inputs.
+// The job subcommands as a user runs them: train -> predict -> dispatch --replay -> grid-replay
+// through the real binary, and clear errors (exit 1) for bad model names, missing aliases and bad
+// inputs.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -14,7 +15,7 @@ namespace {
 using testing::RunCli;
 
 TEST(JobCliTest, HelpAndUsageErrors) {
-  for (const char* cmd : {"train", "predict", "dispatch", "demo"}) {
+  for (const char* cmd : {"train", "predict", "dispatch", "demo", "grid-replay"}) {
     auto r = RunCli({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("--"), std::string::npos) << cmd;
@@ -23,6 +24,7 @@ TEST(JobCliTest, HelpAndUsageErrors) {
   EXPECT_EQ(RunCli({"predict"}).exit_code, 2) << "--model is required";
   EXPECT_EQ(RunCli({"dispatch", "--shed-kw", "x", "--predictions", "p"}).exit_code, 2);
   EXPECT_EQ(RunCli({"demo", "--stores", "1"}).exit_code, 2) << "range checked";
+  EXPECT_EQ(RunCli({"grid-replay"}).exit_code, 2) << "--model is required";
 }
 
 TEST(JobCliTest, TrainPredictDispatchReplay) {
@@ -70,6 +72,26 @@ TEST(JobCliTest, TrainPredictDispatchReplay) {
   EXPECT_TRUE(d["met"].get<bool>());
   EXPECT_EQ(d["replay"]["violations"], 0);
   EXPECT_GT(d["replay"]["delivered_kw"].get<double>(), 0);
+
+  // Grid services on unseen fleets, planned with the model's calibrated lower bound.
+  const std::string events_csv = fleet.dir.Sub("events.csv");
+  auto grid = RunCli({"--store", store, "grid-replay", "--model", "lstm:candidate", "--events", "4",
+                      "--profiles", "dc,ffr_primary", "--hours", "3,21", "--stores", "2",
+                      "--cases-per-store", "6", "--csv", events_csv, "--json"});
+  ASSERT_EQ(grid.exit_code, 0) << grid.out << grid.err;
+  auto g = nlohmann::json::parse(grid.out);
+  EXPECT_EQ(g["events"], 4);
+  EXPECT_EQ(g["violations"], 0);
+  ASSERT_EQ(g["profiles"].size(), 2u);
+  EXPECT_EQ(g["profiles"][0]["profile"], "dc");
+  EXPECT_EQ(g["profiles"][1]["events"], 2);
+  const std::string rows = testing::ReadFile(events_csv);
+  EXPECT_EQ(rows.rfind("profile,fleet_seed,fault_rate,hour,", 0), 0u);
+  EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 5);
+  auto unknown = RunCli(
+      {"--store", store, "grid-replay", "--model", "lstm:candidate", "--profiles", "dc,nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("static_ffr"), std::string::npos) << unknown.err;
 }
 
 TEST(JobCliTest, BadNamesMissingAliasesAndBadInputsExitOne) {

@@ -45,12 +45,13 @@ Status WriteEventsCsv(const std::string& path, const refrigeration::CampaignResu
   if (!out) return Status::IOError("cannot write " + path);
   out << "profile,fleet_seed,fault_rate,hour,capacity_kw,contracted_kw,window_minutes,"
          "minutes_within,worst_deviation,violations,rebound_peak,suspect_cases,"
-         "safety_restarts\n";
+         "safety_restarts,mean_physical_shed_kw\n";
   for (const refrigeration::CampaignEvent& e : r.events_list) {
     out << e.profile << "," << e.fleet_seed << "," << e.fault_rate << "," << e.hour << ","
         << e.capacity_kw << "," << e.contracted_kw << "," << e.window_minutes << ","
         << e.minutes_within << "," << e.worst_deviation << "," << e.violations << ","
-        << e.rebound_peak << "," << e.suspect_cases << "," << e.safety_restarts << "\n";
+        << e.rebound_peak << "," << e.suspect_cases << "," << e.safety_restarts << ","
+        << e.mean_physical_shed_kw << "\n";
   }
   out.close();
   return out ? Status::OK() : Status::IOError("writing " + path + " failed");

@@ -58,6 +58,7 @@ struct CampaignEvent {
   double rebound_peak = 0;
   int suspect_cases = 0;
   int safety_restarts = 0;
+  double mean_physical_shed_kw = 0;  // over the window, against the fleet left alone
 };
 
 struct CampaignProfileSummary {
