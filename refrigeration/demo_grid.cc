@@ -67,6 +67,16 @@ Status RunDemoGridServices(LoadedModel& model, const FleetSimulator& demo_fleet,
     for (const ServiceProfile& p : c.profiles) {
       if (p.name == e.profile) best.tolerance = p.tolerance;
     }
+    std::vector<double> available;
+    for (const RotationCaseOutcome& c : e.cases) {
+      if (c.times_off > 0 && c.available_s >= 0) available.push_back(c.available_s / 60);
+    }
+    best.touched_cases = static_cast<int>(available.size());
+    if (!available.empty()) {
+      std::sort(available.begin(), available.end());
+      best.available_median_min = available[available.size() / 2];
+      best.available_max_min = available.back();
+    }
     for (const RotationMinute& m : e.minutes) {
       best.t_min.push_back(m.t_s / 60);
       best.delivered_kw.push_back(m.delivered_kw);

@@ -187,7 +187,15 @@ void GridMarkdown(std::string& md, const DemoReport& r) {
     }
     md += "\n";
   }
-  if (!r.grid_trace.t_min.empty()) md += "![grid service](grid_service.svg)\n\n";
+  const GridServiceTrace& t = r.grid_trace;
+  if (!t.t_min.empty()) {
+    md += "![grid service](grid_service.svg)\n\nIn that event (" + t.profile + " at " +
+          Fixed(t.hour, 0) + ":00, " + Fixed(t.contracted_kw, 1) + " kW) " +
+          std::to_string(t.touched_cases) +
+          " cases were switched off at some point; all were back to normal running " +
+          Fixed(t.available_max_min, 0) + " min after the window (median " +
+          Fixed(t.available_median_min, 0) + " min).\n\n";
+  }
 }
 
 void TableRow(std::string& md, const EvaluatedPredictor& p, bool model) {

@@ -87,6 +87,8 @@ Result<std::optional<std::string>> SuspectFeed(const std::deque<SimSample>& hist
 }
 
 constexpr double kReboundAim = 0.8;
+// A case is left alone this long after a defrost (its air settling back into its band).
+constexpr int64_t kSettleMinutes = 20;
 // The watch runs this long past the last defrost hold (a chilled off-cycle defrost lasts about
 // half an hour).
 constexpr int kWatchAfterHoldMinutes = 45;
@@ -149,6 +151,20 @@ double CoolingShare(const RotationCase& c, const CaseLoad& load, const std::dequ
   }
   const double run_s = std::clamp(std::min(left_s, s.step_s - start_s), 0.0, s.step_s);
   return run_s / s.step_s;
+}
+
+// Whether a case is in its normal thermostat cycle: no defrost in the last kSettleMinutes (after
+// an off-cycle defrost its air is near the top of the band and still warm inside), and its
+// air-off no higher than its cut-in plus half a degree. A case outside it warms faster than its
+// bound and the guard band's one-minute look-ahead assume.
+bool InNormalRunning(const std::deque<SimSample>& h, const SimSample& now, const CaseLoad& load,
+                     int64_t now_us, int64_t step_us) {
+  if (now.values[kAirOffC] > load.cut_in_c + 0.5) return false;
+  for (auto it = h.rbegin(); it != h.rend(); ++it) {
+    if (it->time_us < now_us - kSettleMinutes * step_us) break;
+    if (it->values[kDefrost] > 0.5) return false;
+  }
+  return true;
 }
 
 double WarmestAir(const SimSample& s) { return std::max(s.values[kAirOnC], s.values[kAirOffC]); }
@@ -300,8 +316,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       } else {
         c.rebound_kw = std::max(0.0, load[i].cooling_kw - load[i].baseline_kw);
       }
-      c.usable = now && load[i].known && !suspect[i] && now->values[kDefrost] < 0.5 &&
-                 !std::isnan(lower[i]);
+      c.usable = now && load[i].known && !suspect[i] && !std::isnan(lower[i]) &&
+                 InNormalRunning(h, *now, load[i], now_us, step_us);
     }
 
     if (k == 0) {

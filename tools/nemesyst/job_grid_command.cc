@@ -174,6 +174,23 @@ void AddGridReplayCommand(CLI::App& app, CliContext& ctx) {
              {"contracted_kw", std::to_string(e.contracted_kw)},
              {"within", std::to_string(e.minutes_within) + "/" + std::to_string(e.window_minutes)},
              {"violations", std::to_string(e.violations)}});
+        for (const refrigeration::RotationCaseOutcome& c : e.cases) {
+          if (!c.violation) continue;
+          std::string periods;
+          for (const refrigeration::OffPeriod& p : c.off_periods) {
+            periods += (periods.empty() ? "" : " ") + std::to_string(static_cast<int>(p.start_s)) +
+                       "-" + std::to_string(static_cast<int>(p.end_s)) + "s/bound " +
+                       std::to_string(static_cast<int>(p.bound_s)) + "s/" +
+                       std::string(refrigeration::RestartReasonName(p.ended_by));
+          }
+          ctx.logger->Log(LogLevel::kError, "grid-replay", "temperature-limit violation",
+                          {{"device", c.device},
+                           {"type", std::string(refrigeration::CaseTypeName(c.type))},
+                           {"max_air_c", std::to_string(c.max_air_c)},
+                           {"limit_c", std::to_string(c.limit_c)},
+                           {"off", periods},
+                           {"suspect", c.suspect ? c.suspect_reason : "no"}});
+        }
       };
       NEMESYST_ASSIGN_OR_RETURN(refrigeration::CampaignResult r,
                                 refrigeration::RunDispatchCampaign(o));

@@ -85,6 +85,9 @@ struct GridServiceTrace {
   double tolerance = 0.05;
   int window_minutes = 0;
   std::vector<double> t_min, delivered_kw, physical_shed_kw;
+  // When the cases it switched off were back to normal running, minutes after the window's end.
+  int touched_cases = 0;
+  double available_median_min = 0, available_max_min = 0;
 };
 
 // How often the truth fell below the calibrated lower bound on the held-out stores.
