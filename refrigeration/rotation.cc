@@ -125,7 +125,7 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
     return out;
   };
 
-  const double aim = s.tolerance / 2;
+  const double aim = s.tolerance / 3;
   if (in_window) {
     double kw = delivery();
     if (kw < target_kw * (1 - aim)) {
@@ -154,7 +154,7 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
     // restart, or swap of the two that lands closest to the target, while it gets closer.
     for (int round = 0; round < kRefineRounds; ++round) {
       const double error = std::fabs(kw - target_kw);
-      if (error <= target_kw * aim) break;
+      if (error <= target_kw * aim / 2) break;
       std::vector<int> adds = SortedWhere(
           cases, [&](const RotationCase& c) { return EligibleToSwitchOff(c, s); },
           [](const RotationCase& c) { return -c.lower_s; });
@@ -229,7 +229,7 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
     c.air_c = -1e9;  // no sensed air in a dry run: bounds only
     c.limit_c = 0;
   }
-  const double aim = s.tolerance / 2;
+  const double aim = s.tolerance / 3;
   const int max_minutes = minutes + static_cast<int>(std::ceil(3 * 3600 / s.step_s));
   for (int m = 0; m < max_minutes; ++m) {
     const bool in_window = m < minutes;

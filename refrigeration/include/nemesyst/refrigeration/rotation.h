@@ -20,9 +20,9 @@
 //      is reached, each only if it does not push the delivery above target·(1 + aim); above
 //      target·(1 + aim), off cases past their minimum
 //      off-time restart, shortest remaining bound first, while the delivery stays above
-//      target·(1 − aim). aim = tolerance / 2: the other half absorbs estimation error. Still
-//      outside the band (the cases' sizes did not fit), the one switch-off, surplus restart or
-//      swap of the two that lands closest to the target is made, twice at most.
+//      target·(1 − aim). aim = tolerance / 3: the rest absorbs estimation error. Still more than
+//      aim / 2 off the target (the cases' sizes did not fit), the one switch-off, surplus
+//      restart or swap of the two that lands closest to the target is made, twice at most.
 //   3. After the window (the rebound): off cases restart, shortest remaining bound first, only
 //      while the fleet's draw above its baseline (Σ rebound − Σ shed of the cases still off)
 //      stays within the rebound cap; safety restarts happen whatever the cap.
