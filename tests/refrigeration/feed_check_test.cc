@@ -349,9 +349,12 @@ TEST(FeedCheckTest, DISABLED_HealthySignalRanges) {
       }
     }
   }
-  for (auto& [name, v] : signals) {
+  for (auto& entry : signals) {
+    const std::string& name = entry.first;
+    std::vector<double>& v = entry.second;  // (a lambda cannot capture a structured binding
+                                            // in clang 14)
     std::sort(v.begin(), v.end());
-    auto q = [&](double p) { return v[static_cast<size_t>(p * (v.size() - 1))]; };
+    auto q = [&v](double p) { return v[static_cast<size_t>(p * (v.size() - 1))]; };
     std::printf("%-36s n=%6zu min %7.2f p0.1 %7.2f p50 %7.2f p99.9 %7.2f max %7.2f\n", name.c_str(),
                 v.size(), v.front(), q(0.001), q(0.5), q(0.999), v.back());
   }
