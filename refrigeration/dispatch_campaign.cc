@@ -95,10 +95,10 @@ Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int
         s.worst_rebound = std::max(s.worst_rebound, r.rebound_peak);
         if (r.rebound_peak > eo.profile.rebound_limit) ++s.rebound_over;
       }
-      result->events_list.push_back({r.profile, so.seed, so.fault_rate, hour, r.capacity_kw,
-                                     r.contracted_kw, r.window_minutes, r.minutes_within,
-                                     r.worst_deviation, r.violations, r.rebound_peak,
-                                     r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw});
+      result->events_list.push_back(
+          {r.profile, so.seed, so.fault_rate, hour, r.capacity_kw, r.contracted_kw,
+           r.window_minutes, r.minutes_within, r.worst_deviation, r.violations, r.rebound_peak,
+           r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw, r.offer_sigma_kw});
       if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
     }
   }

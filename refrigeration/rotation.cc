@@ -41,6 +41,7 @@ Status RotationSettings::Validate() const {
   if (!(guard_c >= 0 && guard_c <= 20)) return bad("guard_c", "must be in [0, 20]");
   if (!(step_s >= 1 && step_s <= 3600)) return bad("step_s", "must be in [1, 3600]");
   if (!(tolerance > 0 && tolerance <= 0.5)) return bad("tolerance", "must be in (0, 0.5]");
+  if (!(precision_z >= 0 && precision_z <= 10)) return bad("precision_z", "must be in [0, 10]");
   return Status::OK();
 }
 
@@ -205,6 +206,19 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
   return step;
 }
 
+double DeliverySigmaKw(const std::vector<RotationCase>& cases, const RotationStep& step) {
+  double variance = 0;
+  auto add = [&](const RotationCase& c) {
+    const double sigma = kDrawShareSigma * c.compressor_kw;
+    variance += sigma * sigma;
+  };
+  for (const RotationCase& c : cases) {
+    if (c.phase == CasePhase::kRecovering) add(c);
+  }
+  for (int i : step.restart) add(cases[i]);
+  return std::sqrt(variance);
+}
+
 double PullDownSeconds(double off_s, double shed_kw, double rebound_kw) {
   constexpr double kSimulatedShare = 0.75;
   const double duty = std::min(0.9, shed_kw / std::max(1e-9, shed_kw + rebound_kw));
@@ -216,7 +230,8 @@ namespace {
 // One dry run at `target_kw`: true when every window minute's expected delivery is within the aim
 // band and the restarts after it fit under the rebound cap.
 bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int minutes,
-                   double rebound_cap_kw, const RotationSettings& s) {
+                   double rebound_cap_kw, const RotationSettings& s, double* max_sigma_kw) {
+  *max_sigma_kw = 0;
   const int n = static_cast<int>(offer.size());
   std::vector<RotationCase> cases(n);
   std::vector<double> recover_left_s(n, 0);
@@ -225,6 +240,8 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
     c.lower_s = offer[i].lower_s;
     c.shed_kw = offer[i].shed_kw;
     c.rebound_kw = offer[i].rebound_kw;
+    c.compressor_kw =
+        offer[i].shed_kw + offer[i].rebound_kw;  // (cooling − baseline) + (baseline − idle)
     c.usable = offer[i].usable;
     c.air_c = -1e9;  // no sensed air in a dry run: bounds only
     c.limit_c = 0;
@@ -234,9 +251,14 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
   for (int m = 0; m < max_minutes; ++m) {
     const bool in_window = m < minutes;
     const RotationStep step = PlanRotationStep(cases, target_kw, in_window, rebound_cap_kw, s);
-    if (in_window && (step.expected_kw < target_kw * (1 - aim) - 1e-9 ||
-                      step.expected_kw > target_kw * (1 + aim) + 1e-9)) {
-      return false;
+    if (in_window) {
+      const double sigma_kw = DeliverySigmaKw(cases, step);
+      *max_sigma_kw = std::max(*max_sigma_kw, sigma_kw);
+      if (step.expected_kw < target_kw * (1 - aim) - 1e-9 ||
+          step.expected_kw > target_kw * (1 + aim) + 1e-9 ||
+          s.precision_z * sigma_kw > (s.tolerance - aim) * target_kw) {
+        return false;
+      }
     }
     if (!in_window && -step.expected_kw > rebound_cap_kw + 1e-9) return false;
     for (int i : step.switch_off) {
@@ -275,7 +297,7 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
 }  // namespace
 
 double OfferBelow(const std::vector<OfferCase>& cases, double duration_s, double rebound_cap_kw,
-                  const RotationSettings& settings, double at_most_kw) {
+                  const RotationSettings& settings, double at_most_kw, double* sigma_kw) {
   const int minutes = std::max(1, static_cast<int>(std::ceil(duration_s / settings.step_s)));
   double total = 0;
   for (const OfferCase& c : cases) {
@@ -285,8 +307,13 @@ double OfferBelow(const std::vector<OfferCase>& cases, double duration_s, double
   // scan down from the top and keep the first level that holds.
   const double step_kw = std::max(0.05, total / 200);
   for (double kw = std::min(total, at_most_kw); kw >= step_kw; kw -= step_kw) {
-    if (HoldsInDryRun(cases, kw, minutes, rebound_cap_kw, settings)) return kw;
+    double max_sigma_kw = 0;
+    if (HoldsInDryRun(cases, kw, minutes, rebound_cap_kw, settings, &max_sigma_kw)) {
+      if (sigma_kw) *sigma_kw = max_sigma_kw;
+      return kw;
+    }
   }
+  if (sigma_kw) *sigma_kw = 0;
   return 0;
 }
 

@@ -219,6 +219,7 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
     c.max_air_c = -1e9;
     cases[i].limit_c = info.params.limit_c;
     cases[i].shed_kw = std::max(0.0, load[i].baseline_kw - load[i].idle_kw);
+    cases[i].compressor_kw = std::max(0.0, load[i].cooling_kw - load[i].idle_kw);
   }
 
   // The planner aims under the service's rebound limit by a fifth, and by one case's whole
@@ -329,9 +330,11 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       }
       const double offer_cap_kw = kOfferReboundAim * o.profile.rebound_limit * r.baseline_kw;
       r.capacity_kw = EstimateOffer(offer, o.profile.duration_s, offer_cap_kw, s);
-      contracted = o.contracted_kw > 0 ? o.contracted_kw
-                                       : OfferBelow(offer, o.profile.duration_s, offer_cap_kw, s,
-                                                    r.capacity_kw * (1 - o.headroom));
+
+      contracted = o.contracted_kw > 0
+                       ? o.contracted_kw
+                       : OfferBelow(offer, o.profile.duration_s, offer_cap_kw, s,
+                                    r.capacity_kw * (1 - o.headroom), &r.offer_sigma_kw);
       if (contracted < o.min_offer_kw) {
         r.contracted_kw = 0;  // nothing offered: nothing dispatched
         for (int i = 0; i < n; ++i) {
@@ -366,6 +369,7 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
     minute.in_window = in_window;
     minute.contracted_kw = target;
     minute.expected_kw = step.expected_kw;
+    minute.sigma_kw = DeliverySigmaKw(cases, step);
     minute.switched_off = static_cast<int>(step.switch_off.size());
     minute.restarted = static_cast<int>(step.restart.size());
     r.lockout_overrides += step.lockout_overrides;

@@ -69,6 +69,9 @@ TEST(RotationReplayTest, NoCaseStaysOffPastItsBoundAndLockoutsHold) {
   for (double hour : {3.0, 13.0}) {
     for (const char* profile : {"dc", "dm"}) {
       RotationEventOptions o = For(profile);
+      // 96 cases cannot promise ±5 % by day (their restarts are too large a share of what they
+      // hold: precision_z); the rules checked here hold whatever is promised.
+      o.settings.precision_z = 0;
       auto r = ReplayRotation(*sim, AllCases(*sim), At(*sim, hour), o, SensedPhysicsBounds());
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       int overrides = 0;

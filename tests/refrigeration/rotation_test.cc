@@ -189,6 +189,7 @@ TEST(RotationTest, PullDownFollowsTheHeatBalance) {
 
 TEST(RotationTest, TheOfferHoldsInTheDryRunAndNeverExceedsWhatIsEligible) {
   RotationSettings s;
+  s.precision_z = 0;  // energy and rebound room alone (the precision test is below)
   std::vector<OfferCase> none = {{kUnknown, 1.0, 0.5, false}};
   EXPECT_EQ(EstimateOffer(none, 900, 10, s), 0);
   // Twenty cases that each last the whole 15 minutes: everything can be offered at once.
@@ -209,6 +210,55 @@ TEST(RotationTest, TheOfferHoldsInTheDryRunAndNeverExceedsWhatIsEligible) {
   EXPECT_LE(EstimateOffer(short_lived, 900, 0.6, s), rotating);
   // OfferBelow never goes above its ceiling.
   EXPECT_LE(OfferBelow(long_lived, 900, 100, s, 7.3), 7.3);
+}
+
+TEST(RotationTest, ThePlannersErrorCountsOnlyTheCasesChangingState) {
+  std::vector<RotationCase> cases = {Off(300, 600, 1.0), Off(300, 600, 1.0), Available(900, 1.0),
+                                     Available(900, 1.0)};
+  cases[0].compressor_kw = 2.0;  // restarted below
+  cases[1].compressor_kw = 5.0;  // stays off: it draws its idle, which the look-back knows
+  cases[2].compressor_kw = 4.0;  // available: its thermostat's cycling is in its baseline
+  cases[3].phase = CasePhase::kRecovering;
+  cases[3].compressor_kw = 1.0;
+  RotationStep step;
+  EXPECT_DOUBLE_EQ(DeliverySigmaKw(cases, step), kDrawShareSigma * 1.0);
+  step.restart = {0};
+  EXPECT_NEAR(DeliverySigmaKw(cases, step), kDrawShareSigma * std::sqrt(4.0 + 1.0), 1e-12);
+}
+
+// Cases lasting 10–20 minutes: a 15-minute window is held by rotating some of them, `copies`
+// times over.
+std::vector<OfferCase> RotatingFleet(int copies) {
+  std::vector<OfferCase> fleet;
+  for (int k = 0; k < copies; ++k) {
+    for (int i = 0; i < 20; ++i) fleet.push_back({600.0 + 30 * i, 0.3 + 0.05 * i, 0.2, true});
+  }
+  return fleet;
+}
+
+TEST(RotationTest, TheOfferKeepsOnlyWhatThePlannersErrorLeavesInTheBand) {
+  RotationSettings loose;
+  loose.precision_z = 0;
+  RotationSettings precise;  // the default z
+  // Twenty cases: each restart and pull-down is a large share of what they can hold, so the
+  // fleet cannot promise ±5 %: it offers nothing (or less) once its own error is counted.
+  const std::vector<OfferCase> small = RotatingFleet(1);
+  const double small_loose = EstimateOffer(small, 900, 100, loose);
+  ASSERT_GT(small_loose, 0);
+  double sigma_kw = -1;
+  const double small_precise = OfferBelow(small, 900, 100, precise, 1e9, &sigma_kw);
+  EXPECT_LT(small_precise, small_loose);
+  // Twenty times as many: the error grows as the square root of the cases changing state, the
+  // offer as their number, so most of the capacity can now be promised — and what is offered
+  // satisfies the rule it was chosen by.
+  const std::vector<OfferCase> large = RotatingFleet(20);
+  const double large_loose = EstimateOffer(large, 900, 100 * 20, loose);
+  const double large_precise = OfferBelow(large, 900, 100 * 20, precise, 1e9, &sigma_kw);
+  EXPECT_GT(large_precise, 0.9 * large_loose);
+  EXPECT_GT(sigma_kw, 0);
+  const double aim = precise.tolerance / 3;
+  EXPECT_LE(precise.precision_z * sigma_kw, (precise.tolerance - aim) * large_precise + 1e-9);
+  EXPECT_GT(large_precise / large_loose, small_precise / small_loose);
 }
 
 }  // namespace

@@ -45,13 +45,13 @@ Status WriteEventsCsv(const std::string& path, const refrigeration::CampaignResu
   if (!out) return Status::IOError("cannot write " + path);
   out << "profile,fleet_seed,fault_rate,hour,capacity_kw,contracted_kw,window_minutes,"
          "minutes_within,worst_deviation,violations,rebound_peak,suspect_cases,"
-         "safety_restarts,mean_physical_shed_kw\n";
+         "safety_restarts,mean_physical_shed_kw,offer_sigma_kw\n";
   for (const refrigeration::CampaignEvent& e : r.events_list) {
     out << e.profile << "," << e.fleet_seed << "," << e.fault_rate << "," << e.hour << ","
         << e.capacity_kw << "," << e.contracted_kw << "," << e.window_minutes << ","
         << e.minutes_within << "," << e.worst_deviation << "," << e.violations << ","
         << e.rebound_peak << "," << e.suspect_cases << "," << e.safety_restarts << ","
-        << e.mean_physical_shed_kw << "\n";
+        << e.mean_physical_shed_kw << "," << e.offer_sigma_kw << "\n";
   }
   out.close();
   return out ? Status::OK() : Status::IOError("writing " + path + " failed");
@@ -131,6 +131,10 @@ void AddGridReplayCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--cases-per-store", f->o.cases_per_store, "Cases per store")
       ->capture_default_str();
   cmd->add_option("--seed", f->o.seed, "Fleet k is simulated with seed + k")->capture_default_str();
+  cmd->add_option("--precision-z", f->o.event.settings.precision_z,
+                  "Offer only what the planner can hold: z times its expected error must fit in "
+                  "the band its aim leaves (0: offer on energy and rebound room alone)")
+      ->capture_default_str();
   cmd->add_option("--csv", f->csv_path, "Write one row per event to this CSV file");
   cmd->add_option("--minutes-csv", f->minutes_path,
                   "Write every event's minutes (contracted, expected, delivered, physical shed, "
@@ -151,7 +155,8 @@ void AddGridReplayCommand(CLI::App& app, CliContext& ctx) {
       if (!f->minutes_path.empty()) {
         minutes.open(f->minutes_path);
         if (!minutes) return Status::IOError("cannot write " + f->minutes_path);
-        minutes << "profile,fleet_seed,hour,t_s,in_window,contracted_kw,expected_kw,delivered_kw,"
+        minutes << "profile,fleet_seed,hour,t_s,in_window,contracted_kw,expected_kw,sigma_kw,"
+                   "delivered_kw,"
                    "physical_shed_kw,off,recovering,switched_off,restarted,safety_restarts\n";
       }
       o.on_event = [&](const refrigeration::RotationEventResult& e, uint64_t seed, double fault) {
@@ -160,9 +165,9 @@ void AddGridReplayCommand(CLI::App& app, CliContext& ctx) {
           if (!minutes.is_open()) break;
           minutes << e.profile << "," << seed << "," << e.hour_of_day << "," << m.t_s << ","
                   << m.in_window << "," << m.contracted_kw << "," << m.expected_kw << ","
-                  << m.delivered_kw << "," << m.physical_shed_kw << "," << m.off << ","
-                  << m.recovering << "," << m.switched_off << "," << m.restarted << ","
-                  << m.safety_restarts << "\n";
+                  << m.sigma_kw << "," << m.delivered_kw << "," << m.physical_shed_kw << ","
+                  << m.off << "," << m.recovering << "," << m.switched_off << "," << m.restarted
+                  << "," << m.safety_restarts << "\n";
         }
         ctx.logger->Log(
             LogLevel::kInfo, "grid-replay", "event",

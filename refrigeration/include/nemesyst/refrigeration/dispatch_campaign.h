@@ -59,6 +59,7 @@ struct CampaignEvent {
   int suspect_cases = 0;
   int safety_restarts = 0;
   double mean_physical_shed_kw = 0;  // over the window, against the fleet left alone
+  double offer_sigma_kw = 0;         // the offer's expected error (RotationEventResult)
 };
 
 struct CampaignProfileSummary {

@@ -50,6 +50,10 @@ struct RotationSettings {
   double guard_c = 1.0;     // restart when sensed air + last minute's rise ≥ limit − guard_c
   double step_s = 60;       // the re-plan period (the feed's interval), seconds
   double tolerance = 0.05;  // the service's band: delivery within ±tolerance of the target
+  // An offer holds only where precision_z · DeliverySigmaKw ≤ (tolerance − aim) · kW at every
+  // minute of its dry run: the estimation error the planner expects must fit in the part of the
+  // band its aim leaves (2.58: 99 % two-sided, were the error normal). 0: not checked.
+  double precision_z = 2.58;
   // Checks ranges; the message names the field.
   Status Validate() const;
 };
@@ -72,6 +76,7 @@ struct RotationCase {
   double off_lower_s = kUnknown;  // kOff: the bound at switch-off minus the time off since
   double shed_kw = 0;             // baseline − idle draw: what being off sheds
   double rebound_kw = 0;          // draw above baseline while recovering (≥ 0)
+  double compressor_kw = 0;       // what its compressor adds to the idle draw while it runs
   double air_c = kUnknown;        // sensed air (warmest air sensor); unknown: no reading now
   double air_rise_c = 0;          // sensed air now minus a minute ago
   double limit_c = 0;
@@ -101,6 +106,14 @@ double RemainingOffS(const RotationCase& c, const RotationSettings& settings);
 // Whether an available case may be switched off now (the eligibility above).
 bool EligibleToSwitchOff(const RotationCase& c, const RotationSettings& settings);
 
+// The planner's own estimate of its error over the next minute once `step` is applied, kW (one
+// standard deviation): the cases that change state — restarted now, or still pulling down — run
+// their compressors for a share of the minute that is known only roughly (when the valve opens,
+// when the pull-down ends); each is taken to err by kDrawShareSigma of its compressor's draw,
+// independently of the others. Off cases draw their idle (fans), which the look-back knows.
+inline constexpr double kDrawShareSigma = 0.15;
+double DeliverySigmaKw(const std::vector<RotationCase>& cases, const RotationStep& step);
+
 // How long a case restarted after `off_s` seconds off pulls its air back down, seconds: the heat
 // it gained while off, removed at the compressor's surplus — off_s · d / (1 − d), d its duty
 // (shed / (shed + rebound), at most 0.9) — times 0.75, the median ratio of the simulated
@@ -112,7 +125,8 @@ double PullDownSeconds(double off_s, double shed_kw, double rebound_kw);
 inline constexpr double kMinRecoveringShare = 0.25;
 
 // What the fleet can offer for a window of `duration_s`: the highest constant kW the planner can
-// hold at every minute (within the aim band), and then unwind with every draw above baseline
+// hold at every minute (within the aim band, with its expected error fitting in the rest of the
+// band: precision_z above), and then unwind with every draw above baseline
 // under `rebound_cap_kw`, in a dry run on the dispatcher's own estimates — each case's bound,
 // shed and rebound at the start; a restarted case pulls down for PullDownSeconds, then is
 // available again with its starting bound.
@@ -127,8 +141,10 @@ double EstimateOffer(const std::vector<OfferCase>& cases, double duration_s, dou
                      const RotationSettings& settings);
 // The highest level ≤ at_most_kw that holds in the same dry run (0 when none does): what to
 // contract once a headroom is kept back.
+// `sigma_kw`, when given, receives the dry run's largest DeliverySigmaKw over the window at the
+// level returned.
 double OfferBelow(const std::vector<OfferCase>& cases, double duration_s, double rebound_cap_kw,
-                  const RotationSettings& settings, double at_most_kw);
+                  const RotationSettings& settings, double at_most_kw, double* sigma_kw = nullptr);
 
 }  // namespace nemesyst::refrigeration
 

@@ -68,6 +68,7 @@ struct RotationMinute {
   bool in_window = false;
   double contracted_kw = 0;      // 0 outside the window
   double expected_kw = 0;        // the planner's expectation
+  double sigma_kw = 0;           // the planner's own error estimate (DeliverySigmaKw)
   double delivered_kw = 0;       // settled against the baselines
   double physical_shed_kw = 0;   // the fleet left alone minus the dispatched fleet
   double above_baseline_kw = 0;  // −delivered: the rebound measure
@@ -103,9 +104,10 @@ struct RotationEventResult {
   std::string profile;
   int64_t start_us = 0;
   double hour_of_day = 0;
-  double capacity_kw = 0;    // EstimateOffer before the headroom
-  double contracted_kw = 0;  // 0: no offer (capacity below min_offer_kw)
-  double baseline_kw = 0;    // Σ b over the fleet
+  double capacity_kw = 0;     // EstimateOffer before the headroom
+  double contracted_kw = 0;   // 0: no offer (capacity below min_offer_kw)
+  double offer_sigma_kw = 0;  // the offer's dry run: its largest expected error (rotation.h)
+  double baseline_kw = 0;     // Σ b over the fleet
   int window_minutes = 0;
   int minutes_within = 0;  // window minutes with |delivered − contracted| ≤ tolerance·contracted
   double worst_deviation = 0;        // max |delivered − contracted| / contracted over the window
