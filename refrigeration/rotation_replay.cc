@@ -374,9 +374,6 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
     minute.restarted = static_cast<int>(step.restart.size());
     r.lockout_overrides += step.lockout_overrides;
     for (int i : step.switch_off) {
-      cases[i].phase = CasePhase::kOff;
-      cases[i].phase_s = 0;
-      cases[i].off_lower_s = cases[i].lower_s;
       touched[i] = true;
       ++r.cases[i].times_off;
       r.cases[i].off_periods.push_back(
@@ -394,10 +391,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       last_off_s[i] = cases[i].phase_s;
       r.cases[i].off_periods.back().end_s = k * s.step_s;
       r.cases[i].off_periods.back().ended_by = why;
-      cases[i].phase = CasePhase::kRecovering;
-      cases[i].phase_s = 0;
-      cases[i].off_lower_s = kUnknown;
     }
+    ApplyRotationStep(step, cases);
 
     std::vector<bool> off(n);
     std::vector<CaseControl> control(n, CaseControl::kNormal);
@@ -431,8 +426,7 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
           ++minute.recovering;
         }
       }
-      c.phase_s += s.step_s;
-      if (c.phase == CasePhase::kOff) c.off_lower_s -= s.step_s;
+      AdvanceRotationClock(c, s);
       // Back to normal running once its thermostat stops the cooling (its defrost was held).
       const CaseRunner& runner = fleet.generator(i).runner();
       if (c.phase == CasePhase::kRecovering && !runner.cooling()) {

@@ -101,6 +101,14 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
                               bool in_window, double rebound_cap_kw,
                               const RotationSettings& settings);
 
+// Carries `step` out on the dispatcher's view of the cases: a switched-off case becomes kOff
+// with the bound it was switched off with; a restarted one kRecovering (its time off is gone:
+// read phase_s before, if needed). Both phase clocks restart at 0.
+void ApplyRotationStep(const RotationStep& step, std::vector<RotationCase>& cases);
+// One re-plan period passes for a case: its phase clock advances and, if off, its bound at
+// switch-off shrinks by as much.
+void AdvanceRotationClock(RotationCase& c, const RotationSettings& settings);
+
 // The remaining bound of an off case (rule 1), seconds: what it may still stay off.
 double RemainingOffS(const RotationCase& c, const RotationSettings& settings);
 // Whether an available case may be switched off now (the eligibility above).
@@ -113,6 +121,11 @@ bool EligibleToSwitchOff(const RotationCase& c, const RotationSettings& settings
 // independently of the others. Off cases draw their idle (fans), which the look-back knows.
 inline constexpr double kDrawShareSigma = 0.15;
 double DeliverySigmaKw(const std::vector<RotationCase>& cases, const RotationStep& step);
+// The median share of its calibrated bound a switched-off case stayed off in replayed campaigns
+// before its sensed air reached the guard band (10th–90th percentile 0.26–0.63 across the case
+// types; docs/dispatch.md). The offer's dry run uses it to count the restarts it does not
+// simulate.
+inline constexpr double kOffShareOfBound = 0.4;
 
 // How long a case restarted after `off_s` seconds off pulls its air back down, seconds: the heat
 // it gained while off, removed at the compressor's surplus — off_s · d / (1 − d), d its duty
