@@ -245,38 +245,6 @@ double PullDownSeconds(double off_s, double shed_kw, double rebound_kw) {
 
 namespace {
 
-// The dry run keeps an off case off to its bound; the replay mostly restarts it at the guard
-// band after about kOffShareOfBound of its bound and puts another case in its place, which in
-// turn is restarted and replaced: from then on the place spends the share T / (off + T) of its
-// minutes changing state, off = kOffShareOfBound · bound and T the restart minute plus the
-// pull-down. That share of the case's variance is added for every case the dry run still has
-// off past kOffShareOfBound of its bound (at night, when bounds outlast the window, the dry run
-// restarts nothing and would otherwise expect no error at all).
-double GuardRestartVariance(const RotationCase& c, const RotationSettings& s) {
-  const double bound_s = c.off_lower_s + c.phase_s;  // its bound at switch-off
-  const double off_s = std::max(s.step_s, kOffShareOfBound * bound_s);
-  if (c.phase_s + s.step_s < off_s) return 0;  // the replay would not have restarted it yet
-  const double t_s = s.step_s + PullDownSeconds(off_s, c.shed_kw, c.compressor_kw - c.shed_kw);
-  const double sigma_kw = kDrawShareSigma * c.compressor_kw;
-  return sigma_kw * sigma_kw * t_s / (off_s + t_s);
-}
-
-// The dry run's expected error over the next minute once `step` is applied: DeliverySigmaKw and
-// the guard-band restarts it does not simulate.
-double DryRunSigmaKw(const std::vector<RotationCase>& cases, const RotationStep& step,
-                     const RotationSettings& s) {
-  const double planned = DeliverySigmaKw(cases, step);
-  double variance = planned * planned;
-  std::vector<bool> restarted(cases.size(), false);
-  for (int i : step.restart) restarted[i] = true;
-  for (size_t i = 0; i < cases.size(); ++i) {
-    if (cases[i].phase == CasePhase::kOff && !restarted[i]) {
-      variance += GuardRestartVariance(cases[i], s);
-    }
-  }
-  return std::sqrt(variance);
-}
-
 // One dry run at `target_kw`: true when every window minute's expected delivery is within the aim
 // band and the restarts after it fit under the rebound cap.
 bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int minutes,
@@ -302,7 +270,7 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
     const bool in_window = m < minutes;
     const RotationStep step = PlanRotationStep(cases, target_kw, in_window, rebound_cap_kw, s);
     if (in_window) {
-      const double sigma_kw = DryRunSigmaKw(cases, step, s);
+      const double sigma_kw = DeliverySigmaKw(cases, step);
       *max_sigma_kw = std::max(*max_sigma_kw, sigma_kw);
       if (step.expected_kw < target_kw * (1 - aim) - 1e-9 ||
           step.expected_kw > target_kw * (1 + aim) + 1e-9 ||

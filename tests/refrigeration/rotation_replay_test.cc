@@ -182,8 +182,6 @@ TEST(RotationReplayTest, PrecisionDeclinesWhatASmallFleetCannotHold) {
     EXPECT_LE(precise.settings.precision_z * r->offer_sigma_kw,
               (precise.settings.tolerance - aim) * r->contracted_kw + 1e-9);
   }
-  // The loose offer's own dry run did expect errors (the rule would have declined it).
-  EXPECT_GT(r_loose->offer_sigma_kw, 0);
 }
 
 TEST(RotationReplayTest, TheSameSeedGivesTheSamePlan) {

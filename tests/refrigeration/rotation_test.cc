@@ -261,18 +261,5 @@ TEST(RotationTest, TheOfferKeepsOnlyWhatThePlannersErrorLeavesInTheBand) {
   EXPECT_GT(large_precise / large_loose, small_precise / small_loose);
 }
 
-TEST(RotationTest, TheDryRunCountsTheGuardBandRestartsItDoesNotSimulate) {
-  RotationSettings loose;
-  loose.precision_z = 0;  // the level is then everything; only its σ is looked at
-  // Bounds of 50 minutes: the dry run restarts nothing in a 15- or 30-minute window, but the
-  // replay restarts cases at the guard band after about kOffShareOfBound of their bound (20 min).
-  const std::vector<OfferCase> long_lived(100, OfferCase{3000, 0.5, 0.5, true});
-  double sigma_kw = -1;
-  ASSERT_GT(OfferBelow(long_lived, 900, 100, loose, 1e9, &sigma_kw), 0);
-  EXPECT_EQ(sigma_kw, 0) << "15 minutes end before any guard-band restart";
-  ASSERT_GT(OfferBelow(long_lived, 1800, 100, loose, 1e9, &sigma_kw), 0);
-  EXPECT_GT(sigma_kw, 0) << "by 20 minutes the replay would be rotating them";
-}
-
 }  // namespace
 }  // namespace nemesyst::refrigeration

@@ -121,11 +121,6 @@ bool EligibleToSwitchOff(const RotationCase& c, const RotationSettings& settings
 // independently of the others. Off cases draw their idle (fans), which the look-back knows.
 inline constexpr double kDrawShareSigma = 0.15;
 double DeliverySigmaKw(const std::vector<RotationCase>& cases, const RotationStep& step);
-// The median share of its calibrated bound a switched-off case stayed off in replayed campaigns
-// before its sensed air reached the guard band (10th–90th percentile 0.26–0.63 across the case
-// types; docs/dispatch.md). The offer's dry run uses it to count the restarts it does not
-// simulate.
-inline constexpr double kOffShareOfBound = 0.4;
 
 // How long a case restarted after `off_s` seconds off pulls its air back down, seconds: the heat
 // it gained while off, removed at the compressor's surplus — off_s · d / (1 − d), d its duty
