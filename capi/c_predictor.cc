@@ -1,5 +1,7 @@
 // The C API's predictor: a stored regressor run on plain arrays, streaming or windowed
 // (include/nemesyst/c.h), over LiveModel.
+#include <limits>
+
 #include "capi/c_handles.h"
 #include "nemesyst/predict_job.h"
 
@@ -69,10 +71,16 @@ const char* nemesyst_predictor_model(const nemesyst_predictor_t* predictor) {
   return predictor == nullptr || !predictor->live ? nullptr : predictor->live->ref().c_str();
 }
 
-int nemesyst_predictor_tick(nemesyst_predictor_t* predictor, const char* device,
-                            int64_t timestamp_us, const double* values, size_t values_len,
-                            double* prediction_s, int* ready, char** errptr) {
-  return Guard(errptr, "nemesyst_predictor_tick", [&]() -> Status {
+namespace {
+
+double LowerOrNaN(const nemesyst::PredictionRow& row) {
+  return row.lower_s.value_or(std::numeric_limits<double>::quiet_NaN());
+}
+
+int Tick(const char* fn, nemesyst_predictor_t* predictor, const char* device, int64_t timestamp_us,
+         const double* values, size_t values_len, double* prediction_s, double* lower_s, int* ready,
+         char** errptr) {
+  return Guard(errptr, fn, [&]() -> Status {
     NEMESYST_RETURN_IF_ERROR(CheckPredictor(predictor, device));
     NEMESYST_RETURN_IF_ERROR(CheckValues(predictor, 1, values, values_len));
     if (ready == nullptr) return NullArgument("ready");
@@ -82,14 +90,15 @@ int nemesyst_predictor_tick(nemesyst_predictor_t* predictor, const char* device,
         predictor->live->Observe(std::span<const nemesyst::Record>(&r, 1), &out));
     *ready = out.empty() ? 0 : 1;
     if (!out.empty() && prediction_s != nullptr) *prediction_s = out.back().prediction_s;
+    if (!out.empty() && lower_s != nullptr) *lower_s = LowerOrNaN(out.back());
     return Status::OK();
   });
 }
 
-int nemesyst_predictor_window(nemesyst_predictor_t* predictor, const char* device, size_t steps,
-                              const int64_t* timestamps_us, const double* values, size_t values_len,
-                              double* prediction_s, char** errptr) {
-  return Guard(errptr, "nemesyst_predictor_window", [&]() -> Status {
+int Window(const char* fn, nemesyst_predictor_t* predictor, const char* device, size_t steps,
+           const int64_t* timestamps_us, const double* values, size_t values_len,
+           double* prediction_s, double* lower_s, char** errptr) {
+  return Guard(errptr, fn, [&]() -> Status {
     NEMESYST_RETURN_IF_ERROR(CheckPredictor(predictor, device));
     NEMESYST_RETURN_IF_ERROR(CheckValues(predictor, steps, values, values_len));
     if (steps > 0 && timestamps_us == nullptr) return NullArgument("timestamps_us");
@@ -103,8 +112,41 @@ int nemesyst_predictor_window(nemesyst_predictor_t* predictor, const char* devic
     NEMESYST_ASSIGN_OR_RETURN(nemesyst::PredictionRow row,
                               predictor->live->PredictWindow(std::move(window)));
     *prediction_s = row.prediction_s;
+    if (lower_s != nullptr) *lower_s = LowerOrNaN(row);
     return Status::OK();
   });
+}
+
+}  // namespace
+
+int nemesyst_predictor_tick(nemesyst_predictor_t* predictor, const char* device,
+                            int64_t timestamp_us, const double* values, size_t values_len,
+                            double* prediction_s, int* ready, char** errptr) {
+  return Tick("nemesyst_predictor_tick", predictor, device, timestamp_us, values, values_len,
+              prediction_s, nullptr, ready, errptr);
+}
+
+int nemesyst_predictor_tick_bounded(nemesyst_predictor_t* predictor, const char* device,
+                                    int64_t timestamp_us, const double* values, size_t values_len,
+                                    double* prediction_s, double* lower_s, int* ready,
+                                    char** errptr) {
+  return Tick("nemesyst_predictor_tick_bounded", predictor, device, timestamp_us, values,
+              values_len, prediction_s, lower_s, ready, errptr);
+}
+
+int nemesyst_predictor_window(nemesyst_predictor_t* predictor, const char* device, size_t steps,
+                              const int64_t* timestamps_us, const double* values, size_t values_len,
+                              double* prediction_s, char** errptr) {
+  return Window("nemesyst_predictor_window", predictor, device, steps, timestamps_us, values,
+                values_len, prediction_s, nullptr, errptr);
+}
+
+int nemesyst_predictor_window_bounded(nemesyst_predictor_t* predictor, const char* device,
+                                      size_t steps, const int64_t* timestamps_us,
+                                      const double* values, size_t values_len, double* prediction_s,
+                                      double* lower_s, char** errptr) {
+  return Window("nemesyst_predictor_window_bounded", predictor, device, steps, timestamps_us,
+                values, values_len, prediction_s, lower_s, errptr);
 }
 
 int nemesyst_predictor_rebuild(nemesyst_predictor_t* predictor, const char* stream, char** errptr) {

@@ -95,24 +95,35 @@ class PyPredictor {
   const std::string& model() const { return live_->ref(); }
 
   // Streaming: the readings in order; the prediction after each (NaN until its device has a full
-  // window).
-  F64Array Tick(const py::object& devices, const I64Array& times, const F64Array& values) {
+  // window). With `with_lower`, a pair: the predictions and the calibrated lower bounds (NaN also
+  // when the model has no calibration).
+  py::object Tick(const py::object& devices, const I64Array& times, const F64Array& values,
+                  bool with_lower) {
     std::vector<Record> records =
         ToRecords(DeviceList(devices), times, values, fields().size(), "tick");
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
     F64Array out(static_cast<py::ssize_t>(records.size()));
+    F64Array lower(static_cast<py::ssize_t>(records.size()));
     double* o = out.mutable_data();
+    double* l = lower.mutable_data();
     std::vector<PredictionRow> rows;
     for (size_t i = 0; i < records.size(); ++i) {
       rows.clear();
       Check(live_->Observe(std::span<const Record>(&records[i], 1), &rows));
-      o[i] = rows.empty() ? std::numeric_limits<double>::quiet_NaN() : rows.back().prediction_s;
+      o[i] = rows.empty() ? kNaN : rows.back().prediction_s;
+      l[i] = rows.empty() ? kNaN : rows.back().lower_s.value_or(kNaN);
     }
+    if (with_lower) return py::make_tuple(out, lower);
     return out;
   }
 
-  double Window(const std::string& device, const I64Array& times, const F64Array& values) {
+  py::object Window(const std::string& device, const I64Array& times, const F64Array& values,
+                    bool with_lower) {
     std::vector<Record> records = ToRecords({device}, times, values, fields().size(), "window");
-    return Check(live_->PredictWindow(std::move(records))).prediction_s;
+    const PredictionRow row = Check(live_->PredictWindow(std::move(records)));
+    if (!with_lower) return py::float_(row.prediction_s);
+    return py::make_tuple(row.prediction_s,
+                          row.lower_s.value_or(std::numeric_limits<double>::quiet_NaN()));
   }
 
  private:
@@ -321,11 +332,14 @@ PYBIND11_MODULE(nemesyst, m) {
       .def_property_readonly("fields", &PyPredictor::fields)
       .def_property_readonly("model", &PyPredictor::model)
       .def("tick", &PyPredictor::Tick, py::arg("devices"), py::arg("timestamps_us"),
-           py::arg("values"),
+           py::arg("values"), py::arg("with_lower") = false,
            "Streaming: advance each reading's device in order; the prediction after each reading "
-           "(NaN until its device has a full window).")
+           "(NaN until its device has a full window). with_lower=True: (predictions, calibrated "
+           "lower bounds), NaN where the model has no calibration.")
       .def("predict_window", &PyPredictor::Window, py::arg("device"), py::arg("timestamps_us"),
-           py::arg("values"), "The prediction for one device's full window of readings.");
+           py::arg("values"), py::arg("with_lower") = false,
+           "The prediction for one device's full window of readings; with_lower=True: "
+           "(prediction, calibrated lower bound).");
 
   py::class_<PyStore>(m, "Store")
       .def(py::init<const std::string&>(), py::arg("path"))

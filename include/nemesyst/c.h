@@ -189,6 +189,18 @@ NEMESYST_EXPORT int nemesyst_predictor_window(nemesyst_predictor_t* predictor, c
                                               size_t steps, const int64_t* timestamps_us,
                                               const double* values, size_t values_len,
                                               double* prediction_s, char** errptr);
+/* nemesyst_predictor_tick and nemesyst_predictor_window, also giving the calibrated lower bound of
+ * the safe off-time at the model's risk (docs/calibration.md: the true safe off-time falls below
+ * it in about that share of windows) in *lower_s, seconds: NaN when the model was trained without
+ * a calibration; lower_s may be NULL. */
+NEMESYST_EXPORT int nemesyst_predictor_tick_bounded(nemesyst_predictor_t* predictor,
+                                                    const char* device, int64_t timestamp_us,
+                                                    const double* values, size_t values_len,
+                                                    double* prediction_s, double* lower_s,
+                                                    int* ready, char** errptr);
+NEMESYST_EXPORT int nemesyst_predictor_window_bounded(
+    nemesyst_predictor_t* predictor, const char* device, size_t steps, const int64_t* timestamps_us,
+    const double* values, size_t values_len, double* prediction_s, double* lower_s, char** errptr);
 /* Fresh state for every device from `stream`'s last window in the store the predictor was
  * opened from (NEMESYST_FAILED_PRECONDITION once that store is closed). */
 NEMESYST_EXPORT int nemesyst_predictor_rebuild(nemesyst_predictor_t* predictor, const char* stream,

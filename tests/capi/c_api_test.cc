@@ -200,6 +200,36 @@ TEST(CApiTest, PredictorStreamsAndWindowsAStoredModelAndOutlivesItsStore) {
             NEMESYST_OK)
       << Take(err);
   EXPECT_NEAR(windowed, streamed.front(), 0.5) << "a full window after a restart: the same";
+  // The calibrated lower bound, streamed and windowed: what the C++ LiveModel gave.
+  ASSERT_TRUE(cxx_out.front().lower_s.has_value()) << "the train job calibrates a lower bound";
+  nemesyst_predictor_t* bounded = nullptr;
+  ASSERT_EQ(nemesyst_predictor_open(store, "copy:production", &bounded, &err), NEMESYST_OK)
+      << Take(err);
+  size_t k = 0;
+  for (const Record& r : readings) {
+    double prediction = 0, lower = -1;
+    int ready = 0;
+    ASSERT_EQ(nemesyst_predictor_tick_bounded(bounded, r.device_id.c_str(), r.timestamp_us,
+                                              r.values.data(), r.values.size(), &prediction, &lower,
+                                              &ready, &err),
+              NEMESYST_OK)
+        << Take(err);
+    if (!ready) continue;
+    ASSERT_LT(k, cxx_out.size());
+    EXPECT_NEAR(lower, *cxx_out[k].lower_s, 1e-9 * std::max(1.0, std::fabs(lower)));
+    EXPECT_LE(lower, prediction);
+    ++k;
+  }
+  EXPECT_EQ(k, cxx_out.size());
+  double window_prediction = 0, window_lower = -1;
+  ASSERT_EQ(nemesyst_predictor_window_bounded(bounded, "store-0000/case-00", steps, times.data(),
+                                              values.data(), values.size(), &window_prediction,
+                                              &window_lower, &err),
+            NEMESYST_OK)
+      << Take(err);
+  EXPECT_EQ(window_prediction, windowed);
+  EXPECT_NEAR(window_lower, *cxx_out.front().lower_s, 0.5);
+  nemesyst_predictor_close(&bounded);
   // Wrong sizes are refused with the numbers.
   double prediction = 0;
   int ready = 0;

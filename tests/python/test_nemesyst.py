@@ -124,6 +124,25 @@ class ModelsTest(unittest.TestCase):
         rebuilt = self.store.predictor("lstm:candidate", rebuild_from="fleet")
         self.assertEqual(rebuilt.fields, p.fields)
 
+    def test_calibrated_lower_bounds_beside_the_predictions(self):
+        p = self.store.predictor("lstm:candidate")
+        readings = self.store.read("fleet", device="store-0000/case-00", max_records=200)
+        predicted, lower = p.tick("store-0000/case-00", readings["timestamp_us"],
+                                  readings["values"], with_lower=True)
+        ready = np.flatnonzero(~np.isnan(predicted))
+        self.assertGreater(len(ready), 0)
+        # The train job calibrates a bound: known wherever a prediction is, and never above it.
+        self.assertFalse(np.isnan(lower[ready]).any())
+        self.assertTrue((lower[ready] <= predicted[ready]).all())
+        self.assertTrue(np.isnan(lower[: ready[0]]).all())
+        window = slice(0, ready[0] + 1)
+        w_predicted, w_lower = p.predict_window(
+            "store-0000/case-00", readings["timestamp_us"][window], readings["values"][window],
+            with_lower=True)
+        self.assertAlmostEqual(w_predicted, predicted[ready[0]], delta=0.5)
+        self.assertAlmostEqual(w_lower, lower[ready[0]], delta=0.5)
+        self.assertLessEqual(w_lower, w_predicted)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
