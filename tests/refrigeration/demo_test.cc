@@ -11,35 +11,13 @@
 #include "nemesyst/pipeline.h"
 #include "nemesyst/refrigeration/demo_specs.h"
 #include "nemesyst/refrigeration/fleet.h"
+#include "tests/refrigeration/small_demo_options.h"
 #include "tests/testing/temp_dir.h"
 
 namespace nemesyst::refrigeration {
 namespace {
 
-DemoOptions Small(const std::string& dir) {
-  DemoOptions o;
-  o.dir = dir;
-  // On this small fleet (3 training stores) seeds 7 and 8 over-predict one frozen case by
-  // ~1,300 s and the replay counts a violation; the full demo fleet (seed 42) has none.
-  o.seed = 9;
-  o.stores = 5;
-  o.cases_per_store = 8;
-  o.days = 3;
-  o.train_stores = 3;
-  o.validation_stores = 1;
-  o.test_stores = 1;
-  o.epochs = 5;
-  o.gan_epochs = 1;
-  o.hidden = 24;
-  // Grid services on a small unseen fleet at one hour: the mechanics, violations and rebound.
-  // The ±5 % delivery target is for an aggregation-size fleet (2,400 cases in the demo; a
-  // contract of a few kW cannot be held to ±5 % by switching 1 kW compressors), so it is not
-  // judged here (docs/dispatch.md has the measurements by fleet size).
-  o.grid_stores = 6;
-  o.grid_hours = {3};
-  o.target_within_fraction = 0;
-  return o;
-}
+DemoOptions Small(const std::string& dir) { return testing::SmallDemoOptions(dir); }
 
 TEST(DemoTest, SmallFleetMeetsTheTargetsAndIsReproducible) {
   testing::TempDir dir;

@@ -12,32 +12,15 @@
 
 #include "nemesyst/refrigeration/demo.h"
 #include "nemesyst/store.h"
+#include "tests/refrigeration/small_demo_options.h"
 #include "tests/testing/temp_dir.h"
 
 namespace nemesyst::refrigeration {
 namespace {
 
 DemoOptions SmallFleet(const std::string& dir) {
-  DemoOptions o;
-  o.dir = dir;
+  DemoOptions o = testing::SmallDemoOptions(dir);  // as the single-process demo test
   o.node_binary = NEMESYST_CLI_PATH;
-  o.seed = 9;  // as the single-process demo test: no violation on this small fleet
-  o.stores = 5;
-  o.cases_per_store = 8;
-  o.days = 3;
-  o.train_stores = 3;
-  o.validation_stores = 1;
-  o.test_stores = 1;
-  o.epochs = 5;
-  o.gan_epochs = 1;
-  o.hidden = 24;
-  // Grid services on a small unseen fleet at one hour: the mechanics, violations and rebound.
-  // The ±5 % delivery target is for an aggregation-size fleet (2,400 cases in the demo; a
-  // contract of a few kW cannot be held to ±5 % by switching 1 kW compressors), so it is not
-  // judged here (docs/dispatch.md has the measurements by fleet size).
-  o.grid_stores = 6;
-  o.grid_hours = {3};
-  o.target_within_fraction = 0;
   o.live_hours = 1;
   o.live_pace_ms = 20;
   o.live_hold_back = 20;
