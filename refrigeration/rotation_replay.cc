@@ -312,8 +312,7 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
         c.rebound_kw = std::max(0.0, load[i].cooling_kw - load[i].baseline_kw);
       } else if (c.phase != CasePhase::kAvailable) {
         const double share = CoolingShare(c, load[i], h, now, now_us, step_us, last_off_s[i], s);
-        const double full_kw = std::max(0.0, load[i].cooling_kw - load[i].idle_kw);
-        c.rebound_kw = full_kw * share - c.shed_kw;
+        c.rebound_kw = c.compressor_kw * share - c.shed_kw;
       } else {
         c.rebound_kw = std::max(0.0, load[i].cooling_kw - load[i].baseline_kw);
       }
@@ -330,7 +329,6 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       }
       const double offer_cap_kw = kOfferReboundAim * o.profile.rebound_limit * r.baseline_kw;
       r.capacity_kw = EstimateOffer(offer, o.profile.duration_s, offer_cap_kw, s);
-
       contracted = o.contracted_kw > 0
                        ? o.contracted_kw
                        : OfferBelow(offer, o.profile.duration_s, offer_cap_kw, s,
