@@ -1,7 +1,7 @@
 // Models go from the hub's registry to every store node: in fragments (a model is bigger than a
 // frame), verified by XXH3-128 digest before they are applied — a transfer killed half-way resumes
-// where it stopped, corrupted fragments are refused and sent again — and only from the hub's epoch
-// or a newer one (a demoted hub cannot push).
+// where it stopped, a change whose fragments were corrupted is refused and sent again — and only
+// from the hub's epoch or a newer one (a demoted hub cannot push).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -73,14 +73,23 @@ TEST(ModelTransferTest, AModelKilledHalfWayResumesAndCorruptFragmentsAreRefused)
       20000))
       << cluster.hub()->log() << cluster.store("s1")->log() << RegistryPeer(cluster, "s1").dump();
   cluster.store("s1")->Kill();  // half-way: the partial change is on disk
-  // Back, with every second fragment corrupted for a while: each is refused (XXH3-128 digest) and
-  // asked for again.
-  proxy.SetFaults({}, {.flip = 0.5});
+  // Back, with every fragment's data corrupted (headers intact, so each fragment is accepted and
+  // only the XXH3-128 digest of the whole change can tell): the change is refused and asked for
+  // again. Every fragment, not a share of them: however far the killed store had got, the rest of
+  // the change is certain to be corrupt (a probabilistic flip let it arrive clean now and then).
+  proxy.SetFaults({}, {.flip = 1.0, .flip_payload_only = true});
   cluster.StartStore("s1", one_frame, proxy.endpoint());
-  ASSERT_TRUE(WaitFor([&] { return RegistryPeer(cluster, "s1").value("resyncs", 0) > 0; }, 20000));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        nlohmann::json p = RegistryPeer(cluster, "s1");
+        return p.is_object() && p.value("checksum_failures", 0) > 0 && p.value("resyncs", 0) > 0;
+      },
+      30000))
+      << cluster.hub()->log() << cluster.store("s1")->log() << RegistryPeer(cluster, "s1").dump();
+  EXPECT_TRUE(ReplicaBlob(cluster, "s1", "lstm:production").empty()) << "nothing corrupt applied";
   proxy.SetFaults({}, {});
   ASSERT_TRUE(WaitFor([&] { return ReplicaBlob(cluster, "s1", "lstm:production") == blob; }, 30000))
-      << cluster.hub()->log();
+      << cluster.hub()->log() << cluster.store("s1")->log();
   EXPECT_NE(cluster.hub()->log().find("resuming a change sent in fragments"), std::string::npos)
       << "the transfer went on from where the killed store had got to";
   EXPECT_GT(proxy.counters().to_client.flipped, 0u);

@@ -247,6 +247,35 @@ TEST(ZmtpChaosProxyTest, FlipChangesOneBitOfSomeBodies) {
   EXPECT_TRUE(WaitFor([&] { return rig.counters().to_client.flipped == uint64_t(differing); }));
 }
 
+TEST(ZmtpChaosProxyTest, PayloadOnlyFlipsNeverTouchTheFirstFrame) {
+  Rig rig(8, {}, {.flip = 1.0, .flip_payload_only = true});
+  ASSERT_NO_FATAL_FAILURE(rig.Handshake());
+  constexpr int kN = 100;
+  auto make = [](int i) { return Frames{Payload(i, 24), Payload(i + 1, 64), Payload(i + 2, 8)}; };
+  for (int i = 0; i < kN; ++i) ASSERT_TRUE(rig.SendDown(make(i)));
+  ASSERT_TRUE(rig.SendDown({"header only"}));
+  for (int i = 0; i < kN; ++i) {
+    const std::optional<Frames> m = Recv(rig.dealer, 3000);
+    ASSERT_TRUE(m.has_value()) << i;
+    const Frames sent = make(i);
+    ASSERT_EQ(m->size(), sent.size());
+    EXPECT_EQ(m->at(0), sent[0]) << i;
+    int bits = 0;
+    for (size_t f = 1; f < sent.size(); ++f) {
+      ASSERT_EQ(m->at(f).size(), sent[f].size());
+      for (size_t k = 0; k < sent[f].size(); ++k) {
+        bits +=
+            std::popcount(static_cast<unsigned>(static_cast<uint8_t>(m->at(f)[k] ^ sent[f][k])));
+      }
+    }
+    EXPECT_EQ(bits, 1) << i;
+  }
+  const std::optional<Frames> single = Recv(rig.dealer, 3000);
+  ASSERT_TRUE(single.has_value());
+  EXPECT_EQ(*single, Frames{"header only"}) << "a message without payloads is left alone";
+  EXPECT_TRUE(WaitFor([&] { return rig.counters().to_client.flipped == uint64_t(kN); }));
+}
+
 TEST(ZmtpChaosProxyTest, BlackholeHoldsEverythingAndLosesNothing) {
   Rig rig(6);
   ASSERT_NO_FATAL_FAILURE(rig.Handshake());

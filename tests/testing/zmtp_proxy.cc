@@ -461,8 +461,8 @@ void ZmtpChaosProxy::Impl::CompleteMessage(Pipe& p, DirectionCounters& st, const
   ++st.forwarded;
   if (Unit(r[1]) < f.flip) {
     std::vector<std::pair<size_t, size_t>> nonempty;
-    for (const auto& b : bodies) {
-      if (b.second > 0) nonempty.push_back(b);
+    for (size_t i = f.flip_payload_only ? 1 : 0; i < bodies.size(); ++i) {
+      if (bodies[i].second > 0) nonempty.push_back(bodies[i]);
     }
     if (!nonempty.empty()) {
       const auto [offset, size] = nonempty[r[2] % nonempty.size()];

@@ -47,6 +47,9 @@ struct ZmtpFaults {
   double flip = 0;          // flip one bit in the body of one random non-empty frame
   int delay_ms = 0;         // every message waits delay_ms + uniform[0, delay_jitter_ms] ...
   int delay_jitter_ms = 0;  // ... before it is sent; order is preserved (FIFO per direction)
+  // Flip only in a message's payload frames (after its first), never its header: a test that
+  // needs corruption its peer detects only by a digest, not by a header checksum.
+  bool flip_payload_only = false;
 };
 
 class ZmtpChaosProxy {
