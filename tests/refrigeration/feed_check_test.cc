@@ -217,7 +217,13 @@ TEST(FeedCheckTest, AirSensorDriftsOfOneAndAHalfDegreesAreCaught) {
   }
 }
 
-TEST(FeedCheckTest, GapsAndStaleFeedsAreCaught) {
+// Six hours of one healthy case's feed (no sensor faults, no gaps), and the case's type.
+struct HealthyCase {
+  std::vector<SimSample> feed;
+  CaseType type = CaseType::kChilledMultideck;
+};
+
+HealthyCase OneHealthyCase() {
   SimulatorOptions options;
   options.stores = 1;
   options.cases_per_store = 1;
@@ -225,9 +231,16 @@ TEST(FeedCheckTest, GapsAndStaleFeedsAreCaught) {
   options.fault_rate = 0;
   options.gap_rate = 0;
   auto sim = FleetSimulator::Create(options);
-  ASSERT_TRUE(sim.ok());
-  std::vector<SimSample> feed = Collect(**sim, 0);
-  const CaseType type = (*sim)->cases()[0].params.type;
+  EXPECT_TRUE(sim.ok()) << sim.status().ToString();
+  if (!sim.ok()) return {};
+  return {Collect(**sim, 0), (*sim)->cases()[0].params.type};
+}
+
+TEST(FeedCheckTest, GapsAndStaleFeedsAreCaught) {
+  const HealthyCase one = OneHealthyCase();
+  ASSERT_GT(one.feed.size(), 181u);
+  const std::vector<SimSample>& feed = one.feed;
+  const CaseType type = one.type;
   const int64_t now = feed[180].time_us;
   std::vector<SimSample> upto(feed.begin(), feed.begin() + 181);
 
@@ -261,18 +274,12 @@ TEST(FeedCheckTest, GapsAndStaleFeedsAreCaught) {
 }
 
 TEST(FeedCheckTest, StuckSensorIsNamed) {
-  SimulatorOptions options;
-  options.stores = 1;
-  options.cases_per_store = 1;
-  options.days = 0.25;
-  options.fault_rate = 0;
-  options.gap_rate = 0;
-  auto sim = FleetSimulator::Create(options);
-  ASSERT_TRUE(sim.ok());
-  std::vector<SimSample> feed = Collect(**sim, 0);
+  HealthyCase one = OneHealthyCase();
+  ASSERT_GT(one.feed.size(), 181u);
+  std::vector<SimSample>& feed = one.feed;
   feed.resize(181);
   for (size_t i = 100; i < feed.size(); ++i) feed[i].values[kAirOffC] = feed[100].values[kAirOffC];
-  Result<FeedVerdict> v = CheckFeed(feed, (*sim)->cases()[0].params.type, feed.back().time_us);
+  Result<FeedVerdict> v = CheckFeed(feed, one.type, feed.back().time_us);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->suspect);
   EXPECT_EQ(v->issue, FeedIssue::kStuck);
