@@ -33,6 +33,8 @@ ctest --test-dir "$here/build" --output-on-failure --parallel "$jobs" --timeout 
 
 if [[ "${NEMESYST_SKIP_SANITIZE:-0}" != "1" ]]; then
   phase "build (clang, ASan + UBSan, libFuzzer harnesses)"
+  # Debug keeps assertions on; NEMESYST_SANITIZE compiles at -O1 with line tables whatever the
+  # build type (CMakeLists.txt says why).
   CC=clang CXX=clang++ bash "$here/tools/build.sh" "$here/build-sanitize" -DNEMESYST_WERROR=ON -DNEMESYST_SANITIZE=ON \
     -DCMAKE_BUILD_TYPE=Debug -DNEMESYST_BUILD_BENCHMARKS=OFF -DNEMESYST_FUZZ=ON
   phase "tests under ASan + UBSan"
