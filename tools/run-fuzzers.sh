@@ -35,7 +35,6 @@ run_one() {
       echo "fuzz: $name FAILED — inputs and log in $scratch/$name ($scratch/$name.log)"
       tail -40 "$scratch/$name.log"
     } > "$scratch/$name.verdict"
-    touch "$scratch/failed"
   fi
 }
 fuzzers=("$build"/fuzz/*_fuzzer)
@@ -50,10 +49,10 @@ for fuzzer in "${fuzzers[@]}"; do
   name="$(basename "$fuzzer" _fuzzer)"
   if grep -q "^fuzz: $name FAILED" "$scratch/$name.verdict"; then
     cat "$scratch/$name.verdict" >&2
+    status=1
   else
     cat "$scratch/$name.verdict"
   fi
 done
-if [[ -f "$scratch/failed" ]]; then status=1; fi
 if [[ $status -eq 0 ]]; then rm -rf "$scratch"; fi
 exit $status
