@@ -10,7 +10,8 @@ using nemesyst::capi::CopyString;
 using nemesyst::capi::Guard;
 using nemesyst::capi::NullArgument;
 
-namespace {
+// Named, not anonymous: nemesyst_node_t (external linkage) holds one.
+namespace nemesyst::capi {
 
 // The node's Logger, forwarding each line to the host's callback (called from node threads).
 class CallbackLogger final : public nemesyst::Logger {
@@ -35,6 +36,12 @@ class CallbackLogger final : public nemesyst::Logger {
   void* context_;
   nemesyst::LogLevel min_level_;
 };
+
+}  // namespace nemesyst::capi
+
+using nemesyst::capi::CallbackLogger;
+
+namespace {
 
 std::string Or(const char* value, std::string fallback) {
   return value != nullptr ? std::string(value) : std::move(fallback);

@@ -1,11 +1,11 @@
 #include "nodes/follower.h"
 
-#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/coding.h"
 #include "common/xxh128.h"
+#include "nodes/wall_clock.h"
 
 namespace nemesyst::nodes {
 namespace fs = std::filesystem;
@@ -13,12 +13,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kEpochKey = "replication.epoch";
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 fs::path PartialData(const fs::path& replica) { return replica.string() + ".partial"; }
 fs::path PartialMeta(const fs::path& replica) { return replica.string() + ".partial.json"; }

@@ -1,19 +1,13 @@
 #include "nodes/leader.h"
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/xxh128.h"
+#include "nodes/wall_clock.h"
 
 namespace nemesyst::nodes {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 WireMessage Error(Channel channel, ErrorCode code, std::string detail) {
   WireMessage m;

@@ -18,6 +18,7 @@
 
 #include "nemesyst/node.h"
 #include "nemesyst/store.h"
+#include "nodes/wall_clock.h"
 
 namespace nemesyst::nodes {
 
@@ -105,8 +106,6 @@ std::unique_ptr<Role> MakeHubRole(NodeContext* context);
 
 // Node ids name directories on the hub: 1..64 of [A-Za-z0-9_.-], not starting with '.'.
 Status ValidateNodeId(const std::string& id);
-
-int64_t NowMicros();
 
 }  // namespace nemesyst::nodes
 

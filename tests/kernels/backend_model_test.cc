@@ -11,9 +11,12 @@
 #include "kernels/dispatch.h"
 #include "kernels/model_impl.h"
 #include "kernels/random.h"
+#include "tests/kernels/random_floats.h"
 
 namespace nemesyst::kernels {
 namespace {
+
+using nemesyst::kernels::testing::RandomFloats;
 
 double ScaledError(const std::vector<float>& a, const std::vector<float>& b) {
   double diff = 0, scale = 1;
@@ -22,13 +25,6 @@ double ScaledError(const std::vector<float>& a, const std::vector<float>& b) {
     scale = std::max(scale, static_cast<double>(std::abs(b[k])));
   }
   return diff / scale;
-}
-
-std::vector<float> RandomFloats(uint64_t seed, size_t n) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = static_cast<float>(rng.Uniform(-1, 1));
-  return v;
 }
 
 // Null when `backend` cannot run `spec` here (then `why` says why).

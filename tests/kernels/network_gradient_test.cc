@@ -7,16 +7,12 @@
 
 #include "kernels/model_impl.h"
 #include "kernels/random.h"
+#include "tests/kernels/random_floats.h"
 
 namespace nemesyst::kernels {
 namespace {
 
-std::vector<float> RandomFloats(uint64_t seed, size_t n) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = static_cast<float>(rng.Uniform(-1, 1));
-  return v;
-}
+using nemesyst::kernels::testing::RandomFloats;
 
 // Smooth activations (tanh, sigmoid) where possible: a ReLU kink within ε of a pre-activation
 // breaks the finite difference, not the gradient.
@@ -45,15 +41,15 @@ void CheckGradients(ParameterSet& params, Step step, const std::function<Status(
   }
 }
 
-struct RegressorCase {
+struct GradientCase {
   const char* spec;
   int batch, steps, label_width;
 };
 
-class RegressorGradientTest : public ::testing::TestWithParam<RegressorCase> {};
+class RegressorGradientTest : public ::testing::TestWithParam<GradientCase> {};
 
 TEST_P(RegressorGradientTest, MatchesFiniteDifferences) {
-  const RegressorCase c = GetParam();
+  const GradientCase c = GetParam();
   auto spec = ParseModelSpec(c.spec);
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   auto net = RegressorNet::Create(spec->regressor, Backend::kRef, {});
@@ -70,26 +66,26 @@ TEST_P(RegressorGradientTest, MatchesFiniteDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(
     Specs, RegressorGradientTest,
-    ::testing::Values(RegressorCase{R"({"kind": "regressor", "input": {"features": 2},
+    ::testing::Values(GradientCase{R"({"kind": "regressor", "input": {"features": 2},
             "recurrent": {"cell": "lstm", "hidden": [3, 4]}, "head": {"hidden": [3], "activation": "tanh"},
             "output": {"width": 2}})",
-                                    3, 4, 2},
-                      RegressorCase{R"({"kind": "regressor", "input": {"features": 2, "steps": 3},
+                                   3, 4, 2},
+                      GradientCase{R"({"kind": "regressor", "input": {"features": 2, "steps": 3},
             "recurrent": {"cell": "rnn", "hidden": [4, 3], "dropout": 0.3},
             "output": {"width": 1, "per_step": true}, "loss": "mae"})",
-                                    2, 3, 3},
-                      RegressorCase{R"({"kind": "regressor", "input": {"features": 1},
+                                   2, 3, 3},
+                      GradientCase{R"({"kind": "regressor", "input": {"features": 1},
             "recurrent": {"cell": "lstm", "hidden": [5]}, "head": {"hidden": [4], "activation": "sigmoid"},
             "loss": "bce_with_logits"})",
-                                    3, 2, 1},
-                      RegressorCase{R"({"kind": "regressor", "input": {"features": 2},
+                                   3, 2, 1},
+                      GradientCase{R"({"kind": "regressor", "input": {"features": 2},
             "recurrent": {"cell": "gru", "hidden": [3, 4], "dropout": 0.2}, "head": {"hidden": [3]},
             "output": {"width": 2}})",
-                                    3, 4, 2},
-                      RegressorCase{R"({"kind": "regressor", "input": {"features": 2, "steps": 3},
+                                   3, 4, 2},
+                      GradientCase{R"({"kind": "regressor", "input": {"features": 2, "steps": 3},
             "recurrent": {"cell": "gru_classic", "hidden": [4]},
             "output": {"width": 1, "per_step": true}})",
-                                    2, 3, 3}));
+                                   2, 3, 3}));
 
 class GanGradientTest : public ::testing::TestWithParam<const char*> {};
 

@@ -11,18 +11,18 @@
 namespace nemesyst::kernels::testing {
 namespace {
 
-struct Case {
+struct DenseCase {
   int input, output, batch, threads;
 };
-struct Param {
+struct DenseParam {
   Backend backend;
-  Case c;
+  DenseCase c;
 };
 
-class DenseBackendTest : public ::testing::TestWithParam<Param> {};
+class DenseBackendTest : public ::testing::TestWithParam<DenseParam> {};
 
 TEST_P(DenseBackendTest, ForwardAndBackwardMatchRef) {
-  const Case& c = GetParam().c;
+  const DenseCase& c = GetParam().c;
   const DenseShape shape{c.input, c.output};
   NEMESYST_CREATE_OR_SKIP(kernel, CreateDense(GetParam().backend, shape, {c.threads, false}));
   auto ref = CreateRefDenseKernel(shape, {}).value();
@@ -53,19 +53,19 @@ TEST_P(DenseBackendTest, ForwardAndBackwardMatchRef) {
   EXPECT_TRUE(kernel->Backward(c.batch, x.data(), dy.data(), nullptr, dw.data(), db.data()).ok());
 }
 
-std::vector<Param> AllParams() {
-  const std::vector<Case> cases = {{1, 1, 1, 1},    {7, 33, 3, 1},  {64, 1, 5, 1},
-                                   {20, 17, 13, 1}, {33, 40, 7, 2}, {128, 64, 64, 2}};
-  std::vector<Param> params;
+std::vector<DenseParam> AllDenseParams() {
+  const std::vector<DenseCase> cases = {{1, 1, 1, 1},    {7, 33, 3, 1},  {64, 1, 5, 1},
+                                        {20, 17, 13, 1}, {33, 40, 7, 2}, {128, 64, 64, 2}};
+  std::vector<DenseParam> params;
   for (Backend backend : {Backend::kAvx2, Backend::kAvx512, Backend::kOnednn}) {
-    for (const Case& c : cases) params.push_back({backend, c});
+    for (const DenseCase& c : cases) params.push_back({backend, c});
   }
   return params;
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DenseBackendTest, ::testing::ValuesIn(AllParams()),
-                         [](const ::testing::TestParamInfo<Param>& info) {
-                           const Case& c = info.param.c;
+INSTANTIATE_TEST_SUITE_P(Backends, DenseBackendTest, ::testing::ValuesIn(AllDenseParams()),
+                         [](const ::testing::TestParamInfo<DenseParam>& info) {
+                           const DenseCase& c = info.param.c;
                            return std::string(BackendName(info.param.backend)) + "_i" +
                                   std::to_string(c.input) + "_o" + std::to_string(c.output) + "_b" +
                                   std::to_string(c.batch) + "_threads" + std::to_string(c.threads);

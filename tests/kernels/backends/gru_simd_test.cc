@@ -14,24 +14,24 @@
 namespace nemesyst::kernels::testing {
 namespace {
 
-struct Weights {
+struct GruWeights {
   std::vector<float> w_ih, w_hh, bias;
   RecurrentWeights view() const { return {w_ih.data(), w_hh.data(), bias.data()}; }
 };
 
-Weights MakeWeights(const RecurrentShape& s, uint32_t seed, float scale) {
+GruWeights MakeWeights(const RecurrentShape& s, uint32_t seed, float scale) {
   const size_t gh = size_t(GateCount(s.cell)) * s.hidden;
   return {RandomVector(gh * s.input, seed, -scale, scale),
           RandomVector(gh * s.hidden, seed + 1, -scale, scale),
           RandomVector(size_t(BiasRows(s.cell)) * s.hidden, seed + 2)};
 }
 
-struct Param {
+struct GruParam {
   Backend backend;
   CellKind cell;
 };
 
-class GruSimdTest : public ::testing::TestWithParam<Param> {};
+class GruSimdTest : public ::testing::TestWithParam<GruParam> {};
 
 // As RecurrentFp16Test: equal to ref's fp16 rounding within the forward bound (1e-5), within
 // 1e-3 absolute of the fp32 result, and ForwardTrain refused.
@@ -46,7 +46,7 @@ TEST_P(GruSimdTest, Fp16WeightsMatchRef) {
       auto ref16 = CreateRefRecurrentKernel(shape, {1, true}).value();
       auto ref32 = CreateRefRecurrentKernel(shape, {}).value();
       // Weights at about the usual 1/sqrt(H) initialisation scale for the large shape.
-      const Weights w = MakeWeights(shape, 5, hidden > 64 ? 0.05f : 0.5f);
+      const GruWeights w = MakeWeights(shape, 5, hidden > 64 ? 0.05f : 0.5f);
       ASSERT_TRUE(kernel->SetWeights(w.view()).ok());
       ASSERT_TRUE(ref16->SetWeights(w.view()).ok());
       ASSERT_TRUE(ref32->SetWeights(w.view()).ok());
@@ -97,7 +97,7 @@ TEST_P(GruSimdTest, SetWeightsAgainIsUsed) {
   const auto dh_n = RandomVector(state, 9);
   for (uint32_t seed : {40u, 50u}) {
     SCOPED_TRACE("weights seed " + std::to_string(seed));
-    const Weights w = MakeWeights(shape, seed, 0.5f);
+    const GruWeights w = MakeWeights(shape, seed, 0.5f);
     ASSERT_TRUE(kernel->SetWeights(w.view()).ok());
     ASSERT_TRUE(ref->SetWeights(w.view()).ok());
     std::vector<float> hn(state), rhn(state), dx(x.size()), rdx(x.size());
@@ -129,10 +129,10 @@ TEST_P(GruSimdTest, SetWeightsAgainIsUsed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GruSimdTest,
-                         ::testing::Values(Param{Backend::kAvx2, CellKind::kGru},
-                                           Param{Backend::kAvx2, CellKind::kGruClassic},
-                                           Param{Backend::kAvx512, CellKind::kGru},
-                                           Param{Backend::kAvx512, CellKind::kGruClassic}),
+                         ::testing::Values(GruParam{Backend::kAvx2, CellKind::kGru},
+                                           GruParam{Backend::kAvx2, CellKind::kGruClassic},
+                                           GruParam{Backend::kAvx512, CellKind::kGru},
+                                           GruParam{Backend::kAvx512, CellKind::kGruClassic}),
                          [](const auto& info) {
                            return std::string(BackendName(info.param.backend)) + "_" +
                                   CellName(info.param.cell);
