@@ -20,7 +20,7 @@ Status CampaignOptions::Validate() const {
   }
   if (hours.empty()) return bad("hours", "must hold at least one start hour");
   for (double h : hours) {
-    // The replay needs the event, its rebound and a look-back inside the fleet's two days.
+    // The replay needs the event, its rebound and a look-back inside the fleet's day.
     if (!(h >= 0 && h < 24)) return bad("hours", "must be in [0, 24)");
   }
   if (fault_rates.empty()) return bad("fault_rates", "must hold at least one rate");
@@ -49,20 +49,20 @@ CampaignResult EmptyResult(const CampaignOptions& o) {
   return result;
 }
 
-// Every profile at every hour of `day` on cases `cases` of `sim`, added to `result`.
-Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int day,
-                   const CampaignOptions& o, CampaignResult* result) {
+// Every profile at every hour of `day` on cases `cases` of `sim` (`base`: those cases, before the
+// day's first event), offered with `error_floor_kw`. With `commissioning`, the day teaches it the
+// floor (each offered event's minutes) and counts only its violations; otherwise its events are
+// added to `result`.
+Status ReplayDay(const FleetSimulator& sim, FleetBranch& base, const std::vector<int>& cases,
+                 int day, const CampaignOptions& o, const LowerBoundSource& bounds,
+                 double error_floor_kw, DeliveryErrorFloor* commissioning, CampaignResult* result) {
   const SimulatorOptions& so = sim.options();
-  NEMESYST_ASSIGN_OR_RETURN(LowerBoundSource bounds, o.bounds_for(sim));
   int faulty = 0;
   for (int i : cases) {
     if (i >= 0 && i < static_cast<int>(sim.cases().size())) {
       faulty += sim.cases()[i].fault != SensorFault::kNone ? 1 : 0;
     }
   }
-  NEMESYST_ASSIGN_OR_RETURN(
-      FleetBranch base,
-      FleetBranch::Create(sim, cases, static_cast<size_t>(o.event.lookback_minutes) + 60));
   const int64_t step_us = static_cast<int64_t>(so.interval_s) * 1000000;
   std::vector<double> hours = o.hours;
   std::sort(hours.begin(), hours.end());
@@ -78,11 +78,18 @@ Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int
     for (size_t p = 0; p < o.profiles.size(); ++p) {
       RotationEventOptions eo = o.event;
       eo.profile = o.profiles[p];
+      eo.settings.error_floor_kw = error_floor_kw;
       NEMESYST_ASSIGN_OR_RETURN(RotationEventResult r, RunRotationEvent(base, eo, bounds));
+      result->violations += r.violations;
+      if (commissioning != nullptr) {
+        commissioning->Add(r);
+        ++result->commissioning_events;
+        result->commissioning_violations += r.violations;
+        continue;
+      }
       ++result->events;
       result->cases_replayed += static_cast<int>(cases.size());
       result->faulty_cases += faulty;
-      result->violations += r.violations;
       CampaignProfileSummary& s = result->profiles[p];
       ++s.events;
       s.violations += r.violations;
@@ -95,13 +102,36 @@ Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int
         s.worst_rebound = std::max(s.worst_rebound, r.rebound_peak);
         if (r.rebound_peak > eo.profile.rebound_limit) ++s.rebound_over;
       }
-      result->events_list.push_back(
-          {r.profile, so.seed, so.fault_rate, hour, r.capacity_kw, r.contracted_kw,
-           r.window_minutes, r.minutes_within, r.worst_deviation, r.violations, r.rebound_peak,
-           r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw, r.offer_sigma_kw});
+      result->events_list.push_back({r.profile, so.seed, so.fault_rate, hour, r.capacity_kw,
+                                     r.contracted_kw, r.window_minutes, r.minutes_within,
+                                     r.worst_deviation, r.violations, r.rebound_peak,
+                                     r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw,
+                                     r.offer_sigma_kw, error_floor_kw});
       if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
     }
   }
+  return Status::OK();
+}
+
+// One fleet: its commissioning day (day − 1) when learning, then day `day`, added to `result`.
+Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int day,
+                   const CampaignOptions& o, CampaignResult* result) {
+  NEMESYST_ASSIGN_OR_RETURN(LowerBoundSource bounds, o.bounds_for(sim));
+  NEMESYST_ASSIGN_OR_RETURN(
+      FleetBranch base,
+      FleetBranch::Create(sim, cases, static_cast<size_t>(o.event.lookback_minutes) + 60));
+  double error_floor_kw = o.event.settings.error_floor_kw;
+  if (o.learn_error_floor) {
+    if (day < 1) {
+      return Status::InvalidArgument(
+          "campaign: learning the error floor needs day ≥ 1 (the day before commissions)");
+    }
+    DeliveryErrorFloor floor;
+    NEMESYST_RETURN_IF_ERROR(ReplayDay(sim, base, cases, day - 1, o, bounds, 0, &floor, result));
+    error_floor_kw = floor.Kw();
+  }
+  NEMESYST_RETURN_IF_ERROR(
+      ReplayDay(sim, base, cases, day, o, bounds, error_floor_kw, nullptr, result));
   ++result->fleets;
   return Status::OK();
 }
@@ -125,7 +155,7 @@ Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& o) {
     so.seed = o.seed + static_cast<uint64_t>(fleet);
     so.stores = o.stores;
     so.cases_per_store = o.cases_per_store;
-    so.days = 2;
+    so.days = o.learn_error_floor ? 3 : 2;
     so.fault_rate = o.fault_rates[fleet % o.fault_rates.size()];
     if (o.random_mix) {
       // An unseen mix: each type's weight uniform in [0.1, 1).
@@ -135,7 +165,7 @@ Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& o) {
     NEMESYST_ASSIGN_OR_RETURN(std::unique_ptr<FleetSimulator> sim, FleetSimulator::Create(so));
     std::vector<int> all(sim->cases().size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
-    NEMESYST_RETURN_IF_ERROR(ReplayFleet(*sim, all, /*day=*/1, o, &result));
+    NEMESYST_RETURN_IF_ERROR(ReplayFleet(*sim, all, /*day=*/so.days - 1, o, &result));
   }
   Finish(&result, started);
   return result;

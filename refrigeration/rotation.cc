@@ -42,6 +42,9 @@ Status RotationSettings::Validate() const {
   if (!(step_s >= 1 && step_s <= 3600)) return bad("step_s", "must be in [1, 3600]");
   if (!(tolerance > 0 && tolerance <= 0.5)) return bad("tolerance", "must be in (0, 0.5]");
   if (!(precision_z >= 0 && precision_z <= 10)) return bad("precision_z", "must be in [0, 10]");
+  if (!(error_floor_kw >= 0 && error_floor_kw <= 1e6)) {
+    return bad("error_floor_kw", "must be in [0, 1e6]");
+  }
   return Status::OK();
 }
 
@@ -274,7 +277,8 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
       *max_sigma_kw = std::max(*max_sigma_kw, sigma_kw);
       if (step.expected_kw < target_kw * (1 - aim) - 1e-9 ||
           step.expected_kw > target_kw * (1 + aim) + 1e-9 ||
-          s.precision_z * sigma_kw > (s.tolerance - aim) * target_kw) {
+          std::hypot(s.precision_z * sigma_kw, s.error_floor_kw) >
+              (s.tolerance - aim) * target_kw) {
         return false;
       }
     }

@@ -184,6 +184,28 @@ TEST(RotationReplayTest, PrecisionDeclinesWhatASmallFleetCannotHold) {
   }
 }
 
+TEST(RotationReplayTest, TheErrorFloorIsThe99thPercentileOfOfferedWindowMinutes) {
+  DeliveryErrorFloor floor;
+  EXPECT_EQ(floor.Kw(), 0);
+  RotationEventResult offered;
+  offered.contracted_kw = 10;
+  for (int k = 0; k < 200; ++k) {  // errors 0.01 .. 2.00 kW, alternately above and below
+    RotationMinute m;
+    m.in_window = true;
+    m.delivered_kw = 10 + (k % 2 == 0 ? 1 : -1) * 0.01 * (k + 1);
+    offered.minutes.push_back(m);
+  }
+  RotationMinute rebound;  // after the window: not an error against the contract
+  rebound.delivered_kw = -50;
+  offered.minutes.push_back(rebound);
+  floor.Add(offered);
+  RotationEventResult declined = offered;  // no offer: nothing was promised
+  declined.contracted_kw = 0;
+  floor.Add(declined);
+  EXPECT_EQ(floor.minutes(), 200);
+  EXPECT_NEAR(floor.Kw(), 1.98, 1e-9);  // nearest rank: the 198th of 200
+}
+
 TEST(RotationReplayTest, TheSameSeedGivesTheSamePlan) {
   auto a = Fleet(24, 2, 0.05);
   auto b = Fleet(24, 2, 0.05);
@@ -248,6 +270,21 @@ TEST(RotationReplayTest, ACampaignReplaysEveryProfileAtEveryHourOnUnseenFleets) 
   EXPECT_EQ(r->events_list[0].fleet_seed, o.seed);
   EXPECT_EQ(r->events_list[4].fault_rate, 0.1);
   EXPECT_EQ(r->profiles[0].mean_offer_kw_by_hour.size(), 2u);
+  // Each fleet replayed the same four events the day before, to learn its error floor, and made
+  // every counted offer with that one floor.
+  EXPECT_EQ(r->commissioning_events, 8);
+  EXPECT_EQ(r->commissioning_violations, 0);
+  for (size_t i = 0; i < r->events_list.size(); ++i) {
+    EXPECT_GE(r->events_list[i].error_floor_kw, 0);
+    EXPECT_EQ(r->events_list[i].error_floor_kw, r->events_list[i / 4 * 4].error_floor_kw) << i;
+  }
+  o.learn_error_floor = false;
+  o.event.settings.error_floor_kw = 0.25;  // given, not learnt
+  auto given = RunDispatchCampaign(o);
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
+  EXPECT_EQ(given->events, 8);
+  EXPECT_EQ(given->commissioning_events, 0);
+  for (const CampaignEvent& e : given->events_list) EXPECT_EQ(e.error_floor_kw, 0.25);
   o.bounds_for = nullptr;
   EXPECT_NE(RunDispatchCampaign(o).status().message().find("bounds_for"), std::string::npos);
 }

@@ -44,6 +44,9 @@ TEST(RotationTest, SettingsAreValidatedByName) {
   s = {};
   s.step_s = 0;
   EXPECT_NE(s.Validate().message().find("step_s"), std::string::npos);
+  s = {};
+  s.error_floor_kw = -0.1;
+  EXPECT_NE(s.Validate().message().find("error_floor_kw"), std::string::npos);
 }
 
 TEST(RotationTest, OffCaseRestartsWhenItsBoundWouldNotCoverTheNextMinute) {
@@ -259,6 +262,27 @@ TEST(RotationTest, TheOfferKeepsOnlyWhatThePlannersErrorLeavesInTheBand) {
   const double aim = precise.tolerance / 3;
   EXPECT_LE(precise.precision_z * sigma_kw, (precise.tolerance - aim) * large_precise + 1e-9);
   EXPECT_GT(large_precise / large_loose, small_precise / small_loose);
+}
+
+TEST(RotationTest, AnErrorFloorDeclinesEveryOfferTooSmallToHoldIt) {
+  // Cases that outlast the window: the dry run restarts none, so its own error is 0 and only the
+  // floor can say that an offer is too small for the fleet's real errors.
+  const std::vector<OfferCase> long_lived(40, OfferCase{3000, 0.5, 0.5, true});
+  RotationSettings s;
+  double sigma_kw = -1;
+  const double without = OfferBelow(long_lived, 900, 100, s, 1e9, &sigma_kw);
+  EXPECT_NEAR(without, 20.0, 0.11);
+  EXPECT_EQ(sigma_kw, 0);
+  const double aim = s.tolerance / 3;
+  // A floor the full offer can carry changes nothing ...
+  s.error_floor_kw = 0.5 * (s.tolerance - aim) * without;
+  EXPECT_DOUBLE_EQ(OfferBelow(long_lived, 900, 100, s, 1e9), without);
+  // ... but any offer below floor / (tolerance − aim) is declined, however well it holds in the
+  // dry run: a ceiling under it leaves nothing to offer.
+  EXPECT_EQ(OfferBelow(long_lived, 900, 100, s, 0.9 * without / 2), 0);
+  // And a floor larger than the whole fleet can carry declines everything.
+  s.error_floor_kw = 1.01 * (s.tolerance - aim) * 20.0;
+  EXPECT_EQ(EstimateOffer(long_lived, 900, 100, s), 0);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // A Monte Carlo campaign of grid-service replays (rotation_replay.h) on fleets the model never
 // saw: each fleet has its own seed (never the training fleet's), its own case-type mix and a
 // fault rate from a list (up to 10 % of cases with a stuck or drifting sensor); every service
-// profile is replayed at every start hour of the fleet's second day. Fleets are added until at
-// least `min_events` events have been replayed.
+// profile is replayed at every start hour of the fleet's third day, after the same replays on its
+// second day (its commissioning day) taught it its delivery error floor (DeliveryErrorFloor in
+// rotation_replay.h). Fleets are added until at least `min_events` events have been counted.
 //
 // What it answers, per profile: how many kW the fleet offered at each hour, the share of window
 // minutes delivered within the profile's tolerance, temperature-limit violations, and the
@@ -27,7 +28,7 @@ namespace nemesyst::refrigeration {
 
 struct CampaignOptions {
   std::vector<ServiceProfile> profiles = BuiltInProfiles();
-  // Event starts, hours since midnight UTC on each fleet's second day (the first gives the
+  // Event starts, hours since midnight UTC on each fleet's last day (the first gives the
   // history the model and the baselines need).
   std::vector<double> hours = {2, 6, 9, 12, 15, 18, 21};
   std::vector<double> fault_rates = {0.0, 0.05, 0.10};  // fleet k gets fault_rates[k % size]
@@ -37,6 +38,11 @@ struct CampaignOptions {
   int cases_per_store = 24;
   bool random_mix = true;      // each fleet draws its own case-type mix (else the simulator's)
   RotationEventOptions event;  // everything but the profile, which each event sets
+  // Before the counted events, the fleet replays the same profiles and hours on the day before
+  // (its commissioning day: counted for violations, not for delivery) and offers the counted ones
+  // with the error floor learnt from them (RotationSettings::error_floor_kw). Off: the floor in
+  // `event.settings` is used as given, and fleets simulate two days, not three.
+  bool learn_error_floor = true;
   // Called once per fleet: the bound source for it (e.g. ModelLowerBounds).
   std::function<Result<LowerBoundSource>(const FleetSimulator&)> bounds_for;
   // Called after every event (progress, or to keep the per-event results).
@@ -60,6 +66,7 @@ struct CampaignEvent {
   int safety_restarts = 0;
   double mean_physical_shed_kw = 0;  // over the window, against the fleet left alone
   double offer_sigma_kw = 0;         // the offer's expected error (RotationEventResult)
+  double error_floor_kw = 0;         // the fleet's learnt error floor the offer was made with
 };
 
 struct CampaignProfileSummary {
@@ -77,7 +84,9 @@ struct CampaignProfileSummary {
 struct CampaignResult {
   int fleets = 0;
   int events = 0;
-  int violations = 0;
+  int violations = 0;  // of the counted events and the commissioning ones
+  // The commissioning days' events (learn_error_floor), not in `events` nor in the profiles.
+  int commissioning_events = 0, commissioning_violations = 0;
   int cases_replayed = 0;  // Σ over events of the fleet's cases
   int faulty_cases = 0;    // of those, with a faulty sensor (the simulator's truth)
   double seconds = 0;
@@ -89,7 +98,8 @@ Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& options);
 
 // The same replays on given cases of a given fleet (e.g. the demo's held-out stores), at
 // options.hours of day `day` (0 = the simulation's first day; the look-back must fit before the
-// first event). stores, cases_per_store, seed, fault_rates, random_mix and min_events are not
+// first event), after the commissioning replays of day − 1 when options.learn_error_floor (then
+// day ≥ 1). stores, cases_per_store, seed, fault_rates, random_mix and min_events are not
 // used; the result has one fleet.
 Result<CampaignResult> ReplayServicesOnFleet(const FleetSimulator& simulator,
                                              const std::vector<int>& case_indices, int day,

@@ -54,6 +54,11 @@ struct RotationSettings {
   // minute of its dry run: the estimation error the planner expects must fit in the part of the
   // band its aim leaves (2.58: 99 % two-sided, were the error normal). 0: not checked.
   double precision_z = 2.58;
+  // The fleet's own delivery error that DeliverySigmaKw does not foresee, kW (a 99 % size, learnt
+  // from the fleet's settled minutes: DeliveryErrorFloor in rotation_replay.h). The offer's check
+  // becomes √((precision_z · DeliverySigmaKw)² + error_floor_kw²) ≤ (tolerance − aim) · kW, the
+  // two taken as independent errors. 0: none known.
+  double error_floor_kw = 0;
   // Checks ranges; the message names the field.
   Status Validate() const;
 };
@@ -134,7 +139,7 @@ inline constexpr double kMinRecoveringShare = 0.25;
 
 // What the fleet can offer for a window of `duration_s`: the highest constant kW the planner can
 // hold at every minute (within the aim band, with its expected error fitting in the rest of the
-// band: precision_z above), and then unwind with every draw above baseline
+// band: precision_z and error_floor_kw above), and then unwind with every draw above baseline
 // under `rebound_cap_kw`, in a dry run on the dispatcher's own estimates — each case's bound,
 // shed and rebound at the start; a restarted case pulls down for PullDownSeconds, then is
 // available again with its starting bound.

@@ -126,6 +126,28 @@ struct RotationEventResult {
   std::vector<RotationCaseOutcome> cases;
 };
 
+// What a fleet learns from its own settled events: how far its delivery strays from the contract,
+// for RotationSettings::error_floor_kw. The offer's dry run keeps a switched-off case off until
+// its bound, while in the closed loop the guard band restarts most cases long before it (at a
+// median 0.4 of it), so the dry run misses restarts — all of them at night, when bounds outlast
+// the window — and their errors. Those errors do not shrink with the offer: on 480-case fleets
+// the 99th percentile of |delivered − contracted| was 0.5–1.5 kW for offers of 5 to 80 kW. So a
+// fleet cannot hold ±tolerance on an offer much smaller than about floor / (tolerance − aim),
+// whatever its dry run says, and the floor tells it so.
+// Thread-safety: none (one fleet's learner, on one thread).
+class DeliveryErrorFloor {
+ public:
+  // Adds the window minutes of `event` (nothing when it made no offer).
+  void Add(const RotationEventResult& event);
+  // The 99th percentile (nearest rank) of |delivered − contracted| over the minutes added, kW;
+  // 0 before any.
+  double Kw() const;
+  int minutes() const { return static_cast<int>(errors_kw_.size()); }
+
+ private:
+  std::vector<double> errors_kw_;
+};
+
 // Replays `options.profile` on cases `case_indices` of `simulator`, starting at `start_us` (an
 // instant of its sampling grid, at least lookback_minutes after its start).
 Result<RotationEventResult> ReplayRotation(const FleetSimulator& simulator,
