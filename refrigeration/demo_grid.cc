@@ -17,6 +17,7 @@ GridServiceSection SectionFrom(const CampaignResult& r, const std::string& where
   s.cases = cases;
   s.events = r.events;
   s.violations = r.violations;
+  s.commissioning_events = r.commissioning_events;
   s.seconds = r.seconds;
   s.hours = hours;
   std::sort(s.hours.begin(), s.hours.end());
@@ -50,6 +51,7 @@ Status RunDemoGridServices(LoadedModel& model, const FleetSimulator& demo_fleet,
                            DemoReport* report) {
   CampaignOptions c;
   c.hours = o.grid_hours;
+  c.learn_error_floor = o.grid_commissioning;
   c.bounds_for = [&model](const FleetSimulator& sim) { return ModelLowerBounds(model, sim); };
   // The trace shown in the report: the longest service the unseen fleet offered.
   GridServiceTrace best;

@@ -50,12 +50,13 @@ CampaignResult EmptyResult(const CampaignOptions& o) {
 }
 
 // Every profile at every hour of `day` on cases `cases` of `sim` (`base`: those cases, before the
-// day's first event), offered with `error_floor_kw`. With `commissioning`, the day teaches it the
-// floor (each offered event's minutes) and counts only its violations; otherwise its events are
-// added to `result`.
+// day's first event), each offered with the floor `learnt` gives its profile (null: the floor in
+// o.event.settings). With `commissioning`, the day teaches it the floor (each offered event's
+// minutes) and counts only its violations; otherwise its events are added to `result`.
 Status ReplayDay(const FleetSimulator& sim, FleetBranch& base, const std::vector<int>& cases,
                  int day, const CampaignOptions& o, const LowerBoundSource& bounds,
-                 double error_floor_kw, DeliveryErrorFloor* commissioning, CampaignResult* result) {
+                 const DeliveryErrorFloor* learnt, DeliveryErrorFloor* commissioning,
+                 CampaignResult* result) {
   const SimulatorOptions& so = sim.options();
   int faulty = 0;
   for (int i : cases) {
@@ -78,7 +79,7 @@ Status ReplayDay(const FleetSimulator& sim, FleetBranch& base, const std::vector
     for (size_t p = 0; p < o.profiles.size(); ++p) {
       RotationEventOptions eo = o.event;
       eo.profile = o.profiles[p];
-      eo.settings.error_floor_kw = error_floor_kw;
+      if (learnt != nullptr) eo.settings.error_floor_kw = learnt->Kw(eo.profile.name);
       NEMESYST_ASSIGN_OR_RETURN(RotationEventResult r, RunRotationEvent(base, eo, bounds));
       result->violations += r.violations;
       if (commissioning != nullptr) {
@@ -106,7 +107,7 @@ Status ReplayDay(const FleetSimulator& sim, FleetBranch& base, const std::vector
                                      r.contracted_kw, r.window_minutes, r.minutes_within,
                                      r.worst_deviation, r.violations, r.rebound_peak,
                                      r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw,
-                                     r.offer_sigma_kw, error_floor_kw});
+                                     r.offer_sigma_kw, eo.settings.error_floor_kw});
       if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
     }
   }
@@ -120,18 +121,18 @@ Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int
   NEMESYST_ASSIGN_OR_RETURN(
       FleetBranch base,
       FleetBranch::Create(sim, cases, static_cast<size_t>(o.event.lookback_minutes) + 60));
-  double error_floor_kw = o.event.settings.error_floor_kw;
-  if (o.learn_error_floor) {
+  if (!o.learn_error_floor) {
+    NEMESYST_RETURN_IF_ERROR(ReplayDay(sim, base, cases, day, o, bounds, nullptr, nullptr, result));
+  } else {
     if (day < 1) {
       return Status::InvalidArgument(
           "campaign: learning the error floor needs day ≥ 1 (the day before commissions)");
     }
     DeliveryErrorFloor floor;
-    NEMESYST_RETURN_IF_ERROR(ReplayDay(sim, base, cases, day - 1, o, bounds, 0, &floor, result));
-    error_floor_kw = floor.Kw();
+    NEMESYST_RETURN_IF_ERROR(
+        ReplayDay(sim, base, cases, day - 1, o, bounds, nullptr, &floor, result));
+    NEMESYST_RETURN_IF_ERROR(ReplayDay(sim, base, cases, day, o, bounds, &floor, nullptr, result));
   }
-  NEMESYST_RETURN_IF_ERROR(
-      ReplayDay(sim, base, cases, day, o, bounds, error_floor_kw, nullptr, result));
   ++result->fleets;
   return Status::OK();
 }

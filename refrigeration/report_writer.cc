@@ -160,8 +160,12 @@ void GridMarkdown(std::string& md, const DemoReport& r) {
     md += ").\n\n";
   }
   for (const GridServiceSection& g : r.grid) {
-    md += "### " + g.where + "\n\n" + std::to_string(g.events) + " events, " +
-          std::to_string(g.violations) + " violation(s), " + Fixed(g.seconds, 1) + " s.\n\n";
+    md += "### " + g.where + "\n\n" + std::to_string(g.events) + " events";
+    if (g.commissioning_events > 0) {
+      md += " (after " + std::to_string(g.commissioning_events) +
+            " commissioning events the day before, which set each profile's error floor)";
+    }
+    md += ", " + std::to_string(g.violations) + " violation(s), " + Fixed(g.seconds, 1) + " s.\n\n";
     md +=
         "| profile | events | offered | mean offer, kW | minutes within ±5 % | worst deviation | "
         "worst rebound | violations |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -258,6 +262,7 @@ std::string SummaryJson(const DemoReport& r) {
     j["grid"].push_back({{"where", g.where},
                          {"cases", g.cases},
                          {"events", g.events},
+                         {"commissioning_events", g.commissioning_events},
                          {"violations", g.violations},
                          {"seconds", g.seconds},
                          {"hours", g.hours},

@@ -186,8 +186,9 @@ TEST(RotationReplayTest, PrecisionDeclinesWhatASmallFleetCannotHold) {
 
 TEST(RotationReplayTest, TheErrorFloorIsThe99thPercentileOfOfferedWindowMinutes) {
   DeliveryErrorFloor floor;
-  EXPECT_EQ(floor.Kw(), 0);
+  EXPECT_EQ(floor.Kw("dm"), 0);
   RotationEventResult offered;
+  offered.profile = "dm";
   offered.contracted_kw = 10;
   for (int k = 0; k < 200; ++k) {  // errors 0.01 .. 2.00 kW, alternately above and below
     RotationMinute m;
@@ -203,7 +204,25 @@ TEST(RotationReplayTest, TheErrorFloorIsThe99thPercentileOfOfferedWindowMinutes)
   declined.contracted_kw = 0;
   floor.Add(declined);
   EXPECT_EQ(floor.minutes(), 200);
-  EXPECT_NEAR(floor.Kw(), 1.98, 1e-9);  // nearest rank: the 198th of 200
+  EXPECT_NEAR(floor.Kw("dm"), 1.98, 1e-9);  // nearest rank: the 198th of 200
+  // A profile with too few minutes of its own gets the fleet's floor ...
+  RotationEventResult short_one;
+  short_one.profile = "ffr_primary";
+  short_one.contracted_kw = 100;
+  RotationMinute big;
+  big.in_window = true;
+  big.delivered_kw = 100 + 9;  // 9 kW off: larger than any dm minute
+  short_one.minutes.assign(DeliveryErrorFloor::kMinProfileMinutes - 1, big);
+  floor.Add(short_one);
+  const int all = 200 + DeliveryErrorFloor::kMinProfileMinutes - 1;
+  EXPECT_EQ(floor.minutes(), all);
+  EXPECT_EQ(floor.Kw("ffr_primary"), 9);  // the top 29 of 229 minutes are its own 9 kW
+  EXPECT_EQ(floor.Kw("never_offered"), 9);
+  // ... and one with enough its own; dm's is unchanged by the other profile's errors.
+  short_one.minutes.resize(1);
+  floor.Add(short_one);
+  EXPECT_EQ(floor.Kw("ffr_primary"), 9);
+  EXPECT_NEAR(floor.Kw("dm"), 1.98, 1e-9);
 }
 
 TEST(RotationReplayTest, TheSameSeedGivesTheSamePlan) {
@@ -270,13 +289,16 @@ TEST(RotationReplayTest, ACampaignReplaysEveryProfileAtEveryHourOnUnseenFleets) 
   EXPECT_EQ(r->events_list[0].fleet_seed, o.seed);
   EXPECT_EQ(r->events_list[4].fault_rate, 0.1);
   EXPECT_EQ(r->profiles[0].mean_offer_kw_by_hour.size(), 2u);
-  // Each fleet replayed the same four events the day before, to learn its error floor, and made
-  // every counted offer with that one floor.
+  // Each fleet replayed the same four events the day before, to learn its error floors, and made
+  // every counted offer of a profile with that profile's floor: events_list holds, per fleet,
+  // hour 3 (dc, ffr_primary) then hour 14 (dc, ffr_primary).
   EXPECT_EQ(r->commissioning_events, 8);
   EXPECT_EQ(r->commissioning_violations, 0);
   for (size_t i = 0; i < r->events_list.size(); ++i) {
     EXPECT_GE(r->events_list[i].error_floor_kw, 0);
-    EXPECT_EQ(r->events_list[i].error_floor_kw, r->events_list[i / 4 * 4].error_floor_kw) << i;
+    if (i % 4 >= 2) {
+      EXPECT_EQ(r->events_list[i].error_floor_kw, r->events_list[i - 2].error_floor_kw) << i;
+    }
   }
   o.learn_error_floor = false;
   o.event.settings.error_floor_kw = 0.25;  // given, not learnt

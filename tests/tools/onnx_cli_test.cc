@@ -29,7 +29,10 @@ using testing::RunCommand;
 
 const char* kPython = "/usr/bin/python3";
 
-std::string Script() { return std::string(NEMESYST_SOURCE_DIR) + "/tests/tools/onnx_torch.py"; }
+const std::string& Script() {
+  static const std::string path = std::string(NEMESYST_SOURCE_DIR) + "/tests/tools/onnx_torch.py";
+  return path;
+}
 
 constexpr int kSteps = 8;
 constexpr int kFeatures = testing::kOnnxPipelineFeatures;

@@ -85,6 +85,9 @@ struct DemoOptions {
   std::vector<double> grid_hours = {3, 21};
   int grid_stores = 100;
   double grid_fault_rate = 0.05;
+  // Each grid fleet first replays the same profiles and hours the day before, its commissioning
+  // day, and offers with the error floors learnt there (CampaignOptions::learn_error_floor).
+  bool grid_commissioning = true;
   // Targets.
   double target_mae_reduction = 0.25;
   // Grid services on the unseen fleet: delivered within each profile's tolerance (±5 %) at this

@@ -39,9 +39,10 @@ struct CampaignOptions {
   bool random_mix = true;      // each fleet draws its own case-type mix (else the simulator's)
   RotationEventOptions event;  // everything but the profile, which each event sets
   // Before the counted events, the fleet replays the same profiles and hours on the day before
-  // (its commissioning day: counted for violations, not for delivery) and offers the counted ones
-  // with the error floor learnt from them (RotationSettings::error_floor_kw). Off: the floor in
-  // `event.settings` is used as given, and fleets simulate two days, not three.
+  // (its commissioning day, offered with the floor in `event.settings`: counted for violations,
+  // not for delivery) and offers the counted ones with each profile's error floor learnt from them
+  // (DeliveryErrorFloor, RotationSettings::error_floor_kw). Off: the floor in `event.settings` is
+  // used throughout, and fleets simulate two days, not three.
   bool learn_error_floor = true;
   // Called once per fleet: the bound source for it (e.g. ModelLowerBounds).
   std::function<Result<LowerBoundSource>(const FleetSimulator&)> bounds_for;
@@ -66,7 +67,7 @@ struct CampaignEvent {
   int safety_restarts = 0;
   double mean_physical_shed_kw = 0;  // over the window, against the fleet left alone
   double offer_sigma_kw = 0;         // the offer's expected error (RotationEventResult)
-  double error_floor_kw = 0;         // the fleet's learnt error floor the offer was made with
+  double error_floor_kw = 0;         // the error floor the offer was made with (learnt per profile)
 };
 
 struct CampaignProfileSummary {

@@ -69,7 +69,9 @@ struct GridServiceSection {
   std::string where;  // "held-out stores, day 14" / "unseen fleet (seed 1042, 2400 cases)"
   int cases = 0;
   int events = 0;
-  int violations = 0;
+  int violations = 0;  // in the events and the commissioning events
+  // Replayed the day before to learn each profile's error floor (CampaignResult).
+  int commissioning_events = 0;
   double seconds = 0;
   std::vector<double> hours;
   std::vector<GridServiceRow> rows;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -134,18 +135,25 @@ struct RotationEventResult {
 // the 99th percentile of |delivered − contracted| was 0.5–1.5 kW for offers of 5 to 80 kW. So a
 // fleet cannot hold ±tolerance on an offer much smaller than about floor / (tolerance − aim),
 // whatever its dry run says, and the floor tells it so.
+// The floor is learnt per profile: a profile's duration sets how hard the fleet rotates, and
+// the fleet's largest offers (a night DC of hundreds of kW on 2,400 cases) err by more kilowatts
+// than its smaller ones, so one floor for all would decline services their own minutes show held.
 // Thread-safety: none (one fleet's learner, on one thread).
 class DeliveryErrorFloor {
  public:
+  // A profile's own floor needs this many settled minutes; with fewer, the fleet's is used.
+  static constexpr int kMinProfileMinutes = 30;
   // Adds the window minutes of `event` (nothing when it made no offer).
   void Add(const RotationEventResult& event);
-  // The 99th percentile (nearest rank) of |delivered − contracted| over the minutes added, kW;
-  // 0 before any.
-  double Kw() const;
-  int minutes() const { return static_cast<int>(errors_kw_.size()); }
+  // The 99th percentile (nearest rank) of |delivered − contracted| over the minutes added for
+  // `profile` when it has at least kMinProfileMinutes, else over every minute added; kW, 0 before
+  // any.
+  double Kw(const std::string& profile) const;
+  int minutes() const { return static_cast<int>(all_kw_.size()); }
 
  private:
-  std::vector<double> errors_kw_;
+  std::vector<double> all_kw_;
+  std::map<std::string, std::vector<double>> by_profile_kw_;
 };
 
 // Replays `options.profile` on cases `case_indices` of `simulator`, starting at `start_us` (an
