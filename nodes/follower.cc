@@ -5,14 +5,13 @@
 
 #include "common/coding.h"
 #include "common/xxh128.h"
+#include "nodes/replication_keys.h"
 #include "nodes/wall_clock.h"
 
 namespace nemesyst::nodes {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kEpochKey = "replication.epoch";
 
 fs::path PartialData(const fs::path& replica) { return replica.string() + ".partial"; }
 fs::path PartialMeta(const fs::path& replica) { return replica.string() + ".partial.json"; }

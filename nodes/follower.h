@@ -119,7 +119,7 @@ class Follower {
     chunks_in_flight_ = 0;
     fetch_cursor_valid_ = false;
   }
-  int64_t last_progress_us_ = 0, last_tick_us_ = 0, hello_sent_us_ = 0;
+  int64_t last_progress_us_ = 0, hello_sent_us_ = 0;
   // A change arriving in fragments (kept on disk: resumes across reconnects and restarts).
   struct Partial {
     uint64_t position = 0;

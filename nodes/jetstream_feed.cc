@@ -7,12 +7,12 @@
 #include "common/xxh128.h"
 #include "nodes/nats_connection.h"
 #include "nodes/node_role.h"
+#include "nodes/replication_keys.h"
 
 namespace nemesyst::nodes {
 namespace {
 
-constexpr const char* kSeqKey = "jetstream.seq";        // the last applied message's sequence
-constexpr const char* kEpochKey = "replication.epoch";  // as the ZeroMQ follower keeps it
+constexpr const char* kSeqKey = "jetstream.seq";  // the last applied message's sequence
 constexpr int kFetchBatch = 256;
 constexpr int64_t kFetchWaitMs = 500;
 

@@ -3,14 +3,12 @@
 
 #include "common/coding.h"
 #include "common/xxh128.h"
+#include "nodes/wire.h"
 
 namespace nemesyst::nodes {
 namespace {
 
 constexpr std::string_view kMagic = "NJL1";
-// More changes than this in one message is malformed (a 1 MiB message of empty changes would
-// otherwise make a consumer build a million-entry vector).
-constexpr uint64_t kMaxChangesPerMessage = 1 << 16;
 
 Status Malformed(std::string_view what) {
   return Status::Corruption("malformed JetStream log message: " + std::string(what));
@@ -74,6 +72,8 @@ Result<LogMessage> DecodeLogMessage(std::string_view bytes) {
   }
   if (m.kind == LogMessageKind::kChanges) {
     uint64_t count = 0;
+    // The wire's bound: more changes in one message is malformed (a 1 MiB message of empty
+    // changes would otherwise make a consumer build a million-entry vector).
     if (!in.GetVarint64(&count) || count == 0 || count > kMaxChangesPerMessage ||
         count > m.last - m.after) {
       return Malformed("change count");

@@ -3,12 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/json_number.h"
 #include "common/xxh128.h"
+#include "nodes/wall_clock.h"
 
 namespace nemesyst::nodes {
 namespace fs = std::filesystem;
@@ -16,12 +16,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kManifest = "BOOTSTRAP.json";
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Result<std::string> FileDigest(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -19,33 +19,17 @@
 #include "nemesyst/train_job.h"
 #include "nemesyst/version.h"
 #include "refrigeration/demo_grid.h"
+#include "refrigeration/elapsed.h"
 #include "refrigeration/evaluation.h"
 #include "refrigeration/fleet_deployment.h"
 #include "refrigeration/live_feed.h"
+#include "refrigeration/report_writer.h"
 
 namespace nemesyst::refrigeration {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double Since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
-
-Status WriteText(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::IOError("demo: cannot write " + path.string());
-  return Status::OK();
-}
 
 Status PrepareDirectory(const DemoOptions& o) {
   std::error_code ec;
@@ -71,7 +55,7 @@ class Steps {
     if (o_.on_step) o_.on_step(name);
     const auto t0 = Clock::now();
     Status s = body();
-    report_->step_seconds.emplace_back(name, Since(t0));
+    report_->step_seconds.emplace_back(name, SecondsSince(t0));
     return s.WithContext("demo step '" + name + "'");
   }
 
@@ -177,7 +161,7 @@ Result<DispatchPlan> DispatchThroughHub(FleetDeployment& fleet, const DispatchRe
                                                              {"margin_s", request.margin_s},
                                                              {"stores", stores}},
                                                             10000));
-  const double round_trip_ms = Since(t0) * 1000;
+  const double round_trip_ms = SecondsSince(t0) * 1000;
   DispatchPlan plan;
   plan.request = request;
   plan.requested_kw = request.shed_kw;
@@ -454,7 +438,7 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
           "first model served", "lstm@" + std::to_string(hub_version["lstm"]) + " as " +
                                     fleet->served_model() + "@" + std::to_string(first_served) +
                                     ", promoted; every store built, warmed and served it " +
-                                    Fixed(Since(t0), 2) + " s after it was trained");
+                                    Fixed(SecondsSince(t0), 2) + " s after it was trained");
       return Status::OK();
     }));
   }
@@ -557,7 +541,7 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
               fleet->Control(
                   {{"op", "deploy"}, {"model", fleet->served_model()}, {"version", served}},
                   120000));
-          const double swap_s = Since(t0);
+          const double swap_s = SecondsSince(t0);
           std::this_thread::sleep_for(std::chrono::milliseconds(200));  // and after
           const SwapProbeReport probed_report = probe.Stop();
           NEMESYST_RETURN_IF_ERROR(fleet
@@ -756,7 +740,7 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
     report.targets.push_back({"fleet: hot swap under live feeds, no predict request failed",
                               swap_lost_nothing, "see \"predict requests during the swap\""});
   }
-  report.elapsed_seconds = Since(t_start);
+  report.elapsed_seconds = SecondsSince(t_start);
   report.targets.push_back({"finished in under " + Fixed(o.target_seconds / 60, 0) + " minutes",
                             report.elapsed_seconds < o.target_seconds,
                             Fixed(report.elapsed_seconds, 1) + " s"});

@@ -6,15 +6,12 @@
 #include "nemesyst/pipeline.h"
 #include "nemesyst/predict_job.h"
 #include "nemesyst/store.h"
+#include "refrigeration/elapsed.h"
 
 namespace nemesyst::refrigeration {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double Since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 }  // namespace
 
@@ -111,11 +108,11 @@ Result<std::vector<EvaluatedPredictor>> EvaluateBaselines(const std::vector<Case
     e.name = baseline->name();
     auto t0 = Clock::now();
     NEMESYST_RETURN_IF_ERROR(baseline->Fit(train_rows));
-    e.train_seconds = Since(t0);
+    e.train_seconds = SecondsSince(t0);
     std::vector<double> predicted(eval.size());
     t0 = Clock::now();
     for (size_t i = 0; i < eval.size(); ++i) predicted[i] = baseline->Predict(eval[i]);
-    const double seconds = Since(t0);
+    const double seconds = SecondsSince(t0);
     e.infer_us_per_case_step = eval.empty() ? 0 : seconds * 1e6 / eval.size();
     NEMESYST_RETURN_IF_ERROR(FillErrors(rows.device, truth, predicted, held_out.case_types, &e));
     out.push_back(std::move(e));

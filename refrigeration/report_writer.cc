@@ -12,12 +12,6 @@ namespace {
 
 constexpr size_t kMaxScatterPoints = 1500;
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
-
 nlohmann::json PredictorJson(const EvaluatedPredictor& p) {
   nlohmann::json by_type = nlohmann::json::object();
   for (const auto& [type, s] : p.by_case_type) {
@@ -33,15 +27,6 @@ nlohmann::json PredictorJson(const EvaluatedPredictor& p) {
           {"train_loss", p.train_loss},
           {"val_mae_s", p.val_mae_s},
           {"by_case_type", by_type}};
-}
-
-Status WriteText(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::IOError("report: cannot create " + path.string());
-  out << text;
-  out.close();
-  if (!out) return Status::IOError("report: cannot write " + path.string());
-  return Status::OK();
 }
 
 std::string ScatterSvg(const DemoReport& r) {
@@ -210,6 +195,21 @@ void TableRow(std::string& md, const EvaluatedPredictor& p, bool model) {
 }
 
 }  // namespace
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  return buf;
+}
+
+Status WriteText(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::IOError("cannot create " + path.string());
+  out << text;
+  out.close();
+  if (!out) return Status::IOError("cannot write " + path.string());
+  return Status::OK();
+}
 
 const EvaluatedPredictor* BestByMae(const std::vector<EvaluatedPredictor>& list) {
   const EvaluatedPredictor* best = nullptr;

@@ -27,6 +27,11 @@
 
 namespace nemesyst::refrigeration {
 
+// `v` with `digits` decimals ("%.*f"): how every figure of the report is printed.
+std::string Fixed(double v, int digits);
+// Writes `text` to `path`, created or truncated; the error names the file.
+Status WriteText(const std::filesystem::path& path, const std::string& text);
+
 // Best (lowest MAE) entry of `list`, or nullptr when empty.
 const EvaluatedPredictor* BestByMae(const std::vector<EvaluatedPredictor>& list);
 

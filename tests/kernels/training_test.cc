@@ -13,13 +13,13 @@ namespace {
 
 using testing::NoisySineNextStep;
 
-std::string Spec(const std::string& cell) {
+std::string CellSpec(const std::string& cell) {
   return R"({"kind": "regressor", "input": {"features": 1, "steps": 16},
              "recurrent": {"cell": ")" +
          cell + R"(", "hidden": [16]}, "output": {"width": 1}})";
 }
 
-const std::string kLstmSpec = Spec("lstm");
+const std::string kLstmSpec = CellSpec("lstm");
 
 // The clean next value of a sine with noise σ = 0.05 on the inputs: predicting 0 scores 0.5,
 // copying the last reading ≈ 0.09. A working LSTM, GRU or classic GRU gets well below 0.01.
@@ -28,7 +28,7 @@ class ConvergenceTest : public ::testing::TestWithParam<const char*> {};
 TEST_P(ConvergenceTest, LearnsNoisySineNextStep) {
   auto train = NoisySineNextStep(512, 16, 0.05, 1);
   auto validation = NoisySineNextStep(128, 16, 0.05, 2);
-  auto model = Model::Create(Spec(GetParam()), 7);
+  auto model = Model::Create(CellSpec(GetParam()), 7);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   TrainerOptions options;
   options.epochs = 30;

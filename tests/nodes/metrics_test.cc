@@ -29,10 +29,12 @@
 #include "nemesyst/node.h"
 #include "nodes/http_endpoint.h"
 #include "nodes/metrics.h"
+#include "tests/testing/endpoint.h"
 
 namespace nemesyst::nodes {
 namespace {
 
+using nemesyst::testing::PortOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -364,8 +366,6 @@ TEST(PrometheusTextTest, WellFormedExposition) {
 HttpEndpoint::TextFn Text(std::string text) {
   return [text] { return text; };
 }
-
-int PortOf(const std::string& address) { return std::stoi(address.substr(address.rfind(':') + 1)); }
 
 std::unique_ptr<httplib::Client> ClientFor(const HttpEndpoint& endpoint) {
   auto client = std::make_unique<httplib::Client>("127.0.0.1", PortOf(endpoint.address()));

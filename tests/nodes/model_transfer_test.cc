@@ -7,6 +7,7 @@
 #include <random>
 
 #include "tests/nodes/cluster_fixture.h"
+#include "tests/testing/endpoint.h"
 #include "tests/testing/zmtp_proxy.h"
 
 namespace nemesyst::testing {
@@ -47,10 +48,6 @@ nlohmann::json RegistryPeer(Cluster& cluster, const std::string& store) {
     if (p["channel"] == "registry") return p;
   }
   return nullptr;
-}
-
-int PortOf(const std::string& endpoint) {
-  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
 }
 
 TEST(ModelTransferTest, AModelKilledHalfWayResumesAndCorruptFragmentsAreRefused) {

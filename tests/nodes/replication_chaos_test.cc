@@ -8,14 +8,11 @@
 #include <filesystem>
 
 #include "tests/nodes/cluster_fixture.h"
+#include "tests/testing/endpoint.h"
 #include "tests/testing/zmtp_proxy.h"
 
 namespace nemesyst::testing {
 namespace {
-
-int PortOf(const std::string& endpoint) {
-  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
-}
 
 nlohmann::json HubDataPeer(Cluster& cluster, const std::string& node) {
   nlohmann::json s = NodeStatusJson(cluster.hub()->client());

@@ -19,21 +19,14 @@
 #include <vector>
 
 #include "refrigeration/feed_signals.h"
+#include "tests/refrigeration/case_samples.h"
 
 namespace nemesyst::refrigeration {
 namespace {
 
 constexpr int64_t kMinuteUs = 60LL * 1000000;
 
-std::vector<SimSample> Collect(const FleetSimulator& sim, int case_index) {
-  std::vector<SimSample> out;
-  Status status = sim.GenerateCase(case_index, [&](const SimSample* s, size_t n) {
-    out.insert(out.end(), s, s + n);
-    return Status::OK();
-  });
-  EXPECT_TRUE(status.ok()) << status.ToString();
-  return out;
-}
+using nemesyst::testing::Collect;
 
 // Checks of one fleet, tallied by the truth at each instant.
 struct Tally {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nemesyst/refrigeration/simulator.h"
+#include "tests/refrigeration/case_samples.h"
 
 namespace nemesyst::refrigeration {
 namespace {
@@ -17,7 +18,7 @@ bool IsFrozen(CaseType type) {
   return type == CaseType::kFrozenWell || type == CaseType::kFrozenGlassDoor;
 }
 
-SimulatorOptions SmallFleet() {
+SimulatorOptions SmallFleetOptions() {
   SimulatorOptions options;
   options.seed = 7;
   options.stores = 3;
@@ -27,15 +28,7 @@ SimulatorOptions SmallFleet() {
   return options;
 }
 
-std::vector<SimSample> Collect(const FleetSimulator& sim, int case_index) {
-  std::vector<SimSample> out;
-  Status status = sim.GenerateCase(case_index, [&](const SimSample* s, size_t n) {
-    out.insert(out.end(), s, s + n);
-    return Status::OK();
-  });
-  EXPECT_TRUE(status.ok()) << status.ToString();
-  return out;
-}
+using nemesyst::testing::Collect;
 
 TEST(SimulatorTest, RejectsInvalidOptions) {
   SimulatorOptions options;
@@ -50,7 +43,7 @@ TEST(SimulatorTest, RejectsInvalidOptions) {
 }
 
 TEST(SimulatorTest, DutyCyclesAndTemperaturesArePlausible) {
-  SimulatorOptions options = SmallFleet();
+  SimulatorOptions options = SmallFleetOptions();
   options.fault_rate = 0;  // judge the physics, not the faulty sensors
   auto sim = FleetSimulator::Create(options);
   ASSERT_TRUE(sim.ok());
@@ -91,7 +84,7 @@ TEST(SimulatorTest, DutyCyclesAndTemperaturesArePlausible) {
 }
 
 TEST(SimulatorTest, DefrostsFollowTheirSchedule) {
-  auto sim = FleetSimulator::Create(SmallFleet());
+  auto sim = FleetSimulator::Create(SmallFleetOptions());
   ASSERT_TRUE(sim.ok());
   for (const CaseInfo& info : (*sim)->cases()) {
     const CaseParams& p = info.params;
@@ -123,7 +116,7 @@ TEST(SimulatorTest, DefrostsFollowTheirSchedule) {
 }
 
 TEST(SimulatorTest, SafeOffDecreasesAsTheCaseIsWarmer) {
-  auto sim = FleetSimulator::Create(SmallFleet());
+  auto sim = FleetSimulator::Create(SmallFleetOptions());
   ASSERT_TRUE(sim.ok());
   for (const CaseInfo& info : (*sim)->cases()) {
     const CaseParams& p = info.params;
@@ -142,7 +135,7 @@ TEST(SimulatorTest, SafeOffDecreasesAsTheCaseIsWarmer) {
 }
 
 TEST(SimulatorTest, SafeOffMatchesSteppingThePhysics) {
-  auto sim = FleetSimulator::Create(SmallFleet());
+  auto sim = FleetSimulator::Create(SmallFleetOptions());
   ASSERT_TRUE(sim.ok());
   for (const CaseInfo& info : (*sim)->cases()) {
     const CaseParams& p = info.params;
@@ -164,7 +157,7 @@ TEST(SimulatorTest, SafeOffMatchesSteppingThePhysics) {
 }
 
 TEST(SimulatorTest, LabelsSpanHundredsToThousandsOfSeconds) {
-  auto sim = FleetSimulator::Create(SmallFleet());
+  auto sim = FleetSimulator::Create(SmallFleetOptions());
   ASSERT_TRUE(sim.ok());
   std::vector<float> labels;
   for (const CaseInfo& info : (*sim)->cases()) {
@@ -181,7 +174,7 @@ TEST(SimulatorTest, LabelsSpanHundredsToThousandsOfSeconds) {
 }
 
 TEST(SimulatorTest, DeterministicBySeedAndIndependentOfOrder) {
-  SimulatorOptions options = SmallFleet();
+  SimulatorOptions options = SmallFleetOptions();
   options.days = 0.5;
   auto a = FleetSimulator::Create(options);
   auto b = FleetSimulator::Create(options);
@@ -223,7 +216,7 @@ TEST(SimulatorTest, DeterministicBySeedAndIndependentOfOrder) {
 }
 
 TEST(SimulatorTest, FaultySensorsAndGapsAppearAtTheirRates) {
-  SimulatorOptions options = SmallFleet();
+  SimulatorOptions options = SmallFleetOptions();
   options.stores = 10;
   options.fault_rate = 0.5;
   options.gap_rate = 0.01;
@@ -260,7 +253,7 @@ TEST(SimulatorTest, FaultySensorsAndGapsAppearAtTheirRates) {
 }
 
 TEST(SimulatorTest, TrueStateAgreesWithTheSamples) {
-  SimulatorOptions options = SmallFleet();
+  SimulatorOptions options = SmallFleetOptions();
   options.noise_c = 0;
   options.quantum_c = 0;
   options.gap_rate = 0;
@@ -282,7 +275,7 @@ TEST(SimulatorTest, TrueStateAgreesWithTheSamples) {
 }
 
 TEST(SimulatorTest, ReplaySheddingAgreesWithTheLabel) {
-  SimulatorOptions options = SmallFleet();
+  SimulatorOptions options = SmallFleetOptions();
   auto sim = FleetSimulator::Create(options);
   ASSERT_TRUE(sim.ok());
   std::vector<int> all;

@@ -7,7 +7,7 @@
 namespace nemesyst::cli {
 namespace {
 
-void AddCreate(CLI::App& group, CliContext& ctx) {
+void AddGroupCreate(CLI::App& group, CliContext& ctx) {
   CLI::App* cmd = group.add_subcommand("create", "Create a consumer group over a stream");
   struct Args {
     std::string group, stream;
@@ -121,7 +121,7 @@ void AddAck(CLI::App& group, CliContext& ctx) {
   });
 }
 
-void AddStat(CLI::App& group, CliContext& ctx) {
+void AddGroupStat(CLI::App& group, CliContext& ctx) {
   CLI::App* cmd = group.add_subcommand("stat", "Progress of consumer groups");
   struct Args {
     std::string group;
@@ -173,11 +173,11 @@ void AddStat(CLI::App& group, CliContext& ctx) {
 void AddGroupCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* group = app.add_subcommand("group", "Consumer groups: unique batches for workers");
   group->require_subcommand(1);
-  AddCreate(*group, ctx);
+  AddGroupCreate(*group, ctx);
   AddDelete(*group, ctx);
   AddClaim(*group, ctx);
   AddAck(*group, ctx);
-  AddStat(*group, ctx);
+  AddGroupStat(*group, ctx);
 }
 
 }  // namespace nemesyst::cli

@@ -178,7 +178,7 @@ std::string FormatRecord(const StoredRecord& r) {
   return out.str();
 }
 
-void AddCreate(CLI::App& log, CliContext& ctx) {
+void AddLogCreate(CLI::App& log, CliContext& ctx) {
   CLI::App* cmd = log.add_subcommand("create", "Create a stream with a schema");
   struct Args {
     std::string stream, schema_file;
@@ -343,7 +343,7 @@ void AddTail(CLI::App& log, CliContext& ctx) {
   });
 }
 
-void AddStat(CLI::App& log, CliContext& ctx) {
+void AddLogStat(CLI::App& log, CliContext& ctx) {
   CLI::App* cmd = log.add_subcommand("stat", "Streams: schema, sequence range, retention");
   struct Args {
     std::string stream;
@@ -479,10 +479,10 @@ void AddRejects(CLI::App& log, CliContext& ctx) {
 void AddLogCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* log = app.add_subcommand("log", "Streams of sensor records in the store");
   log->require_subcommand(1);
-  AddCreate(*log, ctx);
+  AddLogCreate(*log, ctx);
   AddAppend(*log, ctx);
   AddTail(*log, ctx);
-  AddStat(*log, ctx);
+  AddLogStat(*log, ctx);
   AddRetain(*log, ctx);
   AddRejects(*log, ctx);
 }

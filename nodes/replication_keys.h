@@ -1,0 +1,13 @@
+// Keys of the node-state values the replication roles keep in a replica (Store::PutNodeState).
+#ifndef NEMESYST_NODES_REPLICATION_KEYS_H_
+#define NEMESYST_NODES_REPLICATION_KEYS_H_
+
+namespace nemesyst::nodes {
+
+// The hub's epoch the replica follows (8 bytes, little-endian): the ZeroMQ follower and the
+// JetStream feed keep it under the same key, so a replica can move from one transport to the other.
+inline constexpr const char* kEpochKey = "replication.epoch";
+
+}  // namespace nemesyst::nodes
+
+#endif  // NEMESYST_NODES_REPLICATION_KEYS_H_
