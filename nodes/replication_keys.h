@@ -4,8 +4,8 @@
 
 namespace nemesyst::nodes {
 
-// The hub's epoch the replica follows (8 bytes, little-endian): the ZeroMQ follower and the
-// JetStream feed keep it under the same key, so a replica can move from one transport to the other.
+// The hub's epoch the replica follows (PutFixed64): the ZeroMQ follower and the JetStream feed
+// keep it under this one key, in the same encoding.
 inline constexpr const char* kEpochKey = "replication.epoch";
 
 }  // namespace nemesyst::nodes
