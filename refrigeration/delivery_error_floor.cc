@@ -1,6 +1,7 @@
 // DeliveryErrorFloor (rotation_replay.h): the 99th percentile of a fleet's settled delivery errors.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "nemesyst/refrigeration/rotation_replay.h"
 
@@ -22,10 +23,14 @@ void DeliveryErrorFloor::Add(const RotationEventResult& event) {
   std::vector<double>& own = by_profile_kw_[event.profile];
   for (const RotationMinute& m : event.minutes) {
     if (!m.in_window) continue;
-    const double error_kw = std::fabs(m.delivered_kw - event.contracted_kw);
-    own.push_back(error_kw);
-    all_kw_.push_back(error_kw);
+    own.push_back(std::fabs(m.delivered_kw - event.contracted_kw));
   }
+}
+
+int DeliveryErrorFloor::minutes() const {
+  size_t n = 0;
+  for (const auto& [profile, errors_kw] : by_profile_kw_) n += errors_kw.size();
+  return static_cast<int>(n);
 }
 
 double DeliveryErrorFloor::Kw(const std::string& profile) const {
@@ -33,7 +38,11 @@ double DeliveryErrorFloor::Kw(const std::string& profile) const {
   if (own != by_profile_kw_.end() && static_cast<int>(own->second.size()) >= kMinProfileMinutes) {
     return Percentile99(own->second);
   }
-  return Percentile99(all_kw_);
+  std::vector<double> all_kw;  // the fleet's: every profile's minutes
+  for (const auto& [name, errors_kw] : by_profile_kw_) {
+    all_kw.insert(all_kw.end(), errors_kw.begin(), errors_kw.end());
+  }
+  return Percentile99(std::move(all_kw));
 }
 
 }  // namespace nemesyst::refrigeration

@@ -149,10 +149,9 @@ class DeliveryErrorFloor {
   // `profile` when it has at least kMinProfileMinutes, else over every minute added; kW, 0 before
   // any.
   double Kw(const std::string& profile) const;
-  int minutes() const { return static_cast<int>(all_kw_.size()); }
+  int minutes() const;  // over every profile
 
  private:
-  std::vector<double> all_kw_;
   std::map<std::string, std::vector<double>> by_profile_kw_;
 };
 
