@@ -29,10 +29,7 @@ using testing::RunCommand;
 
 const char* kPython = "/usr/bin/python3";
 
-const std::string& Script() {
-  static const std::string path = std::string(NEMESYST_SOURCE_DIR) + "/tests/tools/onnx_torch.py";
-  return path;
-}
+std::string Script() { return std::string(NEMESYST_SOURCE_DIR) + "/tests/tools/onnx_torch.py"; }
 
 constexpr int kSteps = 8;
 constexpr int kFeatures = testing::kOnnxPipelineFeatures;

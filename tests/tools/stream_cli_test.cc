@@ -62,8 +62,7 @@ TEST(StreamCliTest, IngestRejectAndDeadLetterExitCodes) {
       << reject.err;
   std::vector<std::string> dead = base;
   dead[5] = "fleet2";
-  const std::string dead_letter = "--on-error=dead-letter";  // a named string: GCC 12 warns
-  dead.push_back(dead_letter);  // falsely (-Warray-bounds) on a temporary's move here
+  dead.push_back("--on-error=dead-letter");
   auto ok = RunCli(dead);
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("ingested 2 rows"), std::string::npos) << ok.out;
