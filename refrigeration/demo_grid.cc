@@ -51,7 +51,7 @@ Status RunDemoGridServices(LoadedModel& model, const FleetSimulator& demo_fleet,
                            DemoReport* report) {
   CampaignOptions c;
   c.hours = o.grid_hours;
-  c.learn_error_floor = o.grid_commissioning;
+  c.commissioning = o.grid_commissioning;
   c.bounds_for = [&model](const FleetSimulator& sim) { return ModelLowerBounds(model, sim); };
   // The trace shown in the report: the longest service the unseen fleet offered.
   GridServiceTrace best;

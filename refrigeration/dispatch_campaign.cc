@@ -33,6 +33,9 @@ Status CampaignOptions::Validate() const {
     return bad("cases_per_store", "must be in [1, 100]");
   }
   if (!bounds_for) return bad("bounds_for", "is required");
+  if (!(event.offer_rebound_aim > 0 && event.offer_rebound_aim <= 1)) {
+    return bad("event.offer_rebound_aim", "must be in (0, 1]");
+  }
   return event.settings.Validate();
 }
 
@@ -49,14 +52,19 @@ CampaignResult EmptyResult(const CampaignOptions& o) {
   return result;
 }
 
+// What a fleet's commissioning day teaches it, per profile.
+struct Commissioned {
+  DeliveryErrorFloor error_floor;
+  ReboundOvershoot rebound;
+};
+
 // Every profile at every hour of `day` on cases `cases` of `sim` (`base`: those cases, before the
-// day's first event), each offered with the floor `learnt` gives its profile (null: the floor in
-// o.event.settings). With `commissioning`, the day teaches it the floor (each offered event's
-// minutes) and counts only its violations; otherwise its events are added to `result`.
+// day's first event), each offered with the error floor and rebound aim `learnt` gives its profile
+// (null: those in o.event). With `commissioning`, the day teaches them (from each offered event)
+// and counts only its violations; otherwise its events are added to `result`.
 Status ReplayDay(const FleetSimulator& sim, FleetBranch& base, const std::vector<int>& cases,
                  int day, const CampaignOptions& o, const LowerBoundSource& bounds,
-                 const DeliveryErrorFloor* learnt, DeliveryErrorFloor* commissioning,
-                 CampaignResult* result) {
+                 const Commissioned* learnt, Commissioned* commissioning, CampaignResult* result) {
   const SimulatorOptions& so = sim.options();
   int faulty = 0;
   for (int i : cases) {
@@ -79,11 +87,15 @@ Status ReplayDay(const FleetSimulator& sim, FleetBranch& base, const std::vector
     for (size_t p = 0; p < o.profiles.size(); ++p) {
       RotationEventOptions eo = o.event;
       eo.profile = o.profiles[p];
-      if (learnt != nullptr) eo.settings.error_floor_kw = learnt->Kw(eo.profile.name);
+      if (learnt != nullptr) {
+        eo.settings.error_floor_kw = learnt->error_floor.Kw(eo.profile.name);
+        eo.offer_rebound_aim = learnt->rebound.OfferAim(eo.profile.name, eo.offer_rebound_aim);
+      }
       NEMESYST_ASSIGN_OR_RETURN(RotationEventResult r, RunRotationEvent(base, eo, bounds));
       result->violations += r.violations;
       if (commissioning != nullptr) {
-        commissioning->Add(r);
+        commissioning->error_floor.Add(r);
+        commissioning->rebound.Add(r);
         ++result->commissioning_events;
         result->commissioning_violations += r.violations;
         continue;
@@ -103,11 +115,11 @@ Status ReplayDay(const FleetSimulator& sim, FleetBranch& base, const std::vector
         s.worst_rebound = std::max(s.worst_rebound, r.rebound_peak);
         if (r.rebound_peak > eo.profile.rebound_limit) ++s.rebound_over;
       }
-      result->events_list.push_back({r.profile, so.seed, so.fault_rate, hour, r.capacity_kw,
-                                     r.contracted_kw, r.window_minutes, r.minutes_within,
-                                     r.worst_deviation, r.violations, r.rebound_peak,
-                                     r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw,
-                                     r.offer_sigma_kw, eo.settings.error_floor_kw});
+      result->events_list.push_back(
+          {r.profile, so.seed, so.fault_rate, hour, r.capacity_kw, r.contracted_kw,
+           r.window_minutes, r.minutes_within, r.worst_deviation, r.violations, r.rebound_peak,
+           r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw, r.offer_sigma_kw,
+           eo.settings.error_floor_kw, eo.offer_rebound_aim});
       if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
     }
   }
@@ -121,17 +133,17 @@ Status ReplayFleet(const FleetSimulator& sim, const std::vector<int>& cases, int
   NEMESYST_ASSIGN_OR_RETURN(
       FleetBranch base,
       FleetBranch::Create(sim, cases, static_cast<size_t>(o.event.lookback_minutes) + 60));
-  if (!o.learn_error_floor) {
+  if (!o.commissioning) {
     NEMESYST_RETURN_IF_ERROR(ReplayDay(sim, base, cases, day, o, bounds, nullptr, nullptr, result));
   } else {
     if (day < 1) {
       return Status::InvalidArgument(
-          "campaign: learning the error floor needs day ≥ 1 (the day before commissions)");
+          "campaign: commissioning needs day ≥ 1 (the day before commissions)");
     }
-    DeliveryErrorFloor floor;
+    Commissioned learnt;
     NEMESYST_RETURN_IF_ERROR(
-        ReplayDay(sim, base, cases, day - 1, o, bounds, nullptr, &floor, result));
-    NEMESYST_RETURN_IF_ERROR(ReplayDay(sim, base, cases, day, o, bounds, &floor, nullptr, result));
+        ReplayDay(sim, base, cases, day - 1, o, bounds, nullptr, &learnt, result));
+    NEMESYST_RETURN_IF_ERROR(ReplayDay(sim, base, cases, day, o, bounds, &learnt, nullptr, result));
   }
   ++result->fleets;
   return Status::OK();
@@ -156,7 +168,7 @@ Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& o) {
     so.seed = o.seed + static_cast<uint64_t>(fleet);
     so.stores = o.stores;
     so.cases_per_store = o.cases_per_store;
-    so.days = o.learn_error_floor ? 3 : 2;
+    so.days = o.commissioning ? 3 : 2;
     so.fault_rate = o.fault_rates[fleet % o.fault_rates.size()];
     if (o.random_mix) {
       // An unseen mix: each type's weight uniform in [0.1, 1).

@@ -148,7 +148,8 @@ void GridMarkdown(std::string& md, const DemoReport& r) {
     md += "### " + g.where + "\n\n" + std::to_string(g.events) + " events";
     if (g.commissioning_events > 0) {
       md += " (after " + std::to_string(g.commissioning_events) +
-            " commissioning events the day before, which set each profile's error floor)";
+            " commissioning events the day before, which set each profile's error floor and "
+            "rebound aim)";
     }
     md += ", " + std::to_string(g.violations) + " violation(s), " + Fixed(g.seconds, 1) + " s.\n\n";
     md +=

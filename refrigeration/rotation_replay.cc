@@ -92,9 +92,6 @@ constexpr int64_t kSettleMinutes = 20;
 // The watch runs this long past the last defrost hold (a chilled off-cycle defrost lasts about
 // half an hour).
 constexpr int kWatchAfterHoldMinutes = 45;
-// The offer's dry run unwinds under a tighter cap still: its bounds do not shrink as the fresh
-// readings of a warming case do, so the real rebound bunches more than the dry run's.
-constexpr double kOfferReboundAim = 0.5;
 // The weight of the last minute's estimation error in its moving average, which is taken off
 // the next minute's aim (the errors of recovering cases' draws persist from minute to minute).
 constexpr double kFeedbackGain = 0.5;
@@ -175,6 +172,9 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
                                              const RotationEventOptions& o,
                                              const LowerBoundSource& bounds) {
   NEMESYST_RETURN_IF_ERROR(o.settings.Validate());
+  if (!(o.offer_rebound_aim > 0 && o.offer_rebound_aim <= 1)) {
+    return Status::InvalidArgument("rotation replay: 'offer_rebound_aim' must be in (0, 1]");
+  }
   const RotationSettings& s = o.settings;
   const int n = static_cast<int>(at_start.size());
   const int64_t start_us = at_start.now_us();
@@ -327,7 +327,8 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
         offer[i] = {cases[i].lower_s, cases[i].shed_kw, cases[i].rebound_kw,
                     EligibleToSwitchOff(cases[i], s)};
       }
-      const double offer_cap_kw = kOfferReboundAim * o.profile.rebound_limit * r.baseline_kw;
+      const double offer_cap_kw = o.offer_rebound_aim * o.profile.rebound_limit * r.baseline_kw;
+      r.offer_rebound_cap_kw = offer_cap_kw;
       r.capacity_kw = EstimateOffer(offer, o.profile.duration_s, offer_cap_kw, s);
       contracted = o.contracted_kw > 0
                        ? o.contracted_kw

@@ -225,6 +225,58 @@ TEST(RotationReplayTest, TheErrorFloorIsThe99thPercentileOfOfferedWindowMinutes)
   EXPECT_NEAR(floor.Kw("dm"), 1.98, 1e-9);
 }
 
+TEST(RotationReplayTest, TheReboundOvershootIsTheWorstRatioToTheOfferCap) {
+  ReboundOvershoot learnt;
+  EXPECT_EQ(learnt.Ratio("dc"), 0);
+  EXPECT_EQ(learnt.OfferAim("dc", 0.5), 0.5);  // nothing learnt: the aim as given
+  RotationEventResult event;
+  event.profile = "dc";
+  event.contracted_kw = 50;
+  event.baseline_kw = 1000;
+  event.offer_rebound_cap_kw = 50;  // 0.5 × a 10 % limit × 1,000 kW
+  event.rebound_peak = 0.14;        // 140 kW: 2.8 times the cap
+  learnt.Add(event);
+  event.rebound_peak = 0.03;  // a milder one does not lower the worst
+  learnt.Add(event);
+  RotationEventResult declined = event;  // no offer: nothing was dispatched
+  declined.contracted_kw = 0;
+  declined.rebound_peak = 0.5;
+  learnt.Add(declined);
+  EXPECT_NEAR(learnt.Ratio("dc"), 2.8, 1e-12);
+  // The aim that lands the same overshoot at kLandAt of the limit.
+  EXPECT_NEAR(learnt.OfferAim("dc", 0.5), ReboundOvershoot::kLandAt / 2.8, 1e-12);
+  EXPECT_NEAR(learnt.OfferAim("dc", 0.2), 0.2, 1e-12);  // already lower: kept
+  // A profile with offers of its own keeps its own ratio, and is never given a higher aim.
+  RotationEventResult calm = event;
+  calm.profile = "ffr_primary";
+  calm.rebound_peak = 0.01;  // 0.2 of the cap
+  learnt.Add(calm);
+  EXPECT_NEAR(learnt.Ratio("ffr_primary"), 0.2, 1e-12);
+  EXPECT_EQ(learnt.OfferAim("ffr_primary", 0.5), 0.5);
+  EXPECT_NEAR(learnt.Ratio("dc"), 2.8, 1e-12);
+  // One never offered gets the fleet's worst.
+  EXPECT_NEAR(learnt.Ratio("dm"), 2.8, 1e-12);
+}
+
+TEST(RotationReplayTest, TheOfferUnwindsUnderItsReboundAim) {
+  auto sim = Fleet(26, 4, 0.0);
+  RotationEventOptions o = For("dc");
+  auto wide = ReplayRotation(*sim, AllCases(*sim), At(*sim, 2), o, SensedPhysicsBounds());
+  ASSERT_TRUE(wide.ok()) << wide.status().ToString();
+  ASSERT_GT(wide->contracted_kw, 1.0) << "96 cases offer DC at night on energy alone";
+  EXPECT_NEAR(wide->offer_rebound_cap_kw,
+              o.offer_rebound_aim * o.profile.rebound_limit * wide->baseline_kw, 1e-9);
+  // A tight aim leaves the unwind less room: a smaller offer (the same fleet, the same minute).
+  o.offer_rebound_aim = 0.05;
+  auto tight = ReplayRotation(*sim, AllCases(*sim), At(*sim, 2), o, SensedPhysicsBounds());
+  ASSERT_TRUE(tight.ok()) << tight.status().ToString();
+  EXPECT_NEAR(tight->offer_rebound_cap_kw, 0.1 * wide->offer_rebound_cap_kw, 1e-9);
+  EXPECT_LT(tight->contracted_kw, wide->contracted_kw);
+  o.offer_rebound_aim = 0;
+  auto bad = ReplayRotation(*sim, AllCases(*sim), At(*sim, 2), o, SensedPhysicsBounds());
+  EXPECT_NE(bad.status().message().find("offer_rebound_aim"), std::string::npos);
+}
+
 TEST(RotationReplayTest, TheSameSeedGivesTheSamePlan) {
   auto a = Fleet(24, 2, 0.05);
   auto b = Fleet(24, 2, 0.05);
@@ -300,15 +352,68 @@ TEST(RotationReplayTest, ACampaignReplaysEveryProfileAtEveryHourOnUnseenFleets) 
       EXPECT_EQ(r->events_list[i].error_floor_kw, r->events_list[i - 2].error_floor_kw) << i;
     }
   }
-  o.learn_error_floor = false;
+  o.commissioning = false;
   o.event.settings.error_floor_kw = 0.25;  // given, not learnt
+  o.event.offer_rebound_aim = 0.4;
   auto given = RunDispatchCampaign(o);
   ASSERT_TRUE(given.ok()) << given.status().ToString();
   EXPECT_EQ(given->events, 8);
   EXPECT_EQ(given->commissioning_events, 0);
-  for (const CampaignEvent& e : given->events_list) EXPECT_EQ(e.error_floor_kw, 0.25);
+  for (const CampaignEvent& e : given->events_list) {
+    EXPECT_EQ(e.error_floor_kw, 0.25);
+    EXPECT_EQ(e.offer_rebound_aim, 0.4);
+  }
+  o.event.offer_rebound_aim = 1.5;
+  EXPECT_NE(RunDispatchCampaign(o).status().message().find("offer_rebound_aim"), std::string::npos);
   o.bounds_for = nullptr;
   EXPECT_NE(RunDispatchCampaign(o).status().message().find("bounds_for"), std::string::npos);
+}
+
+// The commissioning day's events are the same replays as a day replayed without commissioning (the
+// same fleet, the same minutes): what they teach is recomputed here from those, and every counted
+// offer must have been made with it.
+TEST(RotationReplayTest, CountedOffersUseWhatTheirCommissioningDayTaught) {
+  SimulatorOptions so;
+  so.seed = 27;
+  so.stores = 4;
+  so.cases_per_store = 24;
+  so.days = 3;
+  so.fault_rate = 0.05;
+  auto sim = FleetSimulator::Create(so);
+  ASSERT_TRUE(sim.ok()) << sim.status().ToString();
+  CampaignOptions o;
+  o.profiles = {FindProfile("dc").value(), FindProfile("dm").value()};
+  o.hours = {2, 6};
+  o.event.settings.precision_z = 0;  // offers on energy alone: something to learn from
+  o.event.offer_rebound_aim = 0.8;   // a loose aim, which the small fleet's rebounds overshoot
+  o.bounds_for = [](const FleetSimulator&) -> Result<LowerBoundSource> {
+    return SensedPhysicsBounds();
+  };
+  DeliveryErrorFloor floor;
+  ReboundOvershoot rebound;
+  o.on_event = [&](const RotationEventResult& r, uint64_t, double) {
+    floor.Add(r);
+    rebound.Add(r);
+  };
+  o.commissioning = false;
+  auto day_before = ReplayServicesOnFleet(**sim, AllCases(**sim), /*day=*/1, o);
+  ASSERT_TRUE(day_before.ok()) << day_before.status().ToString();
+  ASSERT_GT(rebound.Ratio("dc"), 0) << "the day before must have offered something";
+  o.on_event = nullptr;
+  o.commissioning = true;
+  auto counted = ReplayServicesOnFleet(**sim, AllCases(**sim), /*day=*/2, o);
+  ASSERT_TRUE(counted.ok()) << counted.status().ToString();
+  EXPECT_EQ(counted->commissioning_events, 4);
+  ASSERT_EQ(counted->events_list.size(), 4u);
+  bool lowered = false;
+  for (const CampaignEvent& e : counted->events_list) {
+    EXPECT_EQ(e.error_floor_kw, floor.Kw(e.profile)) << e.profile;
+    EXPECT_EQ(e.offer_rebound_aim, rebound.OfferAim(e.profile, o.event.offer_rebound_aim))
+        << e.profile;
+    lowered = lowered || e.offer_rebound_aim < o.event.offer_rebound_aim;
+  }
+  // Small fleets offered on energy alone overshoot their caps: the learning must show.
+  EXPECT_TRUE(lowered);
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ TEST(JobCliTest, TrainPredictDispatchReplay) {
   ASSERT_EQ(grid.exit_code, 0) << grid.out << grid.err;
   auto g = nlohmann::json::parse(grid.out);
   EXPECT_EQ(g["events"], 4);
-  EXPECT_EQ(g["commissioning_events"], 4);  // the day before, to learn the error floor
+  EXPECT_EQ(g["commissioning_events"], 4);  // the day before: floors and rebound aims
   EXPECT_EQ(g["violations"], 0);
   ASSERT_EQ(g["profiles"].size(), 2u);
   EXPECT_EQ(g["profiles"][0]["profile"], "dc");
@@ -89,7 +89,7 @@ TEST(JobCliTest, TrainPredictDispatchReplay) {
   const std::string rows = testing::ReadFile(events_csv);
   EXPECT_EQ(rows.rfind("profile,fleet_seed,fault_rate,hour,", 0), 0u);
   EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 5);
-  EXPECT_NE(rows.find(",error_floor_kw\n"), std::string::npos);
+  EXPECT_NE(rows.find(",error_floor_kw,offer_rebound_aim\n"), std::string::npos);
   auto unknown = RunCli(
       {"--store", store, "grid-replay", "--model", "lstm:candidate", "--profiles", "dc,nope"});
   EXPECT_EQ(unknown.exit_code, 1);

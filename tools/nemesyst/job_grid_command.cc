@@ -46,13 +46,14 @@ Status WriteEventsCsv(const std::string& path, const refrigeration::CampaignResu
   if (!out) return Status::IOError("cannot write " + path);
   out << "profile,fleet_seed,fault_rate,hour,capacity_kw,contracted_kw,window_minutes,"
          "minutes_within,worst_deviation,violations,rebound_peak,suspect_cases,"
-         "safety_restarts,mean_physical_shed_kw,offer_sigma_kw,error_floor_kw\n";
+         "safety_restarts,mean_physical_shed_kw,offer_sigma_kw,error_floor_kw,offer_rebound_aim\n";
   for (const refrigeration::CampaignEvent& e : r.events_list) {
     out << e.profile << "," << e.fleet_seed << "," << e.fault_rate << "," << e.hour << ","
         << e.capacity_kw << "," << e.contracted_kw << "," << e.window_minutes << ","
         << e.minutes_within << "," << e.worst_deviation << "," << e.violations << ","
         << e.rebound_peak << "," << e.suspect_cases << "," << e.safety_restarts << ","
-        << e.mean_physical_shed_kw << "," << e.offer_sigma_kw << "," << e.error_floor_kw << "\n";
+        << e.mean_physical_shed_kw << "," << e.offer_sigma_kw << "," << e.error_floor_kw << ","
+        << e.offer_rebound_aim << "\n";
   }
   out.close();
   return out ? Status::OK() : Status::IOError("writing " + path + " failed");
@@ -73,7 +74,8 @@ void PrintSummary(const refrigeration::CampaignResult& r) {
       r.events, r.fleets, r.seconds, r.violations, r.faulty_cases, r.cases_replayed);
   if (r.commissioning_events > 0) {
     std::printf(
-        "before them, %d commissioning event(s) taught each fleet its error floor; %d of the "
+        "before them, %d commissioning event(s) taught each fleet its error floors and rebound "
+        "aims; %d of the "
         "violation(s) above in them\n",
         r.commissioning_events, r.commissioning_violations);
   }
@@ -145,8 +147,8 @@ void AddGridReplayCommand(CLI::App& app, CliContext& ctx) {
                   "the band its aim leaves (0: offer on energy and rebound room alone)")
       ->capture_default_str();
   cmd->add_flag("--no-commissioning", f->no_commissioning,
-                "Offer without a learnt error floor: no commissioning day before each fleet's "
-                "counted events (docs/dispatch.md)");
+                "Offer without learnt error floors and rebound aims: no commissioning day before "
+                "each fleet's counted events (docs/dispatch.md)");
   cmd->add_option("--csv", f->csv_path, "Write one row per event to this CSV file");
   cmd->add_option("--minutes-csv", f->minutes_path,
                   "Write every event's minutes (contracted, expected, delivered, physical shed, "
@@ -155,7 +157,7 @@ void AddGridReplayCommand(CLI::App& app, CliContext& ctx) {
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> Status {
       refrigeration::CampaignOptions o = f->o;
-      o.learn_error_floor = !f->no_commissioning;
+      o.commissioning = !f->no_commissioning;
       NEMESYST_ASSIGN_OR_RETURN(o.profiles, ChosenProfiles(*f));
       NEMESYST_ASSIGN_OR_RETURN(auto store, OpenConfiguredStore(ctx, StoreAccess::kRead));
       NEMESYST_ASSIGN_OR_RETURN(ModelOptions mo, ConfiguredModelOptions(ctx));

@@ -86,7 +86,8 @@ struct DemoOptions {
   int grid_stores = 100;
   double grid_fault_rate = 0.05;
   // Each grid fleet first replays the same profiles and hours the day before, its commissioning
-  // day, and offers with the error floors learnt there (CampaignOptions::learn_error_floor).
+  // day, and offers with the error floors and rebound aims learnt there
+  // (CampaignOptions::commissioning).
   bool grid_commissioning = true;
   // Targets.
   double target_mae_reduction = 0.25;

@@ -2,7 +2,8 @@
 // saw: each fleet has its own seed (never the training fleet's), its own case-type mix and a
 // fault rate from a list (up to 10 % of cases with a stuck or drifting sensor); every service
 // profile is replayed at every start hour of the fleet's third day, after the same replays on its
-// second day (its commissioning day) taught it its delivery error floor (DeliveryErrorFloor in
+// second day (its commissioning day) taught it, per profile, its delivery error floor and how far
+// its rebound overshoots its offers' plans (DeliveryErrorFloor and ReboundOvershoot in
 // rotation_replay.h). Fleets are added until at least `min_events` events have been counted.
 //
 // What it answers, per profile: how many kW the fleet offered at each hour, the share of window
@@ -39,11 +40,12 @@ struct CampaignOptions {
   bool random_mix = true;      // each fleet draws its own case-type mix (else the simulator's)
   RotationEventOptions event;  // everything but the profile, which each event sets
   // Before the counted events, the fleet replays the same profiles and hours on the day before
-  // (its commissioning day, offered with the floor in `event.settings`: counted for violations,
-  // not for delivery) and offers the counted ones with each profile's error floor learnt from them
-  // (DeliveryErrorFloor, RotationSettings::error_floor_kw). Off: the floor in `event.settings` is
-  // used throughout, and fleets simulate two days, not three.
-  bool learn_error_floor = true;
+  // (its commissioning day, offered with the floor and rebound aim in `event`: counted for
+  // violations, not for delivery) and offers the counted ones with each profile's error floor
+  // (DeliveryErrorFloor, RotationSettings::error_floor_kw) and rebound aim (ReboundOvershoot,
+  // RotationEventOptions::offer_rebound_aim) learnt from them. Off: those in `event` are used
+  // throughout, and fleets simulate two days, not three.
+  bool commissioning = true;
   // Called once per fleet: the bound source for it (e.g. ModelLowerBounds).
   std::function<Result<LowerBoundSource>(const FleetSimulator&)> bounds_for;
   // Called after every event (progress, or to keep the per-event results).
@@ -68,6 +70,7 @@ struct CampaignEvent {
   double mean_physical_shed_kw = 0;  // over the window, against the fleet left alone
   double offer_sigma_kw = 0;         // the offer's expected error (RotationEventResult)
   double error_floor_kw = 0;         // the error floor the offer was made with (learnt per profile)
+  double offer_rebound_aim = 0;      // the rebound aim the offer was made with (learnt per profile)
 };
 
 struct CampaignProfileSummary {
@@ -86,7 +89,8 @@ struct CampaignResult {
   int fleets = 0;
   int events = 0;
   int violations = 0;  // of the counted events and the commissioning ones
-  // The commissioning days' events (learn_error_floor), not in `events` nor in the profiles.
+  // The commissioning days' events (CampaignOptions::commissioning), not in `events` nor in the
+  // profiles.
   int commissioning_events = 0, commissioning_violations = 0;
   int cases_replayed = 0;  // Σ over events of the fleet's cases
   int faulty_cases = 0;    // of those, with a faulty sensor (the simulator's truth)
@@ -99,7 +103,7 @@ Result<CampaignResult> RunDispatchCampaign(const CampaignOptions& options);
 
 // The same replays on given cases of a given fleet (e.g. the demo's held-out stores), at
 // options.hours of day `day` (0 = the simulation's first day; the look-back must fit before the
-// first event), after the commissioning replays of day − 1 when options.learn_error_floor (then
+// first event), after the commissioning replays of day − 1 when options.commissioning (then
 // day ≥ 1). stores, cases_per_store, seed, fault_rates, random_mix and min_events are not
 // used; the result has one fleet.
 Result<CampaignResult> ReplayServicesOnFleet(const FleetSimulator& simulator,

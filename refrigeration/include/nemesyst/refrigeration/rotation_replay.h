@@ -49,6 +49,11 @@ struct RotationEventOptions {
   double contracted_kw = 0;
   double headroom = 0.15;     // fraction of the estimated capacity kept back when offering
   double min_offer_kw = 1.0;  // offers below this are not made (the ±band is below one case)
+  // The offer's dry run unwinds under offer_rebound_aim × the profile's rebound limit × Σ b, a
+  // tighter cap than the closed loop's: its bounds do not shrink as the fresh readings of a
+  // warming case do, so the real rebound bunches more than the dry run's (ReboundOvershoot learns
+  // by how much). In (0, 1].
+  double offer_rebound_aim = 0.5;
   RotationSettings settings;
   int lookback_minutes = 60;  // baseline and feed checks
   int max_rebound_minutes = 90;
@@ -105,10 +110,11 @@ struct RotationEventResult {
   std::string profile;
   int64_t start_us = 0;
   double hour_of_day = 0;
-  double capacity_kw = 0;     // EstimateOffer before the headroom
-  double contracted_kw = 0;   // 0: no offer (capacity below min_offer_kw)
-  double offer_sigma_kw = 0;  // the offer's dry run: its largest expected error (rotation.h)
-  double baseline_kw = 0;     // Σ b over the fleet
+  double capacity_kw = 0;           // EstimateOffer before the headroom
+  double contracted_kw = 0;         // 0: no offer (capacity below min_offer_kw)
+  double offer_sigma_kw = 0;        // the offer's dry run: its largest expected error (rotation.h)
+  double offer_rebound_cap_kw = 0;  // the offer's dry run unwound under this (offer_rebound_aim)
+  double baseline_kw = 0;           // Σ b over the fleet
   int window_minutes = 0;
   int minutes_within = 0;  // window minutes with |delivered − contracted| ≤ tolerance·contracted
   double worst_deviation = 0;        // max |delivered − contracted| / contracted over the window
@@ -153,6 +159,34 @@ class DeliveryErrorFloor {
 
  private:
   std::map<std::string, std::vector<double>> by_profile_kw_;
+};
+
+// What a fleet learns of its rebound from its own settled events: how far the rebound passed the
+// cap its offer's dry run unwound under (RotationEventOptions::offer_rebound_aim). The dry run
+// keeps a switched-off case off until its bound; in the closed loop the guard band restarts most
+// cases long before. A fleet with many cases off when the window ends (about 200 in a 480-case
+// fleet's morning DC) then restarts them for safety faster than the capped unwind plans, and its
+// rebound overshoots the plan — once by 2.8 times the dry run's cap (14 % against 5 %). How far
+// depends on the fleet and the profile, so it is learnt per profile, like DeliveryErrorFloor, and
+// the offers are made under an aim lowered to match.
+// Thread-safety: none (one fleet's learner, on one thread).
+class ReboundOvershoot {
+ public:
+  // Where the learnt aim places the rebound, as a share of the profile's limit: the closed loop's
+  // own aim, so one more event like the worst seen still lands under the limit.
+  static constexpr double kLandAt = 0.8;
+  // Adds `event` (nothing when it made no offer).
+  void Add(const RotationEventResult& event);
+  // The largest rebound_peak × Σ b / offer_rebound_cap_kw over the offered events added for
+  // `profile`, or over every offered event when it has none; 0 before any.
+  double Ratio(const std::string& profile) const;
+  // `aim`, lowered where the profile's Ratio says a rebound would pass kLandAt of the limit:
+  // min(aim, kLandAt / Ratio). Never raised: a rebound that stayed low at a few events says
+  // little about the next, larger one.
+  double OfferAim(const std::string& profile, double aim) const;
+
+ private:
+  std::map<std::string, double> by_profile_;
 };
 
 // Replays `options.profile` on cases `case_indices` of `simulator`, starting at `start_us` (an
