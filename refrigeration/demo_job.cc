@@ -641,6 +641,8 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
     s.predicted_s.clear();
     report.streaming.push_back(std::move(s));
     report.lower_coverage = CoverageOf(m, lower, lower_truth, lower_type);
+    report.lower_coverage.calibration_stores = o.validation_stores;
+    report.lower_coverage.test_stores = o.test_stores;
     report.fleet["streaming_predictions"] = std::to_string(truth.size());
     return Status::OK();
   }));

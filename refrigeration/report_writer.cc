@@ -139,10 +139,20 @@ void GridMarkdown(std::string& md, const DemoReport& r) {
           Fixed(100 * c.miss_rate, 2) + " %** of " + std::to_string(c.windows) +
           " windows (mean bound " + Fixed(c.mean_lower_s, 0) + " s, mean truth " +
           Fixed(c.mean_truth_s, 0) + " s; by case type:";
+    const char* separator = " ";
     for (const auto& [type, rate] : c.miss_rate_by_case_type) {
-      md += " " + type + " " + Fixed(100 * rate, 1) + " %;";
+      md += separator + type + " " + Fixed(100 * rate, 1) + " %";
+      separator = ", ";
     }
-    md += ").\n\n";
+    md += ").";
+    if (c.calibration_stores > 0) {
+      md += " Its margins were fitted on " + std::to_string(c.calibration_stores) +
+            " validation store(s) and measured on " + std::to_string(c.test_stores) +
+            " held-out store(s). The realised rate varies with which stores those are: with " +
+            "fewer than about 15 of each it can land several points from the risk; the " +
+            "method's coverage at 15 + 15 stores is in docs/calibration.md.";
+    }
+    md += "\n\n";
   }
   for (const GridServiceSection& g : r.grid) {
     md += "### " + g.where + "\n\n" + std::to_string(g.events) + " events";
@@ -244,7 +254,9 @@ std::string SummaryJson(const DemoReport& r) {
   j["lower_bound"] = {{"risk", r.lower_coverage.risk},
                       {"windows", r.lower_coverage.windows},
                       {"miss_rate", r.lower_coverage.miss_rate},
-                      {"miss_rate_by_case_type", r.lower_coverage.miss_rate_by_case_type}};
+                      {"miss_rate_by_case_type", r.lower_coverage.miss_rate_by_case_type},
+                      {"calibration_stores", r.lower_coverage.calibration_stores},
+                      {"test_stores", r.lower_coverage.test_stores}};
   j["grid"] = nlohmann::json::array();
   for (const GridServiceSection& g : r.grid) {
     nlohmann::json rows = nlohmann::json::array();

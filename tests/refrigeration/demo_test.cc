@@ -47,6 +47,14 @@ TEST(DemoTest, SmallFleetMeetsTheTargetsAndIsReproducible) {
   EXPECT_GT(first->report.grid.back().rows[0].offered, 0) << "the unseen fleet offers DC at 03:00";
   EXPECT_GT(first->report.lower_coverage.windows, 0u);
   EXPECT_EQ(first->report.lower_coverage.risk, 0.05);
+  // The report says how many stores the rate rests on (it varies by several points when few).
+  const DemoOptions small = Small(dir.Sub("a"));
+  EXPECT_EQ(first->report.lower_coverage.calibration_stores, small.validation_stores);
+  EXPECT_EQ(first->report.lower_coverage.test_stores, small.test_stores);
+  const std::string md =
+      testing::ReadFile((std::filesystem::path(first->report_dir) / "report.md").string());
+  EXPECT_NE(md.find("fitted on " + std::to_string(small.validation_stores) + " validation store"),
+            std::string::npos);
 
   auto second = RunDemo(Small(dir.Sub("b")));
   ASSERT_TRUE(second.ok()) << second.status().ToString();

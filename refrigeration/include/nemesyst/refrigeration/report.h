@@ -99,6 +99,9 @@ struct LowerBoundCoverage {
   double miss_rate = 0;  // share of windows whose true safe off-time < lower_s
   std::map<std::string, double> miss_rate_by_case_type;
   double mean_lower_s = 0, mean_truth_s = 0;
+  // The stores its margins were fitted on and the held-out stores it was measured on: the rate
+  // varies with which stores they are, by several points when they are few (docs/calibration.md).
+  int calibration_stores = 0, test_stores = 0;
 };
 
 struct TargetCheck {
