@@ -35,12 +35,12 @@ LowerBoundSource SensedPhysicsBounds() {
   };
 }
 
-std::unique_ptr<FleetSimulator> Fleet(uint64_t seed, int stores, double fault_rate) {
+std::unique_ptr<FleetSimulator> Fleet(uint64_t seed, int stores, double fault_rate, int days = 2) {
   SimulatorOptions o;
   o.seed = seed;
   o.stores = stores;
   o.cases_per_store = 24;
-  o.days = 2;
+  o.days = days;
   o.fault_rate = fault_rate;
   auto sim = FleetSimulator::Create(o);
   EXPECT_TRUE(sim.ok()) << sim.status().ToString();
@@ -373,14 +373,7 @@ TEST(RotationReplayTest, ACampaignReplaysEveryProfileAtEveryHourOnUnseenFleets) 
 // same fleet, the same minutes): what they teach is recomputed here from those, and every counted
 // offer must have been made with it.
 TEST(RotationReplayTest, CountedOffersUseWhatTheirCommissioningDayTaught) {
-  SimulatorOptions so;
-  so.seed = 27;
-  so.stores = 4;
-  so.cases_per_store = 24;
-  so.days = 3;
-  so.fault_rate = 0.05;
-  auto sim = FleetSimulator::Create(so);
-  ASSERT_TRUE(sim.ok()) << sim.status().ToString();
+  auto sim = Fleet(27, 4, 0.05, /*days=*/3);
   CampaignOptions o;
   o.profiles = {FindProfile("dc").value(), FindProfile("dm").value()};
   o.hours = {2, 6};
@@ -396,12 +389,12 @@ TEST(RotationReplayTest, CountedOffersUseWhatTheirCommissioningDayTaught) {
     rebound.Add(r);
   };
   o.commissioning = false;
-  auto day_before = ReplayServicesOnFleet(**sim, AllCases(**sim), /*day=*/1, o);
+  auto day_before = ReplayServicesOnFleet(*sim, AllCases(*sim), /*day=*/1, o);
   ASSERT_TRUE(day_before.ok()) << day_before.status().ToString();
   ASSERT_GT(rebound.Ratio("dc"), 0) << "the day before must have offered something";
   o.on_event = nullptr;
   o.commissioning = true;
-  auto counted = ReplayServicesOnFleet(**sim, AllCases(**sim), /*day=*/2, o);
+  auto counted = ReplayServicesOnFleet(*sim, AllCases(*sim), /*day=*/2, o);
   ASSERT_TRUE(counted.ok()) << counted.status().ToString();
   EXPECT_EQ(counted->commissioning_events, 4);
   ASSERT_EQ(counted->events_list.size(), 4u);
