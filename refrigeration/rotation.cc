@@ -17,18 +17,6 @@ bool AtGuardBand(const RotationCase& c, const RotationSettings& s) {
   return c.air_c + std::max(0.0, c.air_rise_c) >= c.limit_c - s.guard_c;
 }
 
-// How soon an off case must restart, seconds: its remaining bound, or sooner the minute its
-// sensed air, rising as in the last minute, reaches the guard band. (A dry run senses no air:
-// its bound alone.)
-double SecondsToRestart(const RotationCase& c, const RotationSettings& s) {
-  const double bound_s = RemainingOffS(c, s);
-  if (std::isnan(c.air_c)) return 0;
-  const double room_c = c.limit_c - s.guard_c - c.air_c;
-  if (room_c <= 0) return 0;
-  if (c.air_rise_c <= 0) return bound_s;
-  return std::min(bound_s, room_c / c.air_rise_c * s.step_s);
-}
-
 // Indices of `cases` satisfying `keep`, sorted by `key` ascending (ties by index: deterministic).
 template <typename Keep, typename Key>
 std::vector<int> SortedWhere(const std::vector<RotationCase>& cases, Keep keep, Key key) {
@@ -208,15 +196,9 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
       }
     }
   } else {
-    // 3. The rebound: restart while the draw above baseline stays within the cap, the case its
-    // guard band would restart soonest first — cap or not, so restarting it now, under the cap,
-    // is what keeps those forced restarts from bunching above it.
+    // 3. The rebound: restart while the draw above baseline stays within the cap.
     double above = -delivery();
-    std::vector<int> order = releasable();
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-      return SecondsToRestart(cases[a], s) < SecondsToRestart(cases[b], s);
-    });
-    for (int i : order) {
+    for (int i : releasable()) {
       const double after = above + cases[i].shed_kw + cases[i].rebound_kw;
       if (after > rebound_cap_kw) continue;
       restart(i, RestartReason::kRebound);

@@ -173,22 +173,6 @@ TEST(RotationTest, ReboundRestartsStayUnderTheCapButSafetyDoesNotWait) {
   EXPECT_EQ(step.restart.size(), 6u);
 }
 
-TEST(RotationTest, TheReboundFirstRestartsTheCaseItsGuardBandWouldRestartSoonest) {
-  RotationSettings s;
-  // Three off cases and room under the cap for one restart: each moves the draw above baseline
-  // by shed + rebound = 1.5, from −3.0.
-  std::vector<RotationCase> cases = {Off(300, 600, 1.0), Off(300, 1200, 1.0), Off(300, 1800, 1.0)};
-  RotationStep step = PlanRotationStep(cases, 0, false, -1.4, s);
-  EXPECT_EQ(step.restart, std::vector<int>{0});  // no air rising: the shortest bound
-  // The longest-bound case's air climbs 1 °C a minute from 4 °C: at the guard band (7 °C) in
-  // 3 minutes, before the first case's bound (540 s after the margin) runs out.
-  cases[2].air_c = 4;
-  cases[2].air_rise_c = 1.0;
-  step = PlanRotationStep(cases, 0, false, -1.4, s);
-  EXPECT_EQ(step.restart, std::vector<int>{2});
-  EXPECT_EQ(step.restart_reason, std::vector<RestartReason>{RestartReason::kRebound});
-}
-
 TEST(RotationTest, ThePlanIsAPureFunctionAndTiesGoByIndex) {
   RotationSettings s;
   std::vector<RotationCase> cases(10, Available(900, 1.0));
