@@ -87,6 +87,8 @@ Result<std::optional<std::string>> SuspectFeed(const std::deque<SimSample>& hist
 }
 
 constexpr double kReboundAim = 0.8;
+static_assert(ReboundOvershoot::kLandAt == kReboundAim,
+              "the learnt offer aim lands a rebound at the closed loop's own aim");
 // A case is left alone this long after a defrost (its air settling back into its band).
 constexpr int64_t kSettleMinutes = 20;
 // The watch runs this long past the last defrost hold (a chilled off-cycle defrost lasts about
