@@ -6,6 +6,7 @@
 
 #include "nodes/request_fields.h"
 #include "nodes/shed_messages.h"
+#include "nodes/wall_clock.h"
 
 namespace nemesyst::nodes {
 namespace {
@@ -96,11 +97,8 @@ Result<json> RunDispatch(const DispatchContext& c, const json& j, Clock::time_po
     if (stores.empty()) return Status::FailedPrecondition("no store reports serving a model");
   }
   static std::atomic<uint64_t> counter{0};
-  const std::string id = c.node_id + "-" +
-                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count()) +
-                         "-" + std::to_string(++counter);
+  const std::string id =
+      c.node_id + "-" + std::to_string(NowMicros() / 1000) + "-" + std::to_string(++counter);
   const auto retry = std::chrono::microseconds(static_cast<int64_t>(retry_ms * 1000));
   std::map<std::string, StorePart> parts;
   for (const std::string& s : stores) parts[s].asked_kw = request.shed_kw / stores.size();

@@ -1,10 +1,10 @@
 #include "nodes/status_page.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 
 #include "nemesyst/timestamp.h"
+#include "nodes/wall_clock.h"
 
 namespace nemesyst::nodes {
 namespace {
@@ -84,9 +84,7 @@ FleetView FleetViewFromHubStatus(const NodeStatus& hub) {
   FleetView fleet;
   fleet.hub_id = hub.node_id;
   fleet.epoch = hub.epoch;
-  fleet.generated_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  fleet.generated_us = NowMicros();
   for (const PeerStatus& p : hub.peers) {
     if (p.channel != "data") continue;
     StoreRow row;
