@@ -1,10 +1,10 @@
 #include "nemesyst/refrigeration/feed_check.h"
 
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "refrigeration/feed_signals.h"
+#include "refrigeration/number_format.h"
 
 namespace nemesyst::refrigeration {
 namespace {
@@ -37,15 +37,8 @@ constexpr Bands kChilled = {{-1.1, 2.8}, {-2.3, 1.0},  {-0.2, 1.5},
 constexpr Bands kFrozen = {{-1.0, 2.1}, {-1.9, 1.0},  {-0.1, 2.1},
                            {2.4, 7.3},  {18.2, 23.1}, {-1.3, 5.1}};
 
-// `v` with one decimal, as the feed check prints temperatures.
-std::string OneDecimal(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
-
 std::string BandText(const Band& band, double offset) {
-  return "[" + OneDecimal(band.lo + offset) + ", " + OneDecimal(band.hi + offset) + "]";
+  return "[" + Fixed(band.lo + offset, 1) + ", " + Fixed(band.hi + offset, 1) + "]";
 }
 
 FeedVerdict Suspect(FeedIssue issue, int field, std::string reason) {
@@ -142,7 +135,7 @@ Result<FeedVerdict> CheckFeed(const std::vector<SimSample>& readings, CaseType t
     if (s.mode_fraction[f] >= options.stuck_fraction) {
       const int same = static_cast<int>(std::lround(s.mode_fraction[f] * s.readings));
       return Suspect(FeedIssue::kStuck, f,
-                     names[f] + " reads " + OneDecimal(s.mode_value[f]) + " °C in " +
+                     names[f] + " reads " + Fixed(s.mode_value[f], 1) + " °C in " +
                          std::to_string(same) + " of " + std::to_string(s.readings) + " readings");
     }
   }
@@ -152,35 +145,34 @@ Result<FeedVerdict> CheckFeed(const std::vector<SimSample>& readings, CaseType t
   const Bands& bands = frozen ? kFrozen : kChilled;
   if (!bands.close_min.Contains(s.close_min)) {
     return Suspect(FeedIssue::kInconsistent, kAirOffC,
-                   "air_off_c at valve close reads " + OneDecimal(s.close_min + nominal.cut_out_c) +
+                   "air_off_c at valve close reads " + Fixed(s.close_min + nominal.cut_out_c, 1) +
                        " °C, the type's cut-out band is " +
                        BandText(bands.close_min, nominal.cut_out_c));
   }
   if (!bands.open_max.Contains(s.open_max)) {
     return Suspect(FeedIssue::kInconsistent, kAirOffC,
-                   "air_off_c at valve open reads " + OneDecimal(s.open_max + nominal.cut_in_c) +
+                   "air_off_c at valve open reads " + Fixed(s.open_max + nominal.cut_in_c, 1) +
                        " °C, the type's cut-in band is " +
                        BandText(bands.open_max, nominal.cut_in_c));
   }
   if (!bands.off_diff.Contains(s.off_cycle_diff)) {
     return Suspect(FeedIssue::kInconsistent, -1,
-                   "air_on_c - air_off_c with the valve shut reads " +
-                       OneDecimal(s.off_cycle_diff) + " °C, expected " +
-                       BandText(bands.off_diff, 0));
+                   "air_on_c - air_off_c with the valve shut reads " + Fixed(s.off_cycle_diff, 1) +
+                       " °C, expected " + BandText(bands.off_diff, 0));
   }
   if (!bands.cooling_diff.Contains(s.cooling_diff)) {
     return Suspect(FeedIssue::kInconsistent, -1,
-                   "air_on_c - air_off_c while cooling reads " + OneDecimal(s.cooling_diff) +
+                   "air_on_c - air_off_c while cooling reads " + Fixed(s.cooling_diff, 1) +
                        " °C, expected " + BandText(bands.cooling_diff, 0));
   }
   if (!bands.ambient.Contains(s.ambient)) {
     return Suspect(FeedIssue::kInconsistent, kAmbientC,
-                   "ambient_c reads " + OneDecimal(s.ambient) + " °C, a store's band is " +
+                   "ambient_c reads " + Fixed(s.ambient, 1) + " °C, a store's band is " +
                        BandText(bands.ambient, 0));
   }
   if (!bands.product.Contains(s.product_minus_air)) {
     return Suspect(FeedIssue::kInconsistent, -1,
-                   "product_c is " + OneDecimal(s.product_minus_air) +
+                   "product_c is " + Fixed(s.product_minus_air, 1) +
                        " °C from the air's mean, expected " + BandText(bands.product, 0));
   }
   return FeedVerdict{};

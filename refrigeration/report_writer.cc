@@ -1,7 +1,6 @@
 #include "refrigeration/report_writer.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -212,12 +211,6 @@ void TableRow(std::string& md, const EvaluatedPredictor& p, bool model) {
 }
 
 }  // namespace
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
 
 Status WriteText(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

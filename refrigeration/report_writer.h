@@ -24,11 +24,10 @@
 
 #include "nemesyst/refrigeration/report.h"
 #include "nemesyst/status.h"
+#include "refrigeration/number_format.h"
 
 namespace nemesyst::refrigeration {
 
-// `v` with `digits` decimals ("%.*f"): how every figure of the report is printed.
-std::string Fixed(double v, int digits);
 // Writes `text` to `path`, created or truncated; the error names the file.
 Status WriteText(const std::filesystem::path& path, const std::string& text);
 

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "refrigeration/number_format.h"
+
 namespace nemesyst::refrigeration {
 namespace {
 
@@ -13,11 +15,8 @@ constexpr const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", 
 constexpr int kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
 constexpr int kLeft = 70, kRight = 20, kTop = 40, kBottom = 55;
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f", v);
-  return buf;
-}
+// Coordinates and sizes to a tenth of a pixel.
+std::string Num(double v) { return Fixed(v, 1); }
 
 std::string TickLabel(double v) {
   char buf[32];
