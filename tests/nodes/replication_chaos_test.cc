@@ -73,9 +73,9 @@ TEST(ReplicationChaosTest, ABlackholeDelaysButLosesNothing) {
   proxy.SetBlackhole(true);
   AppendBatches(cluster, "s1", 5, 10, 100);  // the store keeps ingesting
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  EXPECT_LT(cluster.HubApplied("s1"), cluster.LastPosition("s1"));
+  EXPECT_LT(cluster.HubApplied("s1"), cluster.LastPosition("s1")) << cluster.store("s1")->log();
   proxy.SetBlackhole(false);
-  ASSERT_TRUE(cluster.WaitCaughtUp("s1"));
+  ASSERT_TRUE(cluster.WaitCaughtUp("s1")) << cluster.store("s1")->log() << cluster.hub()->log();
   EXPECT_EQ(Digest(cluster.HubReplica("s1")), Digest(cluster.Path("s1")));
 }
 
