@@ -13,8 +13,14 @@ namespace {
 constexpr int kRefineRounds = 2;
 constexpr size_t kRefineWidth = 24;
 
+// Its sensed air, rising as in the last minute for `minutes` more, reaches the guard band (never
+// with no reading, nor in a dry run, which senses no air).
+bool ReachesGuardBand(const RotationCase& c, double minutes, const RotationSettings& s) {
+  return c.air_c + minutes * std::max(0.0, c.air_rise_c) >= c.limit_c - s.guard_c;
+}
+
 bool AtGuardBand(const RotationCase& c, const RotationSettings& s) {
-  return c.air_c + std::max(0.0, c.air_rise_c) >= c.limit_c - s.guard_c;
+  return ReachesGuardBand(c, 1, s);
 }
 
 // Indices of `cases` satisfying `keep`, sorted by `key` ascending (ties by index: deterministic).
@@ -196,9 +202,16 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
       }
     }
   } else {
-    // 3. The rebound: restart while the draw above baseline stays within the cap.
+    // 3. The rebound: restart while the draw above baseline stays within the cap. A case its
+    // guard band would restart next minute goes first: restarted now, under the cap, it is not
+    // one of a burst of forced restarts above it then. Only a minute ahead — ordering the whole
+    // rebound by guard-band time restarts warm cases early, whose long pull-downs crowd the cap
+    // while the cool ones left waiting reach their bounds together (docs/dispatch.md).
     double above = -delivery();
-    for (int i : releasable()) {
+    std::vector<int> order = releasable();
+    std::stable_partition(order.begin(), order.end(),
+                          [&](int i) { return ReachesGuardBand(cases[i], 2, s); });
+    for (int i : order) {
       const double after = above + cases[i].shed_kw + cases[i].rebound_kw;
       if (after > rebound_cap_kw) continue;
       restart(i, RestartReason::kRebound);

@@ -173,6 +173,25 @@ TEST(RotationTest, ReboundRestartsStayUnderTheCapButSafetyDoesNotWait) {
   EXPECT_EQ(step.restart.size(), 6u);
 }
 
+TEST(RotationTest, TheReboundRestartsFirstWhatItsGuardBandWouldForceNextMinute) {
+  RotationSettings s;  // guard band at limit 8 − 1 = 7 °C
+  std::vector<RotationCase> cases;
+  for (int i = 0; i < 3; ++i) cases.push_back(Off(300, 600 + 100 * i, 1.0));
+  // Case 2 has the longest bound left, but its air (6.0 °C, +0.6 in the last minute) would reach
+  // the band in two minutes' rise: it takes the room under the cap before case 0.
+  cases[2].air_c = 6.0;
+  cases[2].air_rise_c = 0.6;
+  ASSERT_LT(cases[2].air_c + cases[2].air_rise_c, cases[2].limit_c - s.guard_c);
+  // Cap: −3.0 (all off) + 1.5 per restart; room for one restart only.
+  RotationStep step = PlanRotationStep(cases, 0, false, -1.5, s);
+  EXPECT_EQ(step.restart, (std::vector<int>{2}));
+  EXPECT_EQ(step.restart_reason, (std::vector<RestartReason>{RestartReason::kRebound}));
+  // A slower rise leaves it for later: shortest remaining bound first again.
+  cases[2].air_rise_c = 0.4;
+  step = PlanRotationStep(cases, 0, false, -1.5, s);
+  EXPECT_EQ(step.restart, (std::vector<int>{0}));
+}
+
 TEST(RotationTest, ThePlanIsAPureFunctionAndTiesGoByIndex) {
   RotationSettings s;
   std::vector<RotationCase> cases(10, Available(900, 1.0));

@@ -23,9 +23,10 @@
 //      target·(1 − aim). aim = tolerance / 3: the rest absorbs estimation error. Still more than
 //      aim / 2 off the target (the cases' sizes did not fit), the one switch-off, surplus
 //      restart or swap of the two that lands closest to the target is made, twice at most.
-//   3. After the window (the rebound): off cases restart, shortest remaining bound first, only
-//      while the fleet's draw above its baseline (Σ rebound − Σ shed of the cases still off)
-//      stays within the rebound cap; safety restarts happen whatever the cap.
+//   3. After the window (the rebound): off cases restart — first those whose sensed air, rising
+//      as in the last minute, would reach the guard band next minute, then shortest remaining
+//      bound first — only while the fleet's draw above its baseline (Σ rebound − Σ shed of the
+//      cases still off) stays within the rebound cap; safety restarts happen whatever the cap.
 // Eligible to switch off: available (never off, or recovered and running at least min_run_s
 // since its restart), a usable feed (healthy, not defrosting, a full window), a known bound with
 // bound − margin ≥ min_off_s + step_s (so the lockout can always be honoured), sensed air below
