@@ -233,6 +233,7 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
   }
   const double rebound_cap_kw =
       std::max(0.0, kReboundAim * o.profile.rebound_limit * r.baseline_kw - largest_surplus_kw);
+  r.rebound_cap_kw = rebound_cap_kw;
   double physical_sum = 0;
   double contracted = 0;
   std::vector<double> expected_last(n, 0);
@@ -329,7 +330,9 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
         offer[i] = {cases[i].lower_s, cases[i].shed_kw, cases[i].rebound_kw,
                     EligibleToSwitchOff(cases[i], s)};
       }
-      const double offer_cap_kw = o.offer_rebound_aim * o.profile.rebound_limit * r.baseline_kw;
+      // Never more room than the closed loop will use (RotationEventOptions::offer_rebound_aim).
+      const double offer_cap_kw =
+          std::min(rebound_cap_kw, o.offer_rebound_aim * o.profile.rebound_limit * r.baseline_kw);
       r.offer_rebound_cap_kw = offer_cap_kw;
       r.capacity_kw = EstimateOffer(offer, o.profile.duration_s, offer_cap_kw, s);
       contracted = o.contracted_kw > 0

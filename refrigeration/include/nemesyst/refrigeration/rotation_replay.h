@@ -52,7 +52,10 @@ struct RotationEventOptions {
   // The offer's dry run unwinds under offer_rebound_aim × the profile's rebound limit × Σ b, a
   // tighter cap than the closed loop's: its bounds do not shrink as the fresh readings of a
   // warming case do, so the real rebound bunches more than the dry run's (ReboundOvershoot learns
-  // by how much). In (0, 1].
+  // by how much). Never looser than the closed loop's own cap (RotationEventResult::
+  // rebound_cap_kw): an offer must not count on rebound room the dispatch will not use — on a
+  // fleet so small that one case's pull-down fills most of its rebound limit, that cap is near
+  // zero and nothing is offered. In (0, 1].
   double offer_rebound_aim = 0.5;
   RotationSettings settings;
   int lookback_minutes = 60;  // baseline and feed checks
@@ -115,6 +118,9 @@ struct RotationEventResult {
   double offer_sigma_kw = 0;        // the offer's dry run: its largest expected error (rotation.h)
   double offer_rebound_cap_kw = 0;  // the offer's dry run unwound under this (offer_rebound_aim)
   double baseline_kw = 0;           // Σ b over the fleet
+  // The closed loop's cap on the draw above baseline in the rebound: 0.8 of the profile's
+  // limit, less the largest case's pull-down surplus (its estimate could be that far off).
+  double rebound_cap_kw = 0;
   int window_minutes = 0;
   int minutes_within = 0;  // window minutes with |delivered − contracted| ≤ tolerance·contracted
   double worst_deviation = 0;        // max |delivered − contracted| / contracted over the window
