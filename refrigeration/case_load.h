@@ -35,7 +35,8 @@ CaseLoad LoadFromHistory(const std::deque<SimSample>& history, int64_t from_us, 
 // runs its compressor. A shut valve opens once the air (the air-off, the valve shut) reaches the
 // thermostat's cut-in, at the last minute's rate of rise; the pull-down then lasts
 // PullDownSeconds of the time it was off, or — once two readings while cooling show the air-off
-// falling — until that fall reaches the cut-out.
+// falling — until that fall reaches the cut-out, an end known only to within about a minute
+// (ExpectedRunShare).
 // `h` is the case's history, `now` its reading at `now_us` (none: expect the full draw),
 // `last_off_s` how long its last switch-off lasted (for a recovering case).
 double CoolingShare(const RotationCase& c, const CaseLoad& load, const std::deque<SimSample>& h,

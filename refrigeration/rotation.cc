@@ -259,6 +259,18 @@ double PullDownSeconds(double off_s, double shed_kw, double rebound_kw) {
   return kSimulatedShare * off_s * duty / (1 - duty);
 }
 
+double ExpectedRunShare(double left_s, double step_s) {
+  // ∫ clamp(t, 0, step) dt, from 0 to x.
+  auto integral = [step_s](double x) {
+    if (x <= 0) return 0.0;
+    if (x <= step_s) return x * x / 2;
+    return step_s * step_s / 2 + step_s * (x - step_s);
+  };
+  const double centre = left_s + kPullDownEndLagS;
+  const double spread = kPullDownEndSpreadS;
+  return (integral(centre + spread) - integral(centre - spread)) / (2 * spread) / step_s;
+}
+
 namespace {
 
 // One dry run at `target_kw`: true when every window minute's expected delivery is within the aim

@@ -209,6 +209,30 @@ TEST(RotationTest, PullDownFollowsTheHeatBalance) {
   EXPECT_DOUBLE_EQ(PullDownSeconds(100, 1.0, 0.0), 0.75 * 100 * 9);
 }
 
+TEST(RotationTest, APullDownDueNowStillRunsPartOfTheNextMinute) {
+  // The end is uniform over [left + 5 − 45, left + 5 + 45] s: due now (left 0) it runs
+  // ∫₀⁵⁰ t dt / 90 = 13.9 s of the minute on average, not none.
+  EXPECT_NEAR(ExpectedRunShare(0, 60), 50.0 * 50.0 / 2 / 90 / 60, 1e-12);
+  EXPECT_GT(ExpectedRunShare(-20, 60), 0.0);
+  // Long past its estimated end, or far from it: nothing, or the whole minute.
+  EXPECT_DOUBLE_EQ(ExpectedRunShare(-50, 60), 0.0);
+  EXPECT_DOUBLE_EQ(ExpectedRunShare(100, 60), 1.0);
+  // Near the minute's end it runs less than min(left, 60) says: the ends spread past the minute
+  // add nothing, those before it take away.
+  EXPECT_LT(ExpectedRunShare(55, 60), 55.0 / 60);
+  // Halfway: an end uniform in [−10, 80] s runs (∫₀⁶⁰ t dt + 20 · 60) / 90 = 33.3 s, a little
+  // more than half: the end comes 5 s later on average.
+  EXPECT_NEAR(ExpectedRunShare(30, 60), (60.0 * 60 / 2 + 60.0 * 20) / 90 / 60, 1e-12);
+  // Never less for a later end.
+  double previous = 0;
+  for (double left = -60; left <= 120; left += 1) {
+    const double share = ExpectedRunShare(left, 60);
+    EXPECT_GE(share, previous) << left;
+    EXPECT_LE(share, 1.0);
+    previous = share;
+  }
+}
+
 TEST(RotationTest, TheOfferHoldsInTheDryRunAndNeverExceedsWhatIsEligible) {
   RotationSettings s;
   s.precision_z = 0;  // energy and rebound room alone (the precision test is below)

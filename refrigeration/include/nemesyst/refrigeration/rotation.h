@@ -134,6 +134,16 @@ double DeliverySigmaKw(const std::vector<RotationCase>& cases, const RotationSte
 // pull-downs to that heat balance (the load falls as the air warms, so less heat came in than
 // the running load suggests; docs/dispatch.md). The replay corrects it from the sensed air-off.
 double PullDownSeconds(double off_s, double shed_kw, double rebound_kw);
+// The share of the next minute a pulling-down case is expected to run its compressor, when its
+// pull-down is estimated to end `left_s` seconds from now (≤ 0: already due). The estimate, from
+// the sensed air-off's fall, is rough: the end is taken as uniform within ±kPullDownEndSpreadS of
+// left_s + kPullDownEndLagS, and the share is the expectation of min(end, step) / step over it.
+// Taking min(left_s, step) / step instead is biased wherever the end is near: an air-off already
+// at its learnt cut-out with the valve still open ran 0.27 of its next minute, not 0; one due in
+// 12 s ran 0.37 (docs/dispatch.md). Thread-safety: pure function.
+inline constexpr double kPullDownEndLagS = 5;
+inline constexpr double kPullDownEndSpreadS = 45;
+double ExpectedRunShare(double left_s, double step_s);
 // A recovering case is expected to draw at least this share of its surplus in a minute: the
 // pull-down estimate is rough, and under-counting a draw is the side that over-delivers.
 inline constexpr double kMinRecoveringShare = 0.25;
