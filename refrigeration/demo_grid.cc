@@ -97,6 +97,10 @@ Status RunDemoGridServices(LoadedModel& model, const FleetSimulator& demo_fleet,
                                      static_cast<int>(held_out_cases.size()), c.hours));
 
   // An unseen fleet of aggregation size: its own seed, case mix and faulty sensors.
+  if (o.grid_stores == 0) {
+    report->grid_trace = best;
+    return Status::OK();
+  }
   c.min_events = 1;
   c.seed = o.seed * 1000 + 17;
   c.stores = o.grid_stores;

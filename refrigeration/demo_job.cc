@@ -231,9 +231,9 @@ LowerBoundCoverage CoverageOf(const LoadedModel& m, const std::vector<double>& l
   return c;
 }
 
-// The grid-service targets: no violation anywhere; on the unseen fleet (the last section),
-// delivery within tolerance at target_within_fraction of the offered minutes and no rebound past
-// its limit.
+// The grid-service targets: no violation anywhere; on the unseen fleet (the last section; none
+// when grid_stores is 0), delivery within tolerance at target_within_fraction of the offered
+// minutes and no rebound past its limit.
 void AddGridTargets(const DemoOptions& o, DemoReport* report) {
   int events = 0, violations = 0;
   for (const GridServiceSection& g : report->grid) {
@@ -244,7 +244,7 @@ void AddGridTargets(const DemoOptions& o, DemoReport* report) {
                              events > 0 && violations == 0,
                              std::to_string(violations) + " violation(s) in " +
                                  std::to_string(events) + " replayed events"});
-  if (report->grid.empty()) return;
+  if (o.grid_stores == 0 || report->grid.empty()) return;
   const GridServiceSection& g = report->grid.back();
   int minutes = 0, within = 0, offered = 0, rebound_over = 0;
   double worst_rebound = 0;
@@ -277,6 +277,9 @@ Result<DemoResult> RunDemo(const DemoOptions& o) {
     return Status::InvalidArgument(
         "demo: train + validation + test stores must equal stores, "
         "each ≥ 1");
+  }
+  if (o.grid_stores < 0) {
+    return Status::InvalidArgument("demo: 'grid_stores' must be ≥ 0 (0: no unseen fleet)");
   }
   NEMESYST_RETURN_IF_ERROR(PrepareDirectory(o));
   DemoResult result;

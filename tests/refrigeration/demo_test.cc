@@ -74,6 +74,22 @@ TEST(DemoTest, SmallFleetMeetsTheTargetsAndIsReproducible) {
   EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST(DemoTest, BadFleetSizesAreErrorsThatSayWhy) {
+  testing::TempDir dir;
+  DemoOptions split = Small(dir.Sub("split"));
+  split.test_stores = 2;  // 3 + 1 + 2 ≠ 5
+  auto a = RunDemo(split);
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("must equal stores"), std::string::npos)
+      << a.status().ToString();
+  DemoOptions grid = Small(dir.Sub("grid"));
+  grid.grid_stores = -1;
+  auto b = RunDemo(grid);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("grid_stores"), std::string::npos) << b.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "grid" / "specs")) << "nothing written";
+}
+
 }  // namespace
 }  // namespace nemesyst::refrigeration
 

@@ -82,6 +82,8 @@ struct DemoOptions {
   // Grid services (docs/dispatch.md): every built-in profile replayed with rotating dispatch at
   // these hours, on the held-out stores' last day and on an unseen fleet of `grid_stores` stores
   // (its own seed and case mix; `grid_fault_rate` of its cases with a faulty sensor).
+  // `grid_stores` 0: no unseen fleet — the held-out stores only, and the two targets judged on the
+  // unseen fleet (±5 %, rebound) are not judged; for a test whose unseen fleet another judges.
   std::vector<double> grid_hours = {3, 21};
   int grid_stores = 100;
   double grid_fault_rate = 0.05;
