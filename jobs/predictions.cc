@@ -2,10 +2,10 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/number_format.h"
 #include "common/read_file.h"
 
 namespace nemesyst {
@@ -136,10 +136,9 @@ Result<PredictionFormat> ParsePredictionFormat(std::string_view name) {
 std::string PredictionCsvHeader() { return "device,timestamp_us,prediction_s,label_s,lower_s\n"; }
 
 std::string FormatPrediction(const PredictionRow& row, PredictionFormat format) {
-  char pred[32], label[32] = "", lower[32] = "";
-  std::snprintf(pred, sizeof(pred), "%.1f", row.prediction_s);
-  if (row.label_s) std::snprintf(label, sizeof(label), "%.1f", *row.label_s);
-  if (row.lower_s) std::snprintf(lower, sizeof(lower), "%.1f", *row.lower_s);
+  const std::string pred = Fixed(row.prediction_s, 1);
+  const std::string label = row.label_s ? Fixed(*row.label_s, 1) : "";
+  const std::string lower = row.lower_s ? Fixed(*row.lower_s, 1) : "";
   if (format == PredictionFormat::kCsv) {
     return row.device + "," + std::to_string(row.timestamp_us) + "," + pred + "," + label + "," +
            lower + "\n";

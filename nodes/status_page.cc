@@ -1,8 +1,8 @@
 #include "nodes/status_page.h"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "common/number_format.h"
 #include "nemesyst/timestamp.h"
 #include "nodes/wall_clock.h"
 
@@ -17,11 +17,7 @@ const char* ReadinessClass(std::string_view readiness) {
   return "waiting";
 }
 
-std::string Seconds(double s) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.1f", s);
-  return buf;
-}
+std::string Seconds(double s) { return Fixed(s, 1); }
 
 // "—" (muted) for an unknown value.
 std::string OrUnknown(const std::string& text) {

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "common/number_format.h"
 #include "refrigeration/feed_signals.h"
-#include "refrigeration/number_format.h"
 
 namespace nemesyst::refrigeration {
 namespace {

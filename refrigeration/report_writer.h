@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "common/number_format.h"
 #include "nemesyst/refrigeration/report.h"
 #include "nemesyst/status.h"
-#include "refrigeration/number_format.h"
 
 namespace nemesyst::refrigeration {
 

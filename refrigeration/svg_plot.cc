@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "refrigeration/number_format.h"
+#include "common/number_format.h"
 
 namespace nemesyst::refrigeration {
 namespace {
