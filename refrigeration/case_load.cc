@@ -77,7 +77,6 @@ double CoolingShare(const RotationCase& c, const CaseLoad& load, const std::dequ
   double left_s =
       PullDownSeconds(off_s, c.shed_kw, load.cooling_kw - load.baseline_kw) - since_restart_s;
   double start_s = 0;
-  bool fall_based = false;  // the valve is open: start_s stays 0
   if (c.phase == CasePhase::kOff || now->values[kCooling] < 0.5) {
     if (air_off < load.cut_in_c) {
       const double rise = air_off - previous_air_off;
@@ -91,7 +90,6 @@ double CoolingShare(const RotationCase& c, const CaseLoad& load, const std::dequ
     const double fall = previous_air_off - air_off;
     const double distance = air_off - load.cut_out_c;
     if (fall > 0.05) {
-      fall_based = true;
       left_s = kFallStretch * distance / fall * s.step_s;
       const bool have_third = c.phase_s >= 3 * s.step_s && h.size() >= 3 &&
                               h[h.size() - 3].time_us == now_us - 2 * step_us;
@@ -103,13 +101,13 @@ double CoolingShare(const RotationCase& c, const CaseLoad& load, const std::dequ
               inside > 0 ? kFallStretch * std::log(inside) / std::log(q) * s.step_s : 10 * s.step_s;
         }
       }
+      return ExpectedRunShare(left_s, s.step_s);  // the valve is open: no start to wait for
     }
   } else {
     // Cooling for a minute, no fall to go by yet: a pull-down after a switch-off outlasts its
     // first minute far more often than the heat balance says.
     left_s = std::max(left_s, s.step_s);
   }
-  if (fall_based) return ExpectedRunShare(left_s, s.step_s);
   const double run_s = std::clamp(std::min(left_s, s.step_s - start_s), 0.0, s.step_s);
   return run_s / s.step_s;
 }
