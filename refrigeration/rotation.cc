@@ -206,9 +206,15 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
     // guard band would restart next minute goes first: restarted now, under the cap, it is not
     // one of a burst of forced restarts above it then. Only a minute ahead — ordering the whole
     // rebound by guard-band time restarts warm cases early, whose long pull-downs crowd the cap
-    // while the cool ones left waiting reach their bounds together (docs/dispatch.md).
+    // while the cool ones left waiting reach their bounds together (docs/dispatch.md) — unless
+    // the caller gives forecast forced times (it does once the unwind is forecast to be overrun).
     double above = -delivery();
     std::vector<int> order = releasable();
+    auto due_s = [&](int i) {
+      const double bound_s = RemainingOffS(cases[i], s);
+      return std::isnan(cases[i].forced_in_s) ? bound_s : std::min(bound_s, cases[i].forced_in_s);
+    };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return due_s(a) < due_s(b); });
     std::stable_partition(order.begin(), order.end(),
                           [&](int i) { return ReachesGuardBand(cases[i], 2, s); });
     for (int i : order) {
@@ -273,6 +279,44 @@ double ExpectedRunShare(double left_s, double step_s) {
 
 namespace {
 
+// A restart in a dry run: the case pulls down for PullDownSeconds of its time off.
+void ApplyDryRunStep(const RotationStep& step, std::vector<RotationCase>& cases,
+                     std::vector<double>& recover_left_s) {
+  for (int i : step.restart) {
+    const RotationCase& c = cases[i];
+    recover_left_s[i] = PullDownSeconds(c.phase_s, c.shed_kw, c.rebound_kw);
+  }
+  ApplyRotationStep(step, cases);
+}
+
+// A minute passes in a dry run: the clocks advance, a case whose pull-down has ended is available
+// again, and a recovering case's draw for the next minute is the share of its surplus
+// (`surplus_kw`) its pull-down still takes — at least kMinRecoveringShare, as the replay expects
+// of the minute a pull-down ends in. Returns whether any case is still off or recovering.
+bool AdvanceDryRunMinute(std::vector<RotationCase>& cases, std::vector<double>& recover_left_s,
+                         const std::vector<double>& surplus_kw, const RotationSettings& s) {
+  bool busy = false;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    RotationCase& c = cases[i];
+    AdvanceRotationClock(c, s);
+    if (c.phase == CasePhase::kRecovering) {
+      recover_left_s[i] -= s.step_s;
+      if (recover_left_s[i] <= 0) c.phase = CasePhase::kAvailable;
+      c.rebound_kw =
+          surplus_kw[i] * std::clamp(recover_left_s[i] / s.step_s, kMinRecoveringShare, 1.0);
+    } else {
+      c.rebound_kw = surplus_kw[i];
+    }
+    busy = busy || c.phase != CasePhase::kAvailable;
+  }
+  return busy;
+}
+
+// The longest a dry run follows an unwind.
+int DryRunUnwindMinutes(const RotationSettings& s) {
+  return static_cast<int>(std::ceil(3 * 3600 / s.step_s));
+}
+
 // One dry run at `target_kw`: true when every window minute's expected delivery is within the aim
 // band and the restarts after it fit under the rebound cap.
 bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int minutes,
@@ -280,12 +324,12 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
   *max_sigma_kw = 0;
   const int n = static_cast<int>(offer.size());
   std::vector<RotationCase> cases(n);
-  std::vector<double> recover_left_s(n, 0);
+  std::vector<double> recover_left_s(n, 0), surplus_kw(n);
   for (int i = 0; i < n; ++i) {
     RotationCase& c = cases[i];
     c.lower_s = offer[i].lower_s;
     c.shed_kw = offer[i].shed_kw;
-    c.rebound_kw = offer[i].rebound_kw;
+    c.rebound_kw = surplus_kw[i] = offer[i].rebound_kw;
     c.compressor_kw =
         offer[i].shed_kw + offer[i].rebound_kw;  // (cooling − baseline) + (baseline − idle)
     c.usable = offer[i].usable;
@@ -293,7 +337,7 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
     c.limit_c = 0;
   }
   const double aim = s.tolerance / 3;
-  const int max_minutes = minutes + static_cast<int>(std::ceil(3 * 3600 / s.step_s));
+  const int max_minutes = minutes + DryRunUnwindMinutes(s);
   for (int m = 0; m < max_minutes; ++m) {
     const bool in_window = m < minutes;
     const RotationStep step = PlanRotationStep(cases, target_kw, in_window, rebound_cap_kw, s);
@@ -308,26 +352,8 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
       }
     }
     if (!in_window && -step.expected_kw > rebound_cap_kw + 1e-9) return false;
-    for (int i : step.restart) {
-      const RotationCase& c = cases[i];
-      recover_left_s[i] = PullDownSeconds(c.phase_s, c.shed_kw, c.rebound_kw);
-    }
-    ApplyRotationStep(step, cases);
-    bool busy = false;
-    for (int i = 0; i < n; ++i) {  // a minute passes
-      RotationCase& c = cases[i];
-      AdvanceRotationClock(c, s);
-      if (c.phase == CasePhase::kRecovering) {
-        recover_left_s[i] -= s.step_s;
-        if (recover_left_s[i] <= 0) c.phase = CasePhase::kAvailable;
-        // The minute a pull-down ends in draws only part of the surplus (as the replay expects).
-        c.rebound_kw = offer[i].rebound_kw *
-                       std::clamp(recover_left_s[i] / s.step_s, kMinRecoveringShare, 1.0);
-      } else {
-        c.rebound_kw = offer[i].rebound_kw;
-      }
-      busy = busy || c.phase != CasePhase::kAvailable;
-    }
+    ApplyDryRunStep(step, cases, recover_left_s);
+    const bool busy = AdvanceDryRunMinute(cases, recover_left_s, surplus_kw, s);
     if (!in_window && !busy) return true;
   }
   return false;  // never unwound
@@ -360,6 +386,37 @@ double EstimateOffer(const std::vector<OfferCase>& cases, double duration_s, dou
                      const RotationSettings& settings) {
   return OfferBelow(cases, duration_s, rebound_cap_kw, settings,
                     std::numeric_limits<double>::infinity());
+}
+
+double ForecastReboundPeakKw(const std::vector<RotationCase>& now,
+                             const std::vector<double>& forced_in_s,
+                             const std::vector<double>& recover_left_s, double cap_kw,
+                             const RotationSettings& s) {
+  const int n = static_cast<int>(now.size());
+  std::vector<RotationCase> cases = now;
+  std::vector<double> left_s = recover_left_s, surplus_kw(n);
+  for (int i = 0; i < n; ++i) {
+    RotationCase& c = cases[i];
+    surplus_kw[i] = std::max(0.0, c.compressor_kw - c.shed_kw);  // cooling − baseline
+    c.air_c = -1e9;  // the guard band is in the forced times: bounds only
+    c.limit_c = 0;
+    c.forced_in_s = kUnknown;  // the forced times are the bounds now, and advance with the clock
+    if (c.phase == CasePhase::kOff) {
+      c.lower_s = kUnknown;
+      c.off_lower_s = forced_in_s[i] + s.margin_s;  // rule 1 restarts it then
+      c.rebound_kw = surplus_kw[i];
+    } else if (c.phase == CasePhase::kRecovering) {
+      c.rebound_kw = surplus_kw[i] * std::clamp(left_s[i] / s.step_s, kMinRecoveringShare, 1.0);
+    }
+  }
+  double peak_kw = 0;
+  for (int m = 0; m < DryRunUnwindMinutes(s); ++m) {
+    const RotationStep step = PlanRotationStep(cases, 0, /*in_window=*/false, cap_kw, s);
+    peak_kw = std::max(peak_kw, -step.expected_kw);
+    ApplyDryRunStep(step, cases, left_s);
+    if (!AdvanceDryRunMinute(cases, left_s, surplus_kw, s)) break;
+  }
+  return peak_kw;
 }
 
 }  // namespace nemesyst::refrigeration
