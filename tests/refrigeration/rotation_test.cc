@@ -214,7 +214,7 @@ TEST(RotationTest, TheReboundForecastStaysUnderTheCapUnlessForcedRestartsOutrunI
   // All six forced within the minute: all restart at once, whatever the cap — 6 × 0.5 above.
   const std::vector<double> now(6, 0);
   EXPECT_NEAR(ForecastReboundPeakKw(cases, now, no_pull_down, 2.0, s), 3.0, 1e-9);
-  // Forced one a minute at most: within what the cap absorbs once the first restarts are in.
+  // Forced one every ten minutes: the cap absorbs each as it comes.
   std::vector<double> staggered;
   for (int i = 0; i < 6; ++i) staggered.push_back(600.0 * i);
   EXPECT_LE(ForecastReboundPeakKw(cases, staggered, no_pull_down, 2.0, s), 2.0 + 1e-9);
