@@ -279,6 +279,13 @@ double ExpectedRunShare(double left_s, double step_s) {
 
 namespace {
 
+// What a recovering case draws above its baseline over the next minute in a dry run: the share of
+// its surplus its pull-down, `left_s` more seconds, still takes — at least kMinRecoveringShare, as
+// the replay expects of the minute a pull-down ends in.
+double DryRunRecoveringKw(double surplus_kw, double left_s, const RotationSettings& s) {
+  return surplus_kw * std::clamp(left_s / s.step_s, kMinRecoveringShare, 1.0);
+}
+
 // A restart in a dry run: the case pulls down for PullDownSeconds of its time off.
 void ApplyDryRunStep(const RotationStep& step, std::vector<RotationCase>& cases,
                      std::vector<double>& recover_left_s) {
@@ -290,9 +297,8 @@ void ApplyDryRunStep(const RotationStep& step, std::vector<RotationCase>& cases,
 }
 
 // A minute passes in a dry run: the clocks advance, a case whose pull-down has ended is available
-// again, and a recovering case's draw for the next minute is the share of its surplus
-// (`surplus_kw`) its pull-down still takes — at least kMinRecoveringShare, as the replay expects
-// of the minute a pull-down ends in. Returns whether any case is still off or recovering.
+// again, and a recovering case's draw for the next minute is DryRunRecoveringKw of its surplus
+// (`surplus_kw`). Returns whether any case is still off or recovering.
 bool AdvanceDryRunMinute(std::vector<RotationCase>& cases, std::vector<double>& recover_left_s,
                          const std::vector<double>& surplus_kw, const RotationSettings& s) {
   bool busy = false;
@@ -302,8 +308,7 @@ bool AdvanceDryRunMinute(std::vector<RotationCase>& cases, std::vector<double>& 
     if (c.phase == CasePhase::kRecovering) {
       recover_left_s[i] -= s.step_s;
       if (recover_left_s[i] <= 0) c.phase = CasePhase::kAvailable;
-      c.rebound_kw =
-          surplus_kw[i] * std::clamp(recover_left_s[i] / s.step_s, kMinRecoveringShare, 1.0);
+      c.rebound_kw = DryRunRecoveringKw(surplus_kw[i], recover_left_s[i], s);
     } else {
       c.rebound_kw = surplus_kw[i];
     }
@@ -406,7 +411,7 @@ double ForecastReboundPeakKw(const std::vector<RotationCase>& now,
       c.off_lower_s = forced_in_s[i] + s.margin_s;  // rule 1 restarts it then
       c.rebound_kw = surplus_kw[i];
     } else if (c.phase == CasePhase::kRecovering) {
-      c.rebound_kw = surplus_kw[i] * std::clamp(left_s[i] / s.step_s, kMinRecoveringShare, 1.0);
+      c.rebound_kw = DryRunRecoveringKw(surplus_kw[i], left_s[i], s);
     }
   }
   double peak_kw = 0;
