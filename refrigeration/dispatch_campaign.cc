@@ -119,7 +119,8 @@ Status ReplayDay(const FleetSimulator& sim, FleetBranch& base, const std::vector
           {r.profile, so.seed, so.fault_rate, hour, r.capacity_kw, r.contracted_kw,
            r.window_minutes, r.minutes_within, r.worst_deviation, r.violations, r.rebound_peak,
            r.suspect_cases, r.safety_restarts, r.mean_physical_shed_kw, r.offer_sigma_kw,
-           eo.settings.error_floor_kw, eo.offer_rebound_aim, r.rebound_aim});
+           eo.settings.error_floor_kw, eo.offer_rebound_aim, r.rebound_minutes,
+           r.rebound_switch_offs});
       if (o.on_event) o.on_event(r, so.seed, so.fault_rate);
     }
   }

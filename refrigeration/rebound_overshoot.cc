@@ -8,11 +8,7 @@ namespace nemesyst::refrigeration {
 
 void ReboundOvershoot::Add(const RotationEventResult& event) {
   if (event.contracted_kw <= 0 || event.offer_rebound_cap_kw <= 0) return;
-  // A rebound the closed loop raised its aim for is judged against that aim: it was the room
-  // the loop chose to use, which the same kind of event will use again.
-  const double aim = event.rebound_aim > 0 ? event.rebound_aim : kLandAt;
-  const double ratio =
-      event.rebound_peak * event.baseline_kw / event.offer_rebound_cap_kw * kLandAt / aim;
+  const double ratio = event.rebound_peak * event.baseline_kw / event.offer_rebound_cap_kw;
   double& worst = by_profile_[event.profile];  // 0 when new
   worst = std::max(worst, ratio);
 }

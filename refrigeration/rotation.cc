@@ -206,15 +206,9 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
     // guard band would restart next minute goes first: restarted now, under the cap, it is not
     // one of a burst of forced restarts above it then. Only a minute ahead — ordering the whole
     // rebound by guard-band time restarts warm cases early, whose long pull-downs crowd the cap
-    // while the cool ones left waiting reach their bounds together (docs/dispatch.md) — unless
-    // the caller gives forecast forced times (it does once the unwind is forecast to be overrun).
+    // while the cool ones left waiting reach their bounds together (docs/dispatch.md).
     double above = -delivery();
     std::vector<int> order = releasable();
-    auto due_s = [&](int i) {
-      const double bound_s = RemainingOffS(cases[i], s);
-      return std::isnan(cases[i].forced_in_s) ? bound_s : std::min(bound_s, cases[i].forced_in_s);
-    };
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return due_s(a) < due_s(b); });
     std::stable_partition(order.begin(), order.end(),
                           [&](int i) { return ReachesGuardBand(cases[i], 2, s); });
     for (int i : order) {
@@ -226,6 +220,24 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
   }
   step.expected_kw = delivery();
   return step;
+}
+
+int HoldReboundCap(const std::vector<RotationCase>& cases, double rebound_cap_kw,
+                   const RotationSettings& s, RotationStep& step) {
+  double above = -step.expected_kw;
+  if (above <= rebound_cap_kw) return 0;
+  const std::vector<int> eligible = SortedWhere(
+      cases, [&](const RotationCase& c) { return EligibleToSwitchOff(c, s); },
+      [](const RotationCase& c) { return -c.lower_s; });
+  int switched = 0;
+  for (int i : eligible) {
+    if (above <= rebound_cap_kw) break;
+    step.switch_off.push_back(i);
+    above -= cases[i].shed_kw;
+    ++switched;
+  }
+  step.expected_kw = -above;
+  return switched;
 }
 
 void ApplyRotationStep(const RotationStep& step, std::vector<RotationCase>& cases) {
@@ -391,37 +403,6 @@ double EstimateOffer(const std::vector<OfferCase>& cases, double duration_s, dou
                      const RotationSettings& settings) {
   return OfferBelow(cases, duration_s, rebound_cap_kw, settings,
                     std::numeric_limits<double>::infinity());
-}
-
-double ForecastReboundPeakKw(const std::vector<RotationCase>& now,
-                             const std::vector<double>& forced_in_s,
-                             const std::vector<double>& recover_left_s, double cap_kw,
-                             const RotationSettings& s) {
-  const int n = static_cast<int>(now.size());
-  std::vector<RotationCase> cases = now;
-  std::vector<double> left_s = recover_left_s, surplus_kw(n);
-  for (int i = 0; i < n; ++i) {
-    RotationCase& c = cases[i];
-    surplus_kw[i] = std::max(0.0, c.compressor_kw - c.shed_kw);  // cooling − baseline
-    c.air_c = -1e9;  // the guard band is in the forced times: bounds only
-    c.limit_c = 0;
-    c.forced_in_s = kUnknown;  // the forced times are the bounds now, and advance with the clock
-    if (c.phase == CasePhase::kOff) {
-      c.lower_s = kUnknown;
-      c.off_lower_s = forced_in_s[i] + s.margin_s;  // rule 1 restarts it then
-      c.rebound_kw = surplus_kw[i];
-    } else if (c.phase == CasePhase::kRecovering) {
-      c.rebound_kw = DryRunRecoveringKw(surplus_kw[i], left_s[i], s);
-    }
-  }
-  double peak_kw = 0;
-  for (int m = 0; m < DryRunUnwindMinutes(s); ++m) {
-    const RotationStep step = PlanRotationStep(cases, 0, /*in_window=*/false, cap_kw, s);
-    peak_kw = std::max(peak_kw, -step.expected_kw);
-    ApplyDryRunStep(step, cases, left_s);
-    if (!AdvanceDryRunMinute(cases, left_s, surplus_kw, s)) break;
-  }
-  return peak_kw;
 }
 
 }  // namespace nemesyst::refrigeration

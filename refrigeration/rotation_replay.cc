@@ -29,22 +29,6 @@ Result<std::optional<std::string>> SuspectFeed(const std::deque<SimSample>& hist
 constexpr double kReboundAim = 0.8;
 static_assert(ReboundOvershoot::kLandAt == kReboundAim,
               "the learnt offer aim lands a rebound at the closed loop's own aim");
-// The higher aims the rebound may take instead, when its unwind is forecast to pass kReboundAim
-// of the limit under the cap: guard-band restarts coming faster than the cap lets cases restart
-// (ForecastReboundPeakKw). The aim that forecasts the lowest peak is kept for the event.
-constexpr double kRaisedReboundAims[] = {0.85, 0.9};
-// The rebound's forecast is made only where one case's pull-down surplus is at most this share of
-// the fleet's rebound limit. Above it (96–192 cases at night) the peak is decided by a few cases'
-// errors rather than the fleet's pace, and there the forecast's ordering restarted warm cases
-// early, whose long pull-downs raised as many peaks as the forecast lowered (docs/dispatch.md).
-constexpr double kForecastMaxSurplusShare = 0.1;
-
-// The closed loop's cap on the draw above baseline in the rebound: `aim` of the limit, less the
-// largest case's pull-down surplus (its estimate could be that far off).
-double ReboundCapKw(double aim, double limit_kw, double largest_surplus_kw) {
-  return std::max(0.0, aim * limit_kw - largest_surplus_kw);
-}
-
 // A case is left alone this long after a defrost (its air settling back into its band).
 constexpr int64_t kSettleMinutes = 20;
 // The watch runs this long past the last defrost hold (a chilled off-cycle defrost lasts about
@@ -69,64 +53,6 @@ bool InNormalRunning(const std::deque<SimSample>& h, const SimSample& now, const
 }
 
 double WarmestAir(const SimSample& s) { return std::max(s.values[kAirOnC], s.values[kAirOffC]); }
-
-// What the rebound's forecast decides for the coming minute. `overrun`: the unwind under the
-// current aim's cap is forecast to pass kReboundAim of the limit — guard-band restarts coming
-// faster than the cap lets cases restart. `aim`: the current aim, or on an overrun the higher
-// one of kRaisedReboundAims whose forecast peak is lowest. Never lowered within an event: the
-// forecast is rough, and a cap that fell back would leave the cases it had let wait to their
-// guard bands.
-struct ReboundForecast {
-  bool overrun = false;
-  double aim = kReboundAim;
-};
-ReboundForecast ForecastRebound(const std::vector<RotationCase>& cases,
-                                const std::vector<double>& forced_in_s,
-                                const std::vector<double>& recover_left_s, double aim,
-                                double limit_kw, double largest_surplus_kw,
-                                const RotationSettings& s) {
-  auto peak_kw = [&](double a) {
-    return ForecastReboundPeakKw(cases, forced_in_s, recover_left_s,
-                                 ReboundCapKw(a, limit_kw, largest_surplus_kw), s);
-  };
-  ReboundForecast out;
-  out.aim = aim;
-  double best_kw = peak_kw(aim);
-  out.overrun = best_kw > kReboundAim * limit_kw;
-  if (!out.overrun) return out;
-  for (double raised : kRaisedReboundAims) {
-    if (raised <= aim) continue;
-    const double raised_kw = peak_kw(raised);
-    if (raised_kw < best_kw) {
-      best_kw = raised_kw;
-      out.aim = raised;
-    }
-  }
-  return out;
-}
-
-// When an off case is forecast to be restarted by force, seconds from now: its remaining bound,
-// or sooner its guard band, reached at the rate its sensed air has risen over the last
-// kRiseMinutes (fewer when off for less). One minute's rise alone is mostly the sensor's 0.1 °C
-// steps.
-constexpr int kRiseMinutes = 3;
-double ForecastForcedInS(const RotationCase& c, const std::deque<SimSample>& h, int64_t now_us,
-                         int64_t step_us, const RotationSettings& s) {
-  if (std::isnan(c.air_c)) return 0;  // no reading: rule 1 restarts it now
-  double forced_s = std::max(0.0, RemainingOffS(c, s));
-  const int minutes = std::clamp(static_cast<int>(c.phase_s / s.step_s), 1, kRiseMinutes);
-  const int64_t then_us = now_us - minutes * step_us;
-  for (auto it = h.rbegin(); it != h.rend(); ++it) {
-    if (it->time_us > then_us) continue;
-    if (it->time_us < then_us) break;
-    const double rise_per_s = (c.air_c - WarmestAir(*it)) / (minutes * s.step_s);
-    if (rise_per_s > 0) {
-      forced_s = std::min(forced_s, std::max(0.0, c.limit_c - s.guard_c - c.air_c) / rise_per_s);
-    }
-    break;
-  }
-  return forced_s;
-}
 
 }  // namespace
 
@@ -191,14 +117,9 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
   for (int i = 0; i < n; ++i) {
     largest_surplus_kw = std::max(largest_surplus_kw, load[i].cooling_kw - load[i].baseline_kw);
   }
-  const double rebound_limit_kw = o.profile.rebound_limit * r.baseline_kw;
-  const double rebound_cap_kw = ReboundCapKw(kReboundAim, rebound_limit_kw, largest_surplus_kw);
+  const double rebound_cap_kw =
+      std::max(0.0, kReboundAim * o.profile.rebound_limit * r.baseline_kw - largest_surplus_kw);
   r.rebound_cap_kw = rebound_cap_kw;
-  r.rebound_aim = kReboundAim;
-  // The forecast is of the fleet's aggregate pace: where one case's surplus is a large part of
-  // the limit, a few cases' errors decide the peak instead (kForecastMaxSurplusShare).
-  const bool forecast_rebound =
-      o.forecast_rebound && largest_surplus_kw <= kForecastMaxSurplusShare * rebound_limit_kw;
   double physical_sum = 0;
   double contracted = 0;
   std::vector<double> expected_last(n, 0);
@@ -318,9 +239,11 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
     }
     // Feedback: the meters say what the last minute delivered; part of the gap between that and
     // what the planner expected is carried into this minute's aim (the estimation errors of
-    // recovering cases persist from one minute to the next).
+    // recovering cases persist from one minute to the next). After the window it tightens the
+    // rebound's cap where the cases drew more than planned; it never loosens it (the limit is
+    // one-sided, and the error flips sign as pull-downs end).
     double correction_kw = 0;
-    if (k > 0 && in_window) {
+    if (k > 0) {
       double error = 0;  // over the cases whose meter reading arrived
       for (int i = 0; i < n; ++i) {
         const std::optional<SimSample>& now = fleet.latest(i);
@@ -330,34 +253,12 @@ Result<RotationEventResult> RunRotationEvent(const FleetBranch& at_start,
       bias_kw += kFeedbackGain * (error - bias_kw);
       correction_kw = bias_kw;
     }
-    if (!in_window && forecast_rebound) {
-      // The unwind's forecast: once guard-band restarts are foreseen to overrun the cap, the
-      // rebound raises its aim and restarts by forecast restart time, for the rest of the event.
-      std::vector<double> forced_in_s(n, 0), recover_left_s(n, 0);
-      for (int i = 0; i < n; ++i) {
-        const RotationCase& c = cases[i];
-        if (c.phase == CasePhase::kOff) {
-          forced_in_s[i] = ForecastForcedInS(c, fleet.history(i), now_us, step_us, s);
-        } else if (c.phase == CasePhase::kRecovering) {
-          recover_left_s[i] =
-              std::max(0.0, PullDownSeconds(last_off_s[i], c.shed_kw, c.compressor_kw - c.shed_kw) -
-                                c.phase_s);
-        }
-      }
-      const ReboundForecast forecast =
-          ForecastRebound(cases, forced_in_s, recover_left_s, r.rebound_aim, rebound_limit_kw,
-                          largest_surplus_kw, s);
-      r.rebound_aim = forecast.aim;
-      r.rebound_overrun_forecast = r.rebound_overrun_forecast || forecast.overrun;
-      for (int i = 0; i < n; ++i) {
-        const bool by_forecast = r.rebound_overrun_forecast && cases[i].phase == CasePhase::kOff;
-        cases[i].forced_in_s = by_forecast ? forced_in_s[i] : kUnknown;
-      }
-    }
     const double target = in_window ? contracted - correction_kw : 0;
-    const RotationStep step =
-        PlanRotationStep(cases, target, in_window,
-                         ReboundCapKw(r.rebound_aim, rebound_limit_kw, largest_surplus_kw), s);
+    const double cap_kw = std::max(0.0, rebound_cap_kw + std::min(0.0, correction_kw));
+    RotationStep step = PlanRotationStep(cases, target, in_window, cap_kw, s);
+    if (!in_window && o.hold_rebound_cap) {
+      r.rebound_switch_offs += HoldReboundCap(cases, cap_kw, s, step);
+    }
 
     RotationMinute minute;
     minute.t_s = k * s.step_s;

@@ -192,59 +192,50 @@ TEST(RotationTest, TheReboundRestartsFirstWhatItsGuardBandWouldForceNextMinute) 
   EXPECT_EQ(step.restart, (std::vector<int>{0}));
 }
 
-// Off cases whose compressors add `compressor_kw` to the idle draw: surplus compressor − shed.
-std::vector<RotationCase> OffFleet(int n, double shed_kw, double compressor_kw) {
+TEST(RotationTest, TheReboundSwitchesFreshCasesOffWhileItsDrawIsOverTheCap) {
+  RotationSettings s;  // margin 60, min_off 120, min_run 60, step 60: eligible from 241 s
   std::vector<RotationCase> cases;
-  for (int i = 0; i < n; ++i) {
-    cases.push_back(Off(300, 3600, shed_kw));
-    cases.back().compressor_kw = compressor_kw;
+  for (int i = 0; i < 3; ++i) {  // 0–2: pulling down, 1.0 kW above baseline each
+    cases.push_back(Available(3600, 0.6, 1.0));
+    cases.back().phase = CasePhase::kRecovering;
+    cases.back().phase_s = 60;
   }
-  return cases;
-}
+  cases.push_back(Available(900, 0.6));   // 3
+  cases.push_back(Available(1800, 0.6));  // 4
+  cases.push_back(Available(1200, 0.6));  // 5
+  cases.push_back(Available(600, 0.6));   // 6
+  cases.push_back(Available(3000, 0.6));  // 7: not usable (a suspect feed)
+  cases.back().usable = false;
+  cases.push_back(Available(2400, 0.6));  // 8: restarted 30 s ago (min_run)
+  cases.back().phase_s = 30;
+  cases.push_back(Available(2000, 0.6));  // 9: at its guard band
+  cases.back().air_c = 7.5;
 
-TEST(RotationTest, TheReboundForecastStaysUnderTheCapUnlessForcedRestartsOutrunIt) {
-  RotationSettings s;
-  // Six off cases, shed 1.0 and surplus 0.5 each: every restart moves the draw by 1.5, from −6.
-  std::vector<RotationCase> cases = OffFleet(6, 1.0, 1.5);
-  const std::vector<double> no_pull_down(6, 0);
-  // Nothing forced for an hour: the unwind goes at the cap's pace and never passes it.
-  const std::vector<double> late(6, 3600);
-  EXPECT_LE(ForecastReboundPeakKw(cases, late, no_pull_down, 2.0, s), 2.0 + 1e-9);
-  EXPECT_GT(ForecastReboundPeakKw(cases, late, no_pull_down, 2.0, s), 0);
-  // All six forced within the minute: all restart at once, whatever the cap — 6 × 0.5 above.
-  const std::vector<double> now(6, 0);
-  EXPECT_NEAR(ForecastReboundPeakKw(cases, now, no_pull_down, 2.0, s), 3.0, 1e-9);
-  // Forced one every ten minutes: the cap absorbs each as it comes.
-  std::vector<double> staggered;
-  for (int i = 0; i < 6; ++i) staggered.push_back(600.0 * i);
-  EXPECT_LE(ForecastReboundPeakKw(cases, staggered, no_pull_down, 2.0, s), 2.0 + 1e-9);
-  // A case still pulling down keeps drawing its surplus: it takes room under the cap, and with
-  // the six forced at once it adds to the peak.
-  cases.push_back(Available(3600, 1.0));
-  cases.back().phase = CasePhase::kRecovering;
-  cases.back().phase_s = 60;
-  cases.back().compressor_kw = 3.0;  // surplus 2.0
-  std::vector<double> now7 = now, pulling(7, 0);
-  now7.push_back(0);
-  pulling[6] = 600;
-  EXPECT_NEAR(ForecastReboundPeakKw(cases, now7, pulling, 2.0, s), 5.0, 1e-9);
-  // The forecast is a pure function of what it is given.
-  EXPECT_EQ(ForecastReboundPeakKw(cases, now7, pulling, 2.0, s),
-            ForecastReboundPeakKw(cases, now7, pulling, 2.0, s));
-}
-
-TEST(RotationTest, TheReboundRestartsByForecastForcedTimeWhenItIsSooner) {
-  RotationSettings s;
-  std::vector<RotationCase> cases;
-  for (int i = 0; i < 3; ++i) cases.push_back(Off(300, 600 + 100 * i, 1.0));
-  // Room under the cap for one restart (−3.0 with all off, +1.5 a restart).
-  EXPECT_EQ(PlanRotationStep(cases, 0, false, -1.5, s).restart, (std::vector<int>{0}));
-  // Case 2 is forecast to be forced in 120 s, before case 0's bound (600 − 60 margin): first.
-  cases[2].forced_in_s = 120;
-  EXPECT_EQ(PlanRotationStep(cases, 0, false, -1.5, s).restart, (std::vector<int>{2}));
-  // A forecast later than a case's own bound changes nothing: the bound comes first.
-  cases[2].forced_in_s = 3600;
-  EXPECT_EQ(PlanRotationStep(cases, 0, false, -1.5, s).restart, (std::vector<int>{0}));
+  // Rules 1–3 have nothing to restart: the draw stays 3.0 above baseline, over a cap of 1.5.
+  RotationStep step = PlanRotationStep(cases, 0, false, 1.5, s);
+  ASSERT_TRUE(step.restart.empty());
+  ASSERT_NEAR(step.expected_kw, -3.0, 1e-12);
+  // Rule 4: eligible cases off, longest bound first, until the draw is under the cap — three
+  // sheds of 0.6 (two would leave 1.8) — skipping the unusable, the locked-out and the warm.
+  EXPECT_EQ(HoldReboundCap(cases, 1.5, s, step), 3);
+  EXPECT_EQ(step.switch_off, (std::vector<int>{4, 5, 3}));
+  EXPECT_NEAR(step.expected_kw, -1.2, 1e-12);
+  // Under the cap already: nothing.
+  step = PlanRotationStep(cases, 0, false, 3.0, s);
+  EXPECT_EQ(HoldReboundCap(cases, 3.0, s, step), 0);
+  EXPECT_TRUE(step.switch_off.empty());
+  EXPECT_NEAR(step.expected_kw, -3.0, 1e-12);
+  // Too few eligible cases to get under: all of them, and the draw stays above the cap.
+  step = PlanRotationStep(cases, 0, false, 0.0, s);
+  EXPECT_EQ(HoldReboundCap(cases, 0.0, s, step), 4);
+  EXPECT_NEAR(step.expected_kw, -0.6, 1e-12);
+  // A case its guard band restarts this minute is no candidate: it is off, not available.
+  cases[4] = Off(600, 1200, 0.6);
+  cases[4].air_c = 7.5;
+  step = PlanRotationStep(cases, 0, false, 1.5, s);
+  ASSERT_EQ(step.restart, (std::vector<int>{4}));
+  EXPECT_EQ(HoldReboundCap(cases, 1.5, s, step), 3);
+  EXPECT_EQ(step.switch_off, (std::vector<int>{5, 3, 6}));
 }
 
 TEST(RotationTest, ThePlanIsAPureFunctionAndTiesGoByIndex) {

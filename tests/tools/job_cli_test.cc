@@ -89,7 +89,8 @@ TEST(JobCliTest, TrainPredictDispatchReplay) {
   const std::string rows = testing::ReadFile(events_csv);
   EXPECT_EQ(rows.rfind("profile,fleet_seed,fault_rate,hour,", 0), 0u);
   EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 5);
-  EXPECT_NE(rows.find(",error_floor_kw,offer_rebound_aim,rebound_aim\n"), std::string::npos);
+  EXPECT_NE(rows.find(",error_floor_kw,offer_rebound_aim,rebound_minutes,rebound_switch_offs\n"),
+            std::string::npos);
   auto unknown = RunCli(
       {"--store", store, "grid-replay", "--model", "lstm:candidate", "--profiles", "dc,nope"});
   EXPECT_EQ(unknown.exit_code, 1);

@@ -47,14 +47,14 @@ Status WriteEventsCsv(const std::string& path, const refrigeration::CampaignResu
   out << "profile,fleet_seed,fault_rate,hour,capacity_kw,contracted_kw,window_minutes,"
          "minutes_within,worst_deviation,violations,rebound_peak,suspect_cases,"
          "safety_restarts,mean_physical_shed_kw,offer_sigma_kw,error_floor_kw,offer_rebound_aim,"
-         "rebound_aim\n";
+         "rebound_minutes,rebound_switch_offs\n";
   for (const refrigeration::CampaignEvent& e : r.events_list) {
     out << e.profile << "," << e.fleet_seed << "," << e.fault_rate << "," << e.hour << ","
         << e.capacity_kw << "," << e.contracted_kw << "," << e.window_minutes << ","
         << e.minutes_within << "," << e.worst_deviation << "," << e.violations << ","
         << e.rebound_peak << "," << e.suspect_cases << "," << e.safety_restarts << ","
         << e.mean_physical_shed_kw << "," << e.offer_sigma_kw << "," << e.error_floor_kw << ","
-        << e.offer_rebound_aim << "," << e.rebound_aim << "\n";
+        << e.offer_rebound_aim << "," << e.rebound_minutes << "," << e.rebound_switch_offs << "\n";
   }
   out.close();
   return out ? Status::OK() : Status::IOError("writing " + path + " failed");

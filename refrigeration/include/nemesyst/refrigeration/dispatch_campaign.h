@@ -71,8 +71,8 @@ struct CampaignEvent {
   double offer_sigma_kw = 0;         // the offer's expected error (RotationEventResult)
   double error_floor_kw = 0;         // the error floor the offer was made with (learnt per profile)
   double offer_rebound_aim = 0;      // the rebound aim the offer was made with (learnt per profile)
-  // The closed loop's own rebound aim in the end: 0.8, or raised where an overrun was forecast.
-  double rebound_aim = 0;
+  int rebound_minutes = 0;           // until every touched case was back to normal running
+  int rebound_switch_offs = 0;       // cases switched off to hold the rebound's cap (rule 4)
 };
 
 struct CampaignProfileSummary {

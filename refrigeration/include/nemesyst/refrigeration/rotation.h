@@ -24,10 +24,11 @@
 //      aim / 2 off the target (the cases' sizes did not fit), the one switch-off, surplus
 //      restart or swap of the two that lands closest to the target is made, twice at most.
 //   3. After the window (the rebound): off cases restart — first those whose sensed air, rising
-//      as in the last minute, would reach the guard band next minute, then soonest due first
-//      (the remaining bound, or the forecast forced restart, forced_in_s, when that is given and
-//      sooner) — only while the fleet's draw above its baseline (Σ rebound − Σ shed of the
+//      as in the last minute, would reach the guard band next minute, then shortest remaining
+//      bound first — only while the fleet's draw above its baseline (Σ rebound − Σ shed of the
 //      cases still off) stays within the rebound cap; safety restarts happen whatever the cap.
+//   4. (The closed loop's alone: HoldReboundCap.) Still above the cap after rule 3, eligible
+//      cases are switched off, longest bound first, until the draw is back under it.
 // Eligible to switch off: available (never off, or recovered and running at least min_run_s
 // since its restart), a usable feed (healthy, not defrosting, a full window), a known bound with
 // bound − margin ≥ min_off_s + step_s (so the lockout can always be honoured), sensed air below
@@ -88,10 +89,6 @@ struct RotationCase {
   double air_rise_c = 0;          // sensed air now minus a minute ago
   double limit_c = 0;
   bool usable = false;  // healthy feed, not defrosting, full window: may be switched off
-  // kOff, after the window: when it is forecast to be restarted by force (its guard band or its
-  // bound), seconds from now; the rebound restarts by this rather than by the remaining bound.
-  // Unknown: the remaining bound.
-  double forced_in_s = kUnknown;
 };
 
 enum class RestartReason { kBound, kGuardBand, kNoReading, kSurplus, kRebound };
@@ -111,6 +108,17 @@ struct RotationStep {
 RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double target_kw,
                               bool in_window, double rebound_cap_kw,
                               const RotationSettings& settings);
+
+// Rule 4, the closed loop's alone: after the window, where `step` (rules 1–3 for the same minute)
+// still leaves the fleet's draw above its baseline over `rebound_cap_kw` — restarts forced by
+// guard bands and bounds coming faster than pull-downs end — eligible cases are switched off,
+// longest bound first, until the draw is back under the cap or none is left. Each sheds while
+// the burst passes and is restarted by rule 3 once there is room (or by rule 1). They are added to
+// `step.switch_off` and their shed to `step.expected_kw`; returns how many. The offer's dry run
+// does not count on this rule: it plans an unwind that fits under its cap without it, so the rule
+// is a reserve for what the dry run cannot foresee.
+int HoldReboundCap(const std::vector<RotationCase>& cases, double rebound_cap_kw,
+                   const RotationSettings& settings, RotationStep& step);
 
 // Carries `step` out on the dispatcher's view of the cases: a switched-off case becomes kOff
 // with the bound it was switched off with; a restarted one kRecovering (its time off is gone:
@@ -174,19 +182,6 @@ double EstimateOffer(const std::vector<OfferCase>& cases, double duration_s, dou
 // level returned.
 double OfferBelow(const std::vector<OfferCase>& cases, double duration_s, double rebound_cap_kw,
                   const RotationSettings& settings, double at_most_kw, double* sigma_kw = nullptr);
-
-// The rebound's unwind from `cases` as they are now, in a dry run on the dispatcher's estimates:
-// rule 3 restarts off cases under `cap_kw`, and off case i is forced at the latest
-// `forced_in_s[i]` seconds from now (its forecast guard-band time, or its remaining bound); a
-// recovering case i pulls down for `recover_left_s[i]` more seconds, a restarted one for
-// PullDownSeconds. Returns the highest draw above baseline the unwind is forecast to reach, kW:
-// above the cap only where forced restarts come faster than the cap lets the unwind go.
-// Both vectors are parallel to `cases` (entries of other phases are ignored).
-// Thread-safety: pure function.
-double ForecastReboundPeakKw(const std::vector<RotationCase>& cases,
-                             const std::vector<double>& forced_in_s,
-                             const std::vector<double>& recover_left_s, double cap_kw,
-                             const RotationSettings& settings);
 
 }  // namespace nemesyst::refrigeration
 

@@ -58,11 +58,9 @@ struct RotationEventOptions {
   // zero and nothing is offered. In (0, 1].
   double offer_rebound_aim = 0.5;
   RotationSettings settings;
-  // Each rebound minute, forecast the unwind (ForecastReboundPeakKw, from each off case's
-  // recent warming): once guard-band restarts are foreseen to overrun the cap, raise the
-  // rebound's aim and restart by forecast forced time (RotationEventResult::rebound_aim).
-  // false: the aim stays 0.8 and restarts go by remaining bound.
-  bool forecast_rebound = true;
+  // After the window, switch fresh cases off while the draw above baseline is over the closed
+  // loop's cap (rule 4, HoldReboundCap in rotation.h). false: rules 1–3 only, for comparison.
+  bool hold_rebound_cap = true;
   int lookback_minutes = 60;  // baseline and feed checks
   int max_rebound_minutes = 90;
   // After its pull-down a touched case's defrost is held this long (a window that opens while
@@ -126,13 +124,8 @@ struct RotationEventResult {
   // The closed loop's cap on the draw above baseline in the rebound: 0.8 of the profile's
   // limit, less the largest case's pull-down surplus (its estimate could be that far off).
   double rebound_cap_kw = 0;
-  // The share of the limit the rebound aimed at in the end: 0.8, or 0.85 / 0.9 where its unwind
-  // was forecast to be overrun by guard-band restarts (the cap then that share of the limit, less
-  // the same surplus).
-  double rebound_aim = 0;
-  // Whether the rebound's unwind was forecast to overrun the cap at some minute: from then on
-  // it restarted cases by their forecast restart times (RotationCase::forced_in_s).
-  bool rebound_overrun_forecast = false;
+  // Cases switched off after the window to keep the draw under the cap (rule 4, HoldReboundCap).
+  int rebound_switch_offs = 0;
   int window_minutes = 0;
   int minutes_within = 0;  // window minutes with |delivered − contracted| ≤ tolerance·contracted
   double worst_deviation = 0;        // max |delivered − contracted| / contracted over the window
@@ -197,9 +190,7 @@ class ReboundOvershoot {
   // Adds `event` (nothing when it made no offer).
   void Add(const RotationEventResult& event);
   // The largest rebound_peak × Σ b / offer_rebound_cap_kw over the offered events added for
-  // `profile`, or over every offered event when it has none; 0 before any. A rebound whose
-  // closed loop raised its aim (RotationEventResult::rebound_aim) counts × kLandAt / that aim:
-  // the room it chose to use, not an overshoot.
+  // `profile`, or over every offered event when it has none; 0 before any.
   double Ratio(const std::string& profile) const;
   // `aim`, lowered where the profile's Ratio says a rebound would pass kLandAt of the limit:
   // min(aim, kLandAt / Ratio). Never raised: a rebound that stayed low at a few events says
