@@ -27,7 +27,7 @@
 //      as in the last minute, would reach the guard band next minute, then shortest remaining
 //      bound first — only while the fleet's draw above its baseline (Σ rebound − Σ shed of the
 //      cases still off) stays within the rebound cap; safety restarts happen whatever the cap.
-//   4. (The closed loop's alone: HoldReboundCap.) Still above the cap after rule 3, eligible
+//   4. (In the closed loop only: HoldReboundCap.) Still above the cap after rule 3, eligible
 //      cases are switched off, longest bound first, until the draw is back under it.
 // Eligible to switch off: available (never off, or recovered and running at least min_run_s
 // since its restart), a usable feed (healthy, not defrosting, a full window), a known bound with
@@ -109,7 +109,7 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
                               bool in_window, double rebound_cap_kw,
                               const RotationSettings& settings);
 
-// Rule 4, the closed loop's alone: after the window, where `step` (rules 1–3 for the same minute)
+// Rule 4, in the closed loop only: after the window, where `step` (rules 1–3 for the same minute)
 // still leaves the fleet's draw above its baseline over `rebound_cap_kw` — restarts forced by
 // guard bands and bounds coming faster than pull-downs end — eligible cases are switched off,
 // longest bound first, until the draw is back under the cap or none is left. Each sheds while
