@@ -291,49 +291,6 @@ double ExpectedRunShare(double left_s, double step_s) {
 
 namespace {
 
-// What a recovering case draws above its baseline over the next minute in a dry run: the share of
-// its surplus its pull-down, `left_s` more seconds, still takes — at least kMinRecoveringShare, as
-// the replay expects of the minute a pull-down ends in.
-double DryRunRecoveringKw(double surplus_kw, double left_s, const RotationSettings& s) {
-  return surplus_kw * std::clamp(left_s / s.step_s, kMinRecoveringShare, 1.0);
-}
-
-// A restart in a dry run: the case pulls down for PullDownSeconds of its time off.
-void ApplyDryRunStep(const RotationStep& step, std::vector<RotationCase>& cases,
-                     std::vector<double>& recover_left_s) {
-  for (int i : step.restart) {
-    const RotationCase& c = cases[i];
-    recover_left_s[i] = PullDownSeconds(c.phase_s, c.shed_kw, c.rebound_kw);
-  }
-  ApplyRotationStep(step, cases);
-}
-
-// A minute passes in a dry run: the clocks advance, a case whose pull-down has ended is available
-// again, and a recovering case's draw for the next minute is DryRunRecoveringKw of its surplus
-// (`surplus_kw`). Returns whether any case is still off or recovering.
-bool AdvanceDryRunMinute(std::vector<RotationCase>& cases, std::vector<double>& recover_left_s,
-                         const std::vector<double>& surplus_kw, const RotationSettings& s) {
-  bool busy = false;
-  for (size_t i = 0; i < cases.size(); ++i) {
-    RotationCase& c = cases[i];
-    AdvanceRotationClock(c, s);
-    if (c.phase == CasePhase::kRecovering) {
-      recover_left_s[i] -= s.step_s;
-      if (recover_left_s[i] <= 0) c.phase = CasePhase::kAvailable;
-      c.rebound_kw = DryRunRecoveringKw(surplus_kw[i], recover_left_s[i], s);
-    } else {
-      c.rebound_kw = surplus_kw[i];
-    }
-    busy = busy || c.phase != CasePhase::kAvailable;
-  }
-  return busy;
-}
-
-// The longest a dry run follows an unwind.
-int DryRunUnwindMinutes(const RotationSettings& s) {
-  return static_cast<int>(std::ceil(3 * 3600 / s.step_s));
-}
-
 // One dry run at `target_kw`: true when every window minute's expected delivery is within the aim
 // band and the restarts after it fit under the rebound cap.
 bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int minutes,
@@ -341,12 +298,12 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
   *max_sigma_kw = 0;
   const int n = static_cast<int>(offer.size());
   std::vector<RotationCase> cases(n);
-  std::vector<double> recover_left_s(n, 0), surplus_kw(n);
+  std::vector<double> recover_left_s(n, 0);
   for (int i = 0; i < n; ++i) {
     RotationCase& c = cases[i];
     c.lower_s = offer[i].lower_s;
     c.shed_kw = offer[i].shed_kw;
-    c.rebound_kw = surplus_kw[i] = offer[i].rebound_kw;
+    c.rebound_kw = offer[i].rebound_kw;
     c.compressor_kw =
         offer[i].shed_kw + offer[i].rebound_kw;  // (cooling − baseline) + (baseline − idle)
     c.usable = offer[i].usable;
@@ -354,7 +311,7 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
     c.limit_c = 0;
   }
   const double aim = s.tolerance / 3;
-  const int max_minutes = minutes + DryRunUnwindMinutes(s);
+  const int max_minutes = minutes + static_cast<int>(std::ceil(3 * 3600 / s.step_s));
   for (int m = 0; m < max_minutes; ++m) {
     const bool in_window = m < minutes;
     const RotationStep step = PlanRotationStep(cases, target_kw, in_window, rebound_cap_kw, s);
@@ -369,8 +326,26 @@ bool HoldsInDryRun(const std::vector<OfferCase>& offer, double target_kw, int mi
       }
     }
     if (!in_window && -step.expected_kw > rebound_cap_kw + 1e-9) return false;
-    ApplyDryRunStep(step, cases, recover_left_s);
-    const bool busy = AdvanceDryRunMinute(cases, recover_left_s, surplus_kw, s);
+    for (int i : step.restart) {
+      const RotationCase& c = cases[i];
+      recover_left_s[i] = PullDownSeconds(c.phase_s, c.shed_kw, c.rebound_kw);
+    }
+    ApplyRotationStep(step, cases);
+    bool busy = false;
+    for (int i = 0; i < n; ++i) {  // a minute passes
+      RotationCase& c = cases[i];
+      AdvanceRotationClock(c, s);
+      if (c.phase == CasePhase::kRecovering) {
+        recover_left_s[i] -= s.step_s;
+        if (recover_left_s[i] <= 0) c.phase = CasePhase::kAvailable;
+        // The minute a pull-down ends in draws only part of the surplus (as the replay expects).
+        c.rebound_kw = offer[i].rebound_kw *
+                       std::clamp(recover_left_s[i] / s.step_s, kMinRecoveringShare, 1.0);
+      } else {
+        c.rebound_kw = offer[i].rebound_kw;
+      }
+      busy = busy || c.phase != CasePhase::kAvailable;
+    }
     if (!in_window && !busy) return true;
   }
   return false;  // never unwound
