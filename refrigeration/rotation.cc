@@ -35,6 +35,14 @@ std::vector<int> SortedWhere(const std::vector<RotationCase>& cases, Keep keep, 
   return out;
 }
 
+// Cases eligible to switch off, longest bound first: the order every switch-off rule takes them in.
+std::vector<int> EligibleLongestBoundFirst(const std::vector<RotationCase>& cases,
+                                           const RotationSettings& s) {
+  return SortedWhere(
+      cases, [&](const RotationCase& c) { return EligibleToSwitchOff(c, s); },
+      [](const RotationCase& c) { return -c.lower_s; });
+}
+
 }  // namespace
 
 Status RotationSettings::Validate() const {
@@ -140,9 +148,7 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
     double kw = delivery();
     if (kw < target_kw * (1 - aim)) {
       // 2a. Switch more off, longest bound first.
-      const std::vector<int> eligible = SortedWhere(
-          cases, [&](const RotationCase& c) { return EligibleToSwitchOff(c, s); },
-          [](const RotationCase& c) { return -c.lower_s; });
+      const std::vector<int> eligible = EligibleLongestBoundFirst(cases, s);
       for (int i : eligible) {
         if (kw >= target_kw) break;
         if (kw + cases[i].shed_kw > target_kw * (1 + aim)) continue;
@@ -165,9 +171,7 @@ RotationStep PlanRotationStep(const std::vector<RotationCase>& cases, double tar
     for (int round = 0; round < kRefineRounds; ++round) {
       const double error = std::fabs(kw - target_kw);
       if (error <= target_kw * aim / 2) break;
-      std::vector<int> adds = SortedWhere(
-          cases, [&](const RotationCase& c) { return EligibleToSwitchOff(c, s); },
-          [](const RotationCase& c) { return -c.lower_s; });
+      std::vector<int> adds = EligibleLongestBoundFirst(cases, s);
       adds.erase(std::remove_if(adds.begin(), adds.end(), [&](int i) { return off[i]; }),
                  adds.end());
       std::vector<int> rels = releasable();
@@ -226,11 +230,8 @@ int HoldReboundCap(const std::vector<RotationCase>& cases, double rebound_cap_kw
                    const RotationSettings& s, RotationStep& step) {
   double above = -step.expected_kw;
   if (above <= rebound_cap_kw) return 0;
-  const std::vector<int> eligible = SortedWhere(
-      cases, [&](const RotationCase& c) { return EligibleToSwitchOff(c, s); },
-      [](const RotationCase& c) { return -c.lower_s; });
   int switched = 0;
-  for (int i : eligible) {
+  for (int i : EligibleLongestBoundFirst(cases, s)) {
     if (above <= rebound_cap_kw) break;
     step.switch_off.push_back(i);
     above -= cases[i].shed_kw;
